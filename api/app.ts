@@ -1,0 +1,137 @@
+/**
+ * buildApp(deps): the one node:http server. `/api/v1/agents/*` → the agent protocol (plain
+ * handlers), `/healthz` and `/readyz`, `/install.sh`; `/graphql` and the dashboard are mounted
+ * here by their issues. Owns the hot-path state (agent directory, heartbeat buffer) and the sweep.
+ */
+import http from 'node:http';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ServerConfig } from './config.ts';
+import type { Db } from './db.ts';
+import type { EventBus } from './fleet/events.ts';
+import type { Clock, FleetContext } from './fleet/context.ts';
+import { AgentDirectory } from './fleet/agent-directory.ts';
+import { HeartbeatBuffer } from './fleet/heartbeats.ts';
+import { pendingMigrations } from './migrations.ts';
+import { createAgentRouter, isAgentRoute } from './rest/router.ts';
+import { createRateLimiter } from './rest/rate-limit.ts';
+import { sendError, sendJson } from './rest/http.ts';
+import { createSweeper, type Job } from './jobs/sweeper.ts';
+
+export interface AppDeps {
+  config: ServerConfig;
+  db: Db;
+  events: EventBus;
+  log: Logger;
+  clock?: Clock;
+  /** Version of the agent built from this repository, offered by /install.sh. */
+  agentVersion?: string;
+}
+
+export interface App {
+  ctx: FleetContext;
+  server: http.Server;
+  directory: AgentDirectory;
+  heartbeats: HeartbeatBuffer;
+  sweeper: Job;
+  /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stop accepting, flush heartbeats, stop jobs; the caller closes db and bus afterwards. */
+  stop(): Promise<void>;
+}
+
+const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/install.sh');
+
+/** The fleet context for a configuration; start-up chores use it before the app is built. */
+export function createFleetContext(deps: Pick<AppDeps, 'config' | 'db' | 'events' | 'clock'>): FleetContext {
+  return {
+    db: deps.db.prisma,
+    events: deps.events,
+    clock: deps.clock ?? (() => new Date()),
+    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
+  };
+}
+
+/** Build the server around already opened dependencies. Nothing listens until listen(). */
+export function buildApp(deps: AppDeps): App {
+  const { config, db, log } = deps;
+  const ctx = createFleetContext(deps);
+  const directory = new AgentDirectory(ctx);
+  const heartbeats = new HeartbeatBuffer(ctx, config.heartbeatFlushMs, (err) => log.error({ err }, 'heartbeat flush failed'));
+  const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
+  const agentRouter = createAgentRouter({
+    ctx,
+    directory,
+    heartbeats,
+    enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute),
+    trustProxy: config.trustProxy,
+    log,
+  });
+  let migrationsCurrent = false;
+
+  const readiness = async (res: http.ServerResponse) => {
+    try {
+      await db.ping();
+      migrationsCurrent ||= (await pendingMigrations(db)).length === 0;
+      if (!migrationsCurrent) return sendError(res, 503, 'migrations_pending', 'database migrations are not applied');
+      sendJson(res, 200, { status: 'ready' });
+    } catch {
+      sendError(res, 503, 'database_unreachable', 'the database does not answer');
+    }
+  };
+
+  const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
+    if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
+    const baseUrl = config.publicUrl ?? `http://${req.headers.host ?? `localhost:${config.port}`}`;
+    const body = script.replaceAll('__FLOTILLA_URL__', baseUrl).replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
+    res.writeHead(200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url);
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return void readiness(res);
+    if (url.pathname === '/install.sh' && req.method === 'GET') {
+      return void installScript(req, res).catch((err) => {
+        log.error({ err }, 'install.sh failed');
+        sendError(res, 500, 'internal_error', 'internal error');
+      });
+    }
+    sendError(res, 404, 'not_found', `no route ${req.method} ${url.pathname}`);
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  return {
+    ctx,
+    server,
+    directory,
+    heartbeats,
+    sweeper,
+    async listen(port, host) {
+      await directory.start();
+      heartbeats.start();
+      sweeper.start();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve());
+      });
+      return server.address() as AddressInfo;
+    },
+    async stop() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      directory.stop();
+      await sweeper.stop();
+      await heartbeats.stop().catch(() => undefined);
+      const force = setTimeout(() => server.closeAllConnections(), 3000);
+      await closed;
+      clearTimeout(force);
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Server configuration from the environment. The only module that reads `process.env`; everything
+ * else receives a `ServerConfig`. Every variable is listed in the README's configuration table.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must be a postgresql:// URL')
+    .optional(),
+  FLOTILLA_DATA_DIR: z.string().min(1).default('./data'),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
+    .optional(),
+  FLOTILLA_PUBLIC_URL: z.url().optional(),
+  LOG_LEVEL: LogLevel.default('info'),
+  FLOTILLA_ADMIN_EMAIL: z.email().optional(),
+  FLOTILLA_ADMIN_PASSWORD: z.string().min(12, 'FLOTILLA_ADMIN_PASSWORD needs at least 12 characters').optional(),
+  FLOTILLA_ENROL_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
+  FLOTILLA_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+});
+
+export type LogLevel = z.infer<typeof LogLevel>;
+
+export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  database: DatabaseConfig;
+  dataDir: string;
+  redisUrl: string | undefined;
+  /** Base URL agents and browsers use to reach this server (install script, upgrade URLs). */
+  publicUrl: string | undefined;
+  logLevel: LogLevel;
+  firstAdmin: { email: string; password: string } | undefined;
+  /** Enrolments allowed per client address per minute. */
+  enrolRateLimitPerMinute: number;
+  /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
+  trustProxy: boolean;
+  heartbeatFlushMs: number;
+  sweepIntervalMs: number;
+  actionTtlMs: number;
+}
+
+/** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
+export class ConfigurationError extends Error {}
+
+/**
+ * Read and validate the environment. Call once at process start; throws ConfigurationError naming
+ * every invalid variable, so the process can print it and exit non-zero.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigurationError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  if ((e.FLOTILLA_ADMIN_EMAIL === undefined) !== (e.FLOTILLA_ADMIN_PASSWORD === undefined)) {
+    throw new ConfigurationError('invalid configuration: set both FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD');
+  }
+  const dataDir = path.resolve(e.FLOTILLA_DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: e.DATABASE_URL
+      ? { kind: 'postgres', url: e.DATABASE_URL }
+      : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
+    dataDir,
+    redisUrl: e.REDIS_URL,
+    publicUrl: e.FLOTILLA_PUBLIC_URL?.replace(/\/+$/, ''),
+    logLevel: e.LOG_LEVEL,
+    firstAdmin:
+      e.FLOTILLA_ADMIN_EMAIL && e.FLOTILLA_ADMIN_PASSWORD
+        ? { email: e.FLOTILLA_ADMIN_EMAIL, password: e.FLOTILLA_ADMIN_PASSWORD }
+        : undefined,
+    enrolRateLimitPerMinute: e.FLOTILLA_ENROL_RATE_LIMIT,
+    trustProxy: e.FLOTILLA_TRUST_PROXY === 'true',
+    heartbeatFlushMs: e.FLOTILLA_HEARTBEAT_FLUSH_MS,
+    sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
+    actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Opens the one database the server uses: PostgreSQL (DATABASE_URL) through adapter-pg, or an
+ * embedded PGlite data directory (the default) through pglite-prisma-adapter. Both give the same
+ * Prisma client, so nothing above this file knows which one it talks to.
+ */
+import fs from 'node:fs/promises';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/prisma/client.ts';
+import type { DatabaseConfig } from './config.ts';
+
+export type { PrismaClient };
+
+export interface Db {
+  prisma: PrismaClient;
+  kind: DatabaseConfig['kind'];
+  /**
+   * Run `fn` on one dedicated connection while holding the database-wide migration lock (PGlite has
+   * one connection and one process, so no lock is needed there). `exec` runs a multi-statement script.
+   */
+  withMigrationLock<T>(fn: (exec: (sql: string) => Promise<void>) => Promise<T>): Promise<T>;
+  /** Cheap liveness probe used by /readyz. Rejects when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MIGRATION_LOCK_KEY = 7_300_118_512;
+
+/**
+ * Open the database described by `config`. Creates a PGlite data directory when it is missing.
+ * Rejects when PostgreSQL is unreachable or PGlite cannot open its directory (for example because
+ * another process holds it).
+ */
+export async function openDb(config: DatabaseConfig): Promise<Db> {
+  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir);
+}
+
+async function openPostgres(url: string): Promise<Db> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', () => {
+    /* idle-client errors surface on the next query; nothing to do here */
+  });
+  const client = await pool.connect();
+  client.release();
+  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  return {
+    prisma,
+    kind: 'postgres',
+    async withMigrationLock(fn) {
+      const conn = await pool.connect();
+      try {
+        await conn.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+        return await fn(async (sql) => {
+          await conn.query(sql);
+        });
+      } finally {
+        await conn.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+        conn.release();
+      }
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pool.end();
+    },
+  };
+}
+
+async function openPglite(dataDir: string): Promise<Db> {
+  await fs.mkdir(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  return {
+    prisma,
+    kind: 'pglite',
+    withMigrationLock: (fn) =>
+      fn(async (sql) => {
+        await pglite.exec(sql);
+      }),
+    async ping() {
+      await pglite.query('SELECT 1');
+    },
+    async close() {
+      await prisma.$disconnect();
+      await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * The action queue: instructions for agents (upgrade_agent today; the queue is generic). Status
+ * only moves forward along TRANSITIONS; final states never change again.
+ */
+import crypto from 'node:crypto';
+import { z } from 'zod';
+import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Action, ActionStatus, Prisma } from '../generated/prisma/client.ts';
+import {
+  ActionType,
+  MAX_PENDING_ACTIONS,
+  UpgradeAgentPayload,
+  type ActionResult,
+  type PendingAction,
+  type RejectedResult,
+} from '../protocol/v1.ts';
+import { FleetError, FleetErrorCode, validationError } from './errors.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction, type Emit } from './transaction.ts';
+import { parseInput } from './validate.ts';
+import { releaseDownloadUrl } from './releases.ts';
+
+/** Allowed moves: from → to. Anything else is rejected. */
+export const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
+  pending: ['running', 'done', 'failed', 'cancelled', 'expired'],
+  running: ['done', 'failed', 'expired'],
+  done: [],
+  failed: [],
+  cancelled: [],
+  expired: [],
+};
+
+/** True when an action may move from `from` to `to`. */
+export function canTransition(from: ActionStatus, to: ActionStatus): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export const CreateActionsInput = z.object({
+  agentIds: z.array(z.uuid()).min(1, 'select at least one agent').max(100_000),
+  type: ActionType,
+  payload: z.record(z.string(), z.unknown()),
+});
+export const CancelActionInput = z.object({ id: z.uuid() });
+
+export interface CreatedActions {
+  bulkId: string | null;
+  actions: Action[];
+}
+
+/**
+ * Queue one action per agent (a bulk id ties them when there is more than one). The payload is
+ * checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
+ * and download URL are added). Fails with validation_failed, release_not_found or agent_not_found
+ * (any id unknown or revoked); nothing is written then.
+ */
+export async function createActions(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedActions> {
+  const data = parseInput(CreateActionsInput, input);
+  const agentIds = [...new Set(data.agentIds)];
+  const payload = await completePayload(ctx, data.type, data.payload);
+  const bulkId = agentIds.length > 1 ? crypto.randomUUID() : null;
+  const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
+  return inTransaction(ctx, async (tx, emit) => {
+    const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });
+    if (found !== agentIds.length) throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
+    const createdBy = actor.label;
+    const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
+    const actions = await tx.action.createManyAndReturn({
+      data: agentIds.map((agentId) => ({ agentId, type: data.type, payload, bulkId, deadline, createdBy, createdById })),
+    });
+    await recordAudit(tx, actor, 'action.create', { type: bulkId ? 'bulk' : 'action', id: bulkId ?? actions[0].id }, null, {
+      type: data.type,
+      payload,
+      agents: agentIds.length,
+    });
+    for (const a of actions) emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: 'pending' });
+    return { bulkId, actions };
+  });
+}
+
+async function completePayload(ctx: FleetContext, type: ActionType, payload: unknown): Promise<Prisma.InputJsonObject> {
+  const parsed = UpgradeAgentPayload.safeParse(payload);
+  if (!parsed.success) {
+    throw validationError(parsed.error.issues.map((i) => ({ path: ['payload', ...i.path].join('.'), message: i.message })));
+  }
+  const { targetVersion } = parsed.data;
+  const release = await ctx.db.agentRelease.findUnique({ where: { version: targetVersion }, select: { sha256: true } });
+  if (!release) {
+    throw new FleetError(FleetErrorCode.releaseNotFound, `no agent release ${targetVersion} on this server (${type})`, [
+      { path: 'payload.targetVersion', message: `unknown release ${targetVersion}` },
+    ]);
+  }
+  return { targetVersion, sha256: release.sha256, url: releaseDownloadUrl(ctx, targetVersion) };
+}
+
+/** Cancel a pending action. Fails with action_not_found, or invalid_transition once it left pending. */
+export async function cancelAction(ctx: FleetContext, actor: Actor, input: unknown): Promise<Action> {
+  const { id } = parseInput(CancelActionInput, input);
+  return inTransaction(ctx, async (tx, emit) => {
+    const action = await tx.action.findUnique({ where: { id } });
+    if (!action) throw new FleetError(FleetErrorCode.actionNotFound, `no action with id ${id}`);
+    const updated = await moveAction(tx, action, 'cancelled', ctx.clock(), emit);
+    if (!updated) {
+      throw new FleetError(FleetErrorCode.invalidTransition, `action is ${action.status}; only pending actions can be cancelled`);
+    }
+    await recordAudit(tx, actor, 'action.cancel', { type: 'action', id }, { status: action.status }, { status: 'cancelled' });
+    return updated;
+  });
+}
+
+/**
+ * Apply the results an agent reported, at once and durably (each in the caller's transaction).
+ * Results for unknown actions, other agents' actions or final actions are returned as rejected,
+ * never applied.
+ */
+export async function applyActionResults(
+  tx: Tx,
+  agentId: string,
+  results: ActionResult[],
+  now: Date,
+  emit: Emit,
+): Promise<RejectedResult[]> {
+  const rejected: RejectedResult[] = [];
+  for (const r of results) {
+    const action = z.uuid().safeParse(r.actionId).success
+      ? await tx.action.findUnique({ where: { id: r.actionId } })
+      : null;
+    if (!action || action.agentId !== agentId) {
+      rejected.push({ actionId: r.actionId, reason: 'unknown action' });
+      continue;
+    }
+    if (action.status === r.status && r.status === 'running') continue;
+    const updated = await moveAction(tx, action, r.status, now, emit, r.result);
+    if (!updated) rejected.push({ actionId: r.actionId, reason: `action is already ${action.status}` });
+  }
+  return rejected;
+}
+
+/**
+ * Move one action to `to` if the transition table allows it, guarded by its current status so two
+ * writers cannot both move it. Resolves the updated action, or null when the move was not allowed.
+ */
+async function moveAction(
+  tx: Tx,
+  action: Action,
+  to: ActionStatus,
+  now: Date,
+  emit: Emit,
+  result?: Record<string, unknown>,
+): Promise<Action | null> {
+  if (!canTransition(action.status, to)) return null;
+  const final = TRANSITIONS[to].length === 0;
+  const moved = await tx.action.updateMany({
+    where: { id: action.id, status: action.status },
+    data: {
+      status: to,
+      result: result === undefined ? undefined : (result as Prisma.InputJsonValue),
+      startedAt: to === 'running' ? now : undefined,
+      finishedAt: final ? now : undefined,
+    },
+  });
+  if (moved.count === 0) return null;
+  emit('actionUpdated', { actionId: action.id, agentId: action.agentId, bulkId: action.bulkId, status: to });
+  return tx.action.findUniqueOrThrow({ where: { id: action.id } });
+}
+
+/** Up to 10 pending, unexpired actions of one agent, oldest first, as the heartbeat answers them. */
+export async function pendingActionsFor(ctx: FleetContext, agentId: string): Promise<PendingAction[]> {
+  const rows = await ctx.db.action.findMany({
+    where: { agentId, status: 'pending', deadline: { gt: ctx.clock() } },
+    orderBy: { createdAt: 'asc' },
+    take: MAX_PENDING_ACTIONS,
+    select: { id: true, type: true, payload: true },
+  });
+  return rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload as Record<string, unknown> }));
+}
+
+/**
+ * Expire every pending or running action past its deadline in one statement, so two replicas
+ * sweeping together expire each action once. Returns how many expired.
+ */
+export async function expireActions(ctx: FleetContext): Promise<number> {
+  const rows = await ctx.db.$queryRaw<{ id: string; agent_id: string; bulk_id: string | null }[]>`
+    UPDATE actions SET status = 'expired', finished_at = ${ctx.clock()}, updated_at = ${ctx.clock()}
+    WHERE status IN ('pending', 'running') AND deadline <= ${ctx.clock()}
+    RETURNING id, agent_id, bulk_id`;
+  for (const r of rows) {
+    ctx.events.publish('actionUpdated', { actionId: r.id, agentId: r.agent_id, bulkId: r.bulk_id, status: 'expired' });
+  }
+  return rows.length;
+}

@@ -1,0 +1,156 @@
+/**
+ * The in-memory view the agent hot paths read instead of the database: agents by token hash, each
+ * group's newest config version, rendered configs, and which agents have pending actions. Loaded
+ * lazily or at start, and kept current by the event bus on every replica.
+ */
+import type { FleetContext } from './context.ts';
+import type { Platform } from '../generated/prisma/client.ts';
+
+export interface AgentEntry {
+  id: string;
+  groupId: string;
+  platform: Platform;
+  revoked: boolean;
+  configResetPending: boolean;
+}
+
+export interface RenderedEntry {
+  version: number;
+  yaml: string;
+  etag: string;
+}
+
+const MAX_RENDERED = 2_000;
+
+export class AgentDirectory {
+  private readonly byToken = new Map<string, AgentEntry>();
+  private readonly tokenById = new Map<string, string>();
+  private readonly groupVersions = new Map<string, number>();
+  private readonly rendered = new Map<string, RenderedEntry>();
+  private pendingActionAgents = new Set<string>();
+  /** Counts "action became pending" events, so a drain that raced with one is not applied. */
+  private pendingMark = 0;
+  private readonly unsubscribe: (() => void)[] = [];
+
+  constructor(private readonly ctx: FleetContext) {}
+
+  /**
+   * Load group versions and agents with pending actions, and follow the bus. Call once before
+   * serving agents; rejects when the database cannot be read.
+   */
+  async start(): Promise<void> {
+    const { events } = this.ctx;
+    this.unsubscribe.push(
+      events.subscribe('configPublished', ({ groupId, version }) => this.noteVersion(groupId, version)),
+      events.subscribe('groupUpdated', ({ groupId, deleted }) => {
+        if (deleted) this.groupVersions.delete(groupId);
+      }),
+      events.subscribe('agentUpdated', ({ agentId, change }) => {
+        if (change === 'moved' || change === 'revoked' || change === 'config') void this.refreshAgent(agentId);
+      }),
+      events.subscribe('actionUpdated', ({ agentId, status }) => {
+        if (status === 'pending') {
+          this.pendingMark++;
+          this.pendingActionAgents.add(agentId);
+        }
+      }),
+    );
+    const groups = await this.ctx.db.group.findMany({ select: { id: true, configVersion: true } });
+    for (const g of groups) this.noteVersion(g.id, g.configVersion);
+    await this.reloadPendingActions();
+  }
+
+  /** Stop following the bus. */
+  stop(): void {
+    for (const off of this.unsubscribe.splice(0)) off();
+  }
+
+  /**
+   * The agent a token hash belongs to, from memory, or from the database on a miss (then cached).
+   * Resolves null for an unknown token. Rejects only when the database fails.
+   */
+  async findByTokenHash(tokenHash: string): Promise<AgentEntry | null> {
+    const cached = this.byToken.get(tokenHash);
+    if (cached) return cached;
+    const row = await this.ctx.db.agent.findUnique({
+      where: { tokenHash },
+      select: { id: true, groupId: true, platform: true, revokedAt: true, configResetPending: true },
+    });
+    if (!row) return null;
+    const entry: AgentEntry = {
+      id: row.id,
+      groupId: row.groupId,
+      platform: row.platform,
+      revoked: row.revokedAt !== null,
+      configResetPending: row.configResetPending,
+    };
+    this.byToken.set(tokenHash, entry);
+    this.tokenById.set(row.id, tokenHash);
+    return entry;
+  }
+
+  /** The newest config version of a group (database on a miss). Null when the group is gone. */
+  async groupVersion(groupId: string): Promise<number | null> {
+    const known = this.groupVersions.get(groupId);
+    if (known !== undefined) return known;
+    const group = await this.ctx.db.group.findUnique({ where: { id: groupId }, select: { configVersion: true } });
+    if (!group) return null;
+    this.noteVersion(groupId, group.configVersion);
+    return group.configVersion;
+  }
+
+  /** The rendered config of a group's version for a platform (cached; database on a miss). */
+  async renderedConfig(groupId: string, version: number, platform: Platform): Promise<RenderedEntry | null> {
+    const key = `${groupId}:${version}:${platform}`;
+    const cached = this.rendered.get(key);
+    if (cached) return cached;
+    const row = await this.ctx.db.renderedConfig.findUnique({
+      where: { groupId_version_platform: { groupId, version, platform } },
+      select: { version: true, yaml: true, etag: true },
+    });
+    if (!row) return null;
+    if (this.rendered.size >= MAX_RENDERED) this.rendered.delete(this.rendered.keys().next().value as string);
+    this.rendered.set(key, row);
+    return row;
+  }
+
+  /** Mark that the agent got its post-move config, in memory (the caller persists it). */
+  clearConfigReset(agentId: string): void {
+    const hash = this.tokenById.get(agentId);
+    const entry = hash ? this.byToken.get(hash) : undefined;
+    if (entry) entry.configResetPending = false;
+  }
+
+  /** Whether the agent may have pending actions (false means: skip the database). */
+  mayHavePendingActions(agentId: string): boolean {
+    return this.pendingActionAgents.has(agentId);
+  }
+
+  /** A mark to take before querying pending actions; pass it to notePendingActionsDrained. */
+  pendingActionsMark(): number {
+    return this.pendingMark;
+  }
+
+  /** Forget that an agent has pending actions (a query started at `mark` found none). */
+  notePendingActionsDrained(agentId: string, mark: number): void {
+    if (mark === this.pendingMark) this.pendingActionAgents.delete(agentId);
+  }
+
+  /** Re-read which agents have pending actions; the sweep calls this so a lost event heals itself. */
+  async reloadPendingActions(): Promise<void> {
+    const rows = await this.ctx.db.action.findMany({ where: { status: 'pending' }, select: { agentId: true }, distinct: ['agentId'] });
+    this.pendingActionAgents = new Set(rows.map((r) => r.agentId));
+  }
+
+  private noteVersion(groupId: string, version: number): void {
+    if ((this.groupVersions.get(groupId) ?? -1) < version) this.groupVersions.set(groupId, version);
+  }
+
+  private async refreshAgent(agentId: string): Promise<void> {
+    const hash = this.tokenById.get(agentId);
+    if (!hash) return;
+    this.byToken.delete(hash);
+    this.tokenById.delete(agentId);
+    await this.findByTokenHash(hash).catch(() => undefined);
+  }
+}

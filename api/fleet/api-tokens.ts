@@ -1,0 +1,95 @@
+/**
+ * API tokens (FLT_) for automation: tied to a user, acting with at most that user's role, shown
+ * once, stored as SHA-256, with a last-used time.
+ */
+import { z } from 'zod';
+import type { Actor, FleetContext } from './context.ts';
+import type { ApiToken, Role } from '../generated/prisma/client.ts';
+import { FleetError, FleetErrorCode, validationError } from './errors.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction } from './transaction.ts';
+import { hashToken, mintToken } from './tokens.ts';
+import { parseInput } from './validate.ts';
+import { roleAtLeast } from './users.ts';
+
+export const CreateApiTokenInput = z
+  .object({
+    userId: z.uuid().optional(),
+    email: z.email().optional(),
+    name: z.string().trim().min(1, 'must not be empty').max(128),
+    role: z.enum(['viewer', 'editor', 'admin']).optional(),
+    ttlDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .refine((v) => (v.userId === undefined) !== (v.email === undefined), { message: 'give userId or email', path: ['userId'] });
+export const RevokeApiTokenInput = z.object({ id: z.uuid() });
+
+export interface CreatedApiToken {
+  /** The secret FLT_ token: returned once, never stored. */
+  token: string;
+  record: ApiToken;
+}
+
+/** Last-used times are written at most this often per token, to keep automation off the write path. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+/**
+ * Create an API token for a user with a role no higher than theirs (default: theirs). Fails with
+ * user_not_found or validation_failed; nothing is written then.
+ */
+export async function createApiToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedApiToken> {
+  const data = parseInput(CreateApiTokenInput, input);
+  const minted = mintToken('api');
+  return inTransaction(ctx, async (tx) => {
+    const user = await tx.user.findUnique({ where: data.userId ? { id: data.userId } : { email: data.email!.toLowerCase() } });
+    if (!user) throw new FleetError(FleetErrorCode.userNotFound, 'no such user');
+    const role: Role = data.role ?? user.role;
+    if (!roleAtLeast(user.role, role)) {
+      throw validationError([{ path: 'role', message: `the user is ${user.role}; a token cannot have more rights` }]);
+    }
+    const record = await tx.apiToken.create({
+      data: {
+        userId: user.id,
+        name: data.name,
+        tokenHash: minted.hash,
+        prefix: minted.displayPrefix,
+        role,
+        expiresAt: data.ttlDays ? new Date(ctx.clock().getTime() + data.ttlDays * 86_400_000) : null,
+      },
+    });
+    await recordAudit(tx, actor, 'api_token.create', { type: 'api_token', id: record.id }, null, {
+      name: record.name,
+      role,
+      userId: user.id,
+      prefix: record.prefix,
+    });
+    return { token: minted.token, record };
+  });
+}
+
+/** Revoke an API token; it is refused from then on. Fails with token_not_found. */
+export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<ApiToken> {
+  const { id } = parseInput(RevokeApiTokenInput, input);
+  return inTransaction(ctx, async (tx) => {
+    const existing = await tx.apiToken.findUnique({ where: { id } });
+    if (!existing) throw new FleetError(FleetErrorCode.tokenNotFound, `no API token with id ${id}`);
+    if (existing.revokedAt) return existing;
+    const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: ctx.clock() } });
+    await recordAudit(tx, actor, 'api_token.revoke', { type: 'api_token', id }, { name: existing.name }, null);
+    return revoked;
+  });
+}
+
+/**
+ * Resolve a presented FLT_ token to the actor it acts as, or null when it is unknown, revoked,
+ * expired or its user is disabled. Updates lastUsedAt at most once a minute.
+ */
+export async function authenticateApiToken(ctx: FleetContext, token: string): Promise<Actor | null> {
+  const record = await ctx.db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+  const now = ctx.clock();
+  if (!record || record.revokedAt || record.user.disabledAt || (record.expiresAt && record.expiresAt <= now)) return null;
+  if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
+    await ctx.db.apiToken.update({ where: { id: record.id }, data: { lastUsedAt: now } });
+  }
+  const role = roleAtLeast(record.user.role, record.role) ? record.role : record.user.role;
+  return { type: 'api_token', id: record.user.id, label: `${record.user.email} (token ${record.name})`, role };
+}

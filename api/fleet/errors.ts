@@ -1,0 +1,58 @@
+/**
+ * Expected failures of the fleet domain. Each carries a stable `code` that REST answers in
+ * `{"error":{"code","message"}}` and GraphQL maps to a typed error; clients branch on the code.
+ */
+
+export const FleetErrorCode = {
+  validationFailed: 'validation_failed',
+  groupNotFound: 'group_not_found',
+  inputNotFound: 'input_not_found',
+  outputNotFound: 'output_not_found',
+  agentNotFound: 'agent_not_found',
+  actionNotFound: 'action_not_found',
+  userNotFound: 'user_not_found',
+  tokenNotFound: 'token_not_found',
+  releaseNotFound: 'release_not_found',
+  conflict: 'conflict',
+  groupNotEmpty: 'group_not_empty',
+  configInvalid: 'config_invalid',
+  bootstrapTokenInvalid: 'bootstrap_token_invalid',
+  bootstrapTokenExpired: 'bootstrap_token_expired',
+  bootstrapTokenExhausted: 'bootstrap_token_exhausted',
+  tokenRevoked: 'token_revoked',
+  invalidTransition: 'invalid_transition',
+  invalidCredentials: 'invalid_credentials',
+  forbidden: 'forbidden',
+} as const;
+export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
+
+/** One problem with one field of the input; `path` is dotted (`options.mode`, `maxUses`). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
+export class FleetError extends Error {
+  readonly code: FleetErrorCode;
+  readonly issues: FieldIssue[];
+
+  constructor(code: FleetErrorCode, message: string, issues: FieldIssue[] = []) {
+    super(message);
+    this.name = 'FleetError';
+    this.code = code;
+    this.issues = issues;
+  }
+}
+
+/** Build the validation error for a list of field issues; the message names the first field. */
+export function validationError(issues: FieldIssue[]): FleetError {
+  const first = issues[0];
+  const message = first ? `${first.path}: ${first.message}` : 'invalid input';
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return new FleetError(FleetErrorCode.validationFailed, message + more, issues);
+}
+
+/** True when `error` is Prisma's unique-constraint violation (P2002). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}

@@ -1,0 +1,99 @@
+/**
+ * The fleet's typed event bus. Fleet services publish after their transaction commits; REST caches,
+ * long-polls and GraphQL subscriptions listen. In-process by default; with REDIS_URL every message
+ * goes through Redis pub/sub, so every replica (this one included) sees every change exactly once.
+ */
+import { EventEmitter } from 'node:events';
+import { Redis } from 'ioredis';
+
+export type AgentChange = 'enrolled' | 'heartbeat' | 'moved' | 'revoked' | 'labels' | 'offline' | 'config';
+
+/** Topic → payload. Payloads carry ids (and the little the hot paths need), never whole rows. */
+export interface FleetEvents {
+  agentUpdated: { agentId: string; groupId: string; change: AgentChange };
+  groupUpdated: { groupId: string; deleted?: boolean };
+  configPublished: { groupId: string; version: number };
+  actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
+}
+export type Topic = keyof FleetEvents;
+
+export interface EventBus {
+  /** Deliver `payload` to every subscriber of `topic` on every replica. Never throws. */
+  publish<T extends Topic>(topic: T, payload: FleetEvents[T]): void;
+  /** Call `handler` for each event on `topic`; returns the unsubscribe function. */
+  subscribe<T extends Topic>(topic: T, handler: (payload: FleetEvents[T]) => void): () => void;
+  /** Resolves once the bus can deliver (Redis connected); rejects when it cannot connect. */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const TOPICS: Topic[] = ['agentUpdated', 'groupUpdated', 'configPublished', 'actionUpdated'];
+
+/** An in-process bus for one server process (the default without REDIS_URL). */
+export function createLocalBus(): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  return {
+    publish(topic, payload) {
+      deliver(emitter, topic, payload);
+    },
+    subscribe(topic, handler) {
+      emitter.on(topic, handler);
+      return () => emitter.off(topic, handler);
+    },
+    ready: () => Promise.resolve(),
+    close: async () => {
+      emitter.removeAllListeners();
+    },
+  };
+}
+
+/**
+ * A bus shared by every replica through Redis pub/sub on channels `<prefix>:<topic>`. Messages
+ * published while Redis is briefly unreachable are queued by ioredis and sent on reconnect.
+ */
+export function createRedisBus(url: string, prefix = 'flotilla', onError?: (error: Error) => void): EventBus {
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const pub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  const sub = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null });
+  for (const client of [pub, sub]) client.on('error', (error: Error) => onError?.(error));
+  const channels = TOPICS.map((t) => `${prefix}:${t}`);
+  sub.on('message', (channel: string, message: string) => {
+    const topic = channel.slice(prefix.length + 1) as Topic;
+    try {
+      deliver(emitter, topic, JSON.parse(message));
+    } catch (error) {
+      onError?.(error as Error);
+    }
+  });
+  const connected = (async () => {
+    await Promise.all([pub.connect(), sub.connect()]);
+    await sub.subscribe(...channels);
+  })();
+  connected.catch(() => undefined);
+  return {
+    publish(topic, payload) {
+      pub.publish(`${prefix}:${topic}`, JSON.stringify(payload)).catch((error: Error) => onError?.(error));
+    },
+    subscribe(topic, handler) {
+      emitter.on(topic, handler);
+      return () => emitter.off(topic, handler);
+    },
+    ready: () => connected,
+    async close() {
+      emitter.removeAllListeners();
+      await Promise.allSettled([pub.quit(), sub.quit()]);
+    },
+  };
+}
+
+function deliver(emitter: EventEmitter, topic: string, payload: unknown): void {
+  for (const listener of emitter.listeners(topic)) {
+    try {
+      (listener as (p: unknown) => void)(payload);
+    } catch {
+      /* one failing subscriber must not stop the others */
+    }
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Inputs: the Vector sources of a group. Every change is validated against the Vector catalogue
+ * and publishes a new config version in the same transaction; a change whose config would fail
+ * `vector validate` is refused and nothing is written.
+ */
+import { z } from 'zod';
+import type { Actor, FleetContext } from './context.ts';
+import type { Input, Prisma } from '../generated/prisma/client.ts';
+import { FleetError, FleetErrorCode, isUniqueViolation, validationError, type FieldIssue } from './errors.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction } from './transaction.ts';
+import { publishGroupConfig } from './publish.ts';
+import { findGroupForUpdate } from './groups.ts';
+import { parseInput } from './validate.ts';
+import { defaultPlatforms, getComponent, validateComponentOptions } from './vector/components.ts';
+import type { Platform } from './vector/render.ts';
+
+/** Component names become Vector ids: no dots, unique within the group. */
+export const ComponentName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1–63 lower-case letters, digits, "_" and "-", starting with a letter or digit');
+const Override = z.string().trim().min(1).max(128).nullable();
+const PlatformList = z.array(z.enum(['linux', 'kubernetes'])).min(1, 'pick at least one platform');
+const Options = z.record(z.string(), z.unknown());
+
+export const CreateInputInput = z.object({
+  groupId: z.uuid(),
+  name: ComponentName,
+  type: z.string().min(1),
+  options: Options.default({}),
+  platforms: PlatformList.optional(),
+  enabled: z.boolean().default(true),
+  indexOverride: Override.optional(),
+  sourcetypeOverride: Override.optional(),
+  sourceOverride: Override.optional(),
+});
+export const UpdateInputInput = z.object({
+  id: z.uuid(),
+  name: ComponentName.optional(),
+  options: Options.optional(),
+  platforms: PlatformList.optional(),
+  enabled: z.boolean().optional(),
+  indexOverride: Override.optional(),
+  sourcetypeOverride: Override.optional(),
+  sourceOverride: Override.optional(),
+});
+export const DeleteInputInput = z.object({ id: z.uuid() });
+
+/** Catalogue checks for a source: known type, valid options, platforms the type runs on. */
+function checkSource(type: string, options: unknown, platforms: Platform[]): FieldIssue[] {
+  const component = getComponent('source', type);
+  if (!component) return [{ path: 'type', message: `unknown source type "${type}"` }];
+  const issues = validateComponentOptions('source', type, options);
+  const unsupported = platforms.filter((p) => !component.platforms.includes(p));
+  if (unsupported.length > 0) {
+    issues.push({ path: 'platforms', message: `${type} does not run on ${unsupported.join(', ')}` });
+  }
+  return issues;
+}
+
+function snapshot(i: Input) {
+  const { id: _id, groupId: _g, createdAt: _c, updatedAt: _u, ...rest } = i;
+  return rest;
+}
+
+/**
+ * Add a source to a group and publish. Platforms default from the source type (journald: linux,
+ * kubernetes_logs: kubernetes, others both). Fails with validation_failed (the field is named),
+ * conflict (name taken), group_not_found or config_invalid; nothing is written then.
+ */
+export async function createInput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Input> {
+  const data = parseInput(CreateInputInput, input);
+  const platforms = data.platforms ?? defaultPlatforms(data.type);
+  const issues = checkSource(data.type, data.options, platforms);
+  if (issues.length > 0) throw validationError(issues);
+  try {
+    return await inTransaction(ctx, async (tx, emit) => {
+      await findGroupForUpdate(tx, data.groupId);
+      const created = await tx.input.create({
+        data: { ...data, platforms, options: data.options as Prisma.InputJsonValue },
+      });
+      await publishGroupConfig(tx, data.groupId, emit);
+      await recordAudit(tx, actor, 'input.create', { type: 'input', id: created.id }, null, snapshot(created));
+      return created;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(data.name);
+    throw error;
+  }
+}
+
+/**
+ * Change a source (options, platforms, enabled, routing overrides, name) and publish. Fails like
+ * createInput, or with input_not_found; nothing is written then.
+ */
+export async function updateInput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Input> {
+  const data = parseInput(UpdateInputInput, input);
+  const existing = await ctx.db.input.findUnique({ where: { id: data.id } });
+  if (!existing) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
+  const issues = checkSource(existing.type, data.options ?? existing.options, data.platforms ?? existing.platforms);
+  if (issues.length > 0) throw validationError(issues);
+  try {
+    return await inTransaction(ctx, async (tx, emit) => {
+      await findGroupForUpdate(tx, existing.groupId);
+      const before = await tx.input.findUnique({ where: { id: data.id } });
+      if (!before) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
+      const { id, options, ...rest } = data;
+      const updated = await tx.input.update({
+        where: { id },
+        data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
+      });
+      await publishGroupConfig(tx, existing.groupId, emit);
+      await recordAudit(tx, actor, 'input.update', { type: 'input', id }, snapshot(before), snapshot(updated));
+      return updated;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error) && data.name) throw nameTaken(data.name);
+    throw error;
+  }
+}
+
+/**
+ * Remove a source (and its place in outputs that listed it) and publish. Fails with
+ * input_not_found, conflict (an output reads only from this input) or config_invalid.
+ */
+export async function deleteInput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Input> {
+  const { id } = parseInput(DeleteInputInput, input);
+  const existing = await ctx.db.input.findUnique({ where: { id } });
+  if (!existing) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${id}`);
+  return inTransaction(ctx, async (tx, emit) => {
+    await findGroupForUpdate(tx, existing.groupId);
+    const removed = await tx.input.delete({ where: { id } });
+    const narrowing = await tx.output.findMany({ where: { groupId: existing.groupId, inputIds: { has: id } } });
+    for (const output of narrowing) {
+      if (output.inputIds.length === 1) {
+        throw new FleetError(
+          FleetErrorCode.conflict,
+          `output "${output.name}" reads only from input "${existing.name}": change the output first`,
+        );
+      }
+      await tx.output.update({
+        where: { id: output.id },
+        data: { inputIds: output.inputIds.filter((inputId) => inputId !== id) },
+      });
+    }
+    await publishGroupConfig(tx, existing.groupId, emit);
+    await recordAudit(tx, actor, 'input.delete', { type: 'input', id }, snapshot(removed), null);
+    return removed;
+  });
+}
+
+/** The conflict error for a component name already used in the group. */
+export function nameTaken(name: string): FleetError {
+  const error = validationError([{ path: 'name', message: `"${name}" is already used in this group` }]);
+  return new FleetError(FleetErrorCode.conflict, error.message, error.issues);
+}

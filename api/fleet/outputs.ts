@@ -1,0 +1,120 @@
+/**
+ * Outputs: the Vector sinks of a group. Each enabled input feeds every enabled output unless the
+ * output lists `inputIds`. Changes are validated against the catalogue and publish a new version
+ * in the same transaction; a change whose config would fail `vector validate` is refused.
+ */
+import { z } from 'zod';
+import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Output, Prisma } from '../generated/prisma/client.ts';
+import { FleetError, FleetErrorCode, isUniqueViolation, validationError, type FieldIssue } from './errors.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction } from './transaction.ts';
+import { publishGroupConfig } from './publish.ts';
+import { findGroupForUpdate } from './groups.ts';
+import { ComponentName, nameTaken } from './inputs.ts';
+import { parseInput } from './validate.ts';
+import { getComponent, validateComponentOptions } from './vector/components.ts';
+
+const Options = z.record(z.string(), z.unknown());
+const InputIds = z.array(z.uuid()).max(200);
+
+export const CreateOutputInput = z.object({
+  groupId: z.uuid(),
+  name: ComponentName,
+  type: z.string().min(1),
+  options: Options.default({}),
+  enabled: z.boolean().default(true),
+  inputIds: InputIds.default([]),
+});
+export const UpdateOutputInput = z.object({
+  id: z.uuid(),
+  name: ComponentName.optional(),
+  options: Options.optional(),
+  enabled: z.boolean().optional(),
+  inputIds: InputIds.optional(),
+});
+export const DeleteOutputInput = z.object({ id: z.uuid() });
+
+function checkSink(type: string, options: unknown): FieldIssue[] {
+  if (!getComponent('sink', type)) return [{ path: 'type', message: `unknown sink type "${type}"` }];
+  return validateComponentOptions('sink', type, options);
+}
+
+async function checkInputIds(tx: Tx, groupId: string, inputIds: string[]): Promise<void> {
+  if (inputIds.length === 0) return;
+  const found = await tx.input.count({ where: { groupId, id: { in: inputIds } } });
+  if (found !== new Set(inputIds).size) {
+    throw validationError([{ path: 'inputIds', message: 'every input id must name an input of this group' }]);
+  }
+}
+
+function snapshot(o: Output) {
+  const { id: _id, groupId: _g, createdAt: _c, updatedAt: _u, ...rest } = o;
+  return rest;
+}
+
+/**
+ * Add a sink to a group and publish. Fails with validation_failed (naming the field), conflict
+ * (name taken), group_not_found or config_invalid; nothing is written then.
+ */
+export async function createOutput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Output> {
+  const data = parseInput(CreateOutputInput, input);
+  const issues = checkSink(data.type, data.options);
+  if (issues.length > 0) throw validationError(issues);
+  try {
+    return await inTransaction(ctx, async (tx, emit) => {
+      await findGroupForUpdate(tx, data.groupId);
+      await checkInputIds(tx, data.groupId, data.inputIds);
+      const created = await tx.output.create({ data: { ...data, options: data.options as Prisma.InputJsonValue } });
+      await publishGroupConfig(tx, data.groupId, emit);
+      await recordAudit(tx, actor, 'output.create', { type: 'output', id: created.id }, null, snapshot(created));
+      return created;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw nameTaken(data.name);
+    throw error;
+  }
+}
+
+/** Change a sink and publish. Fails like createOutput, or with output_not_found. */
+export async function updateOutput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Output> {
+  const data = parseInput(UpdateOutputInput, input);
+  const existing = await ctx.db.output.findUnique({ where: { id: data.id } });
+  if (!existing) throw new FleetError(FleetErrorCode.outputNotFound, `no output with id ${data.id}`);
+  const issues = checkSink(existing.type, data.options ?? existing.options);
+  if (issues.length > 0) throw validationError(issues);
+  try {
+    return await inTransaction(ctx, async (tx, emit) => {
+      await findGroupForUpdate(tx, existing.groupId);
+      if (data.inputIds) await checkInputIds(tx, existing.groupId, data.inputIds);
+      const { id, options, ...rest } = data;
+      const updated = await tx.output.update({
+        where: { id },
+        data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
+      });
+      await publishGroupConfig(tx, existing.groupId, emit);
+      await recordAudit(tx, actor, 'output.update', { type: 'output', id }, snapshot(existing), snapshot(updated));
+      return updated;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error) && data.name) throw nameTaken(data.name);
+    throw error;
+  }
+}
+
+/**
+ * Remove a sink and publish. Refused with config_invalid when enabled inputs would be left with no
+ * sink at all (Vector rejects a config without sinks); nothing is written then.
+ */
+export async function deleteOutput(ctx: FleetContext, actor: Actor, input: unknown): Promise<Output> {
+  const { id } = parseInput(DeleteOutputInput, input);
+  const existing = await ctx.db.output.findUnique({ where: { id } });
+  if (!existing) throw new FleetError(FleetErrorCode.outputNotFound, `no output with id ${id}`);
+  return inTransaction(ctx, async (tx, emit) => {
+    await findGroupForUpdate(tx, existing.groupId);
+    const removed = await tx.output.delete({ where: { id } });
+    await publishGroupConfig(tx, existing.groupId, emit);
+    await recordAudit(tx, actor, 'output.delete', { type: 'output', id }, snapshot(removed), null);
+    return removed;
+  });
+}

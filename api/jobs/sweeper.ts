@@ -1,0 +1,48 @@
+/**
+ * The periodic sweep: marks agents offline, expires overdue actions and re-reads which agents
+ * have pending actions. Every step is a single conditional statement, so replicas may sweep at the
+ * same time without double or lost transitions.
+ */
+import type { Logger } from 'pino';
+import type { FleetContext } from '../fleet/context.ts';
+import type { AgentDirectory } from '../fleet/agent-directory.ts';
+import { sweepOffline } from '../fleet/liveness.ts';
+import { expireActions } from '../fleet/actions.ts';
+
+export interface Job {
+  start(): void;
+  stop(): Promise<void>;
+  /** Run one round now; resolves when it is done. Errors are logged, not thrown. */
+  runOnce(): Promise<void>;
+}
+
+/** Create the sweep job, run every `intervalMs` after start(). */
+export function createSweeper(ctx: FleetContext, directory: AgentDirectory, intervalMs: number, log: Logger): Job {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const round = async () => {
+    try {
+      const offline = await sweepOffline(ctx);
+      const expired = await expireActions(ctx);
+      await directory.reloadPendingActions();
+      if (offline || expired) log.info({ offline, expired }, 'sweep');
+    } catch (error) {
+      log.error({ err: error }, 'sweep failed');
+    }
+  };
+  const runOnce = () => {
+    running = running.then(round);
+    return running;
+  };
+  return {
+    start() {
+      timer = setInterval(() => void runOnce(), intervalMs);
+      timer.unref();
+    },
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+    runOnce,
+  };
+}

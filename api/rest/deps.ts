@@ -1,0 +1,15 @@
+/** What the agent-protocol handlers need; built once by api/app.ts. */
+import type { Logger } from 'pino';
+import type { FleetContext } from '../fleet/context.ts';
+import type { AgentDirectory } from '../fleet/agent-directory.ts';
+import type { HeartbeatBuffer } from '../fleet/heartbeats.ts';
+import type { RateLimiter } from './rate-limit.ts';
+
+export interface RestDeps {
+  ctx: FleetContext;
+  directory: AgentDirectory;
+  heartbeats: HeartbeatBuffer;
+  enrolLimiter: RateLimiter;
+  trustProxy: boolean;
+  log: Logger;
+}

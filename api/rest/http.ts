@@ -1,0 +1,85 @@
+/**
+ * Small node:http helpers for the agent protocol routes: JSON and YAML answers, the one error
+ * shape `{"error":{"code","message"}}`, and body reading with the 64 KiB limit and zod validation.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { ErrorCode, MAX_BODY_BYTES } from '../protocol/v1.ts';
+
+/** An error with an HTTP status and a protocol error code; the router answers it as is. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+/** Answer JSON with `status`. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+/** Answer the protocol's error shape. */
+export function sendError(
+  res: ServerResponse,
+  status: number,
+  code: string,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
+  sendJson(res, status, { error: { code, message } }, headers);
+}
+
+/** Answer 204 with no body. */
+export function sendNoContent(res: ServerResponse, headers: Record<string, string> = {}): void {
+  res.writeHead(204, headers);
+  res.end();
+}
+
+/**
+ * Read a JSON body (at most 64 KiB) and validate it with `schema`. Throws HttpError 413 when it
+ * is too large, 415 for a non-JSON content type, 400 (naming the first bad field) when it does not
+ * parse or validate. Unknown extra fields are dropped, as the protocol asks.
+ */
+export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
+  const type = req.headers['content-type'] ?? '';
+  if (!/^application\/json\b/i.test(type)) {
+    throw new HttpError(415, ErrorCode.unsupportedMediaType, 'send the body as application/json');
+  }
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, ErrorCode.invalidBody, 'the body is not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue.path.map(String).join('.') || 'body';
+    throw new HttpError(400, ErrorCode.invalidBody, `${field}: ${issue.message}`);
+  }
+  return parsed.data;
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, ErrorCode.bodyTooLarge, `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+}

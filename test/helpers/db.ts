@@ -1,0 +1,85 @@
+/**
+ * A fresh, migrated database per test file, on the backend named by FLOTILLA_TEST_DB:
+ * `pglite` copies a migrated template data directory (initdb once, not per file); `postgres`
+ * creates a database from a migrated template database. Nothing is shared between files.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { openDb, type Db } from '../../api/db.ts';
+import { readMigrations } from '../../api/migrations.ts';
+
+export type TestBackend = 'pglite' | 'postgres';
+
+/** The server URL tests use for PostgreSQL (FLOTILLA_TEST_DATABASE_URL overrides). */
+export const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+/** The backend this test process runs on. */
+export function testBackend(): TestBackend {
+  return process.env.FLOTILLA_TEST_DB === 'postgres' ? 'postgres' : 'pglite';
+}
+
+/** A name that changes whenever the migrations change, so stale templates are never used. */
+export async function templateName(): Promise<string> {
+  const files = await readMigrations();
+  const hash = crypto.createHash('sha256').update(files.map((f) => f.checksum).join()).digest('hex').slice(0, 12);
+  return `flotilla_test_template_${hash}`;
+}
+
+/** Where the migrated PGlite template lives. */
+export async function pgliteTemplateDir(): Promise<string> {
+  return path.join(os.tmpdir(), await templateName());
+}
+
+/** Replace the database name of a PostgreSQL URL. */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+export interface TestDb {
+  db: Db;
+  /** A DatabaseConfig that opens the same database (for a second server process). */
+  config: { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+  /** Close the database and remove it. */
+  destroy(): Promise<void>;
+}
+
+/** Create and open a fresh migrated database for one test file. */
+export async function createTestDb(): Promise<TestDb> {
+  const id = crypto.randomBytes(6).toString('hex');
+  if (testBackend() === 'pglite') {
+    const dataDir = path.join(os.tmpdir(), `flotilla-test-${id}`);
+    await fs.cp(await pgliteTemplateDir(), dataDir, { recursive: true });
+    const db = await openDb({ kind: 'pglite', dataDir });
+    return {
+      db,
+      config: { kind: 'pglite', dataDir },
+      async destroy() {
+        await db.close();
+        await fs.rm(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const name = `flotilla_test_${id}`;
+  const admin = new pg.Client({ connectionString: ADMIN_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${await templateName()}`);
+  await admin.end();
+  const url = withDatabase(ADMIN_URL, name);
+  const db = await openDb({ kind: 'postgres', url });
+  return {
+    db,
+    config: { kind: 'postgres', url },
+    async destroy() {
+      await db.close();
+      const client = new pg.Client({ connectionString: ADMIN_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * Builders for test data through the real fleet functions (never raw inserts), and a tiny client
+ * for the agent protocol.
+ */
+import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
+import { createGroup } from '../../api/fleet/groups.ts';
+import { createInput } from '../../api/fleet/inputs.ts';
+import { createOutput } from '../../api/fleet/outputs.ts';
+import { mintEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
+import { paths, type EnrolRequest, type HeartbeatRequest } from '../../api/protocol/v1.ts';
+import type { Group } from '../../api/generated/prisma/client.ts';
+
+let counter = 0;
+
+/** A unique slug for this test process. */
+export function uniqueSlug(prefix = 'g'): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${counter}`;
+}
+
+/** A group with one demo_logs input and one console output: a config that passes validation. */
+export async function createGroupWithPipeline(ctx: FleetContext, slug = uniqueSlug()): Promise<Group> {
+  const group = await createGroup(ctx, CLI_ACTOR, { slug, name: `Group ${slug}` });
+  await createOutput(ctx, CLI_ACTOR, {
+    groupId: group.id,
+    name: 'out',
+    type: 'console',
+    options: { encoding: { codec: 'json' } },
+  });
+  await createInput(ctx, CLI_ACTOR, { groupId: group.id, name: 'demo', type: 'demo_logs', options: { format: 'json' } });
+  return ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
+}
+
+/** Mint an EBT_ token for a group and return the secret. */
+export async function mintToken(ctx: FleetContext, groupId: string, maxUses = 10, ttlSeconds = 3600): Promise<string> {
+  const minted = await mintEnrolmentToken(ctx, CLI_ACTOR, { groupId, maxUses, ttlSeconds });
+  return minted.token;
+}
+
+/** A valid enrolment body for `bootstrapToken`. */
+export function enrolBody(bootstrapToken: string, overrides: Partial<EnrolRequest> = {}): EnrolRequest {
+  return {
+    bootstrapToken,
+    hostname: `host-${process.pid}-${++counter}.example.com`,
+    platform: 'linux',
+    os: 'Debian 12',
+    kernel: '6.1.0',
+    agentVersion: '0.1.0',
+    vectorVersion: '0.58.0',
+    ...overrides,
+  };
+}
+
+/** A valid heartbeat body. */
+export function heartbeatBody(overrides: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
+  return {
+    agentVersion: '0.1.0',
+    vectorVersion: '0.58.0',
+    appliedConfigVersion: 0,
+    vectorRunning: true,
+    vectorUptimeSeconds: 10,
+    ...overrides,
+  };
+}
+
+/** POST JSON and return the raw response. */
+export function postJson(url: string, body: unknown, token?: string): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
+export interface EnrolledTestAgent {
+  agentId: string;
+  agentToken: string;
+  groupId: string;
+  configVersion: number;
+}
+
+/** Enrol through the real HTTP route; throws when the answer is not 201. */
+export async function enrolOverHttp(baseUrl: string, bootstrapToken: string, overrides: Partial<EnrolRequest> = {}): Promise<EnrolledTestAgent> {
+  const res = await postJson(baseUrl + paths.enrol, enrolBody(bootstrapToken, overrides));
+  if (res.status !== 201) throw new Error(`enrol answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { data: EnrolledTestAgent }).data;
+}
+
+/** Poll until `check` returns a truthy value (or throw after `timeoutMs`). */
+export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+}

@@ -1,0 +1,39 @@
+/**
+ * Test projects. Tests that touch the database run twice — once on PGlite, once on the local
+ * PostgreSQL (FLOTILLA_TEST_DB) — and every test file gets its own database (helpers/db.ts).
+ * Pure units (Vector rendering, the agent, the dashboard's composables) run once.
+ */
+import path from 'node:path';
+import { defineConfig } from 'vitest/config';
+
+const root = path.resolve(import.meta.dirname, '..');
+const dbTests = ['test/protocol/**/*.test.ts', 'test/fleet/**/*.test.ts', 'test/graphql/**/*.test.ts', 'test/db/**/*.test.ts', 'test/api/**/*.test.ts'];
+const pureTests = ['test/fleet/vector-*.test.ts'];
+
+export default defineConfig({
+  test: {
+    root,
+    globalSetup: ['test/helpers/global-setup.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    projects: [
+      {
+        extends: true,
+        test: { name: 'pglite', include: dbTests, exclude: pureTests, env: { FLOTILLA_TEST_DB: 'pglite' } },
+      },
+      {
+        extends: true,
+        test: { name: 'postgres', include: dbTests, exclude: pureTests, env: { FLOTILLA_TEST_DB: 'postgres' } },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: [...pureTests, 'test/agent/**/*.test.ts', 'test/web/**/*.test.ts', 'test/*.test.ts'],
+          env: { FLOTILLA_TEST_DB: 'pglite' },
+        },
+      },
+    ],
+  },
+});
