@@ -17,7 +17,7 @@ import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
-import { sendError, sendJson } from './rest/http.ts';
+import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 
 export interface AppDeps {
@@ -85,7 +85,7 @@ export function buildApp(deps: AppDeps): App {
   const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
     if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
-    const baseUrl = config.publicUrl ?? `http://${req.headers.host ?? `localhost:${config.port}`}`;
+    const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
     const body = script.replaceAll('__FLOTILLA_URL__', baseUrl).replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
     res.writeHead(200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'content-length': Buffer.byteLength(body) });
     res.end(body);

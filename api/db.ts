@@ -21,6 +21,11 @@ export interface Db {
    * one connection and one process, so no lock is needed there). `exec` runs a multi-statement script.
    */
   withMigrationLock<T>(fn: (exec: (sql: string) => Promise<void>) => Promise<T>): Promise<T>;
+  /**
+   * Listen to every SQL statement Prisma sends (only when opened with `observeQueries`, as tests
+   * do to count round trips); returns the unsubscribe function.
+   */
+  onQuery(listener: (sql: string) => void): () => void;
   /** Cheap liveness probe used by /readyz. Rejects when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -33,21 +38,52 @@ const MIGRATION_LOCK_KEY = 7_300_118_512;
  * Rejects when PostgreSQL is unreachable or PGlite cannot open its directory (for example because
  * another process holds it).
  */
-export async function openDb(config: DatabaseConfig): Promise<Db> {
-  return config.kind === 'postgres' ? openPostgres(config.url) : openPglite(config.dataDir);
+export async function openDb(config: DatabaseConfig, options: OpenOptions = {}): Promise<Db> {
+  return config.kind === 'postgres' ? openPostgres(config.url, options) : openPglite(config.dataDir, options);
 }
 
-async function openPostgres(url: string): Promise<Db> {
+export interface OpenOptions {
+  /** Emit every statement to onQuery listeners (tests); off in production, where it costs time. */
+  observeQueries?: boolean;
+}
+
+type QueryListener = (sql: string) => void;
+
+function createClient(adapter: PrismaPg | PrismaPGlite, options: OpenOptions) {
+  const listeners = new Set<QueryListener>();
+  if (!options.observeQueries) {
+    return {
+      prisma: new PrismaClient({ adapter }),
+      onQuery: (): (() => void) => {
+        throw new Error('open the database with observeQueries to listen to queries');
+      },
+    };
+  }
+  const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  prisma.$on('query', (event) => {
+    for (const listener of listeners) listener(event.query);
+  });
+  return {
+    prisma: prisma as unknown as PrismaClient,
+    onQuery(listener: QueryListener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
+  };
+}
+
+async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => {
     /* idle-client errors surface on the next query; nothing to do here */
   });
   const client = await pool.connect();
   client.release();
-  const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const { prisma, onQuery } = createClient(new PrismaPg(pool), options);
   return {
     prisma,
     kind: 'postgres',
+    onQuery,
     async withMigrationLock(fn) {
       const conn = await pool.connect();
       try {
@@ -70,13 +106,14 @@ async function openPostgres(url: string): Promise<Db> {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Db> {
+async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
   await fs.mkdir(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  const prisma = new PrismaClient({ adapter: new PrismaPGlite(pglite) });
+  const { prisma, onQuery } = createClient(new PrismaPGlite(pglite), options);
   return {
     prisma,
     kind: 'pglite',
+    onQuery,
     withMigrationLock: (fn) =>
       fn(async (sql) => {
         await pglite.exec(sql);

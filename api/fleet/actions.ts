@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
 import type { Action, ActionStatus, Prisma } from '../generated/prisma/client.ts';
 import {
+  paths,
   ActionType,
   MAX_PENDING_ACTIONS,
   UpgradeAgentPayload,
@@ -18,7 +19,6 @@ import { FleetError, FleetErrorCode, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
 import { parseInput } from './validate.ts';
-import { releaseDownloadUrl } from './releases.ts';
 
 /** Allowed moves: from → to. Anything else is rejected. */
 export const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
@@ -50,7 +50,7 @@ export interface CreatedActions {
 /**
  * Queue one action per agent (a bulk id ties them when there is more than one). The payload is
  * checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
- * and download URL are added). Fails with validation_failed, release_not_found or agent_not_found
+ * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found or agent_not_found
  * (any id unknown or revoked); nothing is written then.
  */
 export async function createActions(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedActions> {
@@ -89,7 +89,7 @@ async function completePayload(ctx: FleetContext, type: ActionType, payload: unk
       { path: 'payload.targetVersion', message: `unknown release ${targetVersion}` },
     ]);
   }
-  return { targetVersion, sha256: release.sha256, url: releaseDownloadUrl(ctx, targetVersion) };
+  return { targetVersion, sha256: release.sha256 };
 }
 
 /** Cancel a pending action. Fails with action_not_found, or invalid_transition once it left pending. */
@@ -163,15 +163,23 @@ async function moveAction(
   return tx.action.findUniqueOrThrow({ where: { id: action.id } });
 }
 
-/** Up to 10 pending, unexpired actions of one agent, oldest first, as the heartbeat answers them. */
-export async function pendingActionsFor(ctx: FleetContext, agentId: string): Promise<PendingAction[]> {
+/**
+ * Up to 10 pending, unexpired actions of one agent, oldest first, as the heartbeat answers them.
+ * `baseUrl` is the server address the agent reached: upgrade_agent payloads get the absolute
+ * download URL of their release under it.
+ */
+export async function pendingActionsFor(ctx: FleetContext, agentId: string, baseUrl: string): Promise<PendingAction[]> {
   const rows = await ctx.db.action.findMany({
     where: { agentId, status: 'pending', deadline: { gt: ctx.clock() } },
     orderBy: { createdAt: 'asc' },
     take: MAX_PENDING_ACTIONS,
     select: { id: true, type: true, payload: true },
   });
-  return rows.map((r) => ({ id: r.id, type: r.type, payload: r.payload as Record<string, unknown> }));
+  return rows.map((r) => {
+    const payload = r.payload as Record<string, unknown>;
+    if (r.type === 'upgrade_agent') payload.url = baseUrl + paths.release(String(payload.targetVersion));
+    return { id: r.id, type: r.type, payload };
+  });
 }
 
 /**

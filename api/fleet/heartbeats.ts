@@ -133,7 +133,7 @@ export interface HeartbeatOutcome {
 /**
  * Handle one heartbeat of an authenticated agent: buffer the soft fields, apply action results
  * durably before answering, and return the pending actions (the database is asked only when the
- * directory says the agent may have some). Rejects when writing the results fails — the agent
+ * directory says the agent may have some; `baseUrl` is where the agent reached us). Rejects when writing the results fails — the agent
  * then retries and nothing is lost.
  */
 export async function applyHeartbeat(
@@ -142,6 +142,7 @@ export async function applyHeartbeat(
   buffer: HeartbeatBuffer,
   agent: AgentEntry,
   body: HeartbeatRequest,
+  baseUrl: string,
 ): Promise<HeartbeatOutcome> {
   const now = ctx.clock();
   let rejectedResults: RejectedResult[] = [];
@@ -153,7 +154,7 @@ export async function applyHeartbeat(
   let pendingActions: PendingAction[] = [];
   if (directory.mayHavePendingActions(agent.id)) {
     const mark = directory.pendingActionsMark();
-    pendingActions = await pendingActionsFor(ctx, agent.id);
+    pendingActions = await pendingActionsFor(ctx, agent.id, baseUrl);
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
   return { pendingActions, rejectedResults };

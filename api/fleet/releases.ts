@@ -8,7 +8,6 @@ import type { FleetContext } from './context.ts';
 import type { AgentRelease } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { parseInput } from './validate.ts';
-import { paths } from '../protocol/v1.ts';
 
 const Version = z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'version must be x.y.z');
 export const RegisterReleaseInput = z.object({ version: Version, bundle: z.instanceof(Buffer) });
@@ -48,9 +47,4 @@ export async function getRelease(ctx: FleetContext, version: string): Promise<Ag
     : null;
   if (!release) throw new FleetError(FleetErrorCode.releaseNotFound, `no agent release ${version}`);
   return release;
-}
-
-/** Absolute download URL of a release (relative when no public URL is configured). */
-export function releaseDownloadUrl(ctx: FleetContext, version: string): string {
-  return `${ctx.settings.publicUrl ?? ''}${paths.release(version)}`;
 }

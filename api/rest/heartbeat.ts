@@ -3,14 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
 import { authenticateAgent } from './auth.ts';
-import { readJson, sendJson } from './http.ts';
+import { publicBaseUrl, readJson, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
 /** Handle one heartbeat of agent `agentId`. */
 export async function heartbeat(deps: RestDeps, req: IncomingMessage, res: ServerResponse, agentId: string): Promise<void> {
   const agent = await authenticateAgent(req, deps.directory, agentId);
   const body = await readJson(req, HeartbeatRequest);
-  const outcome = await applyHeartbeat(deps.ctx, deps.directory, deps.heartbeats, agent, body);
+  const outcome = await applyHeartbeat(deps.ctx, deps.directory, deps.heartbeats, agent, body, publicBaseUrl(deps, req));
   const response: HeartbeatResponse = { data: outcome };
   sendJson(res, 200, response);
 }

@@ -80,6 +80,17 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
   return parsed.data;
 }
 
+/**
+ * The base URL clients use to reach this server: FLOTILLA_PUBLIC_URL when set, else the scheme
+ * (X-Forwarded-Proto only behind a trusted proxy) and Host of this request.
+ */
+export function publicBaseUrl(deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: boolean }, req: IncomingMessage): string {
+  if (deps.ctx.settings.publicUrl) return deps.ctx.settings.publicUrl;
+  const forwarded = deps.trustProxy ? req.headers['x-forwarded-proto'] : undefined;
+  const proto = typeof forwarded === 'string' && forwarded ? forwarded.split(',')[0].trim() : 'http';
+  return `${proto}://${req.headers.host ?? 'localhost'}`;
+}
+
 function tooLarge(): HttpError {
   return new HttpError(413, ErrorCode.bodyTooLarge, `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 }

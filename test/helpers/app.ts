@@ -52,8 +52,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   });
   const address = await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${address.port}`;
-  config.publicUrl ??= baseUrl;
-  app.ctx.settings.publicUrl ??= baseUrl;
   return {
     baseUrl,
     app,

@@ -54,7 +54,7 @@ export async function createTestDb(): Promise<TestDb> {
   if (testBackend() === 'pglite') {
     const dataDir = path.join(os.tmpdir(), `flotilla-test-${id}`);
     await fs.cp(await pgliteTemplateDir(), dataDir, { recursive: true });
-    const db = await openDb({ kind: 'pglite', dataDir });
+    const db = await openDb({ kind: 'pglite', dataDir }, { observeQueries: true });
     return {
       db,
       config: { kind: 'pglite', dataDir },
@@ -70,7 +70,7 @@ export async function createTestDb(): Promise<TestDb> {
   await admin.query(`CREATE DATABASE ${name} TEMPLATE ${await templateName()}`);
   await admin.end();
   const url = withDatabase(ADMIN_URL, name);
-  const db = await openDb({ kind: 'postgres', url });
+  const db = await openDb({ kind: 'postgres', url }, { observeQueries: true });
   return {
     db,
     config: { kind: 'postgres', url },
