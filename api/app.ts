@@ -4,6 +4,7 @@
  * here by their issues. Owns the hot-path state (agent directory, heartbeat buffer) and the sweep.
  */
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +44,12 @@ export interface App {
 }
 
 const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/install.sh');
+
+/** The caller's X-Request-Id when it looks sane, else a fresh one. */
+function requestIdOf(req: http.IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+}
 
 /** The fleet context for a configuration; start-up chores use it before the app is built. */
 export function createFleetContext(deps: Pick<AppDeps, 'config' | 'db' | 'events' | 'clock'>): FleetContext {
@@ -91,7 +98,17 @@ export function buildApp(deps: AppDeps): App {
     res.end(body);
   };
 
+  const accessLog = log.isLevelEnabled('debug');
   const server = http.createServer((req, res) => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    if (accessLog) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug({ requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms }, 'request');
+      });
+    }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -4,6 +4,7 @@
  * Prisma client, so nothing above this file knows which one it talks to.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
@@ -106,9 +107,44 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
   };
 }
 
+/**
+ * PGlite must never be opened by two processes at once (stack-notes P10): hold a pid lock file in
+ * the data directory, taking over a stale one whose process is gone.
+ */
+async function lockDataDir(dataDir: string): Promise<() => Promise<void>> {
+  const lockPath = path.join(dataDir, '.flotilla.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await fs.writeFile(lockPath, String(process.pid), { flag: 'wx' });
+      return () => fs.rm(lockPath, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(await fs.readFile(lockPath, 'utf8').catch(() => '0'));
+      if (holder && holder !== process.pid && isAlive(holder)) {
+        throw new Error(`the data directory ${dataDir} is in use by process ${holder}; stop it first`);
+      }
+      await fs.rm(lockPath, { force: true });
+    }
+  }
+  throw new Error(`could not lock the data directory ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
   await fs.mkdir(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
+  const unlock = await lockDataDir(dataDir);
+  const pglite = await PGlite.create(dataDir).catch(async (error: unknown) => {
+    await unlock();
+    throw error;
+  });
   const { prisma, onQuery } = createClient(new PrismaPGlite(pglite), options);
   return {
     prisma,
@@ -124,6 +160,7 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
     async close() {
       await prisma.$disconnect();
       await pglite.close();
+      await unlock();
     },
   };
 }

@@ -86,8 +86,8 @@ function answerError(deps: RestDeps, req: IncomingMessage, res: ServerResponse, 
   } else if (error instanceof FleetError) {
     sendError(res, STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
   } else {
-    const requestId = crypto.randomUUID();
+    const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
     deps.log.error({ err: error, requestId, method: req.method, url: req.url?.split('?')[0] }, 'agent route failed');
-    sendError(res, 500, ErrorCode.internal, `internal error (request id ${requestId})`, { 'x-request-id': requestId });
+    sendError(res, 500, ErrorCode.internal, `internal error (request id ${requestId})`);
   }
 }

@@ -24,7 +24,7 @@ export function testBackend(): TestBackend {
 /** A name that changes whenever the migrations change, so stale templates are never used. */
 export async function templateName(): Promise<string> {
   const files = await readMigrations();
-  const hash = crypto.createHash('sha256').update(files.map((f) => f.checksum).join()).digest('hex').slice(0, 12);
+  const hash = crypto.createHash('sha256').update(files.map((f) => `${f.name}:${f.checksum}`).join()).digest('hex').slice(0, 12);
   return `flotilla_test_template_${hash}`;
 }
 

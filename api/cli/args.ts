@@ -1,0 +1,53 @@
+/**
+ * Argument helpers for the admin CLI: typed flags with clear errors, durations like `24h`, and
+ * secrets read from standard input (never from argv, where `ps` would show them).
+ */
+import { parseArgs } from 'node:util';
+
+/** A usage mistake: printed as is, exit code 2. */
+export class UsageError extends Error {}
+
+export type FlagSpec = Record<string, { type: 'string' | 'boolean'; required?: boolean }>;
+
+/**
+ * Parse `argv` against `spec`. Throws UsageError naming the unknown or missing flag.
+ */
+export function flags(argv: string[], spec: FlagSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(spec).map(([name, s]) => [name, { type: s.type }])),
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  for (const [name, s] of Object.entries(spec)) {
+    if (s.required && parsed.values[name] === undefined) throw new UsageError(`--${name} is required`);
+  }
+  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+}
+
+/** A whole number from a flag; throws UsageError otherwise. */
+export function integer(name: string, value: string | boolean | undefined): number {
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number`);
+  return Number(value);
+}
+
+/** Seconds from `90`, `30m`, `24h` or `7d`; throws UsageError otherwise. */
+export function durationSeconds(name: string, value: string | boolean | undefined): number {
+  const match = typeof value === 'string' ? /^(\d+)([smhd]?)$/.exec(value) : null;
+  if (!match) throw new UsageError(`--${name} takes a duration such as 3600, 30m, 24h or 7d`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** Read all of standard input as one secret line (trailing newline removed). */
+export async function readSecretFromStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError('pipe the password on standard input, e.g. `echo "$PW" | …`');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

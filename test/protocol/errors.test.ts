@@ -1,0 +1,60 @@
+/** protocol.md → General: the error shape, unknown routes, limits, rate limiting, request ids. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorBody, MAX_BODY_BYTES, paths } from '../../api/protocol/v1.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { createGroupWithPipeline, enrolBody, mintToken, postJson } from '../helpers/factories.ts';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ env: { FLOTILLA_ENROL_RATE_LIMIT: '3' } });
+});
+afterAll(() => server.close());
+
+describe('errors and limits', () => {
+  it('answers unknown agent routes 404 and wrong methods 405, in the error shape', async () => {
+    const missing = await fetch(`${server.baseUrl}/api/v1/agents/x/unknown`);
+    expect(missing.status).toBe(404);
+    expect(ErrorBody.parse(await missing.json()).error.code).toBe('not_found');
+    const wrongMethod = await fetch(server.baseUrl + paths.enrol);
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect(ErrorBody.parse(await wrongMethod.json()).error.code).toBe('method_not_allowed');
+  });
+
+  it('answers 413 for an enrolment body over 64 KiB', async () => {
+    const res = await postJson(server.baseUrl + paths.enrol, { ...enrolBody('EBT_x'), pad: 'x'.repeat(MAX_BODY_BYTES) });
+    expect(res.status).toBe(413);
+    expect(ErrorBody.parse(await res.json()).error.code).toBe('body_too_large');
+  });
+
+  it('rate-limits enrolment per address with 429 and Retry-After, creating nothing', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const token = await mintToken(server.ctx, group.id, 100);
+    const statuses: number[] = [];
+    let limited: Response | undefined;
+    for (let i = 0; i < 6; i++) {
+      const res = await postJson(server.baseUrl + paths.enrol, enrolBody(token));
+      statuses.push(res.status);
+      if (res.status === 429) limited = res;
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThan(0);
+    expect(limited).toBeDefined();
+    expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(ErrorBody.parse(await limited!.json()).error.code).toBe('rate_limited');
+    const created = statuses.filter((s) => s === 201).length;
+    expect(await server.ctx.db.agent.count({ where: { groupId: group.id } })).toBe(created);
+  });
+
+  it('echoes a sane X-Request-Id and makes one up otherwise', async () => {
+    const given = await fetch(`${server.baseUrl}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(given.headers.get('x-request-id')).toBe('abc-123');
+    const made = await fetch(`${server.baseUrl}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers /healthz and /readyz', async () => {
+    expect(await (await fetch(`${server.baseUrl}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${server.baseUrl}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+});
