@@ -137,6 +137,16 @@ export const UpgradeAgentPayload = z.object({
 });
 export type UpgradeAgentPayload = z.infer<typeof UpgradeAgentPayload>;
 
+/**
+ * An `upgrade_agent` payload as delivered in `pendingActions`: the server adds the release's
+ * SHA-256 (hex) and the absolute URL of `GET releases/:version`.
+ */
+export const UpgradeAgentDelivery = UpgradeAgentPayload.extend({
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 must be 64 lowercase hex digits'),
+  url: z.url(),
+});
+export type UpgradeAgentDelivery = z.infer<typeof UpgradeAgentDelivery>;
+
 export const PendingAction = z.object({
   id: z.string(),
   type: z.string(),
