@@ -1,0 +1,144 @@
+/**
+ * Applies a config received from the server (style rule 8: received is not applied).
+ *
+ *   candidate `vector.candidate.yaml` (fsynced) → `vector validate` → rename over `vector.yaml`
+ *   → SIGHUP if Vector runs, start it if not → Vector must still be alive `reloadCheckMs` later.
+ *
+ * A config that fails validation never reaches `vector.yaml`. If Vector dies on a config that
+ * validated, the previous file is restored and Vector restarted on it. The body `{}` stops Vector.
+ * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
+ * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours).
+ */
+import { isMap, parseDocument } from 'yaml';
+import { EMPTY_CONFIG } from '../../api/protocol/v1.ts';
+import type { Logger } from '../log.ts';
+import type { AgentFs } from '../state/atomic-write.ts';
+import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
+import type { ValidateResult } from '../supervisor/validate.ts';
+import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
+
+export type ApplyOutcome =
+  | { kind: 'applied'; version: number; action: 'reloaded' | 'started' | 'stopped' | 'unchanged' }
+  /** `vector validate` refused it; nothing on the host changed. */
+  | { kind: 'rejected'; version: number; message: string }
+  /** Vector died on it; the previous config is back in place and running. */
+  | { kind: 'rolled_back'; version: number; message: string };
+
+export interface ApplierOptions {
+  fs: AgentFs;
+  configFile: string;
+  candidateFile: string;
+  dataDir: string;
+  validate: (file: string) => Promise<ValidateResult>;
+  supervisor: Pick<
+    VectorSupervisor,
+    'running' | 'start' | 'stop' | 'reload' | 'generationId' | 'waitForExit' | 'tail'
+  >;
+  reloadCheckMs: number;
+  log: Logger;
+}
+
+const CONFIG_MODE = 0o640;
+
+/** True for a config that means "run nothing": `{}` (or an empty YAML document). */
+export function isEmptyConfig(body: string): boolean {
+  const trimmed = body.trim();
+  if (trimmed === EMPTY_CONFIG || trimmed === '') return true;
+  const doc = parseDocument(trimmed);
+  if (doc.errors.length > 0) return false;
+  const contents = doc.contents;
+  return contents === null || (isMap(contents) && contents.items.length === 0);
+}
+
+/**
+ * Returns `body` with `data_dir: "<dataDir>"` inserted as the first top-level key when the config
+ * is a block mapping without one; otherwise returns `body` unchanged (Vector's validate then judges it).
+ */
+export function withDataDir(body: string, dataDir: string): string {
+  const doc = parseDocument(body);
+  const contents = doc.contents;
+  if (doc.errors.length > 0 || !isMap(contents) || contents.flow || contents.has('data_dir')) return body;
+  const offset = contents.range?.[0] ?? 0;
+  const lineStart = body.lastIndexOf('\n', offset - 1) + 1;
+  const indent = body.slice(lineStart, offset);
+  const line = `data_dir: ${JSON.stringify(dataDir)}\n${/^[ ]*$/.test(indent) ? indent : ''}`;
+  return body.slice(0, offset) + line + body.slice(offset);
+}
+
+export class Applier {
+  constructor(private readonly o: ApplierOptions) {}
+
+  /**
+   * Applies config `version`. Call from the loop only, one apply at a time. Resolves with what
+   * happened; rejects only on local I/O failures (disk full, permissions), in which case
+   * `vector.yaml` is still the old file or the complete new one.
+   */
+  async apply(version: number, body: string): Promise<ApplyOutcome> {
+    const { fs, supervisor, log } = this.o;
+    if (isEmptyConfig(body)) {
+      await supervisor.stop();
+      await writeFileAtomic(fs, this.o.configFile, `${EMPTY_CONFIG}\n`, { mode: CONFIG_MODE });
+      log.info('empty config applied, vector stopped', { version });
+      return { kind: 'applied', version, action: 'stopped' };
+    }
+    const text = withDataDir(body, this.o.dataDir);
+    await fs.mkdir(this.o.dataDir, { recursive: true });
+    await writeFileDurable(fs, this.o.candidateFile, text, CONFIG_MODE);
+    const verdict = await this.o.validate(this.o.candidateFile);
+    if (!verdict.ok) {
+      await fs.rm(this.o.candidateFile, { force: true });
+      log.warn('config failed validation, keeping the running one', { version, error: verdict.message });
+      return { kind: 'rejected', version, message: verdict.message };
+    }
+    const previous = await readFileIfExists(fs, this.o.configFile);
+    if (previous === text && supervisor.running) {
+      await fs.rm(this.o.candidateFile, { force: true });
+      return { kind: 'applied', version, action: 'unchanged' };
+    }
+    await renameDurable(fs, this.o.candidateFile, this.o.configFile);
+    const wasRunning = supervisor.running;
+    if (wasRunning) supervisor.reload();
+    else await supervisor.start();
+    const exit = await supervisor.waitForExit(supervisor.generationId, this.o.reloadCheckMs);
+    if (!exit) {
+      log.info('config applied', { version, action: wasRunning ? 'reloaded' : 'started' });
+      return { kind: 'applied', version, action: wasRunning ? 'reloaded' : 'started' };
+    }
+    const message = describeDeath(exit, version, supervisor.tail());
+    log.warn('vector died on the new config, restoring the previous one', { version, error: message });
+    await this.restore(previous);
+    return { kind: 'rolled_back', version, message };
+  }
+
+  /**
+   * At agent start: starts Vector on the config already in place (it passed validation when it was
+   * written), or leaves Vector stopped when there is none or it is `{}`. Removes a candidate left by
+   * an agent that was killed mid-apply. Resolves whether Vector was started.
+   */
+  async startFromDisk(): Promise<boolean> {
+    await this.o.fs.rm(this.o.candidateFile, { force: true });
+    const current = await readFileIfExists(this.o.fs, this.o.configFile);
+    if (current === undefined || isEmptyConfig(current)) return false;
+    await this.o.fs.mkdir(this.o.dataDir, { recursive: true });
+    await this.o.supervisor.start();
+    return true;
+  }
+
+  private async restore(previous: string | undefined): Promise<void> {
+    const { fs, supervisor } = this.o;
+    await supervisor.stop();
+    if (previous === undefined) {
+      await fs.rm(this.o.configFile, { force: true });
+      return;
+    }
+    await writeFileAtomic(fs, this.o.configFile, previous, { mode: CONFIG_MODE });
+    if (!isEmptyConfig(previous)) await supervisor.start();
+  }
+}
+
+function describeDeath(exit: VectorExit, version: number, tail: string[]): string {
+  const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
+  const lines = tail.slice(-5).join('\n');
+  const text = `vector exited (${how}) after loading config version ${version}; the previous config was restored`;
+  return (lines ? `${text}\n${lines}` : text).slice(0, 4000);
+}

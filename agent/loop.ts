@@ -1,0 +1,278 @@
+/**
+ * The one orchestrator (style rule 7). Two tasks share one enrolment session:
+ *  - poll: `GET config?since=N` every poll interval (or a long-poll when the server offers one),
+ *    hand new configs to the applier, record the outcome keyed by config version;
+ *  - heartbeat: every heartbeat interval ± 10 %, and early when something changed (config applied
+ *    or rejected, Vector exited, an action result is ready); hands pending actions to the runner.
+ * Failures follow the retry policy: retryable → backoff (Retry-After honoured), 401/403 → "token
+ * revoked": both tasks stop and the loop waits for a new enrolment while Vector keeps running.
+ * No I/O of its own: everything goes through the injected parts.
+ */
+import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
+import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
+import type { ApplyOutcome } from './apply/apply.ts';
+import type { Clock } from './clock.ts';
+import { Wakeable, sleep } from './clock.ts';
+import type { Logger } from './log.ts';
+import { errorMessage } from './log.ts';
+import type { StateStore } from './state/store.ts';
+import type { VectorEvent } from './supervisor/vector.ts';
+import type { Backoff } from './transport/backoff.ts';
+import type { AgentClient, ConfigAnswer, Credentials, Outcome } from './transport/client.ts';
+
+export interface LoopOptions {
+  store: StateStore;
+  client: Pick<AgentClient, 'pollConfig' | 'heartbeat'>;
+  applier: { apply(version: number, body: string): Promise<ApplyOutcome>; startFromDisk(): Promise<boolean> };
+  supervisor: {
+    readonly running: boolean;
+    uptimeSeconds(): number;
+    onEvent(fn: (e: VectorEvent) => void): () => void;
+  };
+  actions: ActionRunner;
+  clock: Clock;
+  random: () => number;
+  newBackoff: () => Backoff;
+  log: Logger;
+  agentVersion: string;
+  vectorVersion: () => string;
+  pollIntervalMs: number;
+  heartbeatIntervalMs: number;
+  longPollSeconds: number;
+  /** How often to look for an enrolment while not enrolled (or after a revoke). */
+  enrolmentCheckMs: number;
+  /** Tries to enrol from settings when not enrolled; resolves true on success. */
+  autoEnrol?: (signal: AbortSignal) => Promise<boolean>;
+}
+
+/** Why run() returned: asked to stop, or an action (upgrade) needs the process replaced. */
+export type LoopEnd = 'stopped' | 'restart';
+
+const MIN_HEARTBEAT_GAP_MS = 200;
+
+export class AgentLoop {
+  private readonly heartbeatWake: Wakeable;
+  private readonly restart = new AbortController();
+  private heartbeatWaiters: ((ok: boolean) => void)[] = [];
+  private lastError = '';
+
+  constructor(private readonly o: LoopOptions) {
+    this.heartbeatWake = new Wakeable(o.clock);
+  }
+
+  /**
+   * Runs until `signal` aborts (→ 'stopped') or an action asks for a restart (→ 'restart').
+   * Starts Vector on the config already on disk first. Rejects only if the state file cannot be
+   * written at start-up.
+   */
+  async run(signal: AbortSignal): Promise<LoopEnd> {
+    const stop = AbortSignal.any([signal, this.restart.signal]);
+    await this.o.actions.resume();
+    await this.o.applier.startFromDisk().catch((error) => this.o.log.error('cannot start vector', { error }));
+    const unsubscribe = this.o.supervisor.onEvent((event) => {
+      if (event.type === 'exited' && !event.expected) this.heartbeatWake.wake();
+    });
+    try {
+      let revokedId: string | undefined;
+      while (!stop.aborted) {
+        const creds = await this.waitForEnrolment(revokedId, stop);
+        if (!creds) break;
+        this.o.log.info('session started', { agentId: creds.agentId, apiUrl: creds.apiUrl });
+        if ((await this.session(creds, stop)) === 'revoked') {
+          revokedId = creds.agentId;
+          this.o.log.error('agent token revoked, re-enrol', { agentId: creds.agentId });
+          await this.noteError('agent token revoked, re-enrol (flotilla-agent enrol …)');
+        }
+      }
+    } finally {
+      unsubscribe();
+    }
+    return this.restart.signal.aborted ? 'restart' : 'stopped';
+  }
+
+  private async waitForEnrolment(
+    revokedId: string | undefined,
+    stop: AbortSignal,
+  ): Promise<Credentials | null> {
+    const backoff = this.o.newBackoff();
+    let announced = false;
+    while (!stop.aborted) {
+      const creds = await this.o.store.readCredentials();
+      if (creds && creds.agentId !== revokedId) return creds;
+      if (!creds && this.o.autoEnrol && (await this.o.autoEnrol(stop))) continue;
+      if (!announced) {
+        this.o.log.info(
+          revokedId ? 'waiting for a new enrolment' : 'not enrolled yet: run `flotilla-agent enrol`',
+        );
+        announced = true;
+      }
+      const wait =
+        this.o.autoEnrol && !creds
+          ? Math.max(this.o.enrolmentCheckMs, backoff.next())
+          : this.o.enrolmentCheckMs;
+      await sleep(this.o.clock, wait, stop);
+    }
+    return null;
+  }
+
+  private async session(creds: Credentials, stop: AbortSignal): Promise<'revoked' | 'stopped'> {
+    const session = new AbortController();
+    const signal = AbortSignal.any([stop, session.signal]);
+    let revoked = false;
+    const onRevoked = (): void => {
+      revoked = true;
+      session.abort();
+    };
+    await Promise.all([
+      this.pollTask(creds, signal, onRevoked),
+      this.heartbeatTask(creds, signal, onRevoked),
+    ]);
+    return revoked ? 'revoked' : 'stopped';
+  }
+
+  private sinceVersion(): number {
+    const s = this.o.store.current;
+    return Math.max(s.appliedConfigVersion, s.configError?.version ?? 0);
+  }
+
+  private async pollTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
+    const backoff = this.o.newBackoff();
+    let longPollMax: number | undefined;
+    while (!signal.aborted) {
+      const since = this.sinceVersion();
+      const waitSeconds =
+        longPollMax && this.o.longPollSeconds > 0 ? Math.min(longPollMax, this.o.longPollSeconds) : undefined;
+      const started = this.o.clock.now();
+      const outcome = await this.o.client.pollConfig(creds, { since, waitSeconds }, signal);
+      if (signal.aborted) return;
+      let delay = this.o.pollIntervalMs;
+      if (outcome.kind === 'ok') {
+        backoff.reset();
+        longPollMax = outcome.value.longPollMax;
+        if (outcome.value.kind === 'config') {
+          if (!(await this.applyConfig(outcome.value, since))) delay = backoff.next();
+        } else if (waitSeconds && this.o.clock.now() - started >= 1000) delay = 0;
+      } else if (this.isRevoked(outcome)) return onRevoked();
+      else delay = await this.failed('config poll', outcome, backoff);
+      await sleep(this.o.clock, delay, signal);
+    }
+  }
+
+  /** Applies one config answer and records the outcome; false on a local failure (retry later). */
+  private async applyConfig(
+    answer: Extract<ConfigAnswer, { kind: 'config' }>,
+    since: number,
+  ): Promise<boolean> {
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await this.o.applier.apply(answer.version, answer.body);
+    } catch (error) {
+      this.o.log.error('config apply failed on this host', { version: answer.version, error });
+      await this.noteError(`applying config version ${answer.version} failed: ${errorMessage(error)}`);
+      return false;
+    }
+    // A version at or below `since` means the server reset us (moved to another group).
+    const reset = answer.version <= since;
+    await this.o.store.update((s) => {
+      if (outcome.kind === 'applied') {
+        s.appliedConfigVersion = answer.version;
+        s.appliedEtag = answer.etag ?? null;
+        s.configError = null;
+      } else {
+        s.configError = { version: answer.version, message: outcome.message };
+        if (reset) s.appliedConfigVersion = 0;
+      }
+    });
+    this.heartbeatWake.wake();
+    return true;
+  }
+
+  private async heartbeatTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
+    const backoff = this.o.newBackoff();
+    const hooks: RunnerHooks = {
+      heartbeatNow: (ms) => this.heartbeatNow(ms),
+      nudge: () => this.heartbeatWake.wake(),
+      restart: () => this.restart.abort(),
+    };
+    while (!signal.aborted) {
+      const sent: ActionResult[] = [...this.o.actions.pendingResults()];
+      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent), signal);
+      if (signal.aborted) return;
+      if (outcome.kind === 'ok') {
+        backoff.reset();
+        await this.o.actions
+          .acknowledge(sent, outcome.value.rejectedResults)
+          .catch((error) => this.o.log.error('cannot record acknowledged results', { error }));
+        this.resolveHeartbeatWaiters();
+        await this.o.actions
+          .receive(outcome.value.pendingActions, hooks)
+          .catch((error) => this.o.log.error('cannot accept an action', { error }));
+        const interval = this.o.heartbeatIntervalMs * (0.9 + 0.2 * this.o.random());
+        await sleep(this.o.clock, MIN_HEARTBEAT_GAP_MS, signal);
+        await this.heartbeatWake.wait(interval - MIN_HEARTBEAT_GAP_MS, signal);
+      } else if (this.isRevoked(outcome)) {
+        return onRevoked();
+      } else {
+        await sleep(this.o.clock, await this.failed('heartbeat', outcome, backoff), signal);
+      }
+    }
+  }
+
+  private heartbeatBody(results: ActionResult[]): HeartbeatRequest {
+    const s = this.o.store.current;
+    return {
+      agentVersion: this.o.agentVersion,
+      vectorVersion: this.o.vectorVersion(),
+      appliedConfigVersion: s.appliedConfigVersion,
+      vectorRunning: this.o.supervisor.running,
+      vectorUptimeSeconds: Math.floor(this.o.supervisor.uptimeSeconds()),
+      configError: s.configError,
+      ...(results.length > 0 ? { actionResults: results } : {}),
+    };
+  }
+
+  private heartbeatNow(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = this.o.clock.setTimeout(() => finish(false), timeoutMs);
+      const finish = (ok: boolean): void => {
+        this.o.clock.clearTimeout(timer);
+        this.heartbeatWaiters = this.heartbeatWaiters.filter((w) => w !== finish);
+        resolve(ok);
+      };
+      this.heartbeatWaiters.push(finish);
+      this.heartbeatWake.wake();
+    });
+  }
+
+  private resolveHeartbeatWaiters(): void {
+    for (const waiter of [...this.heartbeatWaiters]) waiter(true);
+  }
+
+  private isRevoked(outcome: Outcome<unknown>): boolean {
+    return outcome.kind === 'fatal' && (outcome.status === 401 || outcome.status === 403);
+  }
+
+  private async failed(what: string, outcome: Outcome<unknown>, backoff: Backoff): Promise<number> {
+    if (outcome.kind === 'ok') return 0;
+    const delay = backoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
+    const log = backoff.attempts === 1 || backoff.attempts % 10 === 0 ? this.o.log.warn : this.o.log.debug;
+    log(`${what} failed`, {
+      kind: outcome.kind,
+      error: outcome.message,
+      retryInMs: delay,
+      attempt: backoff.attempts,
+    });
+    await this.noteError(`${what}: ${outcome.message}`);
+    return delay;
+  }
+
+  private async noteError(message: string): Promise<void> {
+    if (message === this.lastError) return;
+    this.lastError = message;
+    await this.o.store
+      .update((s) => {
+        s.lastError = { at: new Date(this.o.clock.now()).toISOString(), message };
+      })
+      .catch((error) => this.o.log.warn('cannot record the last error', { error }));
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * AgentSettings: every path of protocol.md "Agent on disk" and every interval, each overridable by
+ * a flag (`--state-dir /tmp/x`) or the environment (`FLOTILLA_AGENT_STATE_DIR=/tmp/x`); a flag wins.
+ * Pure: reads only the argv and env it is given.
+ */
+import path from 'node:path';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  Platform,
+} from '../api/protocol/v1.ts';
+import { parseLogLevel, type LogLevel } from './log.ts';
+
+export const COMMANDS = ['enrol', 'run', 'status', 'version', 'upgrade-watch'] as const;
+export type Command = (typeof COMMANDS)[number];
+export type ServiceManager = 'systemd' | 'none';
+
+export interface AgentSettings {
+  configDir: string;
+  stateDir: string;
+  logDir: string;
+  installDir: string;
+  vectorBin: string;
+  vectorDataDir: string;
+  platform: Platform;
+  hostname: string | undefined;
+  apiUrl: string | undefined;
+  token: string | undefined;
+  group: string | undefined;
+  pollIntervalMs: number;
+  heartbeatIntervalMs: number;
+  longPollSeconds: number;
+  requestTimeoutMs: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  vectorStopGraceMs: number;
+  vectorRestartInitialMs: number;
+  vectorRestartMaxMs: number;
+  reloadCheckMs: number;
+  upgradeTimeoutMs: number;
+  vectorLogMaxBytes: number;
+  vectorLogFiles: number;
+  serviceManager: ServiceManager;
+  logLevel: LogLevel;
+  json: boolean;
+}
+
+type Kind = 'path' | 'string' | 'duration' | 'int' | 'bool';
+interface OptionSpec {
+  key: keyof AgentSettings;
+  kind: Kind;
+  help: string;
+}
+
+/** Flag name → setting. The environment variable is FLOTILLA_AGENT_<FLAG_IN_UPPER_SNAKE>. */
+const OPTIONS: Record<string, OptionSpec> = {
+  'config-dir': { key: 'configDir', kind: 'path', help: 'token and identity (default /etc/flotilla-agent)' },
+  'state-dir': {
+    key: 'stateDir',
+    kind: 'path',
+    help: 'applied config and state (default /var/lib/flotilla-agent)',
+  },
+  'log-dir': {
+    key: 'logDir',
+    kind: 'path',
+    help: 'Vector output and upgrade logs (default /var/log/flotilla-agent)',
+  },
+  'install-dir': {
+    key: 'installDir',
+    kind: 'path',
+    help: 'versioned agent installs (default /opt/flotilla-agent)',
+  },
+  'vector-bin': { key: 'vectorBin', kind: 'string', help: 'the vector executable (default: vector on PATH)' },
+  'vector-data-dir': {
+    key: 'vectorDataDir',
+    kind: 'path',
+    help: 'Vector data_dir (default <state-dir>/vector)',
+  },
+  platform: { key: 'platform', kind: 'string', help: 'linux or kubernetes (default: detected)' },
+  hostname: { key: 'hostname', kind: 'string', help: 'hostname reported at enrolment' },
+  'api-url': { key: 'apiUrl', kind: 'string', help: 'server URL, e.g. https://flotilla.example.com' },
+  token: { key: 'token', kind: 'string', help: 'bootstrap token EBT_…' },
+  group: { key: 'group', kind: 'string', help: 'group slug to enrol into instead of the token’s own' },
+  'poll-interval': { key: 'pollIntervalMs', kind: 'duration', help: 'config poll interval (10s)' },
+  'heartbeat-interval': { key: 'heartbeatIntervalMs', kind: 'duration', help: 'heartbeat interval (30s)' },
+  'long-poll': {
+    key: 'longPollSeconds',
+    kind: 'int',
+    help: 'long-poll seconds when the server offers it; 0 = off (50)',
+  },
+  'request-timeout': { key: 'requestTimeoutMs', kind: 'duration', help: 'per-request timeout (15s)' },
+  'backoff-initial': { key: 'backoffInitialMs', kind: 'duration', help: 'first retry delay (1s)' },
+  'backoff-max': { key: 'backoffMaxMs', kind: 'duration', help: 'retry delay cap (60s)' },
+  'vector-stop-grace': { key: 'vectorStopGraceMs', kind: 'duration', help: 'SIGTERM → SIGKILL grace (30s)' },
+  'vector-restart-initial': {
+    key: 'vectorRestartInitialMs',
+    kind: 'duration',
+    help: 'first restart delay (1s)',
+  },
+  'vector-restart-max': { key: 'vectorRestartMaxMs', kind: 'duration', help: 'restart delay cap (60s)' },
+  'reload-check': {
+    key: 'reloadCheckMs',
+    kind: 'duration',
+    help: 'Vector must survive this long after a reload (3s)',
+  },
+  'upgrade-timeout': {
+    key: 'upgradeTimeoutMs',
+    kind: 'duration',
+    help: 'new version must heartbeat within (120s)',
+  },
+  'vector-log-max-bytes': {
+    key: 'vectorLogMaxBytes',
+    kind: 'int',
+    help: 'rotate vector.log at this size (10 MiB)',
+  },
+  'vector-log-files': { key: 'vectorLogFiles', kind: 'int', help: 'rotated vector logs to keep (5)' },
+  'service-manager': { key: 'serviceManager', kind: 'string', help: 'systemd or none (default: detected)' },
+  'log-level': { key: 'logLevel', kind: 'string', help: 'debug, info, warn or error (info)' },
+  json: { key: 'json', kind: 'bool', help: 'status: print JSON' },
+};
+
+/** Thrown for bad command lines; main.ts prints the message and the usage, and exits 2. */
+export class UsageError extends Error {}
+
+export interface CommandLine {
+  command: Command;
+  settings: AgentSettings;
+}
+
+/** The usage text printed by `help` and after a UsageError. */
+export function usage(): string {
+  const lines = Object.entries(OPTIONS).map(([flag, spec]) => `  --${flag.padEnd(24)} ${spec.help}`);
+  return [
+    'usage: flotilla-agent <command> [options]',
+    '',
+    'commands:',
+    '  enrol --api-url URL --token EBT_… [--group slug]   register this host, store the agent token',
+    '  run                                               poll config, heartbeat, supervise Vector',
+    '  status [--json]                                   show enrolment, config version, Vector state',
+    '  version                                           print the agent version',
+    '',
+    'options (or environment FLOTILLA_AGENT_<OPTION>, e.g. FLOTILLA_AGENT_STATE_DIR):',
+    ...lines,
+  ].join('\n');
+}
+
+/** Environment variable name of a flag. */
+export function envName(flag: string): string {
+  return `FLOTILLA_AGENT_${flag.toUpperCase().replace(/-/g, '_')}`;
+}
+
+/**
+ * Parses `argv` (without node and script) and `env` into a command and settings.
+ * Throws UsageError naming the offending flag, variable or value; never reads the filesystem.
+ */
+export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): CommandLine {
+  const [command, ...rest] = argv;
+  if (!command || !(COMMANDS as readonly string[]).includes(command)) {
+    throw new UsageError(command ? `unknown command "${command}"` : 'missing command');
+  }
+  const raw = new Map<string, { value: string; source: string }>();
+  for (const flag of Object.keys(OPTIONS)) {
+    const fromEnv = env[envName(flag)];
+    if (fromEnv !== undefined && fromEnv !== '') raw.set(flag, { value: fromEnv, source: envName(flag) });
+  }
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq === -1 ? undefined : eq);
+    const spec = OPTIONS[flag];
+    if (!spec) throw new UsageError(`unknown option --${flag}`);
+    let value: string;
+    if (spec.kind === 'bool') value = eq === -1 ? 'true' : arg.slice(eq + 1);
+    else if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      const next = rest[++i];
+      if (next === undefined) throw new UsageError(`option --${flag} needs a value`);
+      value = next;
+    }
+    raw.set(flag, { value, source: `--${flag}` });
+  }
+  const settings = defaults(env);
+  for (const [flag, { value, source }] of raw) {
+    const spec = OPTIONS[flag];
+    (settings as unknown as Record<string, unknown>)[spec.key] = convert(spec, value, source);
+  }
+  if (!raw.has('vector-data-dir')) settings.vectorDataDir = path.join(settings.stateDir, 'vector');
+  checkSettings(settings, command as Command);
+  return { command: command as Command, settings };
+}
+
+function defaults(env: NodeJS.ProcessEnv): AgentSettings {
+  return {
+    configDir: '/etc/flotilla-agent',
+    stateDir: '/var/lib/flotilla-agent',
+    logDir: '/var/log/flotilla-agent',
+    installDir: '/opt/flotilla-agent',
+    vectorBin: 'vector',
+    vectorDataDir: '/var/lib/flotilla-agent/vector',
+    platform: env.KUBERNETES_SERVICE_HOST ? 'kubernetes' : 'linux',
+    hostname: undefined,
+    apiUrl: undefined,
+    token: undefined,
+    group: undefined,
+    pollIntervalMs: DEFAULT_POLL_INTERVAL_SECONDS * 1000,
+    heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000,
+    longPollSeconds: 50,
+    requestTimeoutMs: 15_000,
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 60_000,
+    vectorStopGraceMs: 30_000,
+    vectorRestartInitialMs: 1_000,
+    vectorRestartMaxMs: 60_000,
+    reloadCheckMs: 3_000,
+    upgradeTimeoutMs: 120_000,
+    vectorLogMaxBytes: 10 * 1024 * 1024,
+    vectorLogFiles: 5,
+    serviceManager: env.INVOCATION_ID ? 'systemd' : 'none',
+    logLevel: 'info',
+    json: false,
+  };
+}
+
+/** Parses `250ms`, `10s`, `5m`, `1h` or a bare number of seconds into milliseconds. */
+export function parseDuration(value: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) return undefined;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
+  return Math.round(Number(match[1]) * factor);
+}
+
+function convert(spec: OptionSpec, value: string, source: string): unknown {
+  switch (spec.kind) {
+    case 'path':
+      if (value.trim() === '') throw new UsageError(`${source} must not be empty`);
+      return path.resolve(value);
+    case 'duration': {
+      const ms = parseDuration(value);
+      if (ms === undefined)
+        throw new UsageError(`${source}: "${value}" is not a duration (e.g. 500ms, 10s, 2m)`);
+      return ms;
+    }
+    case 'int':
+      if (!/^\d+$/.test(value)) throw new UsageError(`${source}: "${value}" is not a non-negative integer`);
+      return Number(value);
+    case 'bool':
+      if (value !== 'true' && value !== 'false') throw new UsageError(`${source}: use true or false`);
+      return value === 'true';
+    case 'string':
+      return value;
+  }
+}
+
+function checkSettings(s: AgentSettings, command: Command): void {
+  if (!Platform.safeParse(s.platform).success) {
+    throw new UsageError(`--platform: "${s.platform}" is not linux or kubernetes`);
+  }
+  if (s.serviceManager !== 'systemd' && s.serviceManager !== 'none') {
+    throw new UsageError(`--service-manager: "${String(s.serviceManager)}" is not systemd or none`);
+  }
+  try {
+    s.logLevel = parseLogLevel(s.logLevel);
+  } catch (error) {
+    throw new UsageError(`--log-level: ${(error as Error).message}`);
+  }
+  if (s.apiUrl !== undefined) s.apiUrl = checkUrl(s.apiUrl);
+  if (s.token !== undefined && !s.token.startsWith('EBT_')) {
+    throw new UsageError('--token must be a bootstrap token (it starts with EBT_)');
+  }
+  if (command === 'enrol') {
+    if (!s.apiUrl) throw new UsageError(`enrol needs --api-url (or ${envName('api-url')})`);
+    if (!s.token) throw new UsageError(`enrol needs --token EBT_… (or ${envName('token')})`);
+  }
+  if (s.pollIntervalMs < 10 || s.heartbeatIntervalMs < 10) {
+    throw new UsageError('--poll-interval and --heartbeat-interval must be at least 10ms');
+  }
+  if (s.longPollSeconds > 60) throw new UsageError('--long-poll must be between 0 and 60 seconds');
+}
+
+function checkUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--api-url: "${value}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--api-url: "${value}" must be http:// or https://`);
+  }
+  return url.toString().replace(/\/+$/, '');
+}
+
+/** Every file and directory the agent uses, derived from settings. */
+export interface AgentPaths {
+  tokenFile: string;
+  identityFile: string;
+  stateFile: string;
+  configFile: string;
+  candidateFile: string;
+  agentPidFile: string;
+  vectorPidFile: string;
+  vectorLogFile: string;
+  upgradeLogFile: string;
+  versionsDir: string;
+  currentLink: string;
+}
+
+/** Derives the on-disk layout; pure. */
+export function agentPaths(s: AgentSettings): AgentPaths {
+  return {
+    tokenFile: path.join(s.configDir, 'agent-token'),
+    identityFile: path.join(s.configDir, 'agent.json'),
+    stateFile: path.join(s.stateDir, 'state.json'),
+    configFile: path.join(s.stateDir, 'vector.yaml'),
+    candidateFile: path.join(s.stateDir, 'vector.candidate.yaml'),
+    agentPidFile: path.join(s.stateDir, 'agent.pid'),
+    vectorPidFile: path.join(s.stateDir, 'vector.pid'),
+    vectorLogFile: path.join(s.logDir, 'vector.log'),
+    upgradeLogFile: path.join(s.logDir, 'upgrade.log'),
+    versionsDir: path.join(s.installDir, 'versions'),
+    currentLink: path.join(s.installDir, 'current'),
+  };
+}
