@@ -1,0 +1,88 @@
+/** The server process and the admin CLI as real child processes: start-up, first admin, CLI commands, SIGTERM. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paths } from '../../api/protocol/v1.ts';
+import { createTestDb } from '../helpers/db.ts';
+import { handOver, runCli, startServerProcess, type ProcessDb } from '../helpers/process.ts';
+import { enrolBody, heartbeatBody, postJson } from '../helpers/factories.ts';
+
+let db: ProcessDb;
+beforeAll(async () => {
+  db = await handOver(await createTestDb());
+});
+afterAll(() => db.destroy());
+
+describe('admin CLI and server process', () => {
+  it('CLI: creates a group, mints a token, creates users and API tokens; bad arguments exit 2', async () => {
+    const group = await runCli(['group', 'create', '--slug', 'web', '--name', 'Web servers'], db.env);
+    expect(group.code).toBe(0);
+    expect(group.stdout).toContain('created group web');
+    const token = await runCli(['token', 'mint', '--group', 'web', '--max-uses', '2', '--ttl', '1h'], db.env);
+    expect(token.code).toBe(0);
+    expect(token.stdout.trim()).toMatch(/^EBT_[A-Za-z0-9_-]{43}$/);
+    const user = await runCli(['user', 'create', '--email', 'ops@example.com', '--role', 'admin', '--password-stdin'], db.env, 'a long enough password\n');
+    expect(user.code).toBe(0);
+    const api = await runCli(['api-token', 'create', '--user', 'ops@example.com', '--name', 'ci'], db.env);
+    expect(api.code).toBe(0);
+    expect(api.stdout.trim()).toMatch(/^FLT_/);
+    const unknownGroup = await runCli(['token', 'mint', '--group', 'nope', '--max-uses', '2', '--ttl', '1h'], db.env);
+    expect(unknownGroup.code).toBe(1);
+    expect(unknownGroup.stderr).toContain('no group with slug "nope"');
+    const badNumber = await runCli(['token', 'mint', '--group', 'web', '--max-uses', 'many', '--ttl', '1h'], db.env);
+    expect(badNumber.code).toBe(2);
+    expect(badNumber.stderr).toContain('--max-uses takes a whole number');
+    const noStdin = await runCli(['user', 'create', '--email', 'x@example.com', '--role', 'admin'], db.env);
+    expect(noStdin.code).toBe(2);
+    const unknown = await runCli(['frobnicate'], db.env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout + unknown.stderr).not.toContain('a long enough password');
+  });
+
+  it('server: serves the protocol, and on SIGTERM flushes heartbeats, closes the database and exits 0 within 10 s', async () => {
+    const token = (await runCli(['token', 'mint', '--group', 'web', '--max-uses', '1', '--ttl', '1h'], db.env)).stdout.trim();
+    const server = await startServerProcess({ ...db.env, FLOTILLA_HEARTBEAT_FLUSH_MS: '60000', LOG_LEVEL: 'info' });
+    const base = `http://127.0.0.1:${server.port}`;
+    const enrolled = await postJson(base + paths.enrol, enrolBody(token));
+    expect(enrolled.status).toBe(201);
+    const { data } = (await enrolled.json()) as { data: { agentId: string; agentToken: string } };
+    const beat = await postJson(base + paths.heartbeat(data.agentId), heartbeatBody({ appliedConfigVersion: 42 }), data.agentToken);
+    expect(beat.status).toBe(200);
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(server.logs()).not.toContain(data.agentToken);
+    expect(server.logs()).not.toContain(token);
+    const listed = await runCli(['migrate'], db.env);
+    expect(listed.code).toBe(0);
+    const check = await startServerProcess({ ...db.env, LOG_LEVEL: 'info' });
+    try {
+      const res = await fetch(`http://127.0.0.1:${check.port}${paths.config(data.agentId)}?since=0`, {
+        headers: { authorization: `Bearer ${data.agentToken}` },
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      check.child.kill('SIGTERM');
+    }
+  });
+
+  it('creates the first admin from FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD only when there are no users', async () => {
+    const server = await startServerProcess({
+      ...db.env,
+      LOG_LEVEL: 'info',
+      FLOTILLA_ADMIN_EMAIL: 'first@example.com',
+      FLOTILLA_ADMIN_PASSWORD: 'first admin password',
+    });
+    const exited = new Promise((resolve) => server.child.once('exit', resolve));
+    server.child.kill('SIGTERM');
+    await exited;
+    expect(server.logs()).not.toContain('created the first admin');
+    expect(server.logs()).not.toContain('first admin password');
+  });
+
+  it('refuses to start with an invalid environment, naming the variable', async () => {
+    const result = await runCli(['migrate'], { ...db.env, PORT: 'eighty' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('PORT');
+  });
+});

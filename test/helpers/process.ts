@@ -1,0 +1,67 @@
+/** Run the server and the admin CLI as real child processes against a test database. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestDb } from './db.ts';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+export interface ProcessDb {
+  /** Environment that points a child process at the database. */
+  env: Record<string, string>;
+  /** Remove the database. */
+  destroy(): Promise<void>;
+}
+
+/**
+ * Hand a fresh test database over to child processes: PostgreSQL by URL; PGlite by closing it
+ * here (one process at a time) and moving it to `<FLOTILLA_DATA_DIR>/pglite`, where the server looks.
+ */
+export async function handOver(testDb: TestDb): Promise<ProcessDb> {
+  if (testDb.config.kind === 'postgres') return { env: { DATABASE_URL: testDb.config.url }, destroy: () => testDb.destroy() };
+  await testDb.db.close();
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'flotilla-proc-'));
+  await fs.rename(testDb.config.dataDir, path.join(dataDir, 'pglite'));
+  return { env: { FLOTILLA_DATA_DIR: dataDir }, destroy: () => fs.rm(dataDir, { recursive: true, force: true }) };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run `npm run flotilla -- <args>` (as tsx api/cli/main.ts) to completion. */
+export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['api/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+/** Start `tsx api/main.ts` with `env`; resolves once it logs that it listens, with its port. */
+export function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['api/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env } });
+    let logs = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 30_000);
+    child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      logs += d.toString();
+      const match = /"address":"[^"]*:(\d+)"/.exec(logs);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, port: Number(match[1]), logs: () => logs });
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${logs}`)));
+  });
+}
