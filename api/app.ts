@@ -66,7 +66,9 @@ export function buildApp(deps: AppDeps): App {
   const { config, db, log } = deps;
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
-  const heartbeats = new HeartbeatBuffer(ctx, config.heartbeatFlushMs, (err) => log.error({ err }, 'heartbeat flush failed'));
+  const heartbeats = new HeartbeatBuffer(ctx, config.heartbeatFlushMs, (err) =>
+    log.error({ err }, 'heartbeat flush failed'),
+  );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const agentRouter = createAgentRouter({
     ctx,
@@ -82,7 +84,8 @@ export function buildApp(deps: AppDeps): App {
     try {
       await db.ping();
       migrationsCurrent ||= (await pendingMigrations(db)).length === 0;
-      if (!migrationsCurrent) return sendError(res, 503, 'migrations_pending', 'database migrations are not applied');
+      if (!migrationsCurrent)
+        return sendError(res, 503, 'migrations_pending', 'database migrations are not applied');
       sendJson(res, 200, { status: 'ready' });
     } catch {
       sendError(res, 503, 'database_unreachable', 'the database does not answer');
@@ -93,8 +96,13 @@ export function buildApp(deps: AppDeps): App {
     const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
     if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
     const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
-    const body = script.replaceAll('__FLOTILLA_URL__', baseUrl).replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
-    res.writeHead(200, { 'content-type': 'text/x-shellscript; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    const body = script
+      .replaceAll('__FLOTILLA_URL__', baseUrl)
+      .replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
+    res.writeHead(200, {
+      'content-type': 'text/x-shellscript; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
 
@@ -106,7 +114,10 @@ export function buildApp(deps: AppDeps): App {
       const started = process.hrtime.bigint();
       res.once('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.debug({ requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms }, 'request');
+        log.debug(
+          { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms },
+          'request',
+        );
       });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -22,7 +22,10 @@ const EnvSchema = z.object({
   FLOTILLA_PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: LogLevel.default('info'),
   FLOTILLA_ADMIN_EMAIL: z.email().optional(),
-  FLOTILLA_ADMIN_PASSWORD: z.string().min(12, 'FLOTILLA_ADMIN_PASSWORD needs at least 12 characters').optional(),
+  FLOTILLA_ADMIN_PASSWORD: z
+    .string()
+    .min(12, 'FLOTILLA_ADMIN_PASSWORD needs at least 12 characters')
+    .optional(),
   FLOTILLA_ENROL_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   FLOTILLA_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
@@ -68,7 +71,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const e = parsed.data;
   if ((e.FLOTILLA_ADMIN_EMAIL === undefined) !== (e.FLOTILLA_ADMIN_PASSWORD === undefined)) {
-    throw new ConfigurationError('invalid configuration: set both FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD');
+    throw new ConfigurationError(
+      'invalid configuration: set both FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD',
+    );
   }
   const dataDir = path.resolve(e.FLOTILLA_DATA_DIR);
   return {

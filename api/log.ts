@@ -13,7 +13,14 @@ export function createLogger(level: LogLevel): Logger {
     level,
     base: { service: 'flotilla' },
     redact: {
-      paths: ['*.password', '*.token', '*.agentToken', '*.bootstrapToken', 'req.headers.authorization', 'req.headers.cookie'],
+      paths: [
+        '*.password',
+        '*.token',
+        '*.agentToken',
+        '*.bootstrapToken',
+        'req.headers.authorization',
+        'req.headers.cookie',
+      ],
       censor: '[redacted]',
     },
   });

@@ -30,7 +30,11 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const app = buildApp({ config, db, events, log, agentVersion });
   const address = await app.listen(config.port, config.host);
   log.info(
-    { address: `${address.address}:${address.port}`, database: config.database.kind, bus: config.redisUrl ? 'redis' : 'local' },
+    {
+      address: `${address.address}:${address.port}`,
+      database: config.database.kind,
+      bus: config.redisUrl ? 'redis' : 'local',
+    },
     'flotilla listening',
   );
 

@@ -21,10 +21,14 @@ export const AGENT_BUNDLE = path.resolve(import.meta.dirname, '../dist/agent/flo
 export async function ensureFirstAdmin(ctx: FleetContext, config: ServerConfig, log: Logger): Promise<void> {
   if ((await countUsers(ctx)) > 0) return;
   if (config.firstAdmin) {
-    const user = await createUser(ctx, { ...CLI_ACTOR, type: 'system', label: 'FLOTILLA_ADMIN_EMAIL' }, {
-      ...config.firstAdmin,
-      role: 'admin',
-    });
+    const user = await createUser(
+      ctx,
+      { ...CLI_ACTOR, type: 'system', label: 'FLOTILLA_ADMIN_EMAIL' },
+      {
+        ...config.firstAdmin,
+        role: 'admin',
+      },
+    );
     log.info({ email: user.email }, 'created the first admin from FLOTILLA_ADMIN_EMAIL');
     return;
   }
@@ -39,14 +43,23 @@ export async function ensureFirstAdmin(ctx: FleetContext, config: ServerConfig, 
  * version it reports. Resolves that version, or undefined when no bundle was built. A bundle that
  * cannot report its version is logged and skipped.
  */
-export async function registerBundledAgent(ctx: FleetContext, log: Logger, bundlePath = AGENT_BUNDLE): Promise<string | undefined> {
+export async function registerBundledAgent(
+  ctx: FleetContext,
+  log: Logger,
+  bundlePath = AGENT_BUNDLE,
+): Promise<string | undefined> {
   const bundle = await fs.readFile(bundlePath).catch(() => null);
   if (!bundle) {
-    log.warn({ bundlePath }, 'no agent bundle built (npm run build:agent): upgrades and install.sh have nothing to offer');
+    log.warn(
+      { bundlePath },
+      'no agent bundle built (npm run build:agent): upgrades and install.sh have nothing to offer',
+    );
     return undefined;
   }
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, [bundlePath, 'version'], { timeout: 10_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [bundlePath, 'version'], {
+      timeout: 10_000,
+    });
     const version = stdout.trim().split(/\s+/).pop() ?? '';
     await registerRelease(ctx, { version, bundle });
     log.info({ version }, 'agent release registered');

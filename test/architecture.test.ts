@@ -7,14 +7,21 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
 function filesUnder(dir: string): string[] {
   const full = path.join(ROOT, dir);
   if (!fs.existsSync(full)) return [];
   return fs
     .readdirSync(full, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(ts|vue|mjs|js)$/.test(e.name) && !e.parentPath.includes('generated') && !e.parentPath.includes('node_modules'))
+    .filter(
+      (e) =>
+        e.isFile() &&
+        /\.(ts|vue|mjs|js)$/.test(e.name) &&
+        !e.parentPath.includes('generated') &&
+        !e.parentPath.includes('node_modules'),
+    )
     .map((e) => path.relative(ROOT, path.join(e.parentPath, e.name)));
 }
 
@@ -24,13 +31,21 @@ function importsOf(file: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3];
-    found.push(spec.startsWith('.') ? path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec)) : spec);
+    found.push(
+      spec.startsWith('.')
+        ? path.relative(ROOT, path.resolve(path.dirname(path.join(ROOT, file)), spec))
+        : spec,
+    );
   }
   return found;
 }
 
 function violations(dir: string, forbidden: (spec: string) => boolean): string[] {
-  return filesUnder(dir).flatMap((file) => importsOf(file).filter(forbidden).map((spec) => `${file} imports ${spec}`));
+  return filesUnder(dir).flatMap((file) =>
+    importsOf(file)
+      .filter(forbidden)
+      .map((spec) => `${file} imports ${spec}`),
+  );
 }
 
 describe('architecture', () => {
@@ -48,7 +63,12 @@ describe('architecture', () => {
   });
 
   it('api/fleet imports neither the REST nor the GraphQL transport', () => {
-    expect(violations('api/fleet', (s) => /^api\/(rest|graphql)\//.test(s) || s === 'graphql' || s.startsWith('graphql-'))).toEqual([]);
+    expect(
+      violations(
+        'api/fleet',
+        (s) => /^api\/(rest|graphql)\//.test(s) || s === 'graphql' || s.startsWith('graphql-'),
+      ),
+    ).toEqual([]);
   });
 
   it('web imports nothing from api/', () => {

@@ -7,7 +7,13 @@ import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
 const root = path.resolve(import.meta.dirname, '..');
-const dbTests = ['test/protocol/**/*.test.ts', 'test/fleet/**/*.test.ts', 'test/graphql/**/*.test.ts', 'test/db/**/*.test.ts', 'test/api/**/*.test.ts'];
+const dbTests = [
+  'test/protocol/**/*.test.ts',
+  'test/fleet/**/*.test.ts',
+  'test/graphql/**/*.test.ts',
+  'test/db/**/*.test.ts',
+  'test/api/**/*.test.ts',
+];
 const pureTests = ['test/fleet/vector-*.test.ts'];
 
 export default defineConfig({
@@ -24,7 +30,12 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'postgres', include: dbTests, exclude: pureTests, env: { FLOTILLA_TEST_DB: 'postgres' } },
+        test: {
+          name: 'postgres',
+          include: dbTests,
+          exclude: pureTests,
+          env: { FLOTILLA_TEST_DB: 'postgres' },
+        },
       },
       {
         extends: true,

@@ -12,7 +12,10 @@ export type FlagSpec = Record<string, { type: 'string' | 'boolean'; required?: b
 /**
  * Parse `argv` against `spec`. Throws UsageError naming the unknown or missing flag.
  */
-export function flags(argv: string[], spec: FlagSpec): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function flags(
+  argv: string[],
+  spec: FlagSpec,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   let parsed;
   try {
     parsed = parseArgs({
@@ -27,12 +30,16 @@ export function flags(argv: string[], spec: FlagSpec): { values: Record<string, 
   for (const [name, s] of Object.entries(spec)) {
     if (s.required && parsed.values[name] === undefined) throw new UsageError(`--${name} is required`);
   }
-  return { values: parsed.values as Record<string, string | boolean | undefined>, positionals: parsed.positionals };
+  return {
+    values: parsed.values as Record<string, string | boolean | undefined>,
+    positionals: parsed.positionals,
+  };
 }
 
 /** A whole number from a flag; throws UsageError otherwise. */
 export function integer(name: string, value: string | boolean | undefined): number {
-  if (typeof value !== 'string' || !/^\d+$/.test(value)) throw new UsageError(`--${name} takes a whole number`);
+  if (typeof value !== 'string' || !/^\d+$/.test(value))
+    throw new UsageError(`--${name} takes a whole number`);
   return Number(value);
 }
 
@@ -49,5 +56,7 @@ export async function readSecretFromStdin(): Promise<string> {
   if (process.stdin.isTTY) throw new UsageError('pipe the password on standard input, e.g. `echo "$PW" | …`');
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

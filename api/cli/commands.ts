@@ -22,15 +22,27 @@ const userCreate: Command = async (ctx, argv, print) => {
     role: { type: 'string', required: true },
     'password-stdin': { type: 'boolean' },
   });
-  if (!values['password-stdin']) throw new UsageError('--password-stdin is required: pipe the password on standard input');
-  const user = await createUser(ctx, CLI_ACTOR, { email: values.email, role: values.role, password: await readSecretFromStdin() });
+  if (!values['password-stdin'])
+    throw new UsageError('--password-stdin is required: pipe the password on standard input');
+  const user = await createUser(ctx, CLI_ACTOR, {
+    email: values.email,
+    role: values.role,
+    password: await readSecretFromStdin(),
+  });
   print(`created ${user.role} ${user.email} (${user.id})`);
 };
 
 const userResetPassword: Command = async (ctx, argv, print) => {
-  const { values } = flags(argv, { email: { type: 'string', required: true }, 'password-stdin': { type: 'boolean' } });
-  if (!values['password-stdin']) throw new UsageError('--password-stdin is required: pipe the password on standard input');
-  const user = await resetPassword(ctx, CLI_ACTOR, { email: values.email, password: await readSecretFromStdin() });
+  const { values } = flags(argv, {
+    email: { type: 'string', required: true },
+    'password-stdin': { type: 'boolean' },
+  });
+  if (!values['password-stdin'])
+    throw new UsageError('--password-stdin is required: pipe the password on standard input');
+  const user = await resetPassword(ctx, CLI_ACTOR, {
+    email: values.email,
+    password: await readSecretFromStdin(),
+  });
   print(`password changed for ${user.email}; their sessions were ended`);
 };
 
@@ -42,7 +54,12 @@ const apiTokenCreate: Command = async (ctx, argv, print) => {
     'ttl-days': { type: 'string' },
   });
   const ttlDays = values['ttl-days'] === undefined ? undefined : integer('ttl-days', values['ttl-days']);
-  const created = await createApiToken(ctx, CLI_ACTOR, { email: values.user, name: values.name, role: values.role, ttlDays });
+  const created = await createApiToken(ctx, CLI_ACTOR, {
+    email: values.user,
+    name: values.name,
+    role: values.role,
+    ttlDays,
+  });
   print(created.token);
 };
 
@@ -52,7 +69,11 @@ const groupCreate: Command = async (ctx, argv, print) => {
     name: { type: 'string' },
     description: { type: 'string' },
   });
-  const group = await createGroup(ctx, CLI_ACTOR, { slug: values.slug, name: values.name ?? values.slug, description: values.description });
+  const group = await createGroup(ctx, CLI_ACTOR, {
+    slug: values.slug,
+    name: values.name ?? values.slug,
+    description: values.description,
+  });
   print(`created group ${group.slug} (${group.id}), config version ${group.configVersion}`);
 };
 
@@ -81,7 +102,10 @@ const releaseAdd: Command = async (ctx, argv, print) => {
   const version =
     typeof values.version === 'string'
       ? values.version
-      : (await promisify(execFile)(process.execPath, [file, 'version'], { timeout: 10_000 })).stdout.trim().split(/\s+/).pop();
+      : (await promisify(execFile)(process.execPath, [file, 'version'], { timeout: 10_000 })).stdout
+          .trim()
+          .split(/\s+/)
+          .pop();
   const release = await registerRelease(ctx, { version: version ?? '', bundle });
   print(`release ${release.version} sha256 ${release.sha256} (${release.size} bytes)`);
 };

@@ -24,7 +24,10 @@ const USAGE = `usage: npm run flotilla -- <command>
   release add FILE [--version x.y.z]     register an agent bundle for upgrades`;
 
 /** Run one CLI invocation; resolves the exit code. */
-export async function runCli(argv: string[], print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<number> {
+export async function runCli(
+  argv: string[],
+  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<number> {
   const [first, second, ...rest] = argv;
   if (!first || first === 'help' || first === '--help') {
     print(USAGE);
@@ -36,7 +39,8 @@ export async function runCli(argv: string[], print: (line: string) => void = (l)
     return -1;
   }
   const command = COMMANDS[`${first} ${second ?? ''}`.trim()];
-  if (first !== 'migrate' && !command) throw new UsageError(`unknown command "${[first, second].filter(Boolean).join(' ')}"\n${USAGE}`);
+  if (first !== 'migrate' && !command)
+    throw new UsageError(`unknown command "${[first, second].filter(Boolean).join(' ')}"\n${USAGE}`);
   const db = await openDb(config.database);
   const events = config.redisUrl ? createRedisBus(config.redisUrl) : createLocalBus();
   try {

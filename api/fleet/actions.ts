@@ -53,7 +53,11 @@ export interface CreatedActions {
  * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found or agent_not_found
  * (any id unknown or revoked); nothing is written then.
  */
-export async function createActions(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedActions> {
+export async function createActions(
+  ctx: FleetContext,
+  actor: Actor,
+  input: unknown,
+): Promise<CreatedActions> {
   const data = parseInput(CreateActionsInput, input);
   const agentIds = [...new Set(data.agentIds)];
   const payload = await completePayload(ctx, data.type, data.payload);
@@ -61,33 +65,61 @@ export async function createActions(ctx: FleetContext, actor: Actor, input: unkn
   const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
   return inTransaction(ctx, async (tx, emit) => {
     const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });
-    if (found !== agentIds.length) throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
+    if (found !== agentIds.length)
+      throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
     const createdBy = actor.label;
     const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
     const actions = await tx.action.createManyAndReturn({
-      data: agentIds.map((agentId) => ({ agentId, type: data.type, payload, bulkId, deadline, createdBy, createdById })),
+      data: agentIds.map((agentId) => ({
+        agentId,
+        type: data.type,
+        payload,
+        bulkId,
+        deadline,
+        createdBy,
+        createdById,
+      })),
     });
-    await recordAudit(tx, actor, 'action.create', { type: bulkId ? 'bulk' : 'action', id: bulkId ?? actions[0].id }, null, {
-      type: data.type,
-      payload,
-      agents: agentIds.length,
-    });
-    for (const a of actions) emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: 'pending' });
+    await recordAudit(
+      tx,
+      actor,
+      'action.create',
+      { type: bulkId ? 'bulk' : 'action', id: bulkId ?? actions[0].id },
+      null,
+      {
+        type: data.type,
+        payload,
+        agents: agentIds.length,
+      },
+    );
+    for (const a of actions)
+      emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: 'pending' });
     return { bulkId, actions };
   });
 }
 
-async function completePayload(ctx: FleetContext, type: ActionType, payload: unknown): Promise<Prisma.InputJsonObject> {
+async function completePayload(
+  ctx: FleetContext,
+  type: ActionType,
+  payload: unknown,
+): Promise<Prisma.InputJsonObject> {
   const parsed = UpgradeAgentPayload.safeParse(payload);
   if (!parsed.success) {
-    throw validationError(parsed.error.issues.map((i) => ({ path: ['payload', ...i.path].join('.'), message: i.message })));
+    throw validationError(
+      parsed.error.issues.map((i) => ({ path: ['payload', ...i.path].join('.'), message: i.message })),
+    );
   }
   const { targetVersion } = parsed.data;
-  const release = await ctx.db.agentRelease.findUnique({ where: { version: targetVersion }, select: { sha256: true } });
+  const release = await ctx.db.agentRelease.findUnique({
+    where: { version: targetVersion },
+    select: { sha256: true },
+  });
   if (!release) {
-    throw new FleetError(FleetErrorCode.releaseNotFound, `no agent release ${targetVersion} on this server (${type})`, [
-      { path: 'payload.targetVersion', message: `unknown release ${targetVersion}` },
-    ]);
+    throw new FleetError(
+      FleetErrorCode.releaseNotFound,
+      `no agent release ${targetVersion} on this server (${type})`,
+      [{ path: 'payload.targetVersion', message: `unknown release ${targetVersion}` }],
+    );
   }
   return { targetVersion, sha256: release.sha256 };
 }
@@ -100,9 +132,19 @@ export async function cancelAction(ctx: FleetContext, actor: Actor, input: unkno
     if (!action) throw new FleetError(FleetErrorCode.actionNotFound, `no action with id ${id}`);
     const updated = await moveAction(tx, action, 'cancelled', ctx.clock(), emit);
     if (!updated) {
-      throw new FleetError(FleetErrorCode.invalidTransition, `action is ${action.status}; only pending actions can be cancelled`);
+      throw new FleetError(
+        FleetErrorCode.invalidTransition,
+        `action is ${action.status}; only pending actions can be cancelled`,
+      );
     }
-    await recordAudit(tx, actor, 'action.cancel', { type: 'action', id }, { status: action.status }, { status: 'cancelled' });
+    await recordAudit(
+      tx,
+      actor,
+      'action.cancel',
+      { type: 'action', id },
+      { status: action.status },
+      { status: 'cancelled' },
+    );
     return updated;
   });
 }
@@ -168,7 +210,11 @@ async function moveAction(
  * `baseUrl` is the server address the agent reached: upgrade_agent payloads get the absolute
  * download URL of their release under it.
  */
-export async function pendingActionsFor(ctx: FleetContext, agentId: string, baseUrl: string): Promise<PendingAction[]> {
+export async function pendingActionsFor(
+  ctx: FleetContext,
+  agentId: string,
+  baseUrl: string,
+): Promise<PendingAction[]> {
   const rows = await ctx.db.action.findMany({
     where: { agentId, status: 'pending', deadline: { gt: ctx.clock() } },
     orderBy: { createdAt: 'asc' },
@@ -192,7 +238,12 @@ export async function expireActions(ctx: FleetContext): Promise<number> {
     WHERE status IN ('pending', 'running') AND deadline <= ${ctx.clock()}
     RETURNING id, agent_id, bulk_id`;
   for (const r of rows) {
-    ctx.events.publish('actionUpdated', { actionId: r.id, agentId: r.agent_id, bulkId: r.bulk_id, status: 'expired' });
+    ctx.events.publish('actionUpdated', {
+      actionId: r.id,
+      agentId: r.agent_id,
+      bulkId: r.bulk_id,
+      status: 'expired',
+    });
   }
   return rows.length;
 }

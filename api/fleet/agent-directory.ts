@@ -46,7 +46,8 @@ export class AgentDirectory {
         if (deleted) this.groupVersions.delete(groupId);
       }),
       events.subscribe('agentUpdated', ({ agentId, change }) => {
-        if (change === 'moved' || change === 'revoked' || change === 'config') void this.refreshAgent(agentId);
+        if (change === 'moved' || change === 'revoked' || change === 'config')
+          void this.refreshAgent(agentId);
       }),
       events.subscribe('actionUpdated', ({ agentId, status }) => {
         if (status === 'pending') {
@@ -93,7 +94,10 @@ export class AgentDirectory {
   async groupVersion(groupId: string): Promise<number | null> {
     const known = this.groupVersions.get(groupId);
     if (known !== undefined) return known;
-    const group = await this.ctx.db.group.findUnique({ where: { id: groupId }, select: { configVersion: true } });
+    const group = await this.ctx.db.group.findUnique({
+      where: { id: groupId },
+      select: { configVersion: true },
+    });
     if (!group) return null;
     this.noteVersion(groupId, group.configVersion);
     return group.configVersion;
@@ -138,7 +142,11 @@ export class AgentDirectory {
 
   /** Re-read which agents have pending actions; the sweep calls this so a lost event heals itself. */
   async reloadPendingActions(): Promise<void> {
-    const rows = await this.ctx.db.action.findMany({ where: { status: 'pending' }, select: { agentId: true }, distinct: ['agentId'] });
+    const rows = await this.ctx.db.action.findMany({
+      where: { status: 'pending' },
+      select: { agentId: true },
+      distinct: ['agentId'],
+    });
     this.pendingActionAgents = new Set(rows.map((r) => r.agentId));
   }
 

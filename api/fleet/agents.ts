@@ -28,17 +28,26 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
   const minted = mintToken('agent');
   const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
-    const token = await tx.enrolmentToken.findUnique({ where: { tokenHash: hashToken(request.bootstrapToken) } });
+    const token = await tx.enrolmentToken.findUnique({
+      where: { tokenHash: hashToken(request.bootstrapToken) },
+    });
     if (!token || token.revokedAt) {
       throw new FleetError(FleetErrorCode.bootstrapTokenInvalid, 'the bootstrap token is unknown or revoked');
     }
-    if (token.expiresAt <= now) throw new FleetError(FleetErrorCode.bootstrapTokenExpired, 'the bootstrap token has expired');
+    if (token.expiresAt <= now)
+      throw new FleetError(FleetErrorCode.bootstrapTokenExpired, 'the bootstrap token has expired');
     const group = request.groupSlug
       ? await tx.group.findUnique({ where: { slug: request.groupSlug } })
       : await tx.group.findUnique({ where: { id: token.groupId } });
-    if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with slug "${request.groupSlug}"`);
+    if (!group)
+      throw new FleetError(FleetErrorCode.groupNotFound, `no group with slug "${request.groupSlug}"`);
     const consumed = await tx.enrolmentToken.updateMany({
-      where: { id: token.id, revokedAt: null, expiresAt: { gt: now }, uses: { lt: tx.enrolmentToken.fields.maxUses } },
+      where: {
+        id: token.id,
+        revokedAt: null,
+        expiresAt: { gt: now },
+        uses: { lt: tx.enrolmentToken.fields.maxUses },
+      },
       data: { uses: { increment: 1 } },
     });
     if (consumed.count === 0) {
@@ -71,10 +80,14 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
 const AgentIds = z.array(z.uuid()).min(1, 'select at least one agent').max(100_000);
 export const MoveAgentsInput = z.object({ agentIds: AgentIds, groupId: z.uuid() });
 export const RevokeAgentsInput = z.object({ agentIds: AgentIds });
-const LabelKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,62}$/, 'label keys: letters, digits, "_", ".", "/", "-"');
+const LabelKey = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,62}$/, 'label keys: letters, digits, "_", ".", "/", "-"');
 export const SetAgentLabelsInput = z.object({
   agentId: z.uuid(),
-  labels: z.record(LabelKey, z.string().max(255)).refine((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
+  labels: z
+    .record(LabelKey, z.string().max(255))
+    .refine((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
 });
 
 /**
@@ -87,18 +100,34 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
   return inTransaction(ctx, async (tx, emit) => {
     const group = await tx.group.findUnique({ where: { id: groupId } });
     if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${groupId}`);
-    const agents = await tx.agent.findMany({ where: { id: { in: agentIds }, revokedAt: null }, select: { id: true, groupId: true } });
+    const agents = await tx.agent.findMany({
+      where: { id: { in: agentIds }, revokedAt: null },
+      select: { id: true, groupId: true },
+    });
     if (agents.length !== new Set(agentIds).size) {
       throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
     }
     const moving = agents.filter((a) => a.groupId !== groupId);
     await tx.agent.updateMany({
       where: { id: { in: moving.map((a) => a.id) } },
-      data: { groupId, appliedConfigVersion: 0, configResetPending: true, configErrorVersion: null, configErrorMessage: null },
+      data: {
+        groupId,
+        appliedConfigVersion: 0,
+        configResetPending: true,
+        configErrorVersion: null,
+        configErrorMessage: null,
+      },
     });
     for (const a of moving) {
-      await recordAudit(tx, actor, 'agent.move', { type: 'agent', id: a.id }, { groupId: a.groupId }, { groupId });
-      emit('agentUpdated', { agentId: a.id, groupId, change: 'moved' });
+      await recordAudit(
+        tx,
+        actor,
+        'agent.move',
+        { type: 'agent', id: a.id },
+        { groupId: a.groupId },
+        { groupId },
+      );
+      emit('agentUpdated', { agentId: a.id, groupId, change: 'moved', previousGroupId: a.groupId });
     }
     return moving.length;
   });
@@ -111,8 +140,12 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
 export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const { agentIds } = parseInput(RevokeAgentsInput, input);
   return inTransaction(ctx, async (tx, emit) => {
-    const agents = await tx.agent.findMany({ where: { id: { in: agentIds } }, select: { id: true, groupId: true, revokedAt: true } });
-    if (agents.length !== new Set(agentIds).size) throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist');
+    const agents = await tx.agent.findMany({
+      where: { id: { in: agentIds } },
+      select: { id: true, groupId: true, revokedAt: true },
+    });
+    if (agents.length !== new Set(agentIds).size)
+      throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist');
     const revoking = agents.filter((a) => !a.revokedAt);
     const ids = revoking.map((a) => a.id);
     await tx.agent.updateMany({ where: { id: { in: ids } }, data: { revokedAt: ctx.clock() } });
@@ -138,8 +171,18 @@ export async function setAgentLabels(ctx: FleetContext, actor: Actor, input: unk
   return inTransaction(ctx, async (tx, emit) => {
     const before = await tx.agent.findUnique({ where: { id: agentId } });
     if (!before) throw new FleetError(FleetErrorCode.agentNotFound, `no agent with id ${agentId}`);
-    const agent = await tx.agent.update({ where: { id: agentId }, data: { labels: labels as Prisma.InputJsonValue } });
-    await recordAudit(tx, actor, 'agent.labels', { type: 'agent', id: agentId }, { labels: before.labels }, { labels });
+    const agent = await tx.agent.update({
+      where: { id: agentId },
+      data: { labels: labels as Prisma.InputJsonValue },
+    });
+    await recordAudit(
+      tx,
+      actor,
+      'agent.labels',
+      { type: 'agent', id: agentId },
+      { labels: before.labels },
+      { labels },
+    );
     emit('agentUpdated', { agentId, groupId: agent.groupId, change: 'labels' });
     return agent;
   });

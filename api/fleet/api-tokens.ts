@@ -20,7 +20,10 @@ export const CreateApiTokenInput = z
     role: z.enum(['viewer', 'editor', 'admin']).optional(),
     ttlDays: z.number().int().min(1).max(3650).optional(),
   })
-  .refine((v) => (v.userId === undefined) !== (v.email === undefined), { message: 'give userId or email', path: ['userId'] });
+  .refine((v) => (v.userId === undefined) !== (v.email === undefined), {
+    message: 'give userId or email',
+    path: ['userId'],
+  });
 export const RevokeApiTokenInput = z.object({ id: z.uuid() });
 
 export interface CreatedApiToken {
@@ -36,15 +39,23 @@ const LAST_USED_GRANULARITY_MS = 60_000;
  * Create an API token for a user with a role no higher than theirs (default: theirs). Fails with
  * user_not_found or validation_failed; nothing is written then.
  */
-export async function createApiToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedApiToken> {
+export async function createApiToken(
+  ctx: FleetContext,
+  actor: Actor,
+  input: unknown,
+): Promise<CreatedApiToken> {
   const data = parseInput(CreateApiTokenInput, input);
   const minted = mintToken('api');
   return inTransaction(ctx, async (tx) => {
-    const user = await tx.user.findUnique({ where: data.userId ? { id: data.userId } : { email: data.email!.toLowerCase() } });
+    const user = await tx.user.findUnique({
+      where: data.userId ? { id: data.userId } : { email: data.email!.toLowerCase() },
+    });
     if (!user) throw new FleetError(FleetErrorCode.userNotFound, 'no such user');
     const role: Role = data.role ?? user.role;
     if (!roleAtLeast(user.role, role)) {
-      throw validationError([{ path: 'role', message: `the user is ${user.role}; a token cannot have more rights` }]);
+      throw validationError([
+        { path: 'role', message: `the user is ${user.role}; a token cannot have more rights` },
+      ]);
     }
     const record = await tx.apiToken.create({
       data: {
@@ -74,7 +85,14 @@ export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unk
     if (!existing) throw new FleetError(FleetErrorCode.tokenNotFound, `no API token with id ${id}`);
     if (existing.revokedAt) return existing;
     const revoked = await tx.apiToken.update({ where: { id }, data: { revokedAt: ctx.clock() } });
-    await recordAudit(tx, actor, 'api_token.revoke', { type: 'api_token', id }, { name: existing.name }, null);
+    await recordAudit(
+      tx,
+      actor,
+      'api_token.revoke',
+      { type: 'api_token', id },
+      { name: existing.name },
+      null,
+    );
     return revoked;
   });
 }
@@ -84,12 +102,21 @@ export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unk
  * expired or its user is disabled. Updates lastUsedAt at most once a minute.
  */
 export async function authenticateApiToken(ctx: FleetContext, token: string): Promise<Actor | null> {
-  const record = await ctx.db.apiToken.findUnique({ where: { tokenHash: hashToken(token) }, include: { user: true } });
+  const record = await ctx.db.apiToken.findUnique({
+    where: { tokenHash: hashToken(token) },
+    include: { user: true },
+  });
   const now = ctx.clock();
-  if (!record || record.revokedAt || record.user.disabledAt || (record.expiresAt && record.expiresAt <= now)) return null;
+  if (!record || record.revokedAt || record.user.disabledAt || (record.expiresAt && record.expiresAt <= now))
+    return null;
   if (!record.lastUsedAt || now.getTime() - record.lastUsedAt.getTime() > LAST_USED_GRANULARITY_MS) {
     await ctx.db.apiToken.update({ where: { id: record.id }, data: { lastUsedAt: now } });
   }
   const role = roleAtLeast(record.user.role, record.role) ? record.role : record.user.role;
-  return { type: 'api_token', id: record.user.id, label: `${record.user.email} (token ${record.name})`, role };
+  return {
+    type: 'api_token',
+    id: record.user.id,
+    label: `${record.user.email} (token ${record.name})`,
+    role,
+  };
 }

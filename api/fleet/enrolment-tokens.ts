@@ -34,7 +34,11 @@ function summary(t: EnrolmentToken) {
  * Mint a bootstrap token for a group. Fails with validation_failed or group_not_found and then
  * writes nothing. The secret is in the result only.
  */
-export async function mintEnrolmentToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<MintedEnrolmentToken> {
+export async function mintEnrolmentToken(
+  ctx: FleetContext,
+  actor: Actor,
+  input: unknown,
+): Promise<MintedEnrolmentToken> {
   const data = parseInput(MintEnrolmentTokenInput, input);
   const minted = mintToken('bootstrap');
   return inTransaction(ctx, async (tx) => {
@@ -51,25 +55,46 @@ export async function mintEnrolmentToken(ctx: FleetContext, actor: Actor, input:
         createdBy: actor.label,
       },
     });
-    await recordAudit(tx, actor, 'enrolment_token.mint', { type: 'enrolment_token', id: record.id }, null, summary(record));
+    await recordAudit(
+      tx,
+      actor,
+      'enrolment_token.mint',
+      { type: 'enrolment_token', id: record.id },
+      null,
+      summary(record),
+    );
     return { token: minted.token, record };
   });
 }
 
 /** Revoke a bootstrap token; later enrolments with it get 401. Fails with token_not_found. */
-export async function revokeEnrolmentToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<EnrolmentToken> {
+export async function revokeEnrolmentToken(
+  ctx: FleetContext,
+  actor: Actor,
+  input: unknown,
+): Promise<EnrolmentToken> {
   const { id } = parseInput(RevokeEnrolmentTokenInput, input);
   return inTransaction(ctx, async (tx) => {
     const existing = await tx.enrolmentToken.findUnique({ where: { id } });
     if (!existing) throw new FleetError(FleetErrorCode.tokenNotFound, `no enrolment token with id ${id}`);
     if (existing.revokedAt) return existing;
     const revoked = await tx.enrolmentToken.update({ where: { id }, data: { revokedAt: ctx.clock() } });
-    await recordAudit(tx, actor, 'enrolment_token.revoke', { type: 'enrolment_token', id }, summary(existing), null);
+    await recordAudit(
+      tx,
+      actor,
+      'enrolment_token.revoke',
+      { type: 'enrolment_token', id },
+      summary(existing),
+      null,
+    );
     return revoked;
   });
 }
 
 /** Tokens of one group (or all), newest first, with uses left computed by the caller from uses/maxUses. */
 export async function listEnrolmentTokens(ctx: FleetContext, groupId?: string): Promise<EnrolmentToken[]> {
-  return ctx.db.enrolmentToken.findMany({ where: groupId ? { groupId } : {}, orderBy: { createdAt: 'desc' } });
+  return ctx.db.enrolmentToken.findMany({
+    where: groupId ? { groupId } : {},
+    orderBy: { createdAt: 'desc' },
+  });
 }

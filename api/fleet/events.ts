@@ -10,7 +10,8 @@ export type AgentChange = 'enrolled' | 'heartbeat' | 'moved' | 'revoked' | 'labe
 
 /** Topic → payload. Payloads carry ids (and the little the hot paths need), never whole rows. */
 export interface FleetEvents {
-  agentUpdated: { agentId: string; groupId: string; change: AgentChange };
+  /** `previousGroupId` is set when the agent moved, so watchers of the old group see it leave. */
+  agentUpdated: { agentId: string; groupId: string; change: AgentChange; previousGroupId?: string };
   groupUpdated: { groupId: string; deleted?: boolean };
   configPublished: { groupId: string; version: number };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };

@@ -13,12 +13,18 @@ import { parseInput } from './validate.ts';
 
 export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
-const Slug = z.string().regex(SLUG_PATTERN, 'use 1–64 lower-case letters, digits and dashes, not at either end');
+const Slug = z
+  .string()
+  .regex(SLUG_PATTERN, 'use 1–64 lower-case letters, digits and dashes, not at either end');
 const Name = z.string().trim().min(1, 'must not be empty').max(128);
 const Description = z.string().max(2000);
 
 export const CreateGroupInput = z.object({ slug: Slug, name: Name, description: Description.default('') });
-export const UpdateGroupInput = z.object({ id: z.uuid(), name: Name.optional(), description: Description.optional() });
+export const UpdateGroupInput = z.object({
+  id: z.uuid(),
+  name: Name.optional(),
+  description: Description.optional(),
+});
 export const DeleteGroupInput = z.object({ id: z.uuid() });
 
 function summary(g: Group) {
@@ -60,7 +66,14 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
     if (data.name !== undefined && data.name !== before.name) await publishGroupConfig(tx, data.id, emit);
     else emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });
-    await recordAudit(tx, actor, 'group.update', { type: 'group', id: data.id }, summary(before), summary(after));
+    await recordAudit(
+      tx,
+      actor,
+      'group.update',
+      { type: 'group', id: data.id },
+      summary(before),
+      summary(after),
+    );
     return after;
   });
 }
@@ -100,7 +113,9 @@ export async function getGroupBySlug(ctx: FleetContext, slug: string): Promise<G
  * versions one after another) and return it; throws group_not_found when it does not exist.
  */
 export async function findGroupForUpdate(tx: Tx, id: string): Promise<Group> {
-  const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM groups WHERE id = ${id}::uuid FOR UPDATE`;
+  const locked = await tx.$queryRaw<
+    { id: string }[]
+  >`SELECT id FROM groups WHERE id = ${id}::uuid FOR UPDATE`;
   if (locked.length === 0) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${id}`);
   return tx.group.findUniqueOrThrow({ where: { id } });
 }

@@ -120,7 +120,11 @@ export class HeartbeatBuffer {
       throw error;
     }
     for (let i = 0; i < ids.length; i++) {
-      this.ctx.events.publish('agentUpdated', { agentId: ids[i], groupId: rows[i].groupId, change: 'heartbeat' });
+      this.ctx.events.publish('agentUpdated', {
+        agentId: ids[i],
+        groupId: rows[i].groupId,
+        change: 'heartbeat',
+      });
     }
   }
 }
@@ -148,7 +152,9 @@ export async function applyHeartbeat(
   let rejectedResults: RejectedResult[] = [];
   if (body.actionResults && body.actionResults.length > 0) {
     const results = body.actionResults;
-    rejectedResults = await inTransaction(ctx, (tx, emit) => applyActionResults(tx, agent.id, results, now, emit));
+    rejectedResults = await inTransaction(ctx, (tx, emit) =>
+      applyActionResults(tx, agent.id, results, now, emit),
+    );
   }
   buffer.add(agent, body, now);
   let pendingActions: PendingAction[] = [];

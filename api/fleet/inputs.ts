@@ -18,7 +18,10 @@ import type { Platform } from './vector/render.ts';
 /** Component names become Vector ids: no dots, unique within the group. */
 export const ComponentName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use 1–63 lower-case letters, digits, "_" and "-", starting with a letter or digit');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'use 1–63 lower-case letters, digits, "_" and "-", starting with a letter or digit',
+  );
 const Override = z.string().trim().min(1).max(128).nullable();
 const PlatformList = z.array(z.enum(['linux', 'kubernetes'])).min(1, 'pick at least one platform');
 const Options = z.record(z.string(), z.unknown());
@@ -80,7 +83,14 @@ export async function createInput(ctx: FleetContext, actor: Actor, input: unknow
         data: { ...data, platforms, options: data.options as Prisma.InputJsonValue },
       });
       await publishGroupConfig(tx, data.groupId, emit);
-      await recordAudit(tx, actor, 'input.create', { type: 'input', id: created.id }, null, snapshot(created));
+      await recordAudit(
+        tx,
+        actor,
+        'input.create',
+        { type: 'input', id: created.id },
+        null,
+        snapshot(created),
+      );
       return created;
     });
   } catch (error) {
@@ -97,7 +107,11 @@ export async function updateInput(ctx: FleetContext, actor: Actor, input: unknow
   const data = parseInput(UpdateInputInput, input);
   const existing = await ctx.db.input.findUnique({ where: { id: data.id } });
   if (!existing) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
-  const issues = checkSource(existing.type, data.options ?? existing.options, data.platforms ?? existing.platforms);
+  const issues = checkSource(
+    existing.type,
+    data.options ?? existing.options,
+    data.platforms ?? existing.platforms,
+  );
   if (issues.length > 0) throw validationError(issues);
   try {
     return await inTransaction(ctx, async (tx, emit) => {
@@ -110,7 +124,14 @@ export async function updateInput(ctx: FleetContext, actor: Actor, input: unknow
         data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
       });
       await publishGroupConfig(tx, existing.groupId, emit);
-      await recordAudit(tx, actor, 'input.update', { type: 'input', id }, snapshot(before), snapshot(updated));
+      await recordAudit(
+        tx,
+        actor,
+        'input.update',
+        { type: 'input', id },
+        snapshot(before),
+        snapshot(updated),
+      );
       return updated;
     });
   } catch (error) {
@@ -130,7 +151,9 @@ export async function deleteInput(ctx: FleetContext, actor: Actor, input: unknow
   return inTransaction(ctx, async (tx, emit) => {
     await findGroupForUpdate(tx, existing.groupId);
     const removed = await tx.input.delete({ where: { id } });
-    const narrowing = await tx.output.findMany({ where: { groupId: existing.groupId, inputIds: { has: id } } });
+    const narrowing = await tx.output.findMany({
+      where: { groupId: existing.groupId, inputIds: { has: id } },
+    });
     for (const output of narrowing) {
       if (output.inputIds.length === 1) {
         throw new FleetError(

@@ -27,6 +27,7 @@ export async function sweepOffline(ctx: FleetContext): Promise<number> {
     UPDATE agents SET went_offline_at = ${now}
     WHERE revoked_at IS NULL AND went_offline_at IS NULL AND last_heartbeat_at < ${threshold}
     RETURNING id, group_id`;
-  for (const r of rows) ctx.events.publish('agentUpdated', { agentId: r.id, groupId: r.group_id, change: 'offline' });
+  for (const r of rows)
+    ctx.events.publish('agentUpdated', { agentId: r.id, groupId: r.group_id, change: 'offline' });
   return rows.length;
 }

@@ -65,9 +65,18 @@ export async function createOutput(ctx: FleetContext, actor: Actor, input: unkno
     return await inTransaction(ctx, async (tx, emit) => {
       await findGroupForUpdate(tx, data.groupId);
       await checkInputIds(tx, data.groupId, data.inputIds);
-      const created = await tx.output.create({ data: { ...data, options: data.options as Prisma.InputJsonValue } });
+      const created = await tx.output.create({
+        data: { ...data, options: data.options as Prisma.InputJsonValue },
+      });
       await publishGroupConfig(tx, data.groupId, emit);
-      await recordAudit(tx, actor, 'output.create', { type: 'output', id: created.id }, null, snapshot(created));
+      await recordAudit(
+        tx,
+        actor,
+        'output.create',
+        { type: 'output', id: created.id },
+        null,
+        snapshot(created),
+      );
       return created;
     });
   } catch (error) {
@@ -93,7 +102,14 @@ export async function updateOutput(ctx: FleetContext, actor: Actor, input: unkno
         data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
       });
       await publishGroupConfig(tx, existing.groupId, emit);
-      await recordAudit(tx, actor, 'output.update', { type: 'output', id }, snapshot(existing), snapshot(updated));
+      await recordAudit(
+        tx,
+        actor,
+        'output.update',
+        { type: 'output', id },
+        snapshot(existing),
+        snapshot(updated),
+      );
       return updated;
     });
   } catch (error) {

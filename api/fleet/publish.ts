@@ -23,10 +23,15 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
     include: { inputs: { orderBy: { name: 'asc' } }, outputs: { orderBy: { name: 'asc' } } },
   });
   const pipeline = {
-    inputs: group.inputs.map(
-      (i): RenderInput => ({ ...i, options: i.options as Record<string, unknown>, platforms: i.platforms }),
-    ),
-    outputs: group.outputs.map((o): RenderOutput => ({ ...o, options: o.options as Record<string, unknown> })),
+    inputs: group.inputs.map((i): RenderInput => ({
+      ...i,
+      options: i.options as Record<string, unknown>,
+      platforms: i.platforms,
+    })),
+    outputs: group.outputs.map((o): RenderOutput => ({
+      ...o,
+      options: o.options as Record<string, unknown>,
+    })),
   };
   for (const platform of PLATFORMS) {
     const rendered = renderGroupConfig(pipeline, platform);
@@ -36,7 +41,10 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
         throw new FleetError(
           FleetErrorCode.configInvalid,
           `the ${platform} config would not pass vector validate: ${problems[0].message}`,
-          problems.map((p) => ({ path: p.component ? `${platform}.${p.component}` : platform, message: p.message })),
+          problems.map((p) => ({
+            path: p.component ? `${platform}.${p.component}` : platform,
+            message: p.message,
+          })),
         );
       }
     }

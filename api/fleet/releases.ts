@@ -18,13 +18,22 @@ export type ReleaseSummary = Omit<AgentRelease, 'bundle'>;
  * Store a release (idempotent for the same bytes). Fails with conflict when the version exists
  * with other bytes, or validation_failed for a bad version; nothing is written then.
  */
-export async function registerRelease(ctx: FleetContext, input: { version: string; bundle: Buffer }): Promise<ReleaseSummary> {
+export async function registerRelease(
+  ctx: FleetContext,
+  input: { version: string; bundle: Buffer },
+): Promise<ReleaseSummary> {
   const { version, bundle } = parseInput(RegisterReleaseInput, input);
   const sha256 = crypto.createHash('sha256').update(bundle).digest('hex');
-  const existing = await ctx.db.agentRelease.findUnique({ where: { version }, select: { version: true, sha256: true, size: true, createdAt: true } });
+  const existing = await ctx.db.agentRelease.findUnique({
+    where: { version },
+    select: { version: true, sha256: true, size: true, createdAt: true },
+  });
   if (existing) {
     if (existing.sha256 === sha256) return existing;
-    throw new FleetError(FleetErrorCode.conflict, `release ${version} already exists with different contents`);
+    throw new FleetError(
+      FleetErrorCode.conflict,
+      `release ${version} already exists with different contents`,
+    );
   }
   return ctx.db.agentRelease.create({
     data: { version, sha256, size: bundle.length, bundle: new Uint8Array(bundle) },

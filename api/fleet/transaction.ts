@@ -11,7 +11,10 @@ export type Emit = <T extends Topic>(topic: T, payload: FleetEvents[T]) => void;
  * Run `work` inside a transaction; events passed to `emit` are published after the commit, in
  * order. When `work` throws, the transaction rolls back, nothing is published, and the error is rethrown.
  */
-export async function inTransaction<T>(ctx: FleetContext, work: (tx: Tx, emit: Emit) => Promise<T>): Promise<T> {
+export async function inTransaction<T>(
+  ctx: FleetContext,
+  work: (tx: Tx, emit: Emit) => Promise<T>,
+): Promise<T> {
   const queued: [Topic, unknown][] = [];
   const emit: Emit = (topic, payload) => {
     queued.push([topic, payload]);

@@ -17,9 +17,16 @@ export function roleAtLeast(role: Role | null, required: Role): boolean {
   return role !== null && ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
-const Email = z.email().max(254).transform((e) => e.toLowerCase());
+const Email = z
+  .email()
+  .max(254)
+  .transform((e) => e.toLowerCase());
 export const Password = z.string().min(12, 'use at least 12 characters').max(1024);
-export const CreateUserInput = z.object({ email: Email, role: z.enum(['viewer', 'editor', 'admin']), password: Password });
+export const CreateUserInput = z.object({
+  email: Email,
+  role: z.enum(['viewer', 'editor', 'admin']),
+  password: Password,
+});
 export const ResetPasswordInput = z.object({ email: Email, password: Password });
 export const UpdateUserInput = z.object({
   id: z.uuid(),
@@ -41,7 +48,10 @@ export async function createUser(ctx: FleetContext, actor: Actor, input: unknown
   try {
     return await inTransaction(ctx, async (tx) => {
       const user = await tx.user.create({ data: { email: data.email, role: data.role, passwordHash } });
-      await recordAudit(tx, actor, 'user.create', { type: 'user', id: user.id }, null, { email: user.email, role: user.role });
+      await recordAudit(tx, actor, 'user.create', { type: 'user', id: user.id }, null, {
+        email: user.email,
+        role: user.role,
+      });
       return publicUser(user);
     });
   } catch (error) {
@@ -73,7 +83,8 @@ export async function updateUser(ctx: FleetContext, actor: Actor, input: unknown
   return inTransaction(ctx, async (tx) => {
     const before = await tx.user.findUnique({ where: { id: data.id } });
     if (!before) throw new FleetError(FleetErrorCode.userNotFound, `no user with id ${data.id}`);
-    const disabledAt = data.disabled === undefined ? undefined : data.disabled ? (before.disabledAt ?? ctx.clock()) : null;
+    const disabledAt =
+      data.disabled === undefined ? undefined : data.disabled ? (before.disabledAt ?? ctx.clock()) : null;
     const user = await tx.user.update({ where: { id: data.id }, data: { role: data.role, disabledAt } });
     if (user.disabledAt) await tx.session.deleteMany({ where: { userId: user.id } });
     await recordAudit(
@@ -92,9 +103,15 @@ export async function updateUser(ctx: FleetContext, actor: Actor, input: unknown
  * Check an email and password. Resolves the user, or throws invalid_credentials for an unknown
  * email, a wrong password or a disabled user (one message for all three).
  */
-export async function verifyCredentials(ctx: FleetContext, email: string, password: string): Promise<PublicUser> {
+export async function verifyCredentials(
+  ctx: FleetContext,
+  email: string,
+  password: string,
+): Promise<PublicUser> {
   const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
-  const ok = user ? await verifyPassword(password, user.passwordHash) : await hashPassword(password).then(() => false);
+  const ok = user
+    ? await verifyPassword(password, user.passwordHash)
+    : await hashPassword(password).then(() => false);
   if (!user || !ok || user.disabledAt) {
     throw new FleetError(FleetErrorCode.invalidCredentials, 'wrong email or password');
   }

@@ -17,7 +17,12 @@ export interface Job {
 }
 
 /** Create the sweep job, run every `intervalMs` after start(). */
-export function createSweeper(ctx: FleetContext, directory: AgentDirectory, intervalMs: number, log: Logger): Job {
+export function createSweeper(
+  ctx: FleetContext,
+  directory: AgentDirectory,
+  intervalMs: number,
+  log: Logger,
+): Job {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const round = async () => {

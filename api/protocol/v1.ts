@@ -92,7 +92,10 @@ export type EnrolResponse = z.infer<typeof EnrolResponse>;
 
 /** Query of `GET :id/config`: `since` is required, `wait` (long-poll seconds) optional. */
 export const ConfigQuery = z.object({
-  since: z.string().regex(/^\d{1,9}$/, 'since must be a non-negative integer').transform(Number),
+  since: z
+    .string()
+    .regex(/^\d{1,9}$/, 'since must be a non-negative integer')
+    .transform(Number),
   wait: z
     .string()
     .regex(/^\d{1,2}$/, 'wait must be an integer number of seconds')

@@ -3,7 +3,13 @@
  * as the reference describes. `GET /api/v1/agents/releases/:version`: download an agent release.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CreateActionRequest, ErrorCode, TOKEN_PREFIX, headers, type CreateActionResponse } from '../protocol/v1.ts';
+import {
+  CreateActionRequest,
+  ErrorCode,
+  TOKEN_PREFIX,
+  headers,
+  type CreateActionResponse,
+} from '../protocol/v1.ts';
 import { createActions } from '../fleet/actions.ts';
 import { authenticateApiToken } from '../fleet/api-tokens.ts';
 import { getRelease } from '../fleet/releases.ts';
@@ -13,14 +19,27 @@ import { HttpError, readJson, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
 /** Handle an operator's request to queue an action for agent `agentId`. */
-export async function createAgentAction(deps: RestDeps, req: IncomingMessage, res: ServerResponse, agentId: string): Promise<void> {
+export async function createAgentAction(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  agentId: string,
+): Promise<void> {
   const token = bearerToken(req);
   const actor = token.startsWith(TOKEN_PREFIX.api) ? await authenticateApiToken(deps.ctx, token) : null;
-  if (!actor) throw new HttpError(401, ErrorCode.unauthenticated, 'this route takes a valid API (FLT_) token');
-  if (!roleAtLeast(actor.role, 'editor')) throw new HttpError(403, ErrorCode.forbidden, 'creating actions needs the editor role');
+  if (!actor)
+    throw new HttpError(401, ErrorCode.unauthenticated, 'this route takes a valid API (FLT_) token');
+  if (!roleAtLeast(actor.role, 'editor'))
+    throw new HttpError(403, ErrorCode.forbidden, 'creating actions needs the editor role');
   const body = await readJson(req, CreateActionRequest);
-  const { actions } = await createActions(deps.ctx, actor, { agentIds: [agentId], type: body.type, payload: body.payload });
-  const response: CreateActionResponse = { data: { id: actions[0].id, status: actions[0].status, type: actions[0].type } };
+  const { actions } = await createActions(deps.ctx, actor, {
+    agentIds: [agentId],
+    type: body.type,
+    payload: body.payload,
+  });
+  const response: CreateActionResponse = {
+    data: { id: actions[0].id, status: actions[0].status, type: actions[0].type },
+  };
   sendJson(res, 201, response);
 }
 

@@ -21,12 +21,18 @@ export function bearerToken(req: IncomingMessage): string {
  * The agent behind the request's AGT_ token, which must be the agent named by `:id`.
  * Throws HttpError 401 / 403 as the protocol describes.
  */
-export async function authenticateAgent(req: IncomingMessage, directory: AgentDirectory, agentId: string): Promise<AgentEntry> {
+export async function authenticateAgent(
+  req: IncomingMessage,
+  directory: AgentDirectory,
+  agentId: string,
+): Promise<AgentEntry> {
   const token = bearerToken(req);
-  if (!token.startsWith(TOKEN_PREFIX.agent)) throw new HttpError(403, ErrorCode.forbidden, 'this route takes an agent (AGT_) token');
+  if (!token.startsWith(TOKEN_PREFIX.agent))
+    throw new HttpError(403, ErrorCode.forbidden, 'this route takes an agent (AGT_) token');
   const agent = await directory.findByTokenHash(hashToken(token));
   if (!agent) throw new HttpError(403, ErrorCode.forbidden, 'unknown agent token: enrol again');
   if (agent.revoked) throw new HttpError(403, ErrorCode.tokenRevoked, 'this agent was revoked: enrol again');
-  if (agent.id !== agentId) throw new HttpError(403, ErrorCode.forbidden, 'this token belongs to another agent');
+  if (agent.id !== agentId)
+    throw new HttpError(403, ErrorCode.forbidden, 'this token belongs to another agent');
   return agent;
 }

@@ -17,7 +17,10 @@ export async function pollConfig(
   query: URLSearchParams,
 ): Promise<void> {
   const agent = await authenticateAgent(req, deps.directory, agentId);
-  const parsed = ConfigQuery.safeParse({ since: query.get('since') ?? undefined, wait: query.get('wait') ?? undefined });
+  const parsed = ConfigQuery.safeParse({
+    since: query.get('since') ?? undefined,
+    wait: query.get('wait') ?? undefined,
+  });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new HttpError(400, ErrorCode.invalidQuery, `${issue.path.join('.') || 'since'}: ${issue.message}`);
@@ -29,7 +32,8 @@ export async function pollConfig(
     return;
   }
   const rendered = await deps.directory.renderedConfig(agent.groupId, version, agent.platform);
-  if (!rendered) throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
+  if (!rendered)
+    throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
   if (agent.configResetPending) await clearConfigReset(deps, agent.id, agent.groupId);
   res.writeHead(200, {
     'content-type': `${YAML_CONTENT_TYPE}; charset=utf-8`,
@@ -41,7 +45,10 @@ export async function pollConfig(
 }
 
 async function clearConfigReset(deps: RestDeps, agentId: string, groupId: string): Promise<void> {
-  await deps.ctx.db.agent.updateMany({ where: { id: agentId, configResetPending: true }, data: { configResetPending: false } });
+  await deps.ctx.db.agent.updateMany({
+    where: { id: agentId, configResetPending: true },
+    data: { configResetPending: false },
+  });
   deps.directory.clearConfigReset(agentId);
   deps.ctx.events.publish('agentUpdated', { agentId, groupId, change: 'config' });
 }

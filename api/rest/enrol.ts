@@ -9,9 +9,14 @@ import type { RestDeps } from './deps.ts';
 export async function enrol(deps: RestDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const wait = deps.enrolLimiter.hit(clientAddress(req, deps.trustProxy));
   if (wait > 0) {
-    throw new HttpError(429, ErrorCode.rateLimited, `too many enrolments from this address; retry in ${wait} s`, {
-      'retry-after': String(wait),
-    });
+    throw new HttpError(
+      429,
+      ErrorCode.rateLimited,
+      `too many enrolments from this address; retry in ${wait} s`,
+      {
+        'retry-after': String(wait),
+      },
+    );
   }
   const body = await readJson(req, EnrolRequest);
   const enrolled = await enrolAgent(deps.ctx, body);

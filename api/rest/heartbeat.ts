@@ -7,10 +7,22 @@ import { publicBaseUrl, readJson, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
 /** Handle one heartbeat of agent `agentId`. */
-export async function heartbeat(deps: RestDeps, req: IncomingMessage, res: ServerResponse, agentId: string): Promise<void> {
+export async function heartbeat(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  agentId: string,
+): Promise<void> {
   const agent = await authenticateAgent(req, deps.directory, agentId);
   const body = await readJson(req, HeartbeatRequest);
-  const outcome = await applyHeartbeat(deps.ctx, deps.directory, deps.heartbeats, agent, body, publicBaseUrl(deps, req));
+  const outcome = await applyHeartbeat(
+    deps.ctx,
+    deps.directory,
+    deps.heartbeats,
+    agent,
+    body,
+    publicBaseUrl(deps, req),
+  );
   const response: HeartbeatResponse = { data: outcome };
   sendJson(res, 200, response);
 }

@@ -19,7 +19,12 @@ export class HttpError extends Error {
 }
 
 /** Answer JSON with `status`. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -84,7 +89,10 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
  * The base URL clients use to reach this server: FLOTILLA_PUBLIC_URL when set, else the scheme
  * (X-Forwarded-Proto only behind a trusted proxy) and Host of this request.
  */
-export function publicBaseUrl(deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: boolean }, req: IncomingMessage): string {
+export function publicBaseUrl(
+  deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: boolean },
+  req: IncomingMessage,
+): string {
   if (deps.ctx.settings.publicUrl) return deps.ctx.settings.publicUrl;
   const forwarded = deps.trustProxy ? req.headers['x-forwarded-proto'] : undefined;
   const proto = typeof forwarded === 'string' && forwarded ? forwarded.split(',')[0].trim() : 'http';

@@ -8,7 +8,11 @@ export interface RateLimiter {
 }
 
 /** Allow `limit` hits per key per `windowMs`. `now` is injectable for tests. */
-export function createRateLimiter(limit: number, windowMs = 60_000, now: () => number = Date.now): RateLimiter {
+export function createRateLimiter(
+  limit: number,
+  windowMs = 60_000,
+  now: () => number = Date.now,
+): RateLimiter {
   let windowStart = now();
   let counts = new Map<string, number>();
   return {

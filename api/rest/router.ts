@@ -28,7 +28,13 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [FleetErrorCode.invalidTransition]: 409,
 };
 
-type Handler = (deps: RestDeps, req: IncomingMessage, res: ServerResponse, param: string, query: URLSearchParams) => Promise<void>;
+type Handler = (
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  param: string,
+  query: URLSearchParams,
+) => Promise<void>;
 
 interface Route {
   pattern: RegExp;
@@ -38,10 +44,19 @@ interface Route {
 const SEGMENT = '([^/]+)';
 const routes: Route[] = [
   { pattern: new RegExp(`^${BASE_PATH}/enrol$`), methods: { POST: (d, req, res) => enrol(d, req, res) } },
-  { pattern: new RegExp(`^${BASE_PATH}/releases/${SEGMENT}$`), methods: { GET: (d, _req, res, v) => downloadRelease(d, res, v) } },
+  {
+    pattern: new RegExp(`^${BASE_PATH}/releases/${SEGMENT}$`),
+    methods: { GET: (d, _req, res, v) => downloadRelease(d, res, v) },
+  },
   { pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/config$`), methods: { GET: pollConfig } },
-  { pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/heartbeat$`), methods: { POST: (d, req, res, id) => heartbeat(d, req, res, id) } },
-  { pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions$`), methods: { POST: (d, req, res, id) => createAgentAction(d, req, res, id) } },
+  {
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/heartbeat$`),
+    methods: { POST: (d, req, res, id) => heartbeat(d, req, res, id) },
+  },
+  {
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions$`),
+    methods: { POST: (d, req, res, id) => createAgentAction(d, req, res, id) },
+  },
 ];
 
 /** True when `pathname` belongs to the agent protocol (the app sends it here, nowhere else). */
@@ -50,7 +65,9 @@ export function isAgentRoute(pathname: string): boolean {
 }
 
 /** Build the request handler for every agent protocol route. It never rejects. */
-export function createAgentRouter(deps: RestDeps): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
+export function createAgentRouter(
+  deps: RestDeps,
+): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
   return async (req, res, url) => {
     try {
       const { handler, param } = match(req.method ?? 'GET', url.pathname);
@@ -87,7 +104,10 @@ function answerError(deps: RestDeps, req: IncomingMessage, res: ServerResponse, 
     sendError(res, STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
   } else {
     const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
-    deps.log.error({ err: error, requestId, method: req.method, url: req.url?.split('?')[0] }, 'agent route failed');
+    deps.log.error(
+      { err: error, requestId, method: req.method, url: req.url?.split('?')[0] },
+      'agent route failed',
+    );
     sendError(res, 500, ErrorCode.internal, `internal error (request id ${requestId})`);
   }
 }

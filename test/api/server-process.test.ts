@@ -19,15 +19,25 @@ describe('admin CLI and server process', () => {
     const token = await runCli(['token', 'mint', '--group', 'web', '--max-uses', '2', '--ttl', '1h'], db.env);
     expect(token.code).toBe(0);
     expect(token.stdout.trim()).toMatch(/^EBT_[A-Za-z0-9_-]{43}$/);
-    const user = await runCli(['user', 'create', '--email', 'ops@example.com', '--role', 'admin', '--password-stdin'], db.env, 'a long enough password\n');
+    const user = await runCli(
+      ['user', 'create', '--email', 'ops@example.com', '--role', 'admin', '--password-stdin'],
+      db.env,
+      'a long enough password\n',
+    );
     expect(user.code).toBe(0);
     const api = await runCli(['api-token', 'create', '--user', 'ops@example.com', '--name', 'ci'], db.env);
     expect(api.code).toBe(0);
     expect(api.stdout.trim()).toMatch(/^FLT_/);
-    const unknownGroup = await runCli(['token', 'mint', '--group', 'nope', '--max-uses', '2', '--ttl', '1h'], db.env);
+    const unknownGroup = await runCli(
+      ['token', 'mint', '--group', 'nope', '--max-uses', '2', '--ttl', '1h'],
+      db.env,
+    );
     expect(unknownGroup.code).toBe(1);
     expect(unknownGroup.stderr).toContain('no group with slug "nope"');
-    const badNumber = await runCli(['token', 'mint', '--group', 'web', '--max-uses', 'many', '--ttl', '1h'], db.env);
+    const badNumber = await runCli(
+      ['token', 'mint', '--group', 'web', '--max-uses', 'many', '--ttl', '1h'],
+      db.env,
+    );
     expect(badNumber.code).toBe(2);
     expect(badNumber.stderr).toContain('--max-uses takes a whole number');
     const noStdin = await runCli(['user', 'create', '--email', 'x@example.com', '--role', 'admin'], db.env);
@@ -38,16 +48,28 @@ describe('admin CLI and server process', () => {
   });
 
   it('server: serves the protocol, and on SIGTERM flushes heartbeats, closes the database and exits 0 within 10 s', async () => {
-    const token = (await runCli(['token', 'mint', '--group', 'web', '--max-uses', '1', '--ttl', '1h'], db.env)).stdout.trim();
-    const server = await startServerProcess({ ...db.env, FLOTILLA_HEARTBEAT_FLUSH_MS: '60000', LOG_LEVEL: 'info' });
+    const token = (
+      await runCli(['token', 'mint', '--group', 'web', '--max-uses', '1', '--ttl', '1h'], db.env)
+    ).stdout.trim();
+    const server = await startServerProcess({
+      ...db.env,
+      FLOTILLA_HEARTBEAT_FLUSH_MS: '60000',
+      LOG_LEVEL: 'info',
+    });
     const base = `http://127.0.0.1:${server.port}`;
     const enrolled = await postJson(base + paths.enrol, enrolBody(token));
     expect(enrolled.status).toBe(201);
     const { data } = (await enrolled.json()) as { data: { agentId: string; agentToken: string } };
-    const beat = await postJson(base + paths.heartbeat(data.agentId), heartbeatBody({ appliedConfigVersion: 42 }), data.agentToken);
+    const beat = await postJson(
+      base + paths.heartbeat(data.agentId),
+      heartbeatBody({ appliedConfigVersion: 42 }),
+      data.agentToken,
+    );
     expect(beat.status).toBe(200);
     const started = Date.now();
-    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) =>
+      server.child.once('exit', (code) => resolve(code)),
+    );
     server.child.kill('SIGTERM');
     expect(await exited).toBe(0);
     expect(Date.now() - started).toBeLessThan(10_000);

@@ -18,18 +18,26 @@ const log = pino({ level: 'silent' });
 
 describe('start-up', () => {
   it('creates the first admin once, from FLOTILLA_ADMIN_EMAIL / FLOTILLA_ADMIN_PASSWORD', async () => {
-    const config = loadConfig({ FLOTILLA_ADMIN_EMAIL: 'root@example.com', FLOTILLA_ADMIN_PASSWORD: 'a very long password' });
+    const config = loadConfig({
+      FLOTILLA_ADMIN_EMAIL: 'root@example.com',
+      FLOTILLA_ADMIN_PASSWORD: 'a very long password',
+    });
     await ensureFirstAdmin(server.ctx, config, log);
     const admin = await verifyCredentials(server.ctx, 'root@example.com', 'a very long password');
     expect(admin.role).toBe('admin');
-    const again = loadConfig({ FLOTILLA_ADMIN_EMAIL: 'second@example.com', FLOTILLA_ADMIN_PASSWORD: 'another long password' });
+    const again = loadConfig({
+      FLOTILLA_ADMIN_EMAIL: 'second@example.com',
+      FLOTILLA_ADMIN_PASSWORD: 'another long password',
+    });
     await ensureFirstAdmin(server.ctx, again, log);
     expect(await server.ctx.db.user.count()).toBe(1);
   });
 
   it('rejects half an admin and a short admin password', () => {
     expect(() => loadConfig({ FLOTILLA_ADMIN_EMAIL: 'a@example.com' })).toThrow(/both/);
-    expect(() => loadConfig({ FLOTILLA_ADMIN_EMAIL: 'a@example.com', FLOTILLA_ADMIN_PASSWORD: 'short' })).toThrow(/FLOTILLA_ADMIN_PASSWORD/);
+    expect(() =>
+      loadConfig({ FLOTILLA_ADMIN_EMAIL: 'a@example.com', FLOTILLA_ADMIN_PASSWORD: 'short' }),
+    ).toThrow(/FLOTILLA_ADMIN_PASSWORD/);
   });
 
   it('registers a built agent bundle under the version it reports, and skips a missing one', async () => {

@@ -30,7 +30,9 @@ describe('events', () => {
     off();
     expect(failed).toBeInstanceOf(Error);
     expect(seen).toEqual([{ groupId: group.id, version: 1 }]);
-    const audit = await server.ctx.db.auditEvent.count({ where: { action: 'input.create', after: { path: ['name'], equals: 'sys' } } });
+    const audit = await server.ctx.db.auditEvent.count({
+      where: { action: 'input.create', after: { path: ['name'], equals: 'sys' } },
+    });
     expect(audit).toBe(0);
   });
 

@@ -33,7 +33,8 @@ async function rendered(groupId: string, platform: 'linux' | 'kubernetes') {
   return { version: group.configVersion, yaml: row.yaml };
 }
 
-const audits = (targetId: string) => server.ctx.db.auditEvent.findMany({ where: { targetId }, orderBy: { createdAt: 'asc' } });
+const audits = (targetId: string) =>
+  server.ctx.db.auditEvent.findMany({ where: { targetId }, orderBy: { createdAt: 'asc' } });
 
 describe('groups', () => {
   it('creates a group at version 1 with {} for every platform, audited', async () => {
@@ -60,7 +61,10 @@ describe('groups', () => {
     const group = await createGroupWithPipeline(server.ctx);
     const renamed = await updateGroup(server.ctx, CLI_ACTOR, { id: group.id, name: 'New name' });
     expect(renamed.configVersion).toBe(group.configVersion + 1);
-    const described = await updateGroup(server.ctx, CLI_ACTOR, { id: group.id, description: 'front web tier' });
+    const described = await updateGroup(server.ctx, CLI_ACTOR, {
+      id: group.id,
+      description: 'front web tier',
+    });
     expect(described.configVersion).toBe(renamed.configVersion);
     expect(described.description).toBe('front web tier');
   });
@@ -81,7 +85,12 @@ describe('inputs and outputs', () => {
   it('refuses an input while the group has no output (the config would fail vector validate)', async () => {
     const group = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug(), name: 'No sinks' });
     const error = await failure(
-      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'sys', type: 'syslog', options: { mode: 'udp', address: '0.0.0.0:514' } }),
+      createInput(server.ctx, CLI_ACTOR, {
+        groupId: group.id,
+        name: 'sys',
+        type: 'syslog',
+        options: { mode: 'udp', address: '0.0.0.0:514' },
+      }),
     );
     expect(error.code).toBe('config_invalid');
     expect(await server.ctx.db.input.count({ where: { groupId: group.id } })).toBe(0);
@@ -90,27 +99,51 @@ describe('inputs and outputs', () => {
 
   it('validates options against the catalogue and names the field', async () => {
     const group = await createGroupWithPipeline(server.ctx);
-    const missing = await failure(createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'sock', type: 'socket', options: {} }));
+    const missing = await failure(
+      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'sock', type: 'socket', options: {} }),
+    );
     expect(missing.code).toBe('validation_failed');
     expect(missing.issues.map((i) => i.path)).toContain('options.mode');
     const badEnum = await failure(
-      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'sock', type: 'socket', options: { mode: 'carrier-pigeon' } }),
+      createInput(server.ctx, CLI_ACTOR, {
+        groupId: group.id,
+        name: 'sock',
+        type: 'socket',
+        options: { mode: 'carrier-pigeon' },
+      }),
     );
     expect(badEnum.issues[0].path).toBe('options.mode');
-    const unknownType = await failure(createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'x', type: 'telepathy' }));
+    const unknownType = await failure(
+      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'x', type: 'telepathy' }),
+    );
     expect(unknownType.issues[0].path).toBe('type');
-    const badName = await failure(createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'has.dot', type: 'journald' }));
+    const badName = await failure(
+      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'has.dot', type: 'journald' }),
+    );
     expect(badName.issues[0].path).toBe('name');
   });
 
   it('defaults platforms from the source type and refuses platforms the type does not run on', async () => {
     const group = await createGroupWithPipeline(server.ctx);
-    const journald = await createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'journal', type: 'journald' });
+    const journald = await createInput(server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      name: 'journal',
+      type: 'journald',
+    });
     expect(journald.platforms).toEqual(['linux']);
-    const k8s = await createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'pods', type: 'kubernetes_logs' });
+    const k8s = await createInput(server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      name: 'pods',
+      type: 'kubernetes_logs',
+    });
     expect(k8s.platforms).toEqual(['kubernetes']);
     const wrong = await failure(
-      createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'j2', type: 'journald', platforms: ['kubernetes'] }),
+      createInput(server.ctx, CLI_ACTOR, {
+        groupId: group.id,
+        name: 'j2',
+        type: 'journald',
+        platforms: ['kubernetes'],
+      }),
     );
     expect(wrong.issues[0].path).toBe('platforms');
     const linux = YAML.parse((await rendered(group.id, 'linux')).yaml);
@@ -123,7 +156,12 @@ describe('inputs and outputs', () => {
     const group = await createGroupWithPipeline(server.ctx);
     const input = await server.ctx.db.input.findFirstOrThrow({ where: { groupId: group.id } });
     const before = (await rendered(group.id, 'linux')).version;
-    await updateInput(server.ctx, CLI_ACTOR, { id: input.id, indexOverride: 'prod', sourcetypeOverride: 'nginx_access', sourceOverride: 'fw1' });
+    await updateInput(server.ctx, CLI_ACTOR, {
+      id: input.id,
+      indexOverride: 'prod',
+      sourcetypeOverride: 'nginx_access',
+      sourceOverride: 'fw1',
+    });
     const routed = YAML.parse((await rendered(group.id, 'linux')).yaml);
     expect(routed.transforms.demo_routing.type).toBe('remap');
     expect(routed.transforms.demo_routing.source).toContain('.index = "prod"');
@@ -138,13 +176,23 @@ describe('inputs and outputs', () => {
     const group = await createGroupWithPipeline(server.ctx);
     const demo = await server.ctx.db.input.findFirstOrThrow({ where: { groupId: group.id } });
     await createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'journal', type: 'journald' });
-    const narrow = await createOutput(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'only-demo', type: 'blackhole', inputIds: [demo.id] });
+    const narrow = await createOutput(server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      name: 'only-demo',
+      type: 'blackhole',
+      inputIds: [demo.id],
+    });
     const config = YAML.parse((await rendered(group.id, 'linux')).yaml);
     expect(config.sinks['only-demo'].inputs).toEqual(['demo']);
     expect(config.sinks.out.inputs).toEqual(['demo', 'journal']);
     const refused = await failure(deleteInput(server.ctx, CLI_ACTOR, { id: demo.id }));
     expect(refused.code).toBe('conflict');
-    const foreign = await failure(updateOutput(server.ctx, CLI_ACTOR, { id: narrow.id, inputIds: ['00000000-0000-4000-8000-000000000000'] }));
+    const foreign = await failure(
+      updateOutput(server.ctx, CLI_ACTOR, {
+        id: narrow.id,
+        inputIds: ['00000000-0000-4000-8000-000000000000'],
+      }),
+    );
     expect(foreign.issues[0].path).toBe('inputIds');
   });
 
@@ -163,11 +211,21 @@ describe('inputs and outputs', () => {
     const group = await createGroupWithPipeline(server.ctx);
     await Promise.all(
       Array.from({ length: 5 }, (_, i) =>
-        createInput(server.ctx, CLI_ACTOR, { groupId: group.id, name: `file-${i}`, type: 'file', options: { include: [`/var/log/${i}.log`] } }),
+        createInput(server.ctx, CLI_ACTOR, {
+          groupId: group.id,
+          name: `file-${i}`,
+          type: 'file',
+          options: { include: [`/var/log/${i}.log`] },
+        }),
       ),
     );
-    const versions = await server.ctx.db.renderedConfig.findMany({ where: { groupId: group.id, platform: 'linux' }, orderBy: { version: 'asc' } });
-    expect(versions.map((v) => v.version)).toEqual(Array.from({ length: group.configVersion + 5 }, (_, i) => i + 1));
+    const versions = await server.ctx.db.renderedConfig.findMany({
+      where: { groupId: group.id, platform: 'linux' },
+      orderBy: { version: 'asc' },
+    });
+    expect(versions.map((v) => v.version)).toEqual(
+      Array.from({ length: group.configVersion + 5 }, (_, i) => i + 1),
+    );
     const last = YAML.parse(versions.at(-1)!.yaml);
     expect(Object.keys(last.sources)).toHaveLength(6);
   });

@@ -40,7 +40,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     FLOTILLA_HEARTBEAT_FLUSH_MS: '50',
     ...options.env,
   });
-  const events = options.redisUrl ? createRedisBus(options.redisUrl, `flotilla-test-${process.pid}`) : createLocalBus();
+  const events = options.redisUrl
+    ? createRedisBus(options.redisUrl, `flotilla-test-${process.pid}`)
+    : createLocalBus();
   await events.ready();
   const app = buildApp({
     config,

@@ -14,7 +14,8 @@ import { readMigrations } from '../../api/migrations.ts';
 export type TestBackend = 'pglite' | 'postgres';
 
 /** The server URL tests use for PostgreSQL (FLOTILLA_TEST_DATABASE_URL overrides). */
-export const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+export const ADMIN_URL =
+  process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 
 /** The backend this test process runs on. */
 export function testBackend(): TestBackend {
@@ -24,7 +25,11 @@ export function testBackend(): TestBackend {
 /** A name that changes whenever the migrations change, so stale templates are never used. */
 export async function templateName(): Promise<string> {
   const files = await readMigrations();
-  const hash = crypto.createHash('sha256').update(files.map((f) => `${f.name}:${f.checksum}`).join()).digest('hex').slice(0, 12);
+  const hash = crypto
+    .createHash('sha256')
+    .update(files.map((f) => `${f.name}:${f.checksum}`).join())
+    .digest('hex')
+    .slice(0, 12);
   return `flotilla_test_template_${hash}`;
 }
 

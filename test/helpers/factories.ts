@@ -27,12 +27,22 @@ export async function createGroupWithPipeline(ctx: FleetContext, slug = uniqueSl
     type: 'console',
     options: { encoding: { codec: 'json' } },
   });
-  await createInput(ctx, CLI_ACTOR, { groupId: group.id, name: 'demo', type: 'demo_logs', options: { format: 'json' } });
+  await createInput(ctx, CLI_ACTOR, {
+    groupId: group.id,
+    name: 'demo',
+    type: 'demo_logs',
+    options: { format: 'json' },
+  });
   return ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
 }
 
 /** Mint an EBT_ token for a group and return the secret. */
-export async function mintToken(ctx: FleetContext, groupId: string, maxUses = 10, ttlSeconds = 3600): Promise<string> {
+export async function mintToken(
+  ctx: FleetContext,
+  groupId: string,
+  maxUses = 10,
+  ttlSeconds = 3600,
+): Promise<string> {
   const minted = await mintEnrolmentToken(ctx, CLI_ACTOR, { groupId, maxUses, ttlSeconds });
   return minted.token;
 }
@@ -80,14 +90,22 @@ export interface EnrolledTestAgent {
 }
 
 /** Enrol through the real HTTP route; throws when the answer is not 201. */
-export async function enrolOverHttp(baseUrl: string, bootstrapToken: string, overrides: Partial<EnrolRequest> = {}): Promise<EnrolledTestAgent> {
+export async function enrolOverHttp(
+  baseUrl: string,
+  bootstrapToken: string,
+  overrides: Partial<EnrolRequest> = {},
+): Promise<EnrolledTestAgent> {
   const res = await postJson(baseUrl + paths.enrol, enrolBody(bootstrapToken, overrides));
   if (res.status !== 201) throw new Error(`enrol answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { data: EnrolledTestAgent }).data;
 }
 
 /** Poll until `check` returns a truthy value (or throw after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T> | T, timeoutMs = 5000, intervalMs = 25): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 5000,
+  intervalMs = 25,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -10,7 +10,13 @@ import { ADMIN_URL, pgliteTemplateDir, templateName, withDatabase } from './db.t
 
 async function preparePglite(): Promise<void> {
   const dir = await pgliteTemplateDir();
-  if (await fs.stat(dir).then(() => true, () => false)) return;
+  if (
+    await fs.stat(dir).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const building = `${dir}.${process.pid}.${Date.now()}`;
   const db = await openDb({ kind: 'pglite', dataDir: building });
   await applyMigrations(db);
@@ -25,7 +31,9 @@ async function preparePostgres(): Promise<void> {
   try {
     await admin.connect();
   } catch (error) {
-    throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL}: start it (see README → Tests)`, { cause: error });
+    throw new Error(`PostgreSQL is not reachable at ${ADMIN_URL}: start it (see README → Tests)`, {
+      cause: error,
+    });
   }
   try {
     await admin.query('SELECT pg_advisory_lock(7300118513)');

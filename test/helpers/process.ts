@@ -20,11 +20,15 @@ export interface ProcessDb {
  * here (one process at a time) and moving it to `<FLOTILLA_DATA_DIR>/pglite`, where the server looks.
  */
 export async function handOver(testDb: TestDb): Promise<ProcessDb> {
-  if (testDb.config.kind === 'postgres') return { env: { DATABASE_URL: testDb.config.url }, destroy: () => testDb.destroy() };
+  if (testDb.config.kind === 'postgres')
+    return { env: { DATABASE_URL: testDb.config.url }, destroy: () => testDb.destroy() };
   await testDb.db.close();
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'flotilla-proc-'));
   await fs.rename(testDb.config.dataDir, path.join(dataDir, 'pglite'));
-  return { env: { FLOTILLA_DATA_DIR: dataDir }, destroy: () => fs.rm(dataDir, { recursive: true, force: true }) };
+  return {
+    env: { FLOTILLA_DATA_DIR: dataDir },
+    destroy: () => fs.rm(dataDir, { recursive: true, force: true }),
+  };
 }
 
 export interface CliResult {
@@ -36,7 +40,10 @@ export interface CliResult {
 /** Run `npm run flotilla -- <args>` (as tsx api/cli/main.ts) to completion. */
 export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['api/cli/main.ts', ...args], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: 'warn', ...env } });
+    const child = spawn(TSX, ['api/cli/main.ts', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -48,9 +55,14 @@ export function runCli(args: string[], env: Record<string, string>, stdin?: stri
 }
 
 /** Start `tsx api/main.ts` with `env`; resolves once it logs that it listens, with its port. */
-export function startServerProcess(env: Record<string, string>): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
+export function startServerProcess(
+  env: Record<string, string>,
+): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['api/main.ts'], { cwd: ROOT, env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env } });
+    const child = spawn(TSX, ['api/main.ts'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+    });
     let logs = '';
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 30_000);
     child.stderr.on('data', (d: Buffer) => (logs += d.toString()));

@@ -7,7 +7,13 @@ import { registerRelease } from '../../api/fleet/releases.ts';
 import { createUser } from '../../api/fleet/users.ts';
 import { createApiToken } from '../../api/fleet/api-tokens.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+} from '../helpers/factories.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -28,7 +34,11 @@ async function beat(agentId: string, token: string, overrides = {}): Promise<Hea
 }
 
 const upgrade = (agentIds: string[]) =>
-  createActions(server.ctx, CLI_ACTOR, { agentIds, type: 'upgrade_agent', payload: { targetVersion: '0.2.0' } });
+  createActions(server.ctx, CLI_ACTOR, {
+    agentIds,
+    type: 'upgrade_agent',
+    payload: { targetVersion: '0.2.0' },
+  });
 
 describe('actions', () => {
   it('delivers a pending action until the agent reports it running, then done with its result', async () => {
@@ -37,14 +47,21 @@ describe('actions', () => {
     const first = await beat(agent.agentId, agent.agentToken);
     expect(first.pendingActions).toHaveLength(1);
     expect(first.pendingActions[0]).toMatchObject({ id: actions[0].id, type: 'upgrade_agent' });
-    expect(first.pendingActions[0].payload).toMatchObject({ targetVersion: '0.2.0', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(first.pendingActions[0].payload).toMatchObject({
+      targetVersion: '0.2.0',
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     expect(String(first.pendingActions[0].payload.url)).toMatch(/\/api\/v1\/agents\/releases\/0\.2\.0$/);
     expect((await beat(agent.agentId, agent.agentToken)).pendingActions).toHaveLength(1);
-    const running = await beat(agent.agentId, agent.agentToken, { actionResults: [{ actionId: actions[0].id, status: 'running' }] });
+    const running = await beat(agent.agentId, agent.agentToken, {
+      actionResults: [{ actionId: actions[0].id, status: 'running' }],
+    });
     expect(running.pendingActions).toHaveLength(0);
     expect(running.rejectedResults).toEqual([]);
     const done = await beat(agent.agentId, agent.agentToken, {
-      actionResults: [{ actionId: actions[0].id, status: 'done', result: { fromVersion: '0.1.0', toVersion: '0.2.0' } }],
+      actionResults: [
+        { actionId: actions[0].id, status: 'done', result: { fromVersion: '0.1.0', toVersion: '0.2.0' } },
+      ],
     });
     expect(done.rejectedResults).toEqual([]);
     const row = await server.ctx.db.action.findUniqueOrThrow({ where: { id: actions[0].id } });
@@ -59,7 +76,9 @@ describe('actions', () => {
     const { actions } = await upgrade([agent.agentId]);
     const [mine] = actions;
     const { actions: theirs } = await upgrade([other.agentId]);
-    await beat(agent.agentId, agent.agentToken, { actionResults: [{ actionId: mine.id, status: 'failed', result: { reason: 'disk full' } }] });
+    await beat(agent.agentId, agent.agentToken, {
+      actionResults: [{ actionId: mine.id, status: 'failed', result: { reason: 'disk full' } }],
+    });
     const answer = await beat(agent.agentId, agent.agentToken, {
       actionResults: [
         { actionId: mine.id, status: 'done' },
@@ -68,10 +87,17 @@ describe('actions', () => {
         { actionId: theirs[0].id, status: 'done' },
       ],
     });
-    expect(answer.rejectedResults.map((r) => r.actionId)).toEqual([mine.id, '00000000-0000-4000-8000-000000000000', 'not-a-uuid', theirs[0].id]);
+    expect(answer.rejectedResults.map((r) => r.actionId)).toEqual([
+      mine.id,
+      '00000000-0000-4000-8000-000000000000',
+      'not-a-uuid',
+      theirs[0].id,
+    ]);
     expect(answer.rejectedResults[0].reason).toContain('failed');
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: mine.id } })).status).toBe('failed');
-    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: theirs[0].id } })).status).toBe('pending');
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: theirs[0].id } })).status).toBe(
+      'pending',
+    );
   });
 
   it('delivers at most 10 pending actions, oldest first, and none that are cancelled or past their deadline', async () => {
@@ -79,7 +105,10 @@ describe('actions', () => {
     const created = [];
     for (let i = 0; i < 12; i++) created.push((await upgrade([agent.agentId])).actions[0]);
     await cancelAction(server.ctx, CLI_ACTOR, { id: created[0].id });
-    await server.ctx.db.action.update({ where: { id: created[1].id }, data: { deadline: new Date(Date.now() - 1000) } });
+    await server.ctx.db.action.update({
+      where: { id: created[1].id },
+      data: { deadline: new Date(Date.now() - 1000) },
+    });
     const answer = await beat(agent.agentId, agent.agentToken);
     expect(answer.pendingActions.map((a) => a.id)).toEqual(created.slice(2, 12).map((a) => a.id));
   });
@@ -95,10 +124,20 @@ describe('actions', () => {
 
   it('POST :id/actions with an editor API token queues an action; viewer tokens and agent tokens are refused', async () => {
     const agent = await enrolled();
-    const editor = await createUser(server.ctx, CLI_ACTOR, { email: `ed-${agent.agentId}@example.com`, role: 'editor', password: 'correct horse battery' });
-    const viewer = await createUser(server.ctx, CLI_ACTOR, { email: `vi-${agent.agentId}@example.com`, role: 'viewer', password: 'correct horse battery' });
-    const editorToken = (await createApiToken(server.ctx, CLI_ACTOR, { userId: editor.id, name: 'ci' })).token;
-    const viewerToken = (await createApiToken(server.ctx, CLI_ACTOR, { userId: viewer.id, name: 'ro' })).token;
+    const editor = await createUser(server.ctx, CLI_ACTOR, {
+      email: `ed-${agent.agentId}@example.com`,
+      role: 'editor',
+      password: 'correct horse battery',
+    });
+    const viewer = await createUser(server.ctx, CLI_ACTOR, {
+      email: `vi-${agent.agentId}@example.com`,
+      role: 'viewer',
+      password: 'correct horse battery',
+    });
+    const editorToken = (await createApiToken(server.ctx, CLI_ACTOR, { userId: editor.id, name: 'ci' }))
+      .token;
+    const viewerToken = (await createApiToken(server.ctx, CLI_ACTOR, { userId: viewer.id, name: 'ro' }))
+      .token;
     const url = server.baseUrl + paths.actions(agent.agentId);
     const body = { type: 'upgrade_agent', payload: { targetVersion: '0.2.0' } };
     const ok = await postJson(url, body, editorToken);
@@ -108,10 +147,20 @@ describe('actions', () => {
     expect((await postJson(url, body, viewerToken)).status).toBe(403);
     expect((await postJson(url, body, agent.agentToken)).status).toBe(401);
     expect((await postJson(url, body)).status).toBe(401);
-    const unknownVersion = await postJson(url, { type: 'upgrade_agent', payload: { targetVersion: '9.9.9' } }, editorToken);
+    const unknownVersion = await postJson(
+      url,
+      { type: 'upgrade_agent', payload: { targetVersion: '9.9.9' } },
+      editorToken,
+    );
     expect(unknownVersion.status).toBe(404);
-    expect(((await unknownVersion.json()) as { error: { code: string } }).error.code).toBe('release_not_found');
-    const badPayload = await postJson(url, { type: 'upgrade_agent', payload: { targetVersion: 'latest' } }, editorToken);
+    expect(((await unknownVersion.json()) as { error: { code: string } }).error.code).toBe(
+      'release_not_found',
+    );
+    const badPayload = await postJson(
+      url,
+      { type: 'upgrade_agent', payload: { targetVersion: 'latest' } },
+      editorToken,
+    );
     expect(badPayload.status).toBe(400);
     const badType = await postJson(url, { type: 'reboot', payload: {} }, editorToken);
     expect(badType.status).toBe(400);

@@ -7,7 +7,13 @@ import { createGroup, updateGroup } from '../../api/fleet/groups.ts';
 import { moveAgents, revokeAgents } from '../../api/fleet/agents.ts';
 import { updateInput } from '../../api/fleet/inputs.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, mintToken, uniqueSlug, waitFor } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  mintToken,
+  uniqueSlug,
+  waitFor,
+} from '../helpers/factories.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -16,7 +22,9 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function poll(agentId: string, token: string, query = 'since=0'): Promise<Response> {
-  return fetch(`${server.baseUrl}${paths.config(agentId)}?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  return fetch(`${server.baseUrl}${paths.config(agentId)}?${query}`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
 }
 
 async function enrolledAgent(platform: 'linux' | 'kubernetes' = 'linux') {
@@ -36,7 +44,9 @@ describe('config polling', () => {
     const hex = crypto.createHash('sha256').update(body).digest('hex');
     expect(res.headers.get('x-config-etag')).toBe(`sha256:${hex}`);
     const stored = await server.ctx.db.renderedConfig.findUniqueOrThrow({
-      where: { groupId_version_platform: { groupId: group.id, version: group.configVersion, platform: 'linux' } },
+      where: {
+        groupId_version_platform: { groupId: group.id, version: group.configVersion, platform: 'linux' },
+      },
     });
     expect(body).toBe(stored.yaml);
     expect(body).toContain('demo_logs');
@@ -51,7 +61,9 @@ describe('config polling', () => {
       const res = await poll(agent.agentId, agent.agentToken, `since=${group.configVersion}`);
       expect(res.status).toBe(204);
       expect(await res.text()).toBe('');
-      expect((await poll(agent.agentId, agent.agentToken, `since=${group.configVersion + 5}`)).status).toBe(204);
+      expect((await poll(agent.agentId, agent.agentToken, `since=${group.configVersion + 5}`)).status).toBe(
+        204,
+      );
     } finally {
       stop();
     }
@@ -105,7 +117,15 @@ describe('config polling', () => {
 
   it('answers 400 when since is missing or not a non-negative integer, and when wait is out of range', async () => {
     const { agent } = await enrolledAgent();
-    for (const query of ['', 'since=', 'since=-1', 'since=1.5', 'since=abc', 'since=1&wait=0', 'since=1&wait=61']) {
+    for (const query of [
+      '',
+      'since=',
+      'since=-1',
+      'since=1.5',
+      'since=abc',
+      'since=1&wait=0',
+      'since=1&wait=61',
+    ]) {
       const res = await poll(agent.agentId, agent.agentToken, query);
       expect(res.status, query).toBe(400);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('invalid_query');

@@ -62,14 +62,19 @@ describe('enrol', () => {
     expect((await errorOf(exhausted)).code).toBe('bootstrap_token_exhausted');
 
     const revokedToken = await mintToken(server.ctx, group.id, 5);
-    const record = await server.ctx.db.enrolmentToken.findFirstOrThrow({ where: { groupId: group.id, uses: 0 } });
+    const record = await server.ctx.db.enrolmentToken.findFirstOrThrow({
+      where: { groupId: group.id, uses: 0 },
+    });
     await revokeEnrolmentToken(server.ctx, CLI_ACTOR, { id: record.id });
     const revoked = await postJson(enrolUrl(), enrolBody(revokedToken));
     expect(revoked.status).toBe(401);
     expect((await errorOf(revoked)).code).toBe('bootstrap_token_invalid');
 
     const expiring = await mintToken(server.ctx, group.id, 5, 60);
-    await server.ctx.db.enrolmentToken.updateMany({ where: { groupId: group.id, uses: 0, revokedAt: null }, data: { expiresAt: new Date(Date.now() - 1000) } });
+    await server.ctx.db.enrolmentToken.updateMany({
+      where: { groupId: group.id, uses: 0, revokedAt: null },
+      data: { expiresAt: new Date(Date.now() - 1000) },
+    });
     const expired = await postJson(enrolUrl(), enrolBody(expiring));
     expect(expired.status).toBe(401);
     expect((await errorOf(expired)).code).toBe('bootstrap_token_expired');
@@ -84,7 +89,11 @@ describe('enrol', () => {
     const error = await errorOf(res);
     expect(error.code).toBe('invalid_body');
     expect(error.message).toContain('platform');
-    const notJson = await fetch(enrolUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{' });
+    const notJson = await fetch(enrolUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{',
+    });
     expect(notJson.status).toBe(400);
     expect(await server.ctx.db.agent.count()).toBe(before);
   });
@@ -99,7 +108,9 @@ describe('enrol', () => {
   it('yields exactly maxUses agents from 50 concurrent enrolments on one token', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const token = await mintToken(server.ctx, group.id, 10);
-    const answers = await Promise.all(Array.from({ length: 50 }, () => postJson(enrolUrl(), enrolBody(token))));
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, () => postJson(enrolUrl(), enrolBody(token))),
+    );
     const statuses = answers.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(10);
     expect(statuses.filter((s) => s === 401)).toHaveLength(40);

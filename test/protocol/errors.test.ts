@@ -22,7 +22,10 @@ describe('errors and limits', () => {
   });
 
   it('answers 413 for an enrolment body over 64 KiB', async () => {
-    const res = await postJson(server.baseUrl + paths.enrol, { ...enrolBody('EBT_x'), pad: 'x'.repeat(MAX_BODY_BYTES) });
+    const res = await postJson(server.baseUrl + paths.enrol, {
+      ...enrolBody('EBT_x'),
+      pad: 'x'.repeat(MAX_BODY_BYTES),
+    });
     expect(res.status).toBe(413);
     expect(ErrorBody.parse(await res.json()).error.code).toBe('body_too_large');
   });
@@ -48,7 +51,9 @@ describe('errors and limits', () => {
   it('echoes a sane X-Request-Id and makes one up otherwise', async () => {
     const given = await fetch(`${server.baseUrl}/healthz`, { headers: { 'x-request-id': 'abc-123' } });
     expect(given.headers.get('x-request-id')).toBe('abc-123');
-    const made = await fetch(`${server.baseUrl}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    const made = await fetch(`${server.baseUrl}/healthz`, {
+      headers: { 'x-request-id': 'bad id with spaces' },
+    });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 

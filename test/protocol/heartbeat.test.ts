@@ -2,7 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, paths } from '../../api/protocol/v1.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson, waitFor } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+  waitFor,
+} from '../helpers/factories.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -23,12 +30,16 @@ describe('heartbeat', () => {
   it('stores last seen, versions, applied version, running state and start time (batched)', async () => {
     const agent = await enrolled();
     const before = Date.now();
-    const res = await beat(agent.agentId, agent.agentToken, heartbeatBody({
-      agentVersion: '0.2.0',
-      vectorVersion: '0.57.0',
-      appliedConfigVersion: agent.configVersion,
-      vectorUptimeSeconds: 120,
-    }));
+    const res = await beat(
+      agent.agentId,
+      agent.agentToken,
+      heartbeatBody({
+        agentVersion: '0.2.0',
+        vectorVersion: '0.57.0',
+        appliedConfigVersion: agent.configVersion,
+        vectorUptimeSeconds: 120,
+      }),
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ data: { pendingActions: [], rejectedResults: [] } });
     const row = await waitFor(async () => {
@@ -47,7 +58,11 @@ describe('heartbeat', () => {
   it('stores a configError until a heartbeat without one clears it, and clears wentOfflineAt', async () => {
     const agent = await enrolled();
     await server.ctx.db.agent.update({ where: { id: agent.agentId }, data: { wentOfflineAt: new Date() } });
-    await beat(agent.agentId, agent.agentToken, heartbeatBody({ configError: { version: 3, message: 'x: missing field `mode`' } }));
+    await beat(
+      agent.agentId,
+      agent.agentToken,
+      heartbeatBody({ configError: { version: 3, message: 'x: missing field `mode`' } }),
+    );
     const failed = await waitFor(async () => {
       const a = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } });
       return a.configErrorVersion === 3 ? a : null;
@@ -71,7 +86,9 @@ describe('heartbeat', () => {
       if (/^\s*UPDATE agents/i.test(sql)) updates.push(sql);
     });
     try {
-      const answers = await Promise.all(agents.map((a) => beat(a.agentId, a.agentToken, heartbeatBody({ appliedConfigVersion: 2 }))));
+      const answers = await Promise.all(
+        agents.map((a) => beat(a.agentId, a.agentToken, heartbeatBody({ appliedConfigVersion: 2 }))),
+      );
       expect(answers.every((r) => r.status === 200)).toBe(true);
       await server.app.heartbeats.flush();
     } finally {
@@ -90,7 +107,10 @@ describe('heartbeat', () => {
     const error = ((await bad.json()) as { error: { code: string; message: string } }).error;
     expect(error.code).toBe('invalid_body');
     expect(error.message).toContain('appliedConfigVersion');
-    const huge = await beat(agent.agentId, agent.agentToken, { ...heartbeatBody(), padding: 'x'.repeat(MAX_BODY_BYTES) });
+    const huge = await beat(agent.agentId, agent.agentToken, {
+      ...heartbeatBody(),
+      padding: 'x'.repeat(MAX_BODY_BYTES),
+    });
     expect(huge.status).toBe(413);
     const text = await fetch(server.baseUrl + paths.heartbeat(agent.agentId), {
       method: 'POST',
@@ -106,7 +126,9 @@ describe('heartbeat', () => {
   it('answers 401 without a token and 403 with another agent’s token', async () => {
     const agent = await enrolled();
     const other = await enrolled();
-    expect((await postJson(server.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody())).status).toBe(401);
+    expect((await postJson(server.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody())).status).toBe(
+      401,
+    );
     expect((await beat(agent.agentId, other.agentToken, heartbeatBody())).status).toBe(403);
   });
 
@@ -115,7 +137,11 @@ describe('heartbeat', () => {
     try {
       const group = await createGroupWithPipeline(extra.ctx);
       const agent = await enrolOverHttp(extra.baseUrl, await mintToken(extra.ctx, group.id));
-      const res = await postJson(extra.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody({ appliedConfigVersion: 7 }), agent.agentToken);
+      const res = await postJson(
+        extra.baseUrl + paths.heartbeat(agent.agentId),
+        heartbeatBody({ appliedConfigVersion: 7 }),
+        agent.agentToken,
+      );
       expect(res.status).toBe(200);
       expect(extra.app.heartbeats.size).toBe(1);
       await extra.app.stop();
