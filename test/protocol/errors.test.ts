@@ -1,6 +1,10 @@
 /** protocol.md → General: the error shape, unknown routes, limits, rate limiting, request ids. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody, MAX_BODY_BYTES, paths } from '../../api/protocol/v1.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { createUser } from '../../api/fleet/users.ts';
+import { createApiToken } from '../../api/fleet/api-tokens.ts';
+import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolBody, mintToken, postJson } from '../helpers/factories.ts';
 
@@ -55,6 +59,42 @@ describe('errors and limits', () => {
       headers: { 'x-request-id': 'bad id with spaces' },
     });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('answers 404 agent_not_found when an operator queues an action for an unknown agent', async () => {
+    await registerRelease(server.ctx, { version: '1.0.0', bundle: Buffer.from('// 1.0.0') });
+    const user = await createUser(server.ctx, CLI_ACTOR, {
+      email: 'ops@example.com',
+      role: 'admin',
+      password: 'a long password!',
+    });
+    const { token } = await createApiToken(server.ctx, CLI_ACTOR, { userId: user.id, name: 'ci' });
+    const res = await postJson(
+      server.baseUrl + paths.actions('00000000-0000-4000-8000-000000000000'),
+      { type: 'upgrade_agent', payload: { targetVersion: '1.0.0' } },
+      token,
+    );
+    expect(res.status).toBe(404);
+    expect(ErrorBody.parse(await res.json()).error.code).toBe('agent_not_found');
+  });
+
+  it('answers 500 internal_error with a request id when the database fails, and 503 from /readyz', async () => {
+    const broken = await startTestServer();
+    try {
+      const group = await createGroupWithPipeline(broken.ctx);
+      const token = await mintToken(broken.ctx, group.id);
+      await broken.testDb.db.close();
+      const res = await postJson(broken.baseUrl + paths.enrol, enrolBody(token));
+      expect(res.status).toBe(500);
+      const error = ErrorBody.parse(await res.json()).error;
+      expect(error.code).toBe('internal_error');
+      expect(error.message).toContain(res.headers.get('x-request-id'));
+      expect((await fetch(`${broken.baseUrl}/readyz`)).status).toBe(503);
+    } finally {
+      await broken.app.stop();
+      await broken.events.close();
+      await broken.testDb.destroy().catch(() => undefined);
+    }
   });
 
   it('answers /healthz and /readyz', async () => {
