@@ -1,0 +1,137 @@
+/**
+ * Agent ↔ real server ↔ fake vector, through the config and heartbeat routes of protocol.md:
+ * enrol, apply, reload on change, invalid configs, `{}`, Vector crashes.
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { AgentHost, agentBundle } from './agent-fixture.ts';
+import { agentIdOf, agentRowWhere, changeGroup, configVersion, groupWithToken } from './e2e-fleet.ts';
+import { isAlive, waitFor } from './helpers.ts';
+
+let server: TestServer;
+let bundle: string;
+const hosts: AgentHost[] = [];
+
+beforeAll(async () => {
+  [server, bundle] = await Promise.all([startTestServer(), agentBundle('1.0.0')]);
+});
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.dispose()));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Enrols a new host into a new group and starts its agent; resolves once Vector runs the config. */
+async function runningAgent() {
+  const { group, token } = await groupWithToken(server);
+  const host = await AgentHost.create();
+  hosts.push(host);
+  await host.enrol(bundle, server.baseUrl, token);
+  const agentId = await agentIdOf(server, group.id);
+  host.start(bundle);
+  const version = await configVersion(server, group.id);
+  await agentRowWhere(
+    server,
+    agentId,
+    'the applied version in a heartbeat',
+    (r) => r.appliedConfigVersion === version,
+  );
+  return { host, group, agentId, version, vector: await host.runningVector() };
+}
+
+describe('agent config delivery', () => {
+  it('enrols, validates and applies the group config, runs vector on it and heartbeats the applied version', async () => {
+    const { host, agentId, version, vector } = await runningAgent();
+    expect(vector.configPath).toBe(host.path('state', 'vector.yaml'));
+    const row = await agentRowWhere(server, agentId, 'vector running', (r) => r.vectorRunning);
+    expect(row).toMatchObject({ agentVersion: '1.0.0', vectorVersion: '0.58.0', configErrorVersion: null });
+    expect((await fs.stat(host.path('etc', 'agent-token'))).mode & 0o777).toBe(0o600);
+    const onDisk = await fs.readFile(host.path('state', 'vector.yaml'), 'utf8');
+    expect(onDisk).toContain(`data_dir: "${host.path('state', 'vector')}"`);
+    expect(onDisk).toContain('type: demo_logs');
+    const status = JSON.parse(await runStatus(host));
+    expect(status).toMatchObject({
+      enrolled: true,
+      agentId,
+      appliedConfigVersion: version,
+      vectorRunning: true,
+    });
+  });
+
+  it('reloads vector (same process) when the group changes', async () => {
+    const { host, group, agentId, vector } = await runningAgent();
+    const next = await changeGroup(server, group.id, { source: 'changed' });
+    await agentRowWhere(server, agentId, 'the new version applied', (r) => r.appliedConfigVersion === next);
+    const after = await waitFor('the reload', async () => {
+      const s = await host.vectorState();
+      return s && s.reloads === 1 ? s : undefined;
+    });
+    expect(after.pid).toBe(vector.pid);
+    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toContain('"changed"');
+  });
+
+  it('keeps the old config running for an invalid one and reports it as configError', async () => {
+    const { host, group, agentId, version, vector } = await runningAgent();
+    const good = await fs.readFile(host.path('state', 'vector.yaml'), 'utf8');
+    const bad = await changeGroup(server, group.id, { source: 'FAKE_VECTOR_INVALID' });
+    const row = await agentRowWhere(server, agentId, 'the configError', (r) => r.configErrorVersion === bad);
+    expect(row.appliedConfigVersion).toBe(version);
+    expect(row.configErrorMessage).toContain('vector validate exited with code 78');
+    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toBe(good);
+    expect(await host.vectorState()).toMatchObject({ pid: vector.pid, reloads: 0 });
+    const fixed = await changeGroup(server, group.id, { source: 'fixed' });
+    await agentRowWhere(
+      server,
+      agentId,
+      'the error cleared by a good version',
+      (r) => r.appliedConfigVersion === fixed,
+    );
+    expect(
+      (await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agentId } })).configErrorVersion,
+    ).toBeNull();
+  });
+
+  it('stops vector for the empty config {} and starts it again when inputs come back', async () => {
+    const { host, group, agentId, vector } = await runningAgent();
+    const empty = await changeGroup(server, group.id, { enabled: false });
+    await agentRowWhere(
+      server,
+      agentId,
+      'vector stopped',
+      (r) => r.appliedConfigVersion === empty && !r.vectorRunning,
+    );
+    expect(isAlive(vector.pid)).toBe(false);
+    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toBe('{}\n');
+    const back = await changeGroup(server, group.id, { enabled: true });
+    await agentRowWhere(
+      server,
+      agentId,
+      'vector back',
+      (r) => r.appliedConfigVersion === back && r.vectorRunning,
+    );
+    await host.runningVector(vector.pid);
+  });
+
+  it('restarts vector after it crashes and reports it running again', async () => {
+    const { host, agentId, vector } = await runningAgent();
+    await fs.writeFile(host.path('fake', 'crash'), '');
+    const restarted = await host.runningVector(vector.pid);
+    expect(restarted.configPath).toBe(vector.configPath);
+    await waitFor('the crash in the agent log', () => host.logged('vector exited unexpectedly'));
+    await agentRowWhere(server, agentId, 'vector running after the restart', (r) => r.vectorRunning);
+  });
+});
+
+async function runStatus(host: AgentHost): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    bundle,
+    'status',
+    '--json',
+    ...host.flags(),
+  ]);
+  return stdout;
+}
