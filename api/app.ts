@@ -18,6 +18,7 @@ import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
+import { LongPolls } from './rest/long-poll.ts';
 import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 
@@ -36,6 +37,7 @@ export interface App {
   server: http.Server;
   directory: AgentDirectory;
   heartbeats: HeartbeatBuffer;
+  longPolls: LongPolls;
   sweeper: Job;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
@@ -70,10 +72,12 @@ export function buildApp(deps: AppDeps): App {
     log.error({ err }, 'heartbeat flush failed'),
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
+  const longPolls = new LongPolls(directory);
   const agentRouter = createAgentRouter({
     ctx,
     directory,
     heartbeats,
+    longPolls,
     enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute),
     trustProxy: config.trustProxy,
     log,
@@ -140,6 +144,7 @@ export function buildApp(deps: AppDeps): App {
     server,
     directory,
     heartbeats,
+    longPolls,
     sweeper,
     async listen(port, host) {
       await directory.start();
@@ -153,6 +158,7 @@ export function buildApp(deps: AppDeps): App {
     },
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      longPolls.closeAll();
       server.closeIdleConnections();
       directory.stop();
       await sweeper.stop();

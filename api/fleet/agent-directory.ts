@@ -22,6 +22,12 @@ export interface RenderedEntry {
 
 const MAX_RENDERED = 2_000;
 
+/** Callbacks run after the directory applied a change (so they see the new state). */
+export interface DirectoryWatcher {
+  versionChanged?(groupId: string, version: number): void;
+  agentChanged?(agentId: string): void;
+}
+
 export class AgentDirectory {
   private readonly byToken = new Map<string, AgentEntry>();
   private readonly tokenById = new Map<string, string>();
@@ -31,6 +37,8 @@ export class AgentDirectory {
   /** Counts "action became pending" events, so a drain that raced with one is not applied. */
   private pendingMark = 0;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly watchers = new Set<DirectoryWatcher>();
+  private readonly renderedLoads = new Map<string, Promise<RenderedEntry | null>>();
 
   constructor(private readonly ctx: FleetContext) {}
 
@@ -59,6 +67,18 @@ export class AgentDirectory {
     const groups = await this.ctx.db.group.findMany({ select: { id: true, configVersion: true } });
     for (const g of groups) this.noteVersion(g.id, g.configVersion);
     await this.reloadPendingActions();
+  }
+
+  /** Be told about changes after they are applied here; returns the function that stops it. */
+  watch(watcher: DirectoryWatcher): () => void {
+    this.watchers.add(watcher);
+    return () => void this.watchers.delete(watcher);
+  }
+
+  /** The cached entry of an agent by id (only agents that authenticated here), or undefined. */
+  cachedAgent(agentId: string): AgentEntry | undefined {
+    const hash = this.tokenById.get(agentId);
+    return hash ? this.byToken.get(hash) : undefined;
   }
 
   /** Stop following the bus. */
@@ -108,14 +128,25 @@ export class AgentDirectory {
     const key = `${groupId}:${version}:${platform}`;
     const cached = this.rendered.get(key);
     if (cached) return cached;
-    const row = await this.ctx.db.renderedConfig.findUnique({
-      where: { groupId_version_platform: { groupId, version, platform } },
-      select: { version: true, yaml: true, etag: true },
-    });
-    if (!row) return null;
-    if (this.rendered.size >= MAX_RENDERED) this.rendered.delete(this.rendered.keys().next().value as string);
-    this.rendered.set(key, row);
-    return row;
+    // Many held polls wake together on a publish: load each rendering once.
+    const loading = this.renderedLoads.get(key);
+    if (loading) return loading;
+    const load = this.ctx.db.renderedConfig
+      .findUnique({
+        where: { groupId_version_platform: { groupId, version, platform } },
+        select: { version: true, yaml: true, etag: true },
+      })
+      .then((row) => {
+        if (row) {
+          if (this.rendered.size >= MAX_RENDERED)
+            this.rendered.delete(this.rendered.keys().next().value as string);
+          this.rendered.set(key, row);
+        }
+        return row;
+      })
+      .finally(() => this.renderedLoads.delete(key));
+    this.renderedLoads.set(key, load);
+    return load;
   }
 
   /** Mark that the agent got its post-move config, in memory (the caller persists it). */
@@ -151,7 +182,9 @@ export class AgentDirectory {
   }
 
   private noteVersion(groupId: string, version: number): void {
-    if ((this.groupVersions.get(groupId) ?? -1) < version) this.groupVersions.set(groupId, version);
+    if ((this.groupVersions.get(groupId) ?? -1) >= version) return;
+    this.groupVersions.set(groupId, version);
+    for (const w of this.watchers) w.versionChanged?.(groupId, version);
   }
 
   private async refreshAgent(agentId: string): Promise<void> {
@@ -160,5 +193,6 @@ export class AgentDirectory {
     this.byToken.delete(hash);
     this.tokenById.delete(agentId);
     await this.findByTokenHash(hash).catch(() => undefined);
+    for (const w of this.watchers) w.agentChanged?.(agentId);
   }
 }

@@ -4,11 +4,13 @@ import type { FleetContext } from '../fleet/context.ts';
 import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import type { HeartbeatBuffer } from '../fleet/heartbeats.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import type { LongPolls } from './long-poll.ts';
 
 export interface RestDeps {
   ctx: FleetContext;
   directory: AgentDirectory;
   heartbeats: HeartbeatBuffer;
+  longPolls: LongPolls;
   enrolLimiter: RateLimiter;
   trustProxy: boolean;
   log: Logger;
