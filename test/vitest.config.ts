@@ -11,9 +11,10 @@ const dbTests = [
   'test/protocol/**/*.test.ts',
   'test/fleet/**/*.test.ts',
   'test/graphql/**/*.test.ts',
-  'test/db/**/*.test.ts',
   'test/api/**/*.test.ts',
 ];
+/** PostgreSQL-only tooling (the Prisma CLI's migration diff). */
+const postgresOnlyTests = ['test/db/**/*.test.ts'];
 const pureTests = ['test/fleet/vector-*.test.ts'];
 
 export default defineConfig({
@@ -32,7 +33,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: dbTests,
+          include: [...dbTests, ...postgresOnlyTests],
           exclude: pureTests,
           env: { FLOTILLA_TEST_DB: 'postgres' },
         },

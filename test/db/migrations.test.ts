@@ -4,8 +4,8 @@
  *
  * Runs `prisma migrate diff --from-migrations … --to-schema … --exit-code` through the wrapper and its
  * Wasm engine shim against the local PostgreSQL (FLOTILLA_TEST_DATABASE_URL overrides the server), with
- * a shadow database of its own, unique per run and dropped afterwards. PostgreSQL only: it runs in the
- * `postgres` project and is skipped in the `pglite` one.
+ * a shadow database of its own, unique per run and dropped afterwards. PostgreSQL only: test/db/ belongs
+ * to the `postgres` project alone (test/vitest.config.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -35,7 +35,7 @@ async function admin<T extends pg.QueryResultRow>(sql: string, values: unknown[]
   }
 }
 
-describe.skipIf(process.env.FLOTILLA_TEST_DB === 'pglite')('prisma/migrations', () => {
+describe('prisma/migrations', () => {
   beforeAll(async () => {
     await admin(`CREATE DATABASE ${shadowName}`);
   });
