@@ -39,6 +39,8 @@ export const CreateActionsInput = z.object({
   agentIds: z.array(z.uuid()).min(1, 'select at least one agent').max(100_000),
   type: ActionType,
   payload: z.record(z.string(), z.unknown()),
+  /** Tie the actions with a bulk id even when only one agent is targeted (bulk requests by filter). */
+  bulk: z.boolean().optional(),
 });
 export const CancelActionInput = z.object({ id: z.uuid() });
 
@@ -48,8 +50,8 @@ export interface CreatedActions {
 }
 
 /**
- * Queue one action per agent (a bulk id ties them when there is more than one). The payload is
- * checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
+ * Queue one action per agent (a bulk id ties them when there is more than one, or when `bulk` is
+ * set). The payload is checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
  * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found or agent_not_found
  * (any id unknown or revoked); nothing is written then.
  */
@@ -61,7 +63,7 @@ export async function createActions(
   const data = parseInput(CreateActionsInput, input);
   const agentIds = [...new Set(data.agentIds)];
   const payload = await completePayload(ctx, data.type, data.payload);
-  const bulkId = agentIds.length > 1 ? crypto.randomUUID() : null;
+  const bulkId = data.bulk || agentIds.length > 1 ? crypto.randomUUID() : null;
   const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
   return inTransaction(ctx, async (tx, emit) => {
     const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });

@@ -1,0 +1,97 @@
+/**
+ * Dashboard sessions: a successful sign-in creates a row holding the SHA-256 of a random secret;
+ * the browser keeps the secret in an httpOnly cookie. Sessions end on logout, after SESSION_TTL_MS,
+ * when the user is disabled or their password is reset (users.ts deletes the rows).
+ */
+import crypto from 'node:crypto';
+import type { Actor, FleetContext } from './context.ts';
+import { recordAudit } from './audit.ts';
+import { inTransaction } from './transaction.ts';
+import { hashToken } from './tokens.ts';
+import { verifyCredentials, type PublicUser } from './users.ts';
+
+/** How long a session lasts after sign-in. */
+export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+/** lastSeenAt is written at most this often per session. */
+const LAST_SEEN_GRANULARITY_MS = 60_000;
+
+export interface StartedSession {
+  /** The secret for the cookie: returned once, stored only as its hash. */
+  token: string;
+  sessionId: string;
+  expiresAt: Date;
+  user: PublicUser;
+}
+
+export interface AuthenticatedSession {
+  sessionId: string;
+  actor: Actor;
+}
+
+/** The actor a signed-in user acts as (their current role). */
+export function userActor(user: Pick<PublicUser, 'id' | 'email' | 'role'>): Actor {
+  return { type: 'user', id: user.id, label: user.email, role: user.role };
+}
+
+/**
+ * Check the credentials and start a session. Throws FleetError(invalid_credentials) for an unknown
+ * email, a wrong password or a disabled user; nothing is written then.
+ */
+export async function startSession(
+  ctx: FleetContext,
+  email: string,
+  password: string,
+): Promise<StartedSession> {
+  const user = await verifyCredentials(ctx, email, password);
+  const token = crypto.randomBytes(32).toString('base64url');
+  const expiresAt = new Date(ctx.clock().getTime() + SESSION_TTL_MS);
+  return inTransaction(ctx, async (tx) => {
+    const session = await tx.session.create({
+      data: { userId: user.id, tokenHash: hashToken(token), expiresAt },
+    });
+    await recordAudit(tx, userActor(user), 'session.start', { type: 'user', id: user.id }, null, null);
+    return { token, sessionId: session.id, expiresAt, user };
+  });
+}
+
+/**
+ * Resolve a session cookie's secret to its session and actor, or null when it is unknown, expired
+ * or its user is disabled. Refreshes lastSeenAt at most once a minute. Rejects only when the
+ * database fails.
+ */
+export async function authenticateSession(
+  ctx: FleetContext,
+  token: string,
+): Promise<AuthenticatedSession | null> {
+  const session = await ctx.db.session.findUnique({
+    where: { tokenHash: hashToken(token) },
+    include: { user: true },
+  });
+  const now = ctx.clock();
+  if (!session || session.expiresAt <= now || session.user.disabledAt) return null;
+  if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
+    await ctx.db.session.updateMany({ where: { id: session.id }, data: { lastSeenAt: now } });
+  }
+  return { sessionId: session.id, actor: userActor(session.user) };
+}
+
+/**
+ * End one session, or with `everywhere` every session of its user. Ending a session that is
+ * already gone does nothing. Resolves how many sessions ended.
+ */
+export async function endSession(
+  ctx: FleetContext,
+  actor: Actor,
+  sessionId: string,
+  everywhere = false,
+): Promise<number> {
+  return inTransaction(ctx, async (tx) => {
+    const session = await tx.session.findUnique({ where: { id: sessionId } });
+    if (!session) return 0;
+    const ended = await tx.session.deleteMany({
+      where: everywhere ? { userId: session.userId } : { id: sessionId },
+    });
+    await recordAudit(tx, actor, 'session.end', { type: 'user', id: session.userId }, null, { everywhere });
+    return ended.count;
+  });
+}
