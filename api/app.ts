@@ -1,7 +1,8 @@
 /**
  * buildApp(deps): the one node:http server. `/api/v1/agents/*` → the agent protocol (plain
- * handlers), `/healthz` and `/readyz`, `/install.sh`; `/graphql` and the dashboard are mounted
- * here by their issues. Owns the hot-path state (agent directory, heartbeat buffer) and the sweep.
+ * handlers), `/healthz` and `/readyz`, `/install.sh`, `/graphql` (HTTP and graphql-ws upgrades,
+ * see graphql/mount.ts); the dashboard is mounted here by its issue. Owns the hot-path state
+ * (agent directory, heartbeat buffer) and the sweep.
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -21,6 +22,7 @@ import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
 import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
+import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -72,6 +74,7 @@ export function buildApp(deps: AppDeps): App {
     log.error({ err }, 'heartbeat flush failed'),
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
+  const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy });
   const longPolls = new LongPolls(directory);
   const agentRouter = createAgentRouter({
     ctx,
@@ -126,6 +129,7 @@ export function buildApp(deps: AppDeps): App {
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url);
+    if (url.pathname === GRAPHQL_PATH) return graphql.handle(req, res);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
@@ -136,6 +140,7 @@ export function buildApp(deps: AppDeps): App {
     }
     sendError(res, 404, 'not_found', `no route ${req.method} ${url.pathname}`);
   });
+  server.on('upgrade', (req, socket, head) => graphql.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
 
@@ -159,6 +164,7 @@ export function buildApp(deps: AppDeps): App {
     async stop() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       longPolls.closeAll();
+      await graphql.close();
       server.closeIdleConnections();
       directory.stop();
       await sweeper.stop();

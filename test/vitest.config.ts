@@ -18,6 +18,11 @@ const postgresOnlyTests = ['test/db/**/*.test.ts'];
 const pureTests = ['test/fleet/vector-*.test.ts'];
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships index.mjs (Vite's pick) beside index.js (Node's pick for Pothos and Yoga);
+    // two copies break instanceof checks ("from another module or realm"), so use Node's.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     root,
     globalSetup: ['test/helpers/global-setup.ts'],

@@ -1,0 +1,117 @@
+/**
+ * Who is calling /graphql. Automation sends `Authorization: Bearer FLT_…` (an API token); the
+ * dashboard holds a session cookie (httpOnly, SameSite=Lax, Secure behind HTTPS). Cookie requests
+ * are guarded against cross-site forgery: HTTP requests without a bearer token must carry the
+ * `x-flotilla-csrf` header (which a cross-site page cannot send without a CORS preflight, never
+ * granted here), and a cookie-authenticated WebSocket must come from this server's own origin.
+ */
+import type { Actor, FleetContext } from '../fleet/context.ts';
+import { authenticateApiToken } from '../fleet/api-tokens.ts';
+import { authenticateSession } from '../fleet/sessions.ts';
+
+export const SESSION_COOKIE = 'flotilla_session';
+export const CSRF_HEADER = 'x-flotilla-csrf';
+
+export interface RequestAuth {
+  actor: Actor | null;
+  method: 'session' | 'api_token' | null;
+  /** The session behind a cookie-authenticated request (logout ends it). */
+  sessionId: string | null;
+}
+
+export const ANONYMOUS: RequestAuth = { actor: null, method: null, sessionId: null };
+
+/** A request refused before it runs (bad credentials, missing CSRF header, too large). */
+export class RequestRejected extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The headers auth looks at, from node:http or a WebSocket upgrade request. */
+export interface AuthHeaders {
+  authorization?: string | undefined;
+  cookie?: string | undefined;
+}
+
+/** The value of cookie `name` in a Cookie header, or null. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  for (const part of (header ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+  }
+  return null;
+}
+
+/** The bearer token of an Authorization header, or null when there is none. */
+export function bearerOf(authorization: string | undefined): string | null {
+  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
+  return match ? match[1] : null;
+}
+
+/**
+ * Resolve the caller: a valid API token, else a valid session cookie (when `allowCookie`), else
+ * anonymous. Throws RequestRejected(401, UNAUTHENTICATED) for an Authorization header that is not a
+ * valid `Bearer FLT_…` token, so scripts fail loudly instead of running as anonymous. An unknown or
+ * expired session cookie is anonymous. Rejects when the database fails.
+ */
+export async function authenticate(
+  fleet: FleetContext,
+  headers: AuthHeaders,
+  allowCookie: boolean,
+): Promise<RequestAuth> {
+  if (headers.authorization !== undefined) {
+    const token = bearerOf(headers.authorization);
+    const actor = token?.startsWith('FLT_') ? await authenticateApiToken(fleet, token) : null;
+    if (!actor)
+      throw new RequestRejected(401, 'UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
+    return { actor, method: 'api_token', sessionId: null };
+  }
+  const secret = allowCookie ? readCookie(headers.cookie, SESSION_COOKIE) : null;
+  const session = secret ? await authenticateSession(fleet, secret) : null;
+  return session ? { actor: session.actor, method: 'session', sessionId: session.sessionId } : ANONYMOUS;
+}
+
+/** The Set-Cookie value that stores a session secret until `expiresAt`. */
+export function sessionCookie(secret: string, expiresAt: Date, secure: boolean): string {
+  const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
+  return [
+    `${SESSION_COOKIE}=${encodeURIComponent(secret)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${maxAge}`,
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+/** The Set-Cookie value that deletes the session cookie. */
+export function clearedSessionCookie(secure: boolean): string {
+  return [
+    `${SESSION_COOKIE}=`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    'Max-Age=0',
+    ...(secure ? ['Secure'] : []),
+  ].join('; ');
+}
+
+/**
+ * The origin browsers use for this server: FLOTILLA_PUBLIC_URL's when set, else the Host header
+ * with `https` when a trusted proxy says so (X-Forwarded-Proto), else `http`.
+ */
+export function serverOrigin(
+  settings: { publicUrl: string | undefined; trustProxy: boolean },
+  headers: { host?: string | undefined; 'x-forwarded-proto'?: string | string[] | undefined },
+): string {
+  if (settings.publicUrl) return new URL(settings.publicUrl).origin;
+  const forwarded = settings.trustProxy ? headers['x-forwarded-proto'] : undefined;
+  const proto =
+    typeof forwarded === 'string' && forwarded.split(',')[0].trim() === 'https' ? 'https' : 'http';
+  return `${proto}://${headers.host ?? 'localhost'}`;
+}

@@ -1,0 +1,61 @@
+/**
+ * Mounts GraphQL on the app's node:http server: `handle` serves HTTP requests to /graphql and
+ * `handleUpgrade` takes WebSocket upgrades for it. Holds the state that lives as long as the
+ * server (the login limiter); built once per app.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
+import type { FleetContext } from '../fleet/context.ts';
+import type { GraphqlServices, LiveSettings } from './context.ts';
+import { createGraphqlHttpHandler } from './http.ts';
+import { createGraphqlWs } from './ws.ts';
+import { createGraphqlYoga, GRAPHQL_PATH } from './yoga.ts';
+import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
+
+export { GRAPHQL_PATH };
+
+export interface GraphqlMountDeps {
+  fleet: FleetContext;
+  log: Logger;
+  trustProxy: boolean;
+  /** Coalescing of subscription messages; defaults suit a fleet of 10,000 agents. */
+  live?: Partial<LiveSettings>;
+  loginLimiter?: LoginLimiter;
+}
+
+export interface GraphqlMount {
+  /** Serve an HTTP request for /graphql. Never rejects. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Take a WebSocket upgrade: /graphql speaks graphql-ws; other paths are refused. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Close every WebSocket connection; HTTP requests end with the server. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LIVE: LiveSettings = { intervalMs: 250, summaryIntervalMs: 1000, maxBatch: 1000 };
+
+/** Build the GraphQL endpoint. Nothing listens until the app's server does. */
+export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
+  const services: GraphqlServices = {
+    fleet: deps.fleet,
+    log: deps.log,
+    trustProxy: deps.trustProxy,
+    loginLimiter: deps.loginLimiter ?? createLoginLimiter(),
+    live: { ...DEFAULT_LIVE, ...deps.live },
+  };
+  const yoga = createGraphqlYoga(deps.log);
+  const http = createGraphqlHttpHandler(yoga, services);
+  const ws = createGraphqlWs(yoga, services);
+  return {
+    handle: (req, res) => void http(req, res),
+    handleUpgrade(req, socket, head) {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) {
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      ws.handleUpgrade(req, socket, head);
+    },
+    close: () => ws.close(),
+  };
+}

@@ -1,0 +1,294 @@
+/**
+ * Agents: the Agent type (status, config status, desired vs applied version, actions), the agents
+ * connection with filters and sorting, agent(id), move / revoke / labels, and agentUpdated.
+ */
+import { GraphQLError } from 'graphql';
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { builder } from '../builder.ts';
+import { actorOf, type GraphQLContext } from '../context.ts';
+import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
+import { liveBatches, source, type LiveBatch } from '../live.ts';
+import { agentStatus } from '../../fleet/liveness.ts';
+import { agentWhere, configStatusOf, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
+import { moveAgents, revokeAgents, setAgentLabels } from '../../fleet/agents.ts';
+import { AgentStatus, ConfigStatus, OrderDirection, Platform } from './enums.ts';
+
+const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
+  fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
+});
+
+const ConfigError = builder.objectRef<{ version: number; message: string }>('ConfigError').implement({
+  description: 'The error the agent reported for a config version (it keeps running its last good config).',
+  fields: (t) => ({ version: t.exposeInt('version'), message: t.exposeString('message') }),
+});
+
+const desiredVersion = { group: { select: { configVersion: true } } } as const;
+
+builder.prismaObject('Agent', {
+  description: 'One enrolled host running flotilla-agent and Vector.',
+  authScopes: { viewer: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    hostname: t.exposeString('hostname'),
+    platform: t.expose('platform', { type: Platform }),
+    os: t.exposeString('os'),
+    kernel: t.exposeString('kernel'),
+    agentVersion: t.exposeString('agentVersion'),
+    vectorVersion: t.exposeString('vectorVersion'),
+    labels: t.field({
+      type: [Label],
+      resolve: (a) =>
+        Object.entries((a.labels ?? {}) as Record<string, unknown>)
+          .map(([key, value]) => ({ key, value: String(value) }))
+          .sort((x, y) => x.key.localeCompare(y.key)),
+    }),
+    status: t.field({
+      type: AgentStatus,
+      resolve: (a, _args, ctx) => agentStatus(a.lastHeartbeatAt, ctx.fleet.clock()),
+    }),
+    lastHeartbeatAt: t.expose('lastHeartbeatAt', { type: 'DateTime', nullable: true }),
+    wentOfflineAt: t.expose('wentOfflineAt', { type: 'DateTime', nullable: true }),
+    vectorRunning: t.exposeBoolean('vectorRunning'),
+    vectorStartedAt: t.expose('vectorStartedAt', { type: 'DateTime', nullable: true }),
+    appliedConfigVersion: t.exposeInt('appliedConfigVersion', {
+      description: 'The config version the agent runs.',
+    }),
+    desiredConfigVersion: t.int({
+      description: "Its group's newest config version.",
+      select: desiredVersion,
+      resolve: (a) => a.group.configVersion,
+    }),
+    configStatus: t.field({
+      type: ConfigStatus,
+      select: desiredVersion,
+      resolve: (a) => configStatusOf(a, a.group.configVersion),
+    }),
+    configError: t.field({
+      type: ConfigError,
+      nullable: true,
+      resolve: (a) =>
+        a.configErrorVersion === null
+          ? null
+          : { version: a.configErrorVersion, message: a.configErrorMessage ?? '' },
+    }),
+    revoked: t.boolean({ resolve: (a) => a.revokedAt !== null }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    enrolledAt: t.expose('enrolledAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    group: t.relation('group'),
+    actions: t.relatedConnection('actions', {
+      cursor: 'id',
+      description: 'Actions queued for this agent, newest first.',
+      query: () => ({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      totalCount: true,
+    }),
+  }),
+});
+
+const LabelInput = builder.inputType('LabelInput', {
+  fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
+});
+
+export const AgentFilter = builder.inputType('AgentFilter', {
+  description:
+    'Every given condition must hold; a list matches any of its values. Revoked agents are left out by default.',
+  fields: (t) => ({
+    groupIds: t.idList(),
+    statuses: t.field({ type: [AgentStatus] }),
+    agentVersions: t.stringList(),
+    vectorVersions: t.stringList(),
+    platforms: t.field({ type: [Platform] }),
+    labels: t.field({ type: [LabelInput], description: 'Every label must match exactly.' }),
+    configStatuses: t.field({ type: [ConfigStatus] }),
+    hostname: t.string({ description: 'Case-insensitive part of the hostname.' }),
+    includeRevoked: t.boolean(),
+  }),
+});
+
+const ORDER_COLUMNS = {
+  hostname: 'hostname',
+  last_heartbeat_at: 'lastHeartbeatAt',
+  enrolled_at: 'enrolledAt',
+  agent_version: 'agentVersion',
+  vector_version: 'vectorVersion',
+} as const;
+
+const AgentOrderField = builder.enumType('AgentOrderField', {
+  values: Object.keys(ORDER_COLUMNS) as (keyof typeof ORDER_COLUMNS)[],
+});
+
+const AgentOrder = builder.inputType('AgentOrder', {
+  fields: (t) => ({
+    field: t.field({ type: AgentOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, defaultValue: 'asc' }),
+  }),
+});
+
+/** The fleet's filter for validated GraphQL filter arguments (ids checked). */
+export function fleetFilter(
+  filter: typeof AgentFilter.$inferInput | null | undefined,
+  argument = 'filter',
+): FleetAgentFilter {
+  assertUuids(filter?.groupIds, `${argument}.groupIds`);
+  return filter ?? {};
+}
+
+const whereCache = new WeakMap<GraphQLContext, Map<string, Promise<Prisma.AgentWhereInput>>>();
+
+/** The where clause of a filter, computed once per operation (the page and its totalCount share it). */
+function whereFor(ctx: GraphQLContext, filter: typeof AgentFilter.$inferInput | null | undefined) {
+  const cache = whereCache.get(ctx) ?? new Map<string, Promise<Prisma.AgentWhereInput>>();
+  whereCache.set(ctx, cache);
+  const key = JSON.stringify(filter ?? null);
+  let where = cache.get(key);
+  if (!where) {
+    where = agentWhere(ctx.fleet, fleetFilter(filter), ctx.fleet.clock());
+    cache.set(key, where);
+  }
+  return where;
+}
+
+function agentOrder(
+  order: typeof AgentOrder.$inferInput | null | undefined,
+): Prisma.AgentOrderByWithRelationInput[] {
+  const direction = order?.direction ?? 'asc';
+  const column = ORDER_COLUMNS[order?.field ?? 'hostname'];
+  return [{ [column]: direction }, { id: direction }];
+}
+
+builder.queryFields((t) => ({
+  agents: t.prismaConnection(
+    {
+      type: 'Agent',
+      cursor: 'id',
+      authScopes: { viewer: true },
+      description: 'Agents matching `filter`, by hostname unless `orderBy` says otherwise.',
+      args: { filter: t.arg({ type: AgentFilter }), orderBy: t.arg({ type: AgentOrder }) },
+      resolve: async (query, _root, args, ctx) =>
+        ctx.fleet.db.agent.findMany({
+          ...query,
+          where: await whereFor(ctx, args.filter),
+          orderBy: agentOrder(args.orderBy),
+        }),
+      totalCount: async (_conn, args, ctx) =>
+        ctx.fleet.db.agent.count({ where: await whereFor(ctx, args.filter) }),
+    },
+    { name: 'AgentConnection' },
+    { name: 'AgentEdge' },
+  ),
+  agent: t.prismaField({
+    type: 'Agent',
+    nullable: true,
+    authScopes: { viewer: true },
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) =>
+      isUuid(args.id) ? ctx.fleet.db.agent.findUnique({ ...query, where: { id: args.id } }) : null,
+  }),
+}));
+
+const MoveAgentsInput = builder.inputType('MoveAgentsInput', {
+  fields: (t) => ({ agentIds: t.idList({ required: true }), groupId: t.id({ required: true }) }),
+});
+const RevokeAgentsInput = builder.inputType('RevokeAgentsInput', {
+  fields: (t) => ({ agentIds: t.idList({ required: true }) }),
+});
+const SetAgentLabelsInput = builder.inputType('SetAgentLabelsInput', {
+  fields: (t) => ({
+    agentId: t.id({ required: true }),
+    labels: t.field({ type: [LabelInput], required: true, description: 'The complete new set of labels.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  moveAgents: t.prismaField({
+    type: ['Agent'],
+    description: "Move agents to another group; their next poll gets that group's config.",
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: MoveAgentsInput, required: true }) },
+    errors: { types: INPUT_ERRORS, dataField: { name: 'agents' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      await runFleet(() => moveAgents(ctx.fleet, actorOf(ctx), input));
+      return ctx.fleet.db.agent.findMany({
+        ...query,
+        where: { id: { in: input.agentIds } },
+        orderBy: { hostname: 'asc' },
+      });
+    },
+  }),
+  revokeAgents: t.prismaField({
+    type: ['Agent'],
+    description:
+      'Revoke agents: their tokens are refused from now on and their pending actions are cancelled.',
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: RevokeAgentsInput, required: true }) },
+    errors: { types: INPUT_ERRORS, dataField: { name: 'agents' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      await runFleet(() => revokeAgents(ctx.fleet, actorOf(ctx), input));
+      return ctx.fleet.db.agent.findMany({
+        ...query,
+        where: { id: { in: input.agentIds } },
+        orderBy: { hostname: 'asc' },
+      });
+    },
+  }),
+  setAgentLabels: t.prismaField({
+    type: 'Agent',
+    description: "Replace an agent's labels.",
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: SetAgentLabelsInput, required: true }) },
+    errors: { types: INPUT_ERRORS, dataField: { name: 'agent' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const labels = Object.fromEntries(input.labels.map((l) => [l.key, l.value]));
+      const agent = await runFleet(() =>
+        setAgentLabels(ctx.fleet, actorOf(ctx), { agentId: input.agentId, labels }),
+      );
+      return ctx.fleet.db.agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
+    },
+  }),
+}));
+
+const AgentUpdate = builder.objectRef<LiveBatch>('AgentUpdate').implement({
+  description: 'Agents that changed since the previous message, each at its latest state.',
+  fields: (t) => ({
+    agents: t.prismaField({
+      type: ['Agent'],
+      resolve: (query, batch, _args, ctx) =>
+        ctx.fleet.db.agent.findMany({
+          ...query,
+          where: { id: { in: batch.ids } },
+          orderBy: { hostname: 'asc' },
+        }),
+    }),
+    membershipChanged: t.exposeBoolean('membershipChanged', {
+      description: 'Agents enrolled, moved or were revoked: refetch lists that depend on membership.',
+    }),
+  }),
+});
+
+const MEMBERSHIP_CHANGES = new Set(['enrolled', 'moved', 'revoked']);
+
+builder.subscriptionField('agentUpdated', (t) =>
+  t.field({
+    type: AgentUpdate,
+    description:
+      'Changes to one agent (agentId), the agents of a group (groupId, including those leaving it) or the fleet.',
+    authScopes: { viewer: true },
+    args: { agentId: t.arg.id(), groupId: t.arg.id() },
+    subscribe: (_root, { agentId, groupId }, ctx) => {
+      if (agentId && groupId)
+        throw new GraphQLError('give agentId or groupId, not both', {
+          extensions: { code: 'BAD_USER_INPUT' },
+        });
+      const pick = source('agentUpdated', (e) => {
+        const watched = agentId
+          ? e.agentId === agentId
+          : groupId
+            ? e.groupId === groupId || e.previousGroupId === groupId
+            : true;
+        return watched ? { id: e.agentId, membership: MEMBERSHIP_CHANGES.has(e.change) } : null;
+      });
+      return liveBatches(ctx.fleet.events, [pick], ctx.services.live);
+    },
+    resolve: (batch) => batch,
+  }),
+);

@@ -1,0 +1,39 @@
+/**
+ * Enums shared by several domains. Values are the database's and REST's own spellings
+ * (lower-case), so a value means the same thing on every interface.
+ */
+import { builder } from '../builder.ts';
+
+export const Platform = builder.enumType('Platform', {
+  description: 'Where an agent runs.',
+  values: ['linux', 'kubernetes'] as const,
+});
+
+export const Role = builder.enumType('Role', {
+  description:
+    'viewer reads; editor changes the fleet; admin also manages users, API tokens and reads the audit log.',
+  values: ['viewer', 'editor', 'admin'] as const,
+});
+
+export const OrderDirection = builder.enumType('OrderDirection', { values: ['asc', 'desc'] as const });
+
+export const AgentStatus = builder.enumType('AgentStatus', {
+  description:
+    'online: heartbeat within the offline threshold (5 min); offline: older; never_seen: none yet.',
+  values: ['online', 'offline', 'never_seen'] as const,
+});
+
+export const ConfigStatus = builder.enumType('ConfigStatus', {
+  description:
+    "failed: reports a config error; up_to_date: runs its group's newest version; behind: otherwise.",
+  values: ['up_to_date', 'behind', 'failed'] as const,
+});
+
+export const ActionStatus = builder.enumType('ActionStatus', {
+  values: ['pending', 'running', 'done', 'failed', 'cancelled', 'expired'] as const,
+});
+
+export const ComponentKind = builder.enumType('ComponentKind', {
+  description: 'source: an input; sink: an output; transform: catalogued but not configurable here.',
+  values: ['source', 'transform', 'sink'] as const,
+});

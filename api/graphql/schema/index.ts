@@ -1,0 +1,22 @@
+/**
+ * The schema: every domain file registers its types on the builder; this file imports them in a
+ * fixed order and builds the schema once.
+ */
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from '../builder.ts';
+import '../errors.ts';
+import './enums.ts';
+import './group.ts';
+import './input.ts';
+import './output.ts';
+import './agent.ts';
+import './action.ts';
+import './token.ts';
+import './viewer.ts';
+import './user.ts';
+import './audit.ts';
+import './summary.ts';
+import './catalogue.ts';
+import './release.ts';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,206 @@
+/**
+ * Tokens: enrolment (EBT_) tokens that let hosts join a group, and API (FLT_) tokens for
+ * automation. Secrets appear once, in the mint/create payload, and are never readable again.
+ */
+import type { Prisma } from '../../generated/prisma/client.ts';
+import { builder } from '../builder.ts';
+import { actorOf, fleetInput } from '../context.ts';
+import { INPUT_ERRORS, assertUuids, runFleet } from '../errors.ts';
+import { mintEnrolmentToken, revokeEnrolmentToken } from '../../fleet/enrolment-tokens.ts';
+import { createApiToken, revokeApiToken } from '../../fleet/api-tokens.ts';
+import { Role } from './enums.ts';
+
+builder.prismaObject('EnrolmentToken', {
+  description: 'A bootstrap token: lets up to maxUses hosts enrol into its group until expiresAt.',
+  authScopes: { viewer: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the secret, to recognise it.' }),
+    maxUses: t.exposeInt('maxUses'),
+    uses: t.exposeInt('uses'),
+    usesLeft: t.int({ resolve: (tok) => Math.max(0, tok.maxUses - tok.uses) }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    active: t.boolean({
+      description: 'Not revoked, not expired and not used up.',
+      resolve: (tok, _args, ctx) =>
+        !tok.revokedAt && tok.expiresAt > ctx.fleet.clock() && tok.uses < tok.maxUses,
+    }),
+    createdBy: t.exposeString('createdBy'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    group: t.relation('group'),
+  }),
+});
+
+builder.prismaObject('ApiToken', {
+  description: 'A bearer token for automation, acting as its user with at most `role`.',
+  authScopes: { admin: true },
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    prefix: t.exposeString('prefix'),
+    role: t.expose('role', { type: Role }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    user: t.relation('user'),
+  }),
+});
+
+function tokenWhere(
+  args: { groupId?: string | null; activeOnly?: boolean | null },
+  now: Date,
+): Prisma.EnrolmentTokenWhereInput {
+  assertUuids(args.groupId ? [args.groupId] : [], 'groupId');
+  return {
+    ...(args.groupId ? { groupId: args.groupId } : {}),
+    ...(args.activeOnly ? { revokedAt: null, expiresAt: { gt: now } } : {}),
+  };
+}
+
+function apiTokenWhere(userId: string | null | undefined): Prisma.ApiTokenWhereInput {
+  assertUuids(userId ? [userId] : [], 'userId');
+  return userId ? { userId } : {};
+}
+
+builder.queryFields((t) => ({
+  enrolmentTokens: t.prismaConnection(
+    {
+      type: 'EnrolmentToken',
+      cursor: 'id',
+      authScopes: { viewer: true },
+      description: 'Enrolment tokens, newest first.',
+      args: {
+        groupId: t.arg.id(),
+        activeOnly: t.arg.boolean({ description: 'Leave out revoked and expired tokens.' }),
+      },
+      resolve: (query, _root, args, ctx) =>
+        ctx.fleet.db.enrolmentToken.findMany({
+          ...query,
+          where: tokenWhere(args, ctx.fleet.clock()),
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+      totalCount: (_conn, args, ctx) =>
+        ctx.fleet.db.enrolmentToken.count({ where: tokenWhere(args, ctx.fleet.clock()) }),
+    },
+    { name: 'EnrolmentTokenConnection' },
+    { name: 'EnrolmentTokenEdge' },
+  ),
+  apiTokens: t.prismaConnection(
+    {
+      type: 'ApiToken',
+      cursor: 'id',
+      authScopes: { admin: true },
+      description: 'API tokens, newest first.',
+      args: { userId: t.arg.id() },
+      resolve: (query, _root, args, ctx) =>
+        ctx.fleet.db.apiToken.findMany({
+          ...query,
+          where: apiTokenWhere(args.userId),
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+      totalCount: (_conn, args, ctx) => ctx.fleet.db.apiToken.count({ where: apiTokenWhere(args.userId) }),
+    },
+    { name: 'ApiTokenConnection' },
+    { name: 'ApiTokenEdge' },
+  ),
+}));
+
+const MintEnrolmentTokenInput = builder.inputType('MintEnrolmentTokenInput', {
+  fields: (t) => ({
+    groupId: t.id({ required: true }),
+    maxUses: t.int({ required: true }),
+    ttlSeconds: t.int({ required: true, description: 'Lifetime, 60 s to a year.' }),
+  }),
+});
+const RevokeEnrolmentTokenInput = builder.inputType('RevokeEnrolmentTokenInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
+  description: 'Give userId or email.',
+  fields: (t) => ({
+    userId: t.id(),
+    email: t.string(),
+    name: t.string({ required: true }),
+    role: t.field({ type: Role, description: "At most the user's role (the default)." }),
+    ttlDays: t.int({ description: 'Lifetime in days; no expiry when left out.' }),
+  }),
+});
+const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
+  fields: (t) => ({ id: t.id({ required: true }) }),
+});
+
+interface Minted {
+  token: string;
+  id: string;
+}
+
+const MintEnrolmentTokenPayload = builder.objectRef<Minted>('MintEnrolmentTokenPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'The EBT_ secret: shown this once only.' }),
+    enrolmentToken: t.prismaField({
+      type: 'EnrolmentToken',
+      resolve: (query, minted, _args, ctx) =>
+        ctx.fleet.db.enrolmentToken.findUniqueOrThrow({ ...query, where: { id: minted.id } }),
+    }),
+  }),
+});
+
+const CreateApiTokenPayload = builder.objectRef<Minted>('CreateApiTokenPayload').implement({
+  fields: (t) => ({
+    token: t.exposeString('token', { description: 'The FLT_ secret: shown this once only.' }),
+    apiToken: t.prismaField({
+      type: 'ApiToken',
+      resolve: (query, minted, _args, ctx) =>
+        ctx.fleet.db.apiToken.findUniqueOrThrow({ ...query, where: { id: minted.id } }),
+    }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  mintEnrolmentToken: t.field({
+    type: MintEnrolmentTokenPayload,
+    description: 'Mint a bootstrap token for a group.',
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: MintEnrolmentTokenInput, required: true }) },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: async (_root, { input }, ctx) => {
+      const minted = await runFleet(() => mintEnrolmentToken(ctx.fleet, actorOf(ctx), input));
+      return { token: minted.token, id: minted.record.id };
+    },
+  }),
+  revokeEnrolmentToken: t.prismaField({
+    type: 'EnrolmentToken',
+    description: 'Revoke a bootstrap token; later enrolments with it are refused.',
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: RevokeEnrolmentTokenInput, required: true }) },
+    errors: { types: INPUT_ERRORS, dataField: { name: 'enrolmentToken' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const revoked = await runFleet(() => revokeEnrolmentToken(ctx.fleet, actorOf(ctx), input));
+      return ctx.fleet.db.enrolmentToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } });
+    },
+  }),
+  createApiToken: t.field({
+    type: CreateApiTokenPayload,
+    description: 'Create an API token for a user.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: CreateApiTokenInput, required: true }) },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: async (_root, { input }, ctx) => {
+      const created = await runFleet(() => createApiToken(ctx.fleet, actorOf(ctx), fleetInput(input)));
+      return { token: created.token, id: created.record.id };
+    },
+  }),
+  revokeApiToken: t.prismaField({
+    type: 'ApiToken',
+    description: 'Revoke an API token; it is refused from then on.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: RevokeApiTokenInput, required: true }) },
+    errors: { types: INPUT_ERRORS, dataField: { name: 'apiToken' } },
+    resolve: async (query, _root, { input }, ctx) => {
+      const revoked = await runFleet(() => revokeApiToken(ctx.fleet, actorOf(ctx), input));
+      return ctx.fleet.db.apiToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } });
+    },
+  }),
+}));

@@ -1,0 +1,106 @@
+/**
+ * graphql-ws on /graphql (WebSocket upgrade). A connection is authenticated once, on
+ * connection_init: an API token in `connectionParams.authorization` ("Bearer FLT_…") or the
+ * Authorization header, else the session cookie — accepted only from this server's own origin,
+ * since browsers send cookies with cross-site WebSocket handshakes. Anonymous or refused
+ * connections are closed with 4403 Forbidden. Operations run through Yoga's envelop (same
+ * schema, limits and error masking as HTTP).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { GraphQLError, type ExecutionArgs } from 'graphql';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { RequestRejected, authenticate, serverOrigin, type RequestAuth } from './auth.ts';
+import { createContext, type GraphqlServices } from './context.ts';
+import { MAX_BODY_BYTES } from './limits.ts';
+import type { GraphqlYoga } from './yoga.ts';
+
+export interface GraphqlWs {
+  /** Take over an upgrade request for /graphql. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Close every connection (1001 Going Away) and stop accepting new ones. */
+  close(): Promise<void>;
+}
+
+type Extra = { auth?: RequestAuth };
+type Envelop = ReturnType<GraphqlYoga['getEnveloped']>;
+type RootValue = { execute: Envelop['execute']; subscribe: Envelop['subscribe'] };
+
+function connectionAuthorization(
+  params: Record<string, unknown> | undefined,
+  req: IncomingMessage,
+): string | undefined {
+  const given = params?.authorization ?? params?.Authorization;
+  return typeof given === 'string' ? given : req.headers.authorization;
+}
+
+/** Build the graphql-ws server for `yoga`. Never fails. */
+export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): GraphqlWs {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const originOf = (req: IncomingMessage) =>
+    serverOrigin(
+      { publicUrl: services.fleet.settings.publicUrl, trustProxy: services.trustProxy },
+      req.headers,
+    );
+
+  const server = useServer<Record<string, unknown> | undefined, Extra>(
+    {
+      onConnect: async (ctx) => {
+        const req = ctx.extra.request;
+        const sameOrigin = !req.headers.origin || req.headers.origin === originOf(req);
+        try {
+          const auth = await authenticate(
+            services.fleet,
+            { authorization: connectionAuthorization(ctx.connectionParams, req), cookie: req.headers.cookie },
+            sameOrigin,
+          );
+          ctx.extra.auth = auth;
+          return auth.actor !== null;
+        } catch (error) {
+          if (error instanceof RequestRejected) return false;
+          throw error;
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const req = ctx.extra.request;
+        const context = createContext(services, ctx.extra.auth as RequestAuth, {
+          transport: 'ws',
+          clientAddress: req.socket.remoteAddress ?? 'unknown',
+          secure: originOf(req).startsWith('https:'),
+        });
+        const enveloped = yoga.getEnveloped({ ...context, req, socket: ctx.extra.socket, params });
+        let document;
+        try {
+          document = enveloped.parse(params.query);
+        } catch (error) {
+          if (error instanceof GraphQLError) return [error];
+          throw error;
+        }
+        const errors = enveloped.validate(enveloped.schema, document);
+        if (errors.length > 0) return errors;
+        const rootValue: RootValue = { execute: enveloped.execute, subscribe: enveloped.subscribe };
+        return {
+          schema: enveloped.schema,
+          document,
+          operationName: params.operationName,
+          variableValues: params.variables,
+          contextValue: await enveloped.contextFactory(),
+          rootValue,
+        } satisfies ExecutionArgs;
+      },
+      execute: (args) => (args.rootValue as RootValue).execute(args),
+      subscribe: (args) => (args.rootValue as RootValue).subscribe(args),
+    },
+    wss,
+  );
+
+  return {
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    },
+    async close() {
+      await server.dispose();
+    },
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * The Yoga instance behind /graphql: the schema, masked unexpected errors (logged with their
+ * cause), depth / cost / page-size limits, introspection, and GraphiQL for people (sending the
+ * CSRF header and subscribing over graphql-ws). The HTTP (http.ts) and WebSocket (ws.ts)
+ * transports give it a ready GraphQLContext; Yoga never authenticates on its own.
+ */
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import type { Logger } from 'pino';
+import { schema } from './schema/index.ts';
+import { useQueryLimits } from './limits.ts';
+import { CSRF_HEADER } from './auth.ts';
+import type { GraphQLContext } from './context.ts';
+
+export const GRAPHQL_PATH = '/graphql';
+
+export type GraphqlYoga = YogaServerInstance<GraphQLContext, object>;
+
+/** Subscriptions run over graphql-ws only; over HTTP they get an error instead of a stream. */
+function useNoHttpSubscriptions(): Plugin {
+  return {
+    onSubscribe({ args, setResultAndStopExecution }) {
+      if ((args.contextValue as Partial<GraphQLContext>).transport !== 'ws') {
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(`subscribe over graphql-ws on ${GRAPHQL_PATH}`, {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ],
+        });
+      }
+    },
+  };
+}
+
+/** Build the Yoga server. Call once per app; never fails. */
+export function createGraphqlYoga(log: Logger): GraphqlYoga {
+  const graphqlLog = log.child({ component: 'graphql' });
+  return createYoga<GraphQLContext>({
+    schema,
+    graphqlEndpoint: GRAPHQL_PATH,
+    landingPage: false,
+    batching: false,
+    logging: {
+      debug: (...args) => graphqlLog.debug(args.map(String).join(' ')),
+      info: (...args) => graphqlLog.info(args.map(String).join(' ')),
+      warn: (...args) => graphqlLog.warn(args.map(String).join(' ')),
+      error: (...args) => graphqlLog.error(args.map(String).join(' ')),
+    },
+    maskedErrors: {
+      maskError(error, message, isDev) {
+        const masked = maskError(error, message, isDev);
+        if (masked !== error && masked instanceof GraphQLError && masked.extensions.unexpected) {
+          const cause = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+          graphqlLog.error({ err: cause, path: masked.path }, 'unexpected error in a GraphQL operation');
+        }
+        return masked;
+      },
+    },
+    graphiql: {
+      title: 'Flotilla GraphQL',
+      subscriptionsProtocol: 'WS',
+      additionalHeaders: { [CSRF_HEADER]: '1' },
+    },
+    plugins: [useQueryLimits(), useNoHttpSubscriptions()],
+  });
+}
