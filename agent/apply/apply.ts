@@ -97,7 +97,7 @@ export class Applier {
     }
     await renameDurable(fs, this.o.candidateFile, this.o.configFile);
     const wasRunning = supervisor.running;
-    if (wasRunning) supervisor.reload();
+    if (wasRunning) await supervisor.reload();
     else await supervisor.start();
     const exit = await supervisor.waitForExit(supervisor.generationId, this.o.reloadCheckMs);
     if (!exit) {

@@ -71,6 +71,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     restartBackoff: backoff(settings.vectorRestartInitialMs, settings.vectorRestartMaxMs),
     stopGraceMs: settings.vectorStopGraceMs,
     stableAfterMs: Math.max(10_000, settings.vectorRestartMaxMs),
+    startupGraceMs: 5_000,
   });
   await supervisor.reapStale();
   let vectorVersion = await readVectorVersion(rt.vectorCli);

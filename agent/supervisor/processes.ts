@@ -2,10 +2,11 @@
  * The little the agent needs to know about processes it did not spawn itself (a Vector left over
  * from a killed agent, the agent a watcher replaces): liveness, signals and /proc command lines.
  */
+import { readFileSync } from 'node:fs';
 import type * as fsp from 'node:fs/promises';
 
 export interface ProcessTable {
-  /** True if a process with this pid exists (it may belong to another user). */
+  /** True if a process with this pid exists (it may belong to another user) and is not a zombie. */
   isAlive(pid: number): boolean;
   /** Sends a signal; returns false if the process is gone (or not ours to signal). */
   kill(pid: number, signal: NodeJS.Signals): boolean;
@@ -19,10 +20,10 @@ export function createProcessTable(readFile: (typeof fsp)['readFile']): ProcessT
     isAlive(pid) {
       try {
         process.kill(pid, 0);
-        return true;
       } catch (error) {
         return (error as NodeJS.ErrnoException).code === 'EPERM';
       }
+      return !isZombie(pid);
     },
     kill(pid, signal) {
       try {
@@ -41,4 +42,17 @@ export function createProcessTable(readFile: (typeof fsp)['readFile']): ProcessT
       }
     },
   };
+}
+
+/**
+ * A process that exited but was not reaped yet (state Z in /proc/<pid>/stat) still answers
+ * kill(pid, 0); an orphan re-parented to a PID 1 that does not reap stays that way. It is gone.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return false;
+  }
 }

@@ -44,7 +44,14 @@ export interface SupervisorOptions {
   stopGraceMs: number;
   /** A process that ran this long resets the restart backoff. */
   stableAfterMs: number;
+  /**
+   * How long a new process may take to log "Vector has started." before SIGHUP is sent anyway.
+   * Until then SIGHUP would kill it: its signal handlers are not installed yet.
+   */
+  startupGraceMs: number;
 }
+
+const STARTED_LINE = 'Vector has started';
 
 interface Running {
   child: ChildProcess;
@@ -52,6 +59,8 @@ interface Running {
   startedAt: number;
   stopping: boolean;
   exited: Promise<VectorExit>;
+  /** Resolves once Vector logged that it started. */
+  started: Promise<void>;
 }
 
 export class VectorSupervisor {
@@ -104,10 +113,17 @@ export class VectorSupervisor {
     await this.spawnOnce();
   }
 
-  /** Sends SIGHUP so Vector re-reads its config. Returns false when no process is running. */
-  reload(): boolean {
-    if (!this.running || !this.current) return false;
-    return this.current.child.kill('SIGHUP');
+  /**
+   * Sends SIGHUP so Vector re-reads its config, first waiting (up to startupGraceMs from its spawn)
+   * for a freshly started process to be ready for it. Resolves false when no process is running.
+   */
+  async reload(): Promise<boolean> {
+    const run = this.current;
+    if (!run || run.stopping) return false;
+    const left = this.o.startupGraceMs - (this.o.clock.now() - run.startedAt);
+    if (left > 0) await Promise.race([run.started, run.exited, sleep(this.o.clock, left)]);
+    if (this.current !== run || run.stopping) return false;
+    return run.child.kill('SIGHUP');
   }
 
   /**
@@ -189,10 +205,21 @@ export class VectorSupervisor {
       this.handleExit(this.lastExit.exit);
       return;
     }
-    const run: Running = { child, generation, startedAt, stopping: false, exited };
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => (markStarted = resolve));
+    const run: Running = { child, generation, startedAt, stopping: false, exited, started };
     this.current = run;
-    child.stdout?.on('data', (chunk: Buffer) => this.o.output.write(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => this.o.output.write(chunk));
+    let recent = '';
+    let seen = false;
+    const onOutput = (chunk: Buffer): void => {
+      this.o.output.write(chunk);
+      if (seen) return;
+      recent = (recent + chunk.toString('utf8')).slice(-4096);
+      seen = recent.includes(STARTED_LINE);
+      if (seen) markStarted();
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
     let settled = false;
     const finish = (code: number | null, signal: NodeJS.Signals | null, error?: string): void => {
       if (settled) return;

@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { buildAgent } from '../../agent/build.ts';
-import { FAKE_VECTOR, isAlive, readIfExists, tempDir, waitFor } from './helpers.ts';
+import { FAKE_VECTOR, isAlive, killProcessesMentioning, readIfExists, tempDir, waitFor } from './helpers.ts';
 import type { FakeVectorState } from './vector-harness.ts';
 
 const bundles = new Map<string, Promise<string>>();
@@ -169,6 +169,17 @@ export class AgentHost {
     ]) {
       if (pid && isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
+    await killProcessesMentioning(this.root);
     await fs.rm(this.root, { recursive: true, force: true });
+  }
+
+  /** Puts `bundle` in `<root>/opt/versions/<version>/` and points `<root>/opt/current` at it. */
+  async install(version: string, bundle: string): Promise<string> {
+    const dir = this.path('opt', 'versions', version);
+    await fs.mkdir(dir, { recursive: true });
+    await fs.copyFile(bundle, path.join(dir, 'flotilla-agent.mjs'));
+    await fs.rm(this.path('opt', 'current'), { force: true });
+    await fs.symlink(`versions/${version}`, this.path('opt', 'current'));
+    return this.path('opt', 'current', 'flotilla-agent.mjs');
   }
 }

@@ -77,3 +77,22 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/**
+ * SIGKILLs every process whose command line mentions `text` (a test's temp root): agents started
+ * by an upgrade watcher, watchers, Vectors. Cleanup only; resolves once they are signalled.
+ */
+export async function killProcessesMentioning(text: string): Promise<void> {
+  const pids = (await fs.readdir('/proc')).filter((name) => /^\d+$/.test(name)).map(Number);
+  for (const pid of pids) {
+    if (pid === process.pid) continue;
+    const cmdline = await fs.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}

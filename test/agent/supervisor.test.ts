@@ -27,7 +27,7 @@ describe('vector supervisor', () => {
     expect(first.configPath).toBe(h.configFile);
     expect(await fs.readFile(path.join(h.dir, 'vector.pid'), 'utf8')).toContain(String(first.pid));
     await fs.writeFile(h.configFile, pipeline('second'));
-    expect(h.supervisor.reload()).toBe(true);
+    expect(await h.supervisor.reload()).toBe(true);
     const reloaded = await waitFor('the reload', async () => {
       const s = await h.vectorState();
       return s && s.reloads === 1 ? s : undefined;

@@ -63,6 +63,7 @@ export async function vectorHarness(options: HarnessOptions = {}) {
     restartBackoff: createBackoff({ initialMs: 50, maxMs: 400 }, Math.random),
     stopGraceMs: options.stopGraceMs ?? 5_000,
     stableAfterMs: 10_000,
+    startupGraceMs: 5_000,
   });
   const events: VectorEvent[] = [];
   supervisor.onEvent((e) => events.push(e));

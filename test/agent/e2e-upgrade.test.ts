@@ -1,0 +1,136 @@
+/**
+ * `upgrade_agent` end to end: releases registered on the real server, bundles built with
+ * different versions, the install layout (versions/<v> + current), no service manager: the
+ * upgrade watcher starts the new version and rolls back a broken one.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createActions } from '../../api/fleet/actions.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { registerRelease } from '../../api/fleet/releases.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { AgentHost, agentBundle } from './agent-fixture.ts';
+import { agentIdOf, agentRowWhere, configVersion, groupWithToken } from './e2e-fleet.ts';
+import { isAlive, readIfExists, tempDir, waitFor } from './helpers.ts';
+
+const A = '9.0.1';
+const B = '9.0.2';
+let server: TestServer;
+let bundleA: string;
+const hosts: AgentHost[] = [];
+
+beforeAll(async () => {
+  let bundleB: string;
+  [server, bundleA, bundleB] = await Promise.all([startTestServer(), agentBundle(A), agentBundle(B)]);
+  await registerRelease(server.ctx, { version: B, bundle: await fs.readFile(bundleB) });
+});
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.dispose()));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Registers a hand-written "release" (a tiny script) under `version`. */
+async function registerScript(version: string, body: string): Promise<void> {
+  const dir = await tempDir('flotilla-release-');
+  const script = `#!/usr/bin/env node\nif (process.argv[2] === 'version') { console.log('${version}'); process.exit(0); }\n${body}\n`;
+  await registerRelease(server.ctx, { version, bundle: Buffer.from(script) });
+  await fs.rm(dir, { recursive: true, force: true });
+}
+
+/** Agent A, installed under <root>/opt and started from `current`, with its config applied. */
+async function installedAgentA(extraFlags: string[] = []) {
+  const { group, token } = await groupWithToken(server);
+  const host = await AgentHost.create({ extraFlags });
+  hosts.push(host);
+  const entry = await host.install(A, bundleA);
+  await host.enrol(entry, server.baseUrl, token);
+  const agentId = await agentIdOf(server, group.id);
+  const first = host.start(entry);
+  const version = await configVersion(server, group.id);
+  await agentRowWhere(
+    server,
+    agentId,
+    'A running its config',
+    (r) => r.appliedConfigVersion === version && r.vectorRunning,
+  );
+  return { host, agentId, first, vector: await host.runningVector() };
+}
+
+async function upgrade(agentId: string, targetVersion: string) {
+  const { actions } = await createActions(server.ctx, CLI_ACTOR, {
+    agentIds: [agentId],
+    type: 'upgrade_agent',
+    payload: { targetVersion },
+  });
+  return actions[0].id;
+}
+
+function finalAction(actionId: string, timeoutMs = 30_000) {
+  return waitFor(
+    'the action to finish',
+    async () => {
+      const action = await server.ctx.db.action.findUniqueOrThrow({ where: { id: actionId } });
+      return action.status === 'done' || action.status === 'failed' ? action : undefined;
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+describe('agent self-upgrade', () => {
+  it('upgrades A → B: installs B side by side, restarts into it, and B reports done {fromVersion, toVersion}', async () => {
+    const { host, agentId, first, vector } = await installedAgentA();
+    const firstExit = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));
+    const actionId = await upgrade(agentId, B);
+    const action = await finalAction(actionId);
+    expect(action).toMatchObject({ status: 'done', result: { fromVersion: A, toVersion: B } });
+    expect(await firstExit).toBe(0);
+    await agentRowWhere(server, agentId, 'heartbeats from B', (r) => r.agentVersion === B && r.vectorRunning);
+    expect(await fs.readlink(host.path('opt', 'current'))).toBe(`versions/${B}`);
+    expect(await fs.readdir(host.path('opt', 'versions'))).toEqual([A, B]);
+    const newPid = await host.pidFile('agent.pid');
+    expect(newPid && isAlive(newPid)).toBe(true);
+    await host.runningVector(vector.pid);
+    const state = JSON.parse((await readIfExists(host.path('state', 'state.json'))) ?? '{}');
+    expect(state).toMatchObject({ inFlight: null, pendingResults: [] });
+    expect(state.seenActionIds).toContain(actionId);
+    await waitFor('the watcher to confirm', async () =>
+      (await readIfExists(host.path('log', 'upgrade.log')))?.includes('upgrade confirmed'),
+    );
+  });
+
+  it('rolls back to A when B exits at start, and A reports failed with the reason', async () => {
+    await registerScript('9.0.3', "console.error('9.0.3 cannot start'); process.exit(1);");
+    const { host, agentId } = await installedAgentA();
+    const action = await finalAction(await upgrade(agentId, '9.0.3'));
+    expect(action).toMatchObject({ status: 'failed', result: { fromVersion: A, toVersion: '9.0.3' } });
+    expect(String((action.result as { reason: string }).reason)).toMatch(
+      /exited \(code 1\) before its first heartbeat/,
+    );
+    expect(await fs.readlink(host.path('opt', 'current'))).toBe(`versions/${A}`);
+    const since = action.finishedAt as Date;
+    await agentRowWhere(
+      server,
+      agentId,
+      'A heartbeating again',
+      (r) => r.agentVersion === A && (r.lastHeartbeatAt ?? 0) > since,
+    );
+    await host.runningVector();
+  });
+
+  it('rolls back to A when B runs but never gets a heartbeat through', async () => {
+    await registerScript('9.0.4', 'setInterval(() => {}, 1000);');
+    const { host, agentId } = await installedAgentA(['--upgrade-timeout=2s']);
+    const action = await finalAction(await upgrade(agentId, '9.0.4'));
+    expect(action).toMatchObject({ status: 'failed', result: { fromVersion: A, toVersion: '9.0.4' } });
+    expect(String((action.result as { reason: string }).reason)).toMatch(
+      /did not get a heartbeat through within 2s/,
+    );
+    expect(await fs.readlink(host.path('opt', 'current'))).toBe(`versions/${A}`);
+    const agentLog = (await readIfExists(path.join(host.root, 'log', 'agent.log'))) ?? '';
+    expect(agentLog).toContain('resumed in-flight action');
+  });
+});
