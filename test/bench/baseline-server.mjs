@@ -1,0 +1,24 @@
+// The bare node:http baseline the protocol benchmarks compare against: GET → 204, and a JSON POST
+// parsed and answered with small JSON (the shape of a heartbeat exchange). Prints its port.
+import http from 'node:http';
+
+const server = http.createServer((req, res) => {
+  if (req.method === 'GET') {
+    res.writeHead(204);
+    res.end();
+    return;
+  }
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const text = JSON.stringify({
+      data: { pendingActions: [], rejectedResults: [], seen: body.appliedConfigVersion },
+    });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+});
+server.keepAliveTimeout = 65_000;
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));

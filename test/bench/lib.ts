@@ -1,0 +1,126 @@
+/** Helpers for `npm run bench`: child servers, wrk runs, process memory. Benchmarks only, never tests. */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+export interface Running {
+  child: ChildProcess;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Start a child process and resolve once `portFrom(output)` finds its port. */
+export function startProcess(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  portFrom: (out: string) => number | null,
+): Promise<Running> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`no port after 60 s:\n${out}`)), 60_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      const port = portFrom(out);
+      if (port) {
+        clearTimeout(timer);
+        child.stdout?.off('data', onData);
+        resolve({
+          child,
+          port,
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.once('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
+  });
+}
+
+/** Start the Flotilla server (`tsx api/main.ts`) on a free port. */
+export function startFlotilla(env: Record<string, string>): Promise<Running> {
+  return startProcess(
+    TSX,
+    ['api/main.ts'],
+    { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    (out) => {
+      const m = /"address":"[^"]*:(\d+)"/.exec(out);
+      return m ? Number(m[1]) : null;
+    },
+  );
+}
+
+/** Start the bare node:http baseline. */
+export function startBaseline(): Promise<Running> {
+  return startProcess(process.execPath, ['test/bench/baseline-server.mjs'], {}, (out) => {
+    const m = /"port":(\d+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  });
+}
+
+/** Run the admin CLI to completion and return its stdout; throws on a non-zero exit. */
+export async function cli(args: string[], env: Record<string, string>): Promise<string> {
+  const { stdout } = await promisify(execFile)(TSX, ['api/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  return stdout.trim();
+}
+
+export interface WrkResult {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+}
+
+/** Run wrk (Debian's package) for `seconds` with a Lua script; throws when wrk is missing. */
+export async function wrk(
+  url: string,
+  script: string,
+  env: Record<string, string>,
+  seconds = 10,
+  connections = 100,
+): Promise<WrkResult> {
+  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url];
+  const { stdout } = await promisify(execFile)('wrk', args, {
+    env: { ...process.env, ...env },
+    maxBuffer: 1 << 20,
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') throw new Error('wrk is not installed: apt-get install -y wrk');
+    throw error;
+  });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
+  const errors =
+    Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0) +
+    Number(/Socket errors:.*?timeout (\d+)/.exec(stdout)?.[1] ?? 0);
+  return { requestsPerSecond: rps, p50Ms: latency(stdout, '50%'), p99Ms: latency(stdout, '99%'), errors };
+}
+
+function latency(out: string, pct: string): number {
+  const m = new RegExp(`${pct}\\s+([\\d.]+)(us|ms|s)`).exec(out);
+  if (!m) return NaN;
+  const value = Number(m[1]);
+  return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
+}
+
+/** Resident set size of a process in bytes (Linux /proc). */
+export async function rssBytes(pid: number): Promise<number> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}

@@ -1,0 +1,23 @@
+-- wrk script: cycle through enrolled agents (from agents.txt: "id token version" per line) and
+-- send either config polls (GET, up to date → 204) or heartbeats (POST JSON), per MODE.
+local agents = {}
+local mode = os.getenv("MODE") or "poll"
+local file = os.getenv("AGENTS_FILE")
+for line in io.lines(file) do
+  local id, token, version = line:match("^(%S+) (%S+) (%S+)$")
+  if id then agents[#agents + 1] = { id = id, token = token, version = version } end
+end
+local i = 0
+local body = '{"agentVersion":"0.1.0","vectorVersion":"0.58.0","appliedConfigVersion":%s,' ..
+  '"vectorRunning":true,"vectorUptimeSeconds":1837,"os":"Debian 12","extra":"' .. string.rep("x", 300) .. '"}'
+
+request = function()
+  i = (i % #agents) + 1
+  local a = agents[i]
+  local headers = { ["Authorization"] = "Bearer " .. a.token }
+  if mode == "poll" then
+    return wrk.format("GET", "/api/v1/agents/" .. a.id .. "/config?since=" .. a.version, headers)
+  end
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", "/api/v1/agents/" .. a.id .. "/heartbeat", headers, string.format(body, a.version))
+end
