@@ -1,7 +1,7 @@
 /** Fleet domain: agent labels, moves and revocation. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
-import { FleetError } from '../../api/fleet/errors.ts';
+import type { FleetError } from '../../api/fleet/errors.ts';
 import { moveAgents, revokeAgents, setAgentLabels } from '../../api/fleet/agents.ts';
 import { createActions } from '../../api/fleet/actions.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
