@@ -1,0 +1,73 @@
+/** Pure dashboard helpers: liveness (5-minute rule), config state, time and number formatting. */
+import { describe, expect, it } from 'vitest';
+import { configStateOf, humanize, livenessOf, OFFLINE_AFTER_MS } from '../../web/src/lib/status.ts';
+import { exactTime, formatDuration, timeAgo } from '../../web/src/lib/time.ts';
+import { formatBytes, labelPairs, parseLabel, percent, plural } from '../../web/src/lib/format.ts';
+import { OFFLINE_AFTER_MS as SERVER_OFFLINE_AFTER_MS } from '../../api/protocol/v1.ts';
+
+const now = new Date('2026-11-23T12:00:00.000Z');
+const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
+
+describe('status', () => {
+  it('uses the same offline threshold as the server', () => {
+    expect(OFFLINE_AFTER_MS).toBe(SERVER_OFFLINE_AFTER_MS);
+  });
+
+  it('is online up to five minutes after the last heartbeat, offline after, never seen without one', () => {
+    expect(livenessOf(ago(OFFLINE_AFTER_MS), now)).toBe('online');
+    expect(livenessOf(ago(OFFLINE_AFTER_MS + 1), now)).toBe('offline');
+    expect(livenessOf(null, now)).toBe('never_seen');
+  });
+
+  it('derives the config state from desired, applied and failed versions', () => {
+    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 3 })).toBe('up_to_date');
+    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 2 })).toBe('behind');
+    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 2, configErrorVersion: 3 })).toBe(
+      'failed',
+    );
+    expect(configStateOf({ desiredConfigVersion: 4, appliedConfigVersion: 2, configErrorVersion: 3 })).toBe(
+      'behind',
+    );
+  });
+
+  it('humanizes enum values', () => {
+    expect(humanize('never_seen')).toBe('Never seen');
+    expect(humanize('upgrade_agent')).toBe('Upgrade agent');
+  });
+});
+
+describe('time', () => {
+  it('says how long ago, and "never" without a time', () => {
+    expect(timeAgo(ago(2000), now)).toBe('just now');
+    expect(timeAgo(ago(90_000), now)).toBe('1 min. ago');
+    expect(timeAgo(ago(3 * 3600_000), now)).toBe('3 hr. ago');
+    expect(timeAgo(null, now)).toBe('never');
+  });
+
+  it('gives the exact time with seconds and a zone, and a dash without one', () => {
+    expect(exactTime('2026-11-23T11:33:28.000Z')).toMatch(/23 Nov 2026.*\d\d:33:28/);
+    expect(exactTime(undefined)).toBe('—');
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(42)).toBe('42 s');
+    expect(formatDuration(3 * 3600 + 20 * 60)).toBe('3 h 20 min');
+    expect(formatDuration(2 * 86_400 + 4 * 3600)).toBe('2 d 4 h');
+  });
+});
+
+describe('format', () => {
+  it('counts, pluralises and computes percentages safely', () => {
+    expect(plural(1, 'agent')).toBe('1 agent');
+    expect(plural(10_000, 'agent')).toBe('10,000 agents');
+    expect(percent(1, 3)).toBe(33);
+    expect(percent(5, 0)).toBe(0);
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+  });
+
+  it('prints and parses labels', () => {
+    expect(labelPairs({ zone: 'b', env: 'prod' })).toEqual(['env=prod', 'zone=b']);
+    expect(parseLabel('env = prod')).toEqual(['env', 'prod']);
+    expect(parseLabel('novalue')).toBeNull();
+  });
+});
