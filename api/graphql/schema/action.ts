@@ -5,6 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf } from '../context.ts';
 import {
   INPUT_ERRORS,
@@ -140,7 +141,7 @@ builder.mutationFields((t) => ({
       const { actions } = await runFleet(() =>
         createActions(ctx.fleet, actorOf(ctx), { agentIds: [agentId], type, payload }),
       );
-      return ctx.fleet.db.action.findUniqueOrThrow({ ...query, where: { id: actions[0].id } });
+      return ctx.fleet.db.action.findUniqueOrThrow({ ...selected(query), where: { id: actions[0].id } });
     },
   }),
   createBulkAction: t.field({
@@ -179,7 +180,7 @@ builder.mutationFields((t) => ({
     },
     resolve: async (query, _root, { input }, ctx) => {
       const action = await runFleet(() => cancelAction(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.action.findUniqueOrThrow({ ...query, where: { id: action.id } });
+      return ctx.fleet.db.action.findUniqueOrThrow({ ...selected(query), where: { id: action.id } });
     },
   }),
 }));

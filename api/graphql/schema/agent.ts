@@ -5,6 +5,7 @@
 import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, type GraphQLContext } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
@@ -209,7 +210,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       await runFleet(() => moveAgents(ctx.fleet, actorOf(ctx), input));
       return ctx.fleet.db.agent.findMany({
-        ...query,
+        ...selected(query),
         where: { id: { in: input.agentIds } },
         orderBy: { hostname: 'asc' },
       });
@@ -225,7 +226,7 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       await runFleet(() => revokeAgents(ctx.fleet, actorOf(ctx), input));
       return ctx.fleet.db.agent.findMany({
-        ...query,
+        ...selected(query),
         where: { id: { in: input.agentIds } },
         orderBy: { hostname: 'asc' },
       });
@@ -242,7 +243,7 @@ builder.mutationFields((t) => ({
       const agent = await runFleet(() =>
         setAgentLabels(ctx.fleet, actorOf(ctx), { agentId: input.agentId, labels }),
       );
-      return ctx.fleet.db.agent.findUniqueOrThrow({ ...query, where: { id: agent.id } });
+      return ctx.fleet.db.agent.findUniqueOrThrow({ ...selected(query), where: { id: agent.id } });
     },
   }),
 }));

@@ -3,6 +3,7 @@
  * get), the groups connection and group(slug), create / update / delete, and groupUpdated.
  */
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { GroupNotEmptyError, NotFoundError, PIPELINE_ERRORS, ValidationError, runFleet } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
@@ -123,7 +124,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'group' } },
     resolve: async (query, _root, { input }, ctx) => {
       const group = await runFleet(() => createGroup(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.group.findUniqueOrThrow({ ...query, where: { id: group.id } });
+      return ctx.fleet.db.group.findUniqueOrThrow({ ...selected(query), where: { id: group.id } });
     },
   }),
   updateGroup: t.prismaField({
@@ -134,7 +135,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'group' } },
     resolve: async (query, _root, { input }, ctx) => {
       const group = await runFleet(() => updateGroup(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.group.findUniqueOrThrow({ ...query, where: { id: group.id } });
+      return ctx.fleet.db.group.findUniqueOrThrow({ ...selected(query), where: { id: group.id } });
     },
   }),
   deleteGroup: t.id({

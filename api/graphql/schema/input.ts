@@ -3,6 +3,7 @@
  * refused (ConfigInvalidError) when that config would not pass `vector validate`.
  */
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createInput, deleteInput, updateInput } from '../../fleet/inputs.ts';
@@ -73,7 +74,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'input' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createInput(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.input.findUniqueOrThrow({ ...query, where: { id: created.id } });
+      return ctx.fleet.db.input.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
     },
   }),
   updateInput: t.prismaField({
@@ -86,7 +87,7 @@ builder.mutationFields((t) => ({
       const updated = await runFleet(() =>
         updateInput(ctx.fleet, actorOf(ctx), fleetInput(input, OVERRIDES)),
       );
-      return ctx.fleet.db.input.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+      return ctx.fleet.db.input.findUniqueOrThrow({ ...selected(query), where: { id: updated.id } });
     },
   }),
   deleteInput: t.prismaField({
@@ -97,7 +98,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'group' } },
     resolve: async (query, _root, { input }, ctx) => {
       const removed = await runFleet(() => deleteInput(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.group.findUniqueOrThrow({ ...query, where: { id: removed.groupId } });
+      return ctx.fleet.db.group.findUniqueOrThrow({ ...selected(query), where: { id: removed.groupId } });
     },
   }),
 }));

@@ -3,6 +3,7 @@
  * output lists `inputIds`. Every change publishes a new config version or is refused.
  */
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createOutput, deleteOutput, updateOutput } from '../../fleet/outputs.ts';
@@ -65,7 +66,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.output.findUniqueOrThrow({ ...query, where: { id: created.id } });
+      return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
     },
   }),
   updateOutput: t.prismaField({
@@ -76,7 +77,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() => updateOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.output.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+      return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: updated.id } });
     },
   }),
   deleteOutput: t.prismaField({
@@ -87,7 +88,7 @@ builder.mutationFields((t) => ({
     errors: { types: PIPELINE_ERRORS, dataField: { name: 'group' } },
     resolve: async (query, _root, { input }, ctx) => {
       const removed = await runFleet(() => deleteOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.group.findUniqueOrThrow({ ...query, where: { id: removed.groupId } });
+      return ctx.fleet.db.group.findUniqueOrThrow({ ...selected(query), where: { id: removed.groupId } });
     },
   }),
 }));

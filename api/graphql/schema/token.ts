@@ -4,6 +4,7 @@
  */
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, runFleet } from '../errors.ts';
 import { mintEnrolmentToken, revokeEnrolmentToken } from '../../fleet/enrolment-tokens.ts';
@@ -178,7 +179,7 @@ builder.mutationFields((t) => ({
     errors: { types: INPUT_ERRORS, dataField: { name: 'enrolmentToken' } },
     resolve: async (query, _root, { input }, ctx) => {
       const revoked = await runFleet(() => revokeEnrolmentToken(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.enrolmentToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } });
+      return ctx.fleet.db.enrolmentToken.findUniqueOrThrow({ ...selected(query), where: { id: revoked.id } });
     },
   }),
   createApiToken: t.field({
@@ -200,7 +201,7 @@ builder.mutationFields((t) => ({
     errors: { types: INPUT_ERRORS, dataField: { name: 'apiToken' } },
     resolve: async (query, _root, { input }, ctx) => {
       const revoked = await runFleet(() => revokeApiToken(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.apiToken.findUniqueOrThrow({ ...query, where: { id: revoked.id } });
+      return ctx.fleet.db.apiToken.findUniqueOrThrow({ ...selected(query), where: { id: revoked.id } });
     },
   }),
 }));

@@ -3,6 +3,7 @@
  * password reset. Password hashes never leave the database layer.
  */
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { ConflictError, INPUT_ERRORS, runFleet } from '../errors.ts';
 import { createUser, resetPassword, updateUser } from '../../fleet/users.ts';
@@ -62,7 +63,7 @@ builder.mutationFields((t) => ({
     errors: { types: [...INPUT_ERRORS, ConflictError], dataField: { name: 'user' } },
     resolve: async (query, _root, { input }, ctx) => {
       const user = await runFleet(() => createUser(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+      return ctx.fleet.db.user.findUniqueOrThrow({ ...selected(query), where: { id: user.id } });
     },
   }),
   updateUser: t.prismaField({
@@ -73,7 +74,7 @@ builder.mutationFields((t) => ({
     errors: { types: INPUT_ERRORS, dataField: { name: 'user' } },
     resolve: async (query, _root, { input }, ctx) => {
       const user = await runFleet(() => updateUser(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+      return ctx.fleet.db.user.findUniqueOrThrow({ ...selected(query), where: { id: user.id } });
     },
   }),
   resetUserPassword: t.prismaField({
@@ -84,7 +85,7 @@ builder.mutationFields((t) => ({
     errors: { types: INPUT_ERRORS, dataField: { name: 'user' } },
     resolve: async (query, _root, { input }, ctx) => {
       const user = await runFleet(() => resetPassword(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.user.findUniqueOrThrow({ ...query, where: { id: user.id } });
+      return ctx.fleet.db.user.findUniqueOrThrow({ ...selected(query), where: { id: user.id } });
     },
   }),
 }));
