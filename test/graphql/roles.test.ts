@@ -1,0 +1,154 @@
+/**
+ * Authorisation as a matrix: every mutation and every query × anonymous, viewer, editor and admin.
+ * Viewers read; editors change groups, inputs, outputs, tokens, agents and actions; admins also
+ * manage users and API tokens and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
+ * FORBIDDEN (role too low); admitted calls reach their resolver (a payload or a typed error).
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roleAtLeast } from '../../api/fleet/users.ts';
+import { createApiToken } from '../../api/fleet/api-tokens.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { schema } from '../../api/graphql/schema/index.ts';
+import type { Role } from '../../api/generated/prisma/client.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { createTestUser, gql, type TestUser } from './helpers.ts';
+
+type Need = Role | 'public';
+
+const NONE = '00000000-0000-4000-8000-000000000000';
+const slug = () => `r-${crypto.randomBytes(4).toString('hex')}`;
+
+/** Each mutation: the role it needs and an input that passes GraphQL validation. */
+const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
+  login: ['public', () => ({ email: `${slug()}@example.com`, password: 'not the password' })],
+  logout: ['public', () => ({})],
+  createGroup: ['editor', () => ({ slug: slug(), name: 'Role matrix' })],
+  updateGroup: ['editor', () => ({ id: NONE, name: 'x' })],
+  deleteGroup: ['editor', () => ({ id: NONE })],
+  createInput: ['editor', () => ({ groupId: NONE, name: 'in', type: 'demo_logs' })],
+  updateInput: ['editor', () => ({ id: NONE, enabled: false })],
+  deleteInput: ['editor', () => ({ id: NONE })],
+  createOutput: ['editor', () => ({ groupId: NONE, name: 'out', type: 'console' })],
+  updateOutput: ['editor', () => ({ id: NONE, enabled: false })],
+  deleteOutput: ['editor', () => ({ id: NONE })],
+  mintEnrolmentToken: ['editor', () => ({ groupId: NONE, maxUses: 1, ttlSeconds: 3600 })],
+  revokeEnrolmentToken: ['editor', () => ({ id: NONE })],
+  moveAgents: ['editor', () => ({ agentIds: [NONE], groupId: NONE })],
+  revokeAgents: ['editor', () => ({ agentIds: [NONE] })],
+  setAgentLabels: ['editor', () => ({ agentId: NONE, labels: [] })],
+  createAction: [
+    'editor',
+    () => ({ agentId: NONE, type: 'upgrade_agent', payload: { targetVersion: '1.0.0' } }),
+  ],
+  createBulkAction: [
+    'editor',
+    () => ({ agentIds: [NONE], type: 'upgrade_agent', payload: { targetVersion: '1.0.0' } }),
+  ],
+  cancelAction: ['editor', () => ({ id: NONE })],
+  createUser: ['admin', () => ({ email: `${slug()}@example.com`, role: 'viewer', password: 'short' })],
+  updateUser: ['admin', () => ({ id: NONE, role: 'viewer' })],
+  resetUserPassword: [
+    'admin',
+    () => ({ email: `${slug()}@example.com`, password: 'a long enough password' }),
+  ],
+  createApiToken: ['admin', () => ({ userId: NONE, name: 'matrix' })],
+  revokeApiToken: ['admin', () => ({ id: NONE })],
+};
+
+/** Each query: the role it needs and a minimal selection. */
+const QUERIES: Record<string, [Need, string]> = {
+  viewer: ['public', 'viewer { role }'],
+  agents: ['viewer', 'agents { totalCount }'],
+  agent: ['viewer', `agent(id: "${NONE}") { id }`],
+  groups: ['viewer', 'groups { totalCount }'],
+  group: ['viewer', 'group(slug: "none") { id }'],
+  actions: ['viewer', 'actions { totalCount }'],
+  action: ['viewer', `action(id: "${NONE}") { id }`],
+  enrolmentTokens: ['viewer', 'enrolmentTokens { totalCount }'],
+  fleetSummary: ['viewer', 'fleetSummary { agents }'],
+  vectorComponents: ['viewer', 'vectorComponents(kind: source) { type }'],
+  vectorComponent: ['viewer', 'vectorComponent(kind: sink, type: "console") { type }'],
+  agentReleases: ['viewer', 'agentReleases { version }'],
+  users: ['admin', 'users { totalCount }'],
+  apiTokens: ['admin', 'apiTokens { totalCount }'],
+  auditEvents: ['admin', 'auditEvents { totalCount }'],
+};
+
+const ROLES: (Role | 'anonymous')[] = ['anonymous', 'viewer', 'editor', 'admin'];
+
+let server: TestServer;
+const users = {} as Record<Role, TestUser>;
+beforeAll(async () => {
+  server = await startTestServer();
+  for (const role of ['viewer', 'editor', 'admin'] as const)
+    users[role] = await createTestUser(server.ctx, role);
+});
+afterAll(() => server.close());
+
+function expected(need: Need, role: Role | 'anonymous'): 'allowed' | 'UNAUTHENTICATED' | 'FORBIDDEN' {
+  if (need === 'public') return 'allowed';
+  if (role === 'anonymous') return 'UNAUTHENTICATED';
+  return roleAtLeast(role, need) ? 'allowed' : 'FORBIDDEN';
+}
+
+function outcome(res: Awaited<ReturnType<typeof gql>>, field: string): string {
+  const code = res.errors?.[0]?.extensions?.code;
+  if (code) return code;
+  return res.data?.[field] === undefined ? 'missing' : 'allowed';
+}
+
+describe('role matrix', () => {
+  it('covers every mutation and query of the schema', () => {
+    expect(Object.keys(MUTATIONS).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
+    expect(Object.keys(QUERIES).sort()).toEqual(Object.keys(schema.getQueryType()!.getFields()).sort());
+  });
+
+  for (const [name, [need, input]] of Object.entries(MUTATIONS)) {
+    it(`mutation ${name} needs ${need}`, async () => {
+      const typeName = `${name[0].toUpperCase()}${name.slice(1)}Input!`;
+      const results: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const role of ROLES) {
+        const token = role === 'anonymous' ? undefined : users[role].token;
+        const res = await gql(
+          server.baseUrl,
+          `mutation($input: ${typeName}) { ${name}(input: $input) { __typename } }`,
+          { input: input() },
+          { token },
+        );
+        results[role] = outcome(res, name);
+        wanted[role] = expected(need, role);
+      }
+      expect(results).toEqual(wanted);
+    });
+  }
+
+  for (const [name, [need, selection]] of Object.entries(QUERIES)) {
+    it(`query ${name} needs ${need}`, async () => {
+      const results: Record<string, string> = {};
+      const wanted: Record<string, string> = {};
+      for (const role of ROLES) {
+        const token = role === 'anonymous' ? undefined : users[role].token;
+        results[role] = outcome(await gql(server.baseUrl, `{ ${selection} }`, {}, { token }), name);
+        wanted[role] = expected(need, role);
+      }
+      expect(results).toEqual(wanted);
+    });
+  }
+
+  it('lets a token act with at most its own role, below its user’s', async () => {
+    const limited = await createApiToken(server.ctx, CLI_ACTOR, {
+      userId: users.admin.id,
+      name: 'read only',
+      role: 'viewer',
+    });
+    const res = await gql(
+      server.baseUrl,
+      'mutation { createGroup(input: { slug: "nope-x", name: "x" }) { __typename } }',
+      {},
+      { token: limited.token },
+    );
+    expect(outcome(res, 'createGroup')).toBe('FORBIDDEN');
+  });
+});
