@@ -9,7 +9,6 @@
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
  * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours).
  */
-import { isMap, parseDocument } from 'yaml';
 import { EMPTY_CONFIG } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
 import type { AgentFs } from '../state/atomic-write.ts';
@@ -40,29 +39,37 @@ export interface ApplierOptions {
 
 const CONFIG_MODE = 0o640;
 
-/** True for a config that means "run nothing": `{}` (or an empty YAML document). */
+/** True for a config that means "run nothing": `{}` (comments and blank lines aside). */
 export function isEmptyConfig(body: string): boolean {
-  const trimmed = body.trim();
-  if (trimmed === EMPTY_CONFIG || trimmed === '') return true;
-  const doc = parseDocument(trimmed);
-  if (doc.errors.length > 0) return false;
-  const contents = doc.contents;
-  return contents === null || (isMap(contents) && contents.items.length === 0);
+  const content = body
+    .split('\n')
+    .filter((line) => !isNonContent(line))
+    .join('')
+    .trim();
+  return content === '' || content === EMPTY_CONFIG;
 }
 
 /**
- * Returns `body` with `data_dir: "<dataDir>"` inserted as the first top-level key when the config
- * is a block mapping without one; otherwise returns `body` unchanged (Vector's validate then judges it).
+ * Returns `body` with `data_dir: "<dataDir>"` inserted before the first top-level key when the
+ * config is a block mapping without one; otherwise returns `body` unchanged (Vector's validate then
+ * judges it). Line-based on purpose: in a block mapping every column-0 line is a key, a comment or a
+ * document marker, so no YAML parser is needed (and none is loaded into the agent's memory).
  */
 export function withDataDir(body: string, dataDir: string): string {
-  const doc = parseDocument(body);
-  const contents = doc.contents;
-  if (doc.errors.length > 0 || !isMap(contents) || contents.flow || contents.has('data_dir')) return body;
-  const offset = contents.range?.[0] ?? 0;
-  const lineStart = body.lastIndexOf('\n', offset - 1) + 1;
-  const indent = body.slice(lineStart, offset);
-  const line = `data_dir: ${JSON.stringify(dataDir)}\n${/^[ ]*$/.test(indent) ? indent : ''}`;
-  return body.slice(0, offset) + line + body.slice(offset);
+  const lines = body.split('\n');
+  const first = lines.findIndex((line) => !isNonContent(line));
+  if (first === -1 || !TOP_LEVEL_KEY.test(lines[first])) return body;
+  if (lines.some((line) => DATA_DIR_KEY.test(line))) return body;
+  lines.splice(first, 0, `data_dir: ${JSON.stringify(dataDir)}`);
+  return lines.join('\n');
+}
+
+const TOP_LEVEL_KEY = /^(?:[A-Za-z0-9_]|"[^"]*"|'[^']*')[^:#]*:(?:\s|$)/;
+const DATA_DIR_KEY = /^(?:data_dir|"data_dir"|'data_dir')\s*:/;
+
+/** Blank lines, comments, document markers and directives. */
+function isNonContent(line: string): boolean {
+  return /^\s*(?:#.*)?$/.test(line) || /^(?:---|\.\.\.)\s*$/.test(line) || line.startsWith('%');
 }
 
 export class Applier {

@@ -14,6 +14,7 @@ import type { SyncFs } from '../supervisor/output-log.ts';
 import { createProcessTable, type ProcessTable } from '../supervisor/processes.ts';
 import type { VectorCli } from '../supervisor/validate.ts';
 import { createClient, type AgentClient } from '../transport/client.ts';
+import { createNodeFetch } from '../transport/http.ts';
 import { AGENT_VERSION } from '../version.ts';
 
 export interface Runtime {
@@ -49,7 +50,7 @@ export function createRuntime(settings: AgentSettings, env: NodeJS.ProcessEnv): 
     random: Math.random,
     log,
     client: createClient({
-      fetch: globalThis.fetch,
+      fetch: createNodeFetch(),
       clock,
       timeoutMs: settings.requestTimeoutMs,
       userAgent: `flotilla-agent/${AGENT_VERSION}`,

@@ -17,6 +17,7 @@ import {
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../log.ts';
 import { parseRetryAfter } from './backoff.ts';
+import type { Fetch, HttpResponse } from './http.ts';
 
 export type Outcome<T> =
   | { kind: 'ok'; value: T }
@@ -40,7 +41,7 @@ export interface Release {
 }
 
 export interface ClientOptions {
-  fetch: typeof fetch;
+  fetch: Fetch;
   clock: Clock;
   timeoutMs: number;
   userAgent: string;
@@ -69,8 +70,8 @@ export interface AgentClient {
 export function createClient(options: ClientOptions): AgentClient {
   const request = async <T>(
     url: string,
-    init: RequestInit & { timeoutMs?: number },
-    onResponse: (response: Response) => Promise<Outcome<T>>,
+    init: { method: string; headers?: Record<string, string>; body?: string; timeoutMs?: number },
+    onResponse: (response: HttpResponse) => Promise<Outcome<T>>,
     signal?: AbortSignal,
   ): Promise<Outcome<T>> => {
     const controller = new AbortController();
@@ -79,22 +80,23 @@ export function createClient(options: ClientOptions): AgentClient {
     const timer = options.clock.setTimeout(() => controller.abort(), init.timeoutMs ?? options.timeoutMs);
     try {
       const response = await options.fetch(url, {
-        ...init,
-        headers: { 'user-agent': options.userAgent, ...(init.headers as Record<string, string>) },
+        method: init.method,
+        headers: { 'user-agent': options.userAgent, ...init.headers },
+        body: init.body,
         signal: controller.signal,
       });
       return await onResponse(response);
     } catch (error) {
       const aborted = controller.signal.aborted;
       const why = aborted && !signal?.aborted ? 'request timed out' : errorMessage(error);
-      return { kind: 'retryable', message: `${init.method ?? 'GET'} ${new URL(url).pathname}: ${why}` };
+      return { kind: 'retryable', message: `${init.method} ${new URL(url).pathname}: ${why}` };
     } finally {
       options.clock.clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
   };
 
-  const failure = async (response: Response): Promise<Outcome<never>> => {
+  const failure = async (response: HttpResponse): Promise<Outcome<never>> => {
     const text = await response.text().catch(() => '');
     let code: string | undefined;
     let message = `HTTP ${response.status}`;
@@ -116,7 +118,7 @@ export function createClient(options: ClientOptions): AgentClient {
   };
 
   const json = async <T>(
-    response: Response,
+    response: HttpResponse,
     schema: { safeParse(v: unknown): { success: boolean; data?: T } },
   ) => {
     const parsed = schema.safeParse(await response.json().catch(() => undefined));
@@ -155,7 +157,6 @@ export function createClient(options: ClientOptions): AgentClient {
           const maxHeader = response.headers.get(headers.longPollMax);
           const longPollMax = maxHeader && /^\d+$/.test(maxHeader) ? Number(maxHeader) : undefined;
           if (response.status === 204) {
-            await response.body?.cancel();
             return { kind: 'ok', value: { kind: 'unchanged', longPollMax } };
           }
           if (response.status !== 200) return failure(response);

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSystemClock } from '../../agent/clock.ts';
 import { createClient, sha256Hex, type Credentials } from '../../agent/transport/client.ts';
+import { createNodeFetch } from '../../agent/transport/http.ts';
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 let route: Route = (_req, res) => res.end();
@@ -28,7 +29,7 @@ afterAll(async () => {
 });
 
 const client = (timeoutMs = 2000) =>
-  createClient({ fetch: globalThis.fetch, clock: createSystemClock(), timeoutMs, userAgent: 'test' });
+  createClient({ fetch: createNodeFetch(), clock: createSystemClock(), timeoutMs, userAgent: 'test' });
 
 describe('transport client', () => {
   it('polls with since (and wait when asked) and maps 204 to unchanged with the long-poll offer', async () => {

@@ -6,6 +6,8 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { moveAgents } from '../../api/fleet/agents.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { AgentHost, agentBundle } from './agent-fixture.ts';
 import { agentIdOf, agentRowWhere, changeGroup, configVersion, groupWithToken } from './e2e-fleet.ts';
@@ -72,6 +74,31 @@ describe('agent config delivery', () => {
     });
     expect(after.pid).toBe(vector.pid);
     expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toContain('"changed"');
+  });
+
+  it('takes the new group’s config as a reload when the agent is moved to another group', async () => {
+    const { host, group, agentId, vector } = await runningAgent();
+    await changeGroup(server, group.id, { source: 'first-a' });
+    const high = await changeGroup(server, group.id, { source: 'first-b' });
+    await agentRowWhere(server, agentId, 'a high version applied', (r) => r.appliedConfigVersion === high);
+    const reloads = (await host.vectorState())?.reloads ?? 0;
+    // The other group's version is lower than the one the agent holds: the server answers 200 anyway.
+    const { group: other } = await groupWithToken(server);
+    const otherVersion = await changeGroup(server, other.id, { source: 'other-group' });
+    expect(otherVersion).toBeLessThan(high);
+    await moveAgents(server.ctx, CLI_ACTOR, { agentIds: [agentId], groupId: other.id });
+    await agentRowWhere(
+      server,
+      agentId,
+      'the other group’s config applied',
+      (r) => r.appliedConfigVersion === otherVersion,
+    );
+    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toContain('"other-group"');
+    const state = await waitFor('one more reload', async () => {
+      const s = await host.vectorState();
+      return s?.reloads === reloads + 1 ? s : undefined;
+    });
+    expect(state.pid).toBe(vector.pid);
   });
 
   it('keeps the old config running for an invalid one and reports it as configError', async () => {
