@@ -1,0 +1,233 @@
+/**
+ * Subscriptions over graphql-ws: a REST heartbeat reaches agentUpdated and an action result
+ * reaches actionUpdated within a second; group, membership and summary updates; and coalescing
+ * under load (few messages a second, each with the latest state).
+ */
+import crypto from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paths } from '../../api/protocol/v1.ts';
+import { registerRelease } from '../../api/fleet/releases.ts';
+import { setAgentLabels } from '../../api/fleet/agents.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+  type EnrolledTestAgent,
+} from '../helpers/factories.ts';
+import { createTestUser, gql, gqlData, subscribe, wsClient, type Loose, type TestUser } from './helpers.ts';
+
+let server: TestServer;
+let editor: TestUser;
+beforeAll(async () => {
+  server = await startTestServer({ env: { FLOTILLA_ENROL_RATE_LIMIT: '1000' } });
+  editor = await createTestUser(server.ctx, 'editor');
+  await registerRelease(server.ctx, { version: '0.3.0', bundle: Buffer.from('agent 0.3.0') });
+});
+afterAll(() => server.close());
+
+async function newAgent(groupId?: string): Promise<EnrolledTestAgent> {
+  const group = groupId ?? (await createGroupWithPipeline(server.ctx)).id;
+  return enrolOverHttp(server.baseUrl, await mintToken(server.ctx, group));
+}
+
+const heartbeat = (agent: EnrolledTestAgent, body = heartbeatBody()) =>
+  postJson(server.baseUrl + paths.heartbeat(agent.agentId), body, agent.agentToken);
+const live = () => wsClient(server.baseUrl, { token: editor.token });
+const hasAgent =
+  (id: string, check: (agent: Loose) => boolean = () => true) =>
+  (m: Loose) =>
+    m.agentUpdated.agents.some((a: Loose) => a.id === id && check(a));
+
+describe('agentUpdated', () => {
+  it('delivers a REST heartbeat to a subscriber within 1 second', async () => {
+    const agent = await newAgent();
+    const sub = await subscribe(
+      live(),
+      `subscription($id: ID) { agentUpdated(agentId: $id) { agents { id status lastHeartbeatAt vectorRunning } } }`,
+      {
+        id: agent.agentId,
+      },
+    );
+    const started = Date.now();
+    expect((await heartbeat(agent)).status).toBe(200);
+    const message = await sub.next(
+      hasAgent(agent.agentId, (a) => a.lastHeartbeatAt !== null),
+      1000,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(message.agentUpdated.agents[0]).toMatchObject({
+      id: agent.agentId,
+      status: 'online',
+      vectorRunning: true,
+    });
+    await sub.close();
+  });
+
+  it('tells group watchers about agents leaving the group, flagging the membership change', async () => {
+    const from = await createGroupWithPipeline(server.ctx);
+    const to = await createGroupWithPipeline(server.ctx);
+    const agent = await newAgent(from.id);
+    const sub = await subscribe(
+      live(),
+      `subscription($g: ID) { agentUpdated(groupId: $g) { membershipChanged agents { id group { id } } } }`,
+      { g: from.id },
+    );
+    await gqlData(
+      server.baseUrl,
+      `mutation($input: MoveAgentsInput!) { moveAgents(input: $input) { __typename } }`,
+      { input: { agentIds: [agent.agentId], groupId: to.id } },
+      { token: editor.token },
+    );
+    const message = await sub.next((m) => m.agentUpdated.membershipChanged);
+    expect(message.agentUpdated.agents).toEqual([{ id: agent.agentId, group: { id: to.id } }]);
+    await sub.close();
+  });
+
+  it('refuses agentId and groupId together', async () => {
+    const sub = await subscribe(
+      live(),
+      `subscription { agentUpdated(agentId: "${crypto.randomUUID()}", groupId: "${crypto.randomUUID()}") { membershipChanged } }`,
+    );
+    await expect.poll(() => sub.errors.length).toBeGreaterThan(0);
+    await sub.close();
+  });
+});
+
+describe('actionUpdated', () => {
+  it("delivers an agent's action result to a subscriber within 1 second", async () => {
+    const agent = await newAgent();
+    const { createAction } = await gqlData(
+      server.baseUrl,
+      `mutation($input: CreateActionInput!) { createAction(input: $input) { ... on CreateActionPayload { action { id } } } }`,
+      { input: { agentId: agent.agentId, type: 'upgrade_agent', payload: { targetVersion: '0.3.0' } } },
+      { token: editor.token },
+    );
+    const actionId = createAction.action.id as string;
+    const sub = await subscribe(
+      live(),
+      `subscription($id: ID) { actionUpdated(agentId: $id) { actions { id status result finishedAt } } }`,
+      {
+        id: agent.agentId,
+      },
+    );
+    const started = Date.now();
+    const res = await heartbeat(
+      agent,
+      heartbeatBody({ actionResults: [{ actionId, status: 'done', result: { version: '0.3.0' } }] }),
+    );
+    expect(res.status).toBe(200);
+    const message = await sub.next(
+      (m) => m.actionUpdated.actions.some((a: Loose) => a.status === 'done'),
+      1000,
+    );
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(message.actionUpdated.actions[0]).toMatchObject({
+      id: actionId,
+      status: 'done',
+      result: { version: '0.3.0' },
+    });
+    await sub.close();
+  });
+});
+
+describe('groupUpdated and fleetSummaryUpdated', () => {
+  it('reports renames and deletions of a group', async () => {
+    const created = await gqlData(
+      server.baseUrl,
+      `mutation($input: CreateGroupInput!) { createGroup(input: $input) { ... on CreateGroupPayload { group { id } } } }`,
+      { input: { slug: `live-${Date.now()}`, name: 'Live' } },
+      { token: editor.token },
+    );
+    const id = created.createGroup.group.id as string;
+    const sub = await subscribe(
+      live(),
+      `subscription($id: ID) { groupUpdated(id: $id) { membershipChanged deletedGroupIds groups { id name configVersion } } }`,
+      { id },
+    );
+    const run = (q: string, input: Loose) => gqlData(server.baseUrl, q, { input }, { token: editor.token });
+    await run(`mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { __typename } }`, {
+      id,
+      name: 'Renamed',
+    });
+    const renamed = await sub.next((m) => m.groupUpdated.groups.some((g: Loose) => g.name === 'Renamed'));
+    expect(renamed.groupUpdated.groups).toEqual([{ id, name: 'Renamed', configVersion: 2 }]);
+    await run(`mutation($input: DeleteGroupInput!) { deleteGroup(input: $input) { __typename } }`, { id });
+    const deleted = await sub.next((m) => m.groupUpdated.membershipChanged);
+    expect(deleted.groupUpdated).toEqual({ membershipChanged: true, deletedGroupIds: [id], groups: [] });
+    await sub.close();
+  });
+
+  it('follows rollout progress: the summary of a group after an agent applies its config', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const agent = await newAgent(group.id);
+    const sub = await subscribe(
+      live(),
+      `subscription($g: ID) { fleetSummaryUpdated(groupId: $g) { agents upToDate behind groups { slug configVersion upToDate } } }`,
+      { g: group.id },
+    );
+    await heartbeat(agent, heartbeatBody({ appliedConfigVersion: group.configVersion }));
+    const message = await sub.next((m) => m.fleetSummaryUpdated.upToDate === 1, 3000);
+    expect(message.fleetSummaryUpdated).toEqual({
+      agents: 1,
+      upToDate: 1,
+      behind: 0,
+      groups: [{ slug: group.slug, configVersion: group.configVersion, upToDate: 1 }],
+    });
+    await sub.close();
+  });
+
+  it('answers subscriptions over HTTP with an error pointing to graphql-ws', async () => {
+    const res = await gql(
+      server.baseUrl,
+      'subscription { groupUpdated { membershipChanged } }',
+      {},
+      { token: editor.token },
+    );
+    expect(JSON.stringify(res.errors ?? res)).toContain('graphql-ws');
+  });
+});
+
+describe('coalescing under load', () => {
+  it('sends a fleet-wide subscriber a few messages a second, the last with the latest state', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const watched: EnrolledTestAgent[] = [];
+    for (let i = 0; i < 20; i++) watched.push(await newAgent(group.id));
+    const sub = await subscribe(
+      live(),
+      `subscription { agentUpdated { agents { id labels { key value } } } }`,
+    );
+    const before = sub.messages.length;
+    const started = Date.now();
+    let published = 0;
+    while (Date.now() - started < 1500) {
+      for (let i = 0; i < 500; i++, published++) {
+        const agent = watched[published % watched.length];
+        server.events.publish('agentUpdated', {
+          agentId: agent.agentId,
+          groupId: group.id,
+          change: 'heartbeat',
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    const target = watched[7];
+    await setAgentLabels(server.ctx, CLI_ACTOR, { agentId: target.agentId, labels: { final: 'yes' } });
+    const elapsed = Date.now() - started;
+    const last = await sub.next(
+      hasAgent(target.agentId, (a) => a.labels.some((l: Loose) => l.key === 'final')),
+    );
+    const received = sub.messages.length - before;
+    expect(published).toBeGreaterThanOrEqual(10_000);
+    expect(received).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 3);
+    const ids = new Set(sub.messages.flatMap((m) => m.agentUpdated.agents.map((a: Loose) => a.id)));
+    expect(watched.every((a) => ids.has(a.agentId))).toBe(true);
+    expect(last.agentUpdated.agents.find((a: Loose) => a.id === target.agentId).labels).toEqual([
+      { key: 'final', value: 'yes' },
+    ]);
+    await sub.close();
+  });
+});
