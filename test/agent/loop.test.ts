@@ -1,0 +1,165 @@
+/**
+ * The orchestrator with scripted parts: a fake client (answers chosen per test), a fake applier
+ * and supervisor, the real state store and action runner. Covers the polling and heartbeat rules
+ * the real server does not exercise (long-poll offers, Retry-After, rejected versions).
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
+import { ActionRunner } from '../../agent/actions/runner.ts';
+import type { ApplyOutcome } from '../../agent/apply/apply.ts';
+import { createSystemClock } from '../../agent/clock.ts';
+import { AgentLoop } from '../../agent/loop.ts';
+import { StateStore } from '../../agent/state/store.ts';
+import type { VectorEvent } from '../../agent/supervisor/vector.ts';
+import { createBackoff } from '../../agent/transport/backoff.ts';
+import type { ConfigAnswer, Outcome } from '../../agent/transport/client.ts';
+import { memoryLogger, tempDir, waitFor } from './helpers.ts';
+
+const stops: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(stops.splice(0).map((stop) => stop()));
+});
+
+type Poll = { since: number; waitSeconds?: number; at: number };
+const ok = <T>(value: T): Outcome<T> => ({ kind: 'ok', value });
+
+async function harness(script: {
+  poll?: (n: number, q: Poll) => Outcome<ConfigAnswer>;
+  heartbeat?: (n: number) => Outcome<{ pendingActions: []; rejectedResults: [] }>;
+  apply?: (version: number) => ApplyOutcome;
+  applied?: number;
+}) {
+  const dir = await tempDir();
+  const paths = {
+    stateFile: path.join(dir, 's.json'),
+    identityFile: path.join(dir, 'agent.json'),
+    tokenFile: path.join(dir, 't'),
+  };
+  const { log, records } = memoryLogger();
+  const store = new StateStore(fs, paths, log);
+  await store.writeIdentity({ agentId: 'a-1', apiUrl: 'http://x', groupId: 'g', enrolledAt: 'now' }, 'AGT_x');
+  await store.load();
+  await store.update((s) => void (s.appliedConfigVersion = script.applied ?? 0));
+  const polls: Poll[] = [];
+  const heartbeats: (HeartbeatRequest & { at: number })[] = [];
+  const listeners: ((e: VectorEvent) => void)[] = [];
+  const clock = createSystemClock();
+  const loop = new AgentLoop({
+    store,
+    client: {
+      pollConfig: async (_creds, q) => {
+        const poll = { ...q, at: Date.now() };
+        polls.push(poll);
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        return script.poll?.(polls.length, poll) ?? ok({ kind: 'unchanged' });
+      },
+      heartbeat: async (_creds, body) => {
+        heartbeats.push({ ...body, at: Date.now() });
+        return script.heartbeat?.(heartbeats.length) ?? ok({ pendingActions: [], rejectedResults: [] });
+      },
+    },
+    applier: {
+      apply: async (version) => script.apply?.(version) ?? { kind: 'applied', version, action: 'reloaded' },
+      startFromDisk: async () => true,
+    },
+    supervisor: {
+      running: true,
+      uptimeSeconds: () => 12.7,
+      onEvent: (fn) => (listeners.push(fn), () => undefined),
+    },
+    actions: new ActionRunner(store, {}, clock, log),
+    clock,
+    random: () => 0.5,
+    newBackoff: () => createBackoff({ initialMs: 20, maxMs: 100 }, () => 0),
+    log,
+    agentVersion: '1.2.3',
+    vectorVersion: () => '0.58.0',
+    pollIntervalMs: 20,
+    heartbeatIntervalMs: 60_000,
+    longPollSeconds: 7,
+    enrolmentCheckMs: 50,
+  });
+  const controller = new AbortController();
+  const running = loop.run(controller.signal);
+  stops.push(async () => {
+    controller.abort();
+    await running;
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+  return { polls, heartbeats, records, store, listeners };
+}
+
+describe('agent loop', () => {
+  it('long-polls only once the server advertised it, capped by its own setting', async () => {
+    const h = await harness({
+      poll: (n) => ok({ kind: 'unchanged', longPollMax: n >= 2 && n < 4 ? 60 : undefined }),
+    });
+    await waitFor('five polls', () => h.polls.length >= 5);
+    expect(h.polls.slice(0, 5).map((p) => p.waitSeconds)).toEqual([undefined, undefined, 7, 7, undefined]);
+  });
+
+  it('polls with the applied version, and past a version that was rejected', async () => {
+    const h = await harness({
+      applied: 3,
+      poll: (n) => (n === 2 ? ok({ kind: 'config', version: 5, body: 'x' }) : ok({ kind: 'unchanged' })),
+      apply: (version) => ({ kind: 'rejected', version, message: 'x bad' }),
+    });
+    await waitFor('a poll after the rejection', () => h.polls.length >= 4);
+    expect(h.polls.map((p) => p.since).slice(0, 4)).toEqual([3, 3, 5, 5]);
+    const hb = await waitFor('a heartbeat with the error', () => h.heartbeats.find((b) => b.configError));
+    expect(hb).toMatchObject({ appliedConfigVersion: 3, configError: { version: 5, message: 'x bad' } });
+  });
+
+  it('reports the applied version, Vector state and versions in the heartbeat', async () => {
+    const h = await harness({
+      poll: (n) => (n === 1 ? ok({ kind: 'config', version: 9, body: 'x' }) : ok({ kind: 'unchanged' })),
+    });
+    const hb = await waitFor('the early heartbeat after the apply', () =>
+      h.heartbeats.find((b) => b.appliedConfigVersion === 9),
+    );
+    expect(hb).toMatchObject({
+      agentVersion: '1.2.3',
+      vectorVersion: '0.58.0',
+      vectorRunning: true,
+      vectorUptimeSeconds: 12,
+    });
+  });
+
+  it('honours Retry-After between failed polls and resets after a success', async () => {
+    const h = await harness({
+      poll: (n) =>
+        n <= 2
+          ? { kind: 'retryable', message: '503', status: 503, retryAfterMs: 300 }
+          : ok({ kind: 'unchanged' }),
+    });
+    await waitFor('polls after the outage', () => h.polls.length >= 5);
+    expect(h.polls[1].at - h.polls[0].at).toBeGreaterThanOrEqual(290);
+    expect(h.polls[2].at - h.polls[1].at).toBeGreaterThanOrEqual(290);
+    expect(h.polls[4].at - h.polls[3].at).toBeLessThan(200);
+  });
+
+  it('stops polling and heartbeating on 403 and says the token was revoked', async () => {
+    const h = await harness({
+      heartbeat: () => ({ kind: 'fatal', status: 403, code: 'token_revoked', message: 'revoked' }),
+    });
+    await waitFor('the revoke log', () => h.records.some((r) => r.msg === 'agent token revoked, re-enrol'));
+    const polls = h.polls.length;
+    const heartbeats = h.heartbeats.length;
+    const until = Date.now() + 300;
+    await waitFor('15 poll intervals', () => Date.now() > until);
+    expect(h.polls.length).toBe(polls);
+    expect(h.heartbeats.length).toBe(heartbeats);
+    expect(h.store.current.lastError?.message).toContain('revoked');
+  });
+
+  it('sends an early heartbeat when Vector exits unexpectedly', async () => {
+    const h = await harness({});
+    await waitFor('the first heartbeat', () => h.heartbeats.length === 1);
+    for (const listener of h.listeners) {
+      listener({ type: 'exited', pid: 1, code: 1, signal: null, expected: false, uptimeMs: 5 });
+    }
+    await waitFor('an early heartbeat', () => h.heartbeats.length === 2, 2000);
+  });
+});
