@@ -1,0 +1,140 @@
+/**
+ * Limits on /graphql: query depth, query cost, page size and body size (HTTP and WebSocket);
+ * introspection stays available; unexpected errors are masked for clients and logged.
+ */
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGraphqlYoga } from '../../api/graphql/yoga.ts';
+import { createContext, type GraphqlServices } from '../../api/graphql/context.ts';
+import { createLoginLimiter } from '../../api/graphql/login-limiter.ts';
+import { DEFAULT_LIVE } from '../../api/graphql/mount.ts';
+import type { FleetContext } from '../../api/fleet/context.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { waitFor } from '../helpers/factories.ts';
+import { createTestUser, errorCode, gql, gqlData, wsClient, type TestUser } from './helpers.ts';
+
+let server: TestServer;
+let viewer: TestUser;
+beforeAll(async () => {
+  server = await startTestServer();
+  viewer = await createTestUser(server.ctx, 'viewer');
+});
+afterAll(() => server.close());
+
+const ask = (query: string, variables: Record<string, unknown> = {}) =>
+  gql(server.baseUrl, query, variables, { token: viewer.token });
+
+describe('query limits', () => {
+  it('refuses queries deeper than 10 levels', async () => {
+    const deep =
+      '{ agents { edges { node { group { inputs { group { outputs { group { inputs { group { outputs { id } } } } } } } } } } } }';
+    const res = await ask(deep);
+    expect(errorCode(res)).toBe('QUERY_TOO_DEEP');
+    expect(res.data).toBeNull();
+  });
+
+  it('refuses pages larger than 500, given inline or as a variable', async () => {
+    expect(errorCode(await ask('{ agents(first: 501) { totalCount } }'))).toBe('PAGE_SIZE_TOO_LARGE');
+    expect(errorCode(await ask('query($n: Int) { groups(last: $n) { totalCount } }', { n: 1000 }))).toBe(
+      'PAGE_SIZE_TOO_LARGE',
+    );
+    expect((await ask('{ agents(first: 500) { totalCount } }')).errors).toBeUndefined();
+  });
+
+  it('refuses queries whose pages multiply beyond the cost limit', async () => {
+    const res = await ask(
+      '{ agents(first: 500) { edges { node { id actions(first: 100) { edges { node { id status } } } } } } }',
+    );
+    expect(errorCode(res)).toBe('QUERY_TOO_COSTLY');
+  });
+
+  it('keeps introspection available, as GraphiQL and codegen use it', async () => {
+    const data = await gqlData(server.baseUrl, getIntrospectionQuery(), {}, { token: viewer.token });
+    expect(data.__schema.queryType.name).toBe('Query');
+  });
+});
+
+describe('body limits', () => {
+  it('answers 413 for an HTTP body over 256 KiB', async () => {
+    const res = await fetch(`${server.baseUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${viewer.token}` },
+      body: JSON.stringify({ query: `{ viewer { role } } # ${'x'.repeat(300 * 1024)}` }),
+    });
+    expect(res.status).toBe(413);
+    expect(
+      ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+    ).toBe('BODY_TOO_LARGE');
+  });
+
+  it('closes a WebSocket that sends a message over 256 KiB', async () => {
+    let closed: number | null = null;
+    const client = wsClient(server.baseUrl, { token: viewer.token, onClosed: (code) => (closed = code) });
+    client.subscribe(
+      { query: `subscription { groupUpdated { membershipChanged } } # ${'x'.repeat(300 * 1024)}` },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
+    await waitFor(() => closed !== null);
+    expect(closed).toBe(1009);
+    await client.dispose();
+  });
+});
+
+describe('unexpected errors', () => {
+  it('are masked for the client and logged with their cause', async () => {
+    const lines: string[] = [];
+    const log = pino(
+      { level: 'error' },
+      new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }),
+    );
+    const yoga = createGraphqlYoga(log);
+    const broken = {
+      ...server.ctx,
+      db: new Proxy(
+        {},
+        {
+          get: () => {
+            throw new Error('secret database detail');
+          },
+        },
+      ),
+    } as unknown as FleetContext;
+    const services: GraphqlServices = {
+      fleet: broken,
+      log,
+      loginLimiter: createLoginLimiter(),
+      live: DEFAULT_LIVE,
+      trustProxy: false,
+    };
+    const context = createContext(
+      services,
+      {
+        actor: { type: 'user', id: viewer.id, label: viewer.email, role: 'viewer' },
+        method: 'api_token',
+        sessionId: null,
+      },
+      {
+        transport: 'http',
+        clientAddress: '127.0.0.1',
+        secure: false,
+      },
+    );
+    const res = await yoga.fetch(
+      new yoga.fetchAPI.Request('http://localhost/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ agentReleases { version } }' }),
+      }),
+      context,
+    );
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]).toMatchObject({
+      message: 'Unexpected error.',
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    });
+    expect(JSON.stringify(body)).not.toContain('secret database detail');
+    expect(lines.join('')).toContain('secret database detail');
+  });
+});
