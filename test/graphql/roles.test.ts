@@ -12,7 +12,7 @@ import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { schema } from '../../api/graphql/schema/index.ts';
 import type { Role } from '../../api/generated/prisma/client.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createTestUser, gql, type TestUser } from './helpers.ts';
+import { createTestUser, gql, type GqlResponse, type Loose, type TestUser } from './helpers.ts';
 
 type Need = Role | 'public';
 
@@ -92,7 +92,7 @@ function expected(need: Need, role: Role | 'anonymous'): 'allowed' | 'UNAUTHENTI
   return roleAtLeast(role, need) ? 'allowed' : 'FORBIDDEN';
 }
 
-function outcome(res: Awaited<ReturnType<typeof gql>>, field: string): string {
+function outcome(res: GqlResponse<Loose>, field: string): string {
   const code = res.errors?.[0]?.extensions?.code;
   if (code) return code;
   return res.data?.[field] === undefined ? 'missing' : 'allowed';
