@@ -98,7 +98,11 @@ export class AgentLoop {
     let announced = false;
     while (!stop.aborted) {
       const creds = await this.o.store.readCredentials();
-      if (creds && creds.agentId !== revokedId) return creds;
+      if (creds && creds.agentId !== revokedId) {
+        // `enrol` ran in another process and reset state.json for the new identity: read it back.
+        if (announced) await this.o.store.load();
+        return creds;
+      }
       if (!creds && this.o.autoEnrol && (await this.o.autoEnrol(stop))) continue;
       if (!announced) {
         this.o.log.info(

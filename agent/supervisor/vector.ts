@@ -147,12 +147,6 @@ export class VectorSupervisor {
     await run.exited;
   }
 
-  /** Stops then starts Vector (used after a rollback and at start-up). Resolves once respawned. */
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
   /**
    * Waits up to `ms` for the process of `generation` to exit. Resolves with its exit, or null if it
    * is still running after `ms` (or was never that generation). Never rejects.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, agentPaths, parseCommandLine, parseDuration } from '../../agent/settings.ts';
+import { agentPaths } from '../../agent/paths.ts';
+import { UsageError, parseCommandLine, parseDuration } from '../../agent/settings.ts';
 
 describe('settings', () => {
   it('uses the protocol.md paths and intervals by default', () => {
