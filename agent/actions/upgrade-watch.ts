@@ -109,15 +109,27 @@ async function waitForExit(o: WatchOptions, pid: number, ms: number): Promise<vo
   }
 }
 
+/**
+ * Stops the new agent: the child the watcher started, or (under a service manager) whatever runs
+ * `node current/flotilla-agent.mjs run` — found by its pid file or, for a release too broken to
+ * write one, by its argument vector.
+ */
 async function stopNewAgent(o: WatchOptions, child: ChildProcess | null): Promise<void> {
-  let pid = child?.pid;
+  const pids = new Set<number>();
+  if (child?.pid) pids.add(child.pid);
   if (!child) {
     const text = await readFileIfExists(o.fs, o.agentPidFile).catch(() => undefined);
-    pid = text ? Number(JSON.parse(text).pid) : undefined;
+    const recorded = text ? Number(JSON.parse(text).pid) : NaN;
+    if (Number.isInteger(recorded)) pids.add(recorded);
+    const entry = path.join(o.installDir, 'current', BUNDLE_NAME);
+    for (const pid of await o.processes.find((argv) => argv[1] === entry && argv[2] === 'run')) pids.add(pid);
   }
-  if (!pid || pid === o.agentPid || pid === process.pid || !o.processes.isAlive(pid)) return;
-  o.processes.kill(pid, 'SIGTERM');
-  await waitForExit(o, pid, o.stopGraceMs + 5_000);
+  pids.delete(o.agentPid);
+  for (const pid of pids) {
+    if (!o.processes.isAlive(pid)) continue;
+    o.processes.kill(pid, 'SIGTERM');
+    await waitForExit(o, pid, o.stopGraceMs + 5_000);
+  }
 }
 
 async function launchAgent(o: WatchOptions): Promise<ChildProcess> {

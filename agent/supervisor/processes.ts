@@ -2,7 +2,7 @@
  * The little the agent needs to know about processes it did not spawn itself (a Vector left over
  * from a killed agent, the agent a watcher replaces): liveness, signals and /proc command lines.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import type * as fsp from 'node:fs/promises';
 
 export interface ProcessTable {
@@ -12,6 +12,8 @@ export interface ProcessTable {
   kill(pid: number, signal: NodeJS.Signals): boolean;
   /** The command line (arguments joined by spaces), or undefined if unknown or gone. */
   commandLine(pid: number): Promise<string | undefined>;
+  /** Pids of live processes whose argument vector matches (this process excluded). */
+  find(match: (argv: string[]) => boolean): Promise<number[]>;
 }
 
 /** The real process table (process.kill and /proc). Create once in main.ts. */
@@ -34,12 +36,19 @@ export function createProcessTable(readFile: (typeof fsp)['readFile']): ProcessT
       }
     },
     async commandLine(pid) {
-      try {
-        const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
-        return raw.split('\0').join(' ').trim();
-      } catch {
-        return undefined;
+      return (await readArgv(readFile, pid))?.join(' ');
+    },
+    async find(match) {
+      const pids = readdirSync('/proc')
+        .filter((name) => /^\d+$/.test(name))
+        .map(Number)
+        .filter((pid) => pid !== process.pid);
+      const found: number[] = [];
+      for (const pid of pids) {
+        const argv = await readArgv(readFile, pid);
+        if (argv && match(argv) && this.isAlive(pid)) found.push(pid);
       }
+      return found;
     },
   };
 }
@@ -54,5 +63,14 @@ function isZombie(pid: number): boolean {
     return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
   } catch {
     return false;
+  }
+}
+
+async function readArgv(readFile: (typeof fsp)['readFile'], pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((arg) => arg !== '');
+  } catch {
+    return undefined;
   }
 }

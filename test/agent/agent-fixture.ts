@@ -92,9 +92,13 @@ export class AgentHost {
     return stdout;
   }
 
-  /** Starts `<entry> run` and collects its JSON log lines. */
-  start(entry: string): ChildProcess {
-    const child = spawn(process.execPath, [entry, 'run', ...this.flags()], {
+  /**
+   * Starts `<entry> run` and collects its JSON log lines; with `launcher` (e.g. the restart-always
+   * fixture) the launcher runs the agent command instead.
+   */
+  start(entry: string, launcher: string[] = []): ChildProcess {
+    const command = [...launcher, process.execPath, entry, 'run', ...this.flags()];
+    const child = spawn(command[0], command.slice(1), {
       env: this.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

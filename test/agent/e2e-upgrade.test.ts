@@ -14,6 +14,8 @@ import { AgentHost, agentBundle } from './agent-fixture.ts';
 import { agentIdOf, agentRowWhere, configVersion, groupWithToken } from './e2e-fleet.ts';
 import { isAlive, readIfExists, tempDir, waitFor } from './helpers.ts';
 
+const RESTART_ALWAYS = [path.join(import.meta.dirname, 'fixtures/restart-always.sh')];
+
 const A = '9.0.1';
 const B = '9.0.2';
 let server: TestServer;
@@ -41,14 +43,14 @@ async function registerScript(version: string, body: string): Promise<void> {
 }
 
 /** Agent A, installed under <root>/opt and started from `current`, with its config applied. */
-async function installedAgentA(extraFlags: string[] = []) {
+async function installedAgentA(extraFlags: string[] = [], launcher: string[] = []) {
   const { group, token } = await groupWithToken(server);
   const host = await AgentHost.create({ extraFlags });
   hosts.push(host);
   const entry = await host.install(A, bundleA);
   await host.enrol(entry, server.baseUrl, token);
   const agentId = await agentIdOf(server, group.id);
-  const first = host.start(entry);
+  const first = host.start(entry, launcher);
   const version = await configVersion(server, group.id);
   await agentRowWhere(
     server,
@@ -132,5 +134,31 @@ describe('agent self-upgrade', () => {
     expect(await fs.readlink(host.path('opt', 'current'))).toBe(`versions/${A}`);
     const agentLog = (await readIfExists(path.join(host.root, 'log', 'agent.log'))) ?? '';
     expect(agentLog).toContain('resumed in-flight action');
+  });
+
+  it('under a restart-always service manager (systemd mode): A → B done, then a hanging C rolled back to B', async () => {
+    await registerScript('9.0.5', 'setInterval(() => {}, 1000);');
+    const { host, agentId } = await installedAgentA(
+      ['--service-manager=systemd', '--upgrade-timeout=3s'],
+      RESTART_ALWAYS,
+    );
+    const done = await finalAction(await upgrade(agentId, B));
+    expect(done).toMatchObject({ status: 'done', result: { fromVersion: A, toVersion: B } });
+    await agentRowWhere(server, agentId, 'heartbeats from B', (r) => r.agentVersion === B);
+
+    const failed = await finalAction(await upgrade(agentId, '9.0.5'));
+    expect(failed).toMatchObject({ status: 'failed', result: { fromVersion: B, toVersion: '9.0.5' } });
+    expect(String((failed.result as { reason: string }).reason)).toMatch(
+      /did not get a heartbeat through within 3s/,
+    );
+    expect(await fs.readlink(host.path('opt', 'current'))).toBe(`versions/${B}`);
+    const since = failed.finishedAt as Date;
+    await agentRowWhere(
+      server,
+      agentId,
+      'B back',
+      (r) => r.agentVersion === B && (r.lastHeartbeatAt ?? 0) > since,
+    );
+    expect(host.process?.exitCode).toBeNull();
   });
 });
