@@ -39,7 +39,7 @@ export interface AuthHeaders {
 }
 
 /** The value of cookie `name` in a Cookie header, or null. */
-export function readCookie(header: string | undefined, name: string): string | null {
+function readCookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
     if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
@@ -48,7 +48,7 @@ export function readCookie(header: string | undefined, name: string): string | n
 }
 
 /** The bearer token of an Authorization header, or null when there is none. */
-export function bearerOf(authorization: string | undefined): string | null {
+function bearerOf(authorization: string | undefined): string | null {
   const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
   return match ? match[1] : null;
 }

@@ -9,7 +9,7 @@ import { GraphQLError } from 'graphql';
 import { FleetError, FleetErrorCode, type FieldIssue } from '../fleet/errors.ts';
 import { builder } from './builder.ts';
 
-export const ERROR_CODES = [...Object.values(FleetErrorCode), 'too_many_attempts'] as const;
+const ERROR_CODES = [...Object.values(FleetErrorCode), 'too_many_attempts'] as const;
 export type ErrorCodeValue = (typeof ERROR_CODES)[number];
 
 export const ErrorCode = builder.enumType('ErrorCode', {
@@ -95,7 +95,7 @@ const NOT_FOUND_CODES: ReadonlySet<string> = new Set(
 );
 
 /** The typed error for a FleetError, or null for codes GraphQL callers cannot cause. */
-export function typedError(error: FleetError): TypedError | null {
+function typedError(error: FleetError): TypedError | null {
   const args = [error.code, error.message, error.issues] as const;
   if (NOT_FOUND_CODES.has(error.code)) return new NotFoundError(...args);
   switch (error.code) {

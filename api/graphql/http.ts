@@ -41,7 +41,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 const tooLarge = `GraphQL request bodies are limited to ${MAX_BODY_BYTES} bytes`;
 
 /** The client address: X-Forwarded-For's first hop behind a trusted proxy, else the socket's. */
-export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
+function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
   const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
   const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
   return first || req.socket.remoteAddress || 'unknown';

@@ -27,7 +27,7 @@ export const MAX_COST = 25_000;
 /** Largest HTTP body and WebSocket message /graphql accepts. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-export interface OperationMeasure {
+interface OperationMeasure {
   depth: number;
   cost: number;
 }
@@ -112,7 +112,7 @@ function walk(
  * Measure the depth and cost of the operation `operationName` in a validated `document`. Throws a
  * GraphQLError (code PAGE_SIZE_TOO_LARGE) when a page size exceeds MAX_PAGE_SIZE.
  */
-export function measureOperation(
+function measureOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operationName: string | null | undefined,
