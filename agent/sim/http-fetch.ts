@@ -1,0 +1,101 @@
+/**
+ * A `fetch` for the simulator over node:http / node:https keep-alive agents, one agent per local
+ * source address. Many virtual agents hold one long-poll each, and one loopback source address
+ * gives only ~28k ephemeral ports towards one server port, so sockets are spread over
+ * 127.0.0.1 … 127.0.0.N (any 127/8 address is local on Linux). Bodies are buffered whole, which
+ * is all the agent's transport needs; the answer is a standard Response.
+ */
+import http from 'node:http';
+import https from 'node:https';
+
+export interface SocketPool {
+  /** The fetch for virtual agent `index` (its source address is `index mod N`). */
+  fetchFor(index: number): typeof fetch;
+  /** Sockets open right now, connected or idle in the pools. */
+  openSockets(): number;
+  /** Close every socket. */
+  destroy(): void;
+}
+
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+/** Source addresses for `count` (127.0.0.1 … 127.0.0.count) or a comma-separated list. */
+export function localAddresses(spec: string | number): string[] {
+  if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+    const n = Math.max(1, Math.min(250, Number(spec)));
+    return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+  }
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/** Pools bound to `addresses` (none: let the OS pick the source address). */
+export function createSocketPool(addresses: string[]): SocketPool {
+  const bound = addresses.length > 0 ? addresses : [undefined];
+  const options = (localAddress: string | undefined): http.AgentOptions => ({
+    keepAlive: true,
+    maxSockets: Infinity,
+    maxFreeSockets: 1024,
+    scheduling: 'lifo',
+    ...(localAddress ? { localAddress, family: 4 } : {}),
+  });
+  const plain = bound.map((a) => new http.Agent(options(a)));
+  const secure = bound.map((a) => new https.Agent(options(a)));
+  const fetches = bound.map((_, i) => bufferedFetch(plain[i], secure[i]));
+  const count = (agents: Record<string, unknown[] | undefined>) =>
+    Object.values(agents).reduce((n, list) => n + (list?.length ?? 0), 0);
+  return {
+    fetchFor: (index) => fetches[index % fetches.length],
+    openSockets: () => [...plain, ...secure].reduce((n, a) => n + count(a.sockets) + count(a.freeSockets), 0),
+    destroy() {
+      for (const agent of [...plain, ...secure]) agent.destroy();
+    },
+  };
+}
+
+function bufferedFetch(plain: http.Agent, secure: https.Agent): typeof fetch {
+  return (input, init = {}) =>
+    new Promise<Response>((resolve, reject) => {
+      const url =
+        typeof input === 'string' ? new URL(input) : input instanceof URL ? input : new URL(input.url);
+      const signal = init.signal ?? undefined;
+      if (signal?.aborted) return reject(abortError(signal));
+      if (init.body != null && typeof init.body !== 'string')
+        return reject(new TypeError('the simulator fetch sends string bodies only'));
+      const isHttps = url.protocol === 'https:';
+      const req = (isHttps ? https : http).request(url, {
+        method: init.method ?? 'GET',
+        headers: init.headers as Record<string, string> | undefined,
+        agent: isHttps ? secure : plain,
+      });
+      const onAbort = () => req.destroy(abortError(signal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      const fail = (error: Error) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(error);
+      };
+      req.once('error', fail);
+      req.once('response', (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.once('error', fail);
+        res.once('end', () => {
+          signal?.removeEventListener('abort', onAbort);
+          const status = res.statusCode ?? 0;
+          const headers = new Headers();
+          for (let i = 0; i < res.rawHeaders.length; i += 2)
+            headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+          const body = NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks);
+          resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+        });
+      });
+      req.end(init.body ?? undefined);
+    });
+}
+
+function abortError(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
+}

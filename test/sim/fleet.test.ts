@@ -1,0 +1,113 @@
+/**
+ * The fleet simulator against the real server: 50 virtual agents enrol, apply a config change
+ * (a fifth of them fail validation and report configError), and complete an upgrade_agent action
+ * each, with every action result acknowledged exactly once.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFleet, type Fleet } from '../../agent/sim/fleet.ts';
+import { defaultOptions } from '../../agent/sim/options.ts';
+import { createActions } from '../../api/fleet/actions.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { updateGroup } from '../../api/fleet/groups.ts';
+import { registerRelease } from '../../api/fleet/releases.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { createGroupWithPipeline, mintToken } from '../helpers/factories.ts';
+
+const AGENTS = 50;
+const FAILING = 10;
+let server: TestServer;
+let fleet: Fleet;
+let groupId: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const group = await createGroupWithPipeline(server.ctx);
+  groupId = group.id;
+  await registerRelease(server.ctx, { version: '2.0.0', bundle: Buffer.from('// simulated release\n') });
+  fleet = await startFleet({
+    ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, group.id, AGENTS)], AGENTS),
+    failShare: FAILING / AGENTS,
+    heartbeatIntervalMs: 1000,
+    longPollSeconds: 10,
+    applyDelayMs: 20,
+    upgradeDelayMs: 100,
+    enrolConcurrency: 10,
+  });
+});
+
+afterAll(async () => {
+  await fleet?.stop().catch(() => undefined);
+  await server?.close();
+});
+
+describe('fleet simulator', () => {
+  it('enrols every agent and applies the first config', async () => {
+    const version = (await server.ctx.db.group.findUniqueOrThrow({ where: { id: groupId } })).configVersion;
+    const snap = await fleet.waitFor((s) => {
+      const v = s.versions[String(version)];
+      return v !== undefined && v.applied + v.failed === AGENTS;
+    }, 15_000);
+    expect(snap.agents).toMatchObject({ enrolled: AGENTS, enrolFailed: 0, failing: FAILING });
+    expect(snap.versions[String(version)]).toMatchObject({ applied: AGENTS - FAILING, failed: FAILING });
+    // Every agent is holding a long-poll once it is up to date.
+    await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 5000);
+  });
+
+  it('delivers a config change to every agent; the failing share reports configError', async () => {
+    const changedAt = Date.now();
+    const group = await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, name: `Renamed ${changedAt}` });
+    fleet.markChange(group.configVersion, changedAt);
+    await fleet.waitFor((s) => {
+      const v = s.versions[String(group.configVersion)];
+      return v !== undefined && v.applied + v.failed === AGENTS;
+    }, 10_000);
+    const reported = async () =>
+      server.ctx.db.agent.groupBy({
+        by: ['appliedConfigVersion', 'configErrorVersion'],
+        where: { groupId },
+        _count: true,
+      });
+    await expect
+      .poll(reported, { timeout: 5000 })
+      .toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ appliedConfigVersion: group.configVersion, _count: AGENTS - FAILING }),
+          expect.objectContaining({ configErrorVersion: group.configVersion, _count: FAILING }),
+        ]),
+      );
+  });
+
+  it('completes an upgrade action on every agent with no result lost or duplicated', async () => {
+    const agents = await server.ctx.db.agent.findMany({ where: { groupId }, select: { id: true } });
+    await createActions(server.ctx, CLI_ACTOR, {
+      agentIds: agents.map((a) => a.id),
+      type: 'upgrade_agent',
+      payload: { targetVersion: '2.0.0' },
+    });
+    await fleet.waitFor(
+      (s) => s.actions.done === AGENTS && s.actions.resultsAcknowledged === 2 * AGENTS,
+      10_000,
+    );
+    const actions = await server.ctx.db.action.findMany({
+      where: { agentId: { in: agents.map((a) => a.id) } },
+    });
+    expect(actions.map((a) => a.status)).toEqual(new Array(AGENTS).fill('done'));
+    expect(actions[0].result).toEqual({ fromVersion: '0.1.0', toVersion: '2.0.0' });
+
+    const report = await fleet.stop();
+    expect(report.actions).toMatchObject({
+      received: AGENTS,
+      done: AGENTS,
+      lost: 0,
+      duplicated: 0,
+      redelivered: 0,
+    });
+    expect(report.heartbeats.failed).toBe(0);
+    expect(report.requests.byRoute.release).toEqual({ '200': AGENTS });
+    const change = report.configs.find((c) => c.reference === 'change');
+    expect(change).toMatchObject({ applied: AGENTS - FAILING, failed: FAILING });
+    expect(change?.propagationMs.count).toBe(AGENTS - FAILING);
+    expect(change?.propagationMs.p99).toBeLessThan(5000);
+    expect(report.latencyMs.heartbeat.count).toBe(report.heartbeats.ok);
+  });
+});
