@@ -50,6 +50,7 @@ export type LoopEnd = 'stopped' | 'restart';
 
 const MIN_HEARTBEAT_GAP_MS = 200;
 
+/** The agent's main loop; create one per `run`, call run() once. */
 export class AgentLoop {
   private readonly heartbeatWake: Wakeable;
   private readonly restart = new AbortController();

@@ -40,6 +40,7 @@ export interface RunnerHooks {
 
 const MAX_SEEN_IDS = 500;
 
+/** Dispatches actions by type, one at a time; create one per agent process. */
 export class ActionRunner {
   private busy: Promise<void> | null = null;
 

@@ -72,6 +72,7 @@ function isNonContent(line: string): boolean {
   return /^\s*(?:#.*)?$/.test(line) || /^(?:---|\.\.\.)\s*$/.test(line) || line.startsWith('%');
 }
 
+/** Applies configs to the host; one per agent process, used only by the loop. */
 export class Applier {
   constructor(private readonly o: ApplierOptions) {}
 

@@ -52,6 +52,7 @@ export function emptyState(): AgentState {
   return AgentStateSchema.parse({});
 }
 
+/** state.json and the identity files; one instance per process owns the writes to state.json. */
 export class StateStore {
   private state: AgentState = emptyState();
   private chain: Promise<unknown> = Promise.resolve();

@@ -18,6 +18,7 @@ export interface OutputLogOptions {
   tailLines?: number;
 }
 
+/** A size-rotated log file for a child process's output. */
 export class OutputLog {
   private fd: number | null = null;
   private size = 0;

@@ -63,6 +63,7 @@ interface Running {
   started: Promise<void>;
 }
 
+/** Owns the one Vector process of this agent. */
 export class VectorSupervisor {
   private current: Running | null = null;
   private wanted = false;
@@ -79,10 +80,12 @@ export class VectorSupervisor {
     return () => this.listeners.delete(listener);
   }
 
+  /** True while a Vector process runs and is not being stopped. */
   get running(): boolean {
     return this.current !== null && !this.current.stopping;
   }
 
+  /** Pid of the running Vector, if any. */
   get pid(): number | undefined {
     return this.current?.child.pid;
   }
