@@ -47,7 +47,13 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'unit',
-          include: [...pureTests, 'test/agent/**/*.test.ts', 'test/web/**/*.test.ts', 'test/*.test.ts'],
+          include: [
+            ...pureTests,
+            'test/agent/**/*.test.ts',
+            'test/web/**/*.test.ts',
+            'test/sim/**/*.test.ts',
+            'test/*.test.ts',
+          ],
           env: { FLOTILLA_TEST_DB: 'pglite' },
         },
       },
