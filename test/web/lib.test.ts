@@ -1,8 +1,10 @@
-/** Pure dashboard helpers: liveness (5-minute rule), config state, time and number formatting. */
+/** Pure dashboard helpers: liveness (5-minute rule), config state, formatting, install commands. */
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { configStateOf, humanize, livenessOf, OFFLINE_AFTER_MS } from '../../web/src/lib/status.ts';
 import { exactTime, formatDuration, timeAgo } from '../../web/src/lib/time.ts';
 import { formatBytes, labelPairs, parseLabel, percent, plural } from '../../web/src/lib/format.ts';
+import { kubernetesInstallCommands, linuxInstallCommand } from '../../web/src/lib/install.ts';
 import { OFFLINE_AFTER_MS as SERVER_OFFLINE_AFTER_MS } from '../../api/protocol/v1.ts';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
@@ -69,5 +71,27 @@ describe('format', () => {
     expect(labelPairs({ zone: 'b', env: 'prod' })).toEqual(['env=prod', 'zone=b']);
     expect(parseLabel('env = prod')).toEqual(['env', 'prod']);
     expect(parseLabel('novalue')).toBeNull();
+  });
+});
+
+describe('install commands', () => {
+  it('pipes the server install script to sh with the token, as agent/deploy/install.sh documents', async () => {
+    expect(linuxInstallCommand('https://fleet.example.org/', 'EBT_abc')).toBe(
+      'curl -fsSL https://fleet.example.org/install.sh | sudo sh -s -- --token EBT_abc',
+    );
+    const script = await readFile(new URL('../../agent/deploy/install.sh', import.meta.url), 'utf8');
+    expect(script).toContain(
+      'curl -fsSL https://flotilla.example.com/install.sh | sudo sh -s -- --token EBT_',
+    );
+  });
+
+  it('fills the DaemonSet with the server URL and release, and stores the token as the Secret it reads', async () => {
+    const commands = kubernetesInstallCommands('https://fleet.example.org', 'EBT_abc', '0.2.0');
+    expect(commands).toContain('--from-literal=token=EBT_abc');
+    expect(commands).toContain("FLOTILLA_VERSION, value: '0.2.0'");
+    const manifest = await readFile(new URL('../../agent/deploy/daemonset.yaml', import.meta.url), 'utf8');
+    expect(manifest).toContain('https://flotilla.example.com');
+    expect(manifest).toMatch(/FLOTILLA_VERSION, value: '[^']*'/);
+    expect(manifest).toContain('name: flotilla-agent-enrolment, key: token');
   });
 });

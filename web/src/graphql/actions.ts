@@ -1,0 +1,185 @@
+/** Actions: queueing (one agent or in bulk), cancelling, lists, bulk progress and live updates. */
+import { graphql } from '../../../codegen/gql/index.ts';
+
+export const CreateBulkActionMutation = graphql(`
+  mutation CreateBulkAction($input: CreateBulkActionInput!) {
+    createBulkAction(input: $input) {
+      __typename
+      ... on CreateBulkActionPayload {
+        bulkId
+        count
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const CreateActionMutation = graphql(`
+  mutation CreateAction($input: CreateActionInput!) {
+    createAction(input: $input) {
+      __typename
+      ... on CreateActionPayload {
+        action {
+          id
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const CancelActionMutation = graphql(`
+  mutation CancelAction($input: CancelActionInput!) {
+    cancelAction(input: $input) {
+      __typename
+      ... on CancelActionPayload {
+        action {
+          id
+          status
+          updatedAt
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const ActionsQuery = graphql(`
+  query Actions($filter: ActionFilter, $first: Int!, $after: String) {
+    actions(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      edges {
+        node {
+          id
+          updatedAt
+          status
+          bulkId
+          type
+          payload
+          createdAt
+          createdBy
+          ...ActionTable_action
+        }
+      }
+    }
+  }
+`);
+
+export const ActionsUpdatedSubscription = graphql(`
+  subscription ActionsUpdated($agentId: ID, $bulkId: ID) {
+    actionUpdated(agentId: $agentId, bulkId: $bulkId) {
+      membershipChanged
+      actions {
+        id
+        updatedAt
+        status
+        bulkId
+        type
+        payload
+        createdAt
+        createdBy
+        ...ActionTable_action
+      }
+    }
+  }
+`);
+
+export const BulkProgressQuery = graphql(`
+  query BulkProgress($bulkId: ID!) {
+    all: actions(filter: { bulkId: $bulkId }, first: 1) {
+      totalCount
+      edges {
+        node {
+          id
+          type
+          payload
+          createdAt
+          createdBy
+        }
+      }
+    }
+    pending: actions(filter: { bulkId: $bulkId, statuses: [pending] }, first: 0) {
+      totalCount
+    }
+    running: actions(filter: { bulkId: $bulkId, statuses: [running] }, first: 0) {
+      totalCount
+    }
+    done: actions(filter: { bulkId: $bulkId, statuses: [done] }, first: 0) {
+      totalCount
+    }
+    failed: actions(filter: { bulkId: $bulkId, statuses: [failed] }, first: 0) {
+      totalCount
+    }
+    expired: actions(filter: { bulkId: $bulkId, statuses: [expired] }, first: 0) {
+      totalCount
+    }
+    cancelled: actions(filter: { bulkId: $bulkId, statuses: [cancelled] }, first: 0) {
+      totalCount
+    }
+  }
+`);
+
+export const BulkProgressUpdatedSubscription = graphql(`
+  subscription BulkProgressUpdated($bulkId: ID!) {
+    actionUpdated(bulkId: $bulkId) {
+      membershipChanged
+      actions {
+        id
+        status
+      }
+    }
+  }
+`);
+
+export const PendingActionIdsQuery = graphql(`
+  query PendingActionIds($bulkId: ID!, $after: String) {
+    actions(filter: { bulkId: $bulkId, statuses: [pending] }, first: 500, after: $after) {
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`);
+
+export const AgentIdsQuery = graphql(`
+  query AgentIds($filter: AgentFilter, $after: String) {
+    agents(filter: $filter, first: 500, after: $after) {
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      edges {
+        node {
+          id
+        }
+      }
+    }
+  }
+`);

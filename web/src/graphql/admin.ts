@@ -1,0 +1,92 @@
+/** Administration: users and roles, and the audit log. */
+import { graphql } from '../../../codegen/gql/index.ts';
+
+export const UsersQuery = graphql(`
+  query Users {
+    users(first: 500) {
+      totalCount
+      edges {
+        node {
+          id
+          email
+          ...UserTable_user
+        }
+      }
+    }
+  }
+`);
+
+export const CreateUserMutation = graphql(`
+  mutation CreateUser($input: CreateUserInput!) {
+    createUser(input: $input) {
+      __typename
+      ... on CreateUserPayload {
+        user {
+          id
+          email
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const UpdateUserMutation = graphql(`
+  mutation UpdateUser($input: UpdateUserInput!) {
+    updateUser(input: $input) {
+      __typename
+      ... on UpdateUserPayload {
+        user {
+          id
+          role
+          disabled
+        }
+      }
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const ResetUserPasswordMutation = graphql(`
+  mutation ResetUserPassword($input: ResetUserPasswordInput!) {
+    resetUserPassword(input: $input) {
+      __typename
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const AuditEventsQuery = graphql(`
+  query AuditEvents($filter: AuditEventFilter, $first: Int!, $after: String) {
+    auditEvents(filter: $filter, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      edges {
+        node {
+          id
+          ...AuditLog_event
+        }
+      }
+    }
+  }
+`);

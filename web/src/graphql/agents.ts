@@ -1,0 +1,191 @@
+/** Agents: the filtered list and its live updates, one agent in detail, and agent mutations. */
+import { graphql } from '../../../codegen/gql/index.ts';
+
+export const AgentsQuery = graphql(`
+  query Agents($filter: AgentFilter, $orderBy: AgentOrder, $first: Int!, $after: String) {
+    agents(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+      edges {
+        node {
+          ...AgentListRow
+        }
+      }
+    }
+  }
+`);
+
+export const AgentListRowFragment = graphql(`
+  fragment AgentListRow on Agent {
+    id
+    updatedAt
+    hostname
+    status
+    configStatus
+    agentVersion
+    vectorVersion
+    platform
+    revoked
+    group {
+      id
+    }
+    labels {
+      key
+      value
+    }
+    ...AgentTable_agent
+  }
+`);
+
+export const AgentListUpdatedSubscription = graphql(`
+  subscription AgentListUpdated($groupId: ID) {
+    agentUpdated(groupId: $groupId) {
+      membershipChanged
+      agents {
+        ...AgentListRow
+      }
+    }
+  }
+`);
+
+export const AgentFilterOptionsQuery = graphql(`
+  query AgentFilterOptions {
+    groups(first: 500) {
+      edges {
+        node {
+          id
+          name
+          slug
+        }
+      }
+    }
+    fleetSummary {
+      agentVersions {
+        version
+        count
+      }
+      vectorVersions {
+        version
+        count
+      }
+    }
+    agentReleases {
+      version
+      createdAt
+    }
+  }
+`);
+
+export const AgentPageFragment = graphql(`
+  fragment AgentPage on Agent {
+    id
+    updatedAt
+    hostname
+    revoked
+    appliedConfigVersion
+    desiredConfigVersion
+    configError {
+      version
+      message
+    }
+    group {
+      id
+      name
+      slug
+    }
+    labels {
+      key
+      value
+    }
+    ...AgentDetails_agent
+    ...ConfigStatusBadge_agent
+  }
+`);
+
+export const AgentQuery = graphql(`
+  query Agent($id: ID!) {
+    agent(id: $id) {
+      ...AgentPage
+    }
+  }
+`);
+
+export const AgentUpdatedSubscription = graphql(`
+  subscription AgentUpdated($agentId: ID!) {
+    agentUpdated(agentId: $agentId) {
+      agents {
+        ...AgentPage
+      }
+    }
+  }
+`);
+
+export const MoveAgentsMutation = graphql(`
+  mutation MoveAgents($input: MoveAgentsInput!) {
+    moveAgents(input: $input) {
+      __typename
+      ... on MoveAgentsPayload {
+        agents {
+          id
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeAgentsMutation = graphql(`
+  mutation RevokeAgents($input: RevokeAgentsInput!) {
+    revokeAgents(input: $input) {
+      __typename
+      ... on RevokeAgentsPayload {
+        agents {
+          id
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const SetAgentLabelsMutation = graphql(`
+  mutation SetAgentLabels($input: SetAgentLabelsInput!) {
+    setAgentLabels(input: $input) {
+      __typename
+      ... on SetAgentLabelsPayload {
+        agent {
+          id
+          labels {
+            key
+            value
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);

@@ -1,0 +1,129 @@
+/** Enrolment (bootstrap) tokens: list, mint (secret shown once), revoke; and API tokens. */
+import { graphql } from '../../../codegen/gql/index.ts';
+
+export const EnrolmentTokensQuery = graphql(`
+  query EnrolmentTokens($activeOnly: Boolean, $groupId: ID) {
+    enrolmentTokens(first: 500, activeOnly: $activeOnly, groupId: $groupId) {
+      edges {
+        node {
+          id
+          ...EnrolmentTokenTable_token
+        }
+      }
+    }
+  }
+`);
+
+export const EnrolmentsSubscription = graphql(`
+  subscription Enrolments {
+    agentUpdated {
+      membershipChanged
+    }
+  }
+`);
+
+export const MintEnrolmentTokenMutation = graphql(`
+  mutation MintEnrolmentToken($input: MintEnrolmentTokenInput!) {
+    mintEnrolmentToken(input: $input) {
+      __typename
+      ... on MintEnrolmentTokenPayload {
+        token
+        enrolmentToken {
+          id
+          prefix
+          maxUses
+          expiresAt
+          group {
+            name
+            slug
+          }
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeEnrolmentTokenMutation = graphql(`
+  mutation RevokeEnrolmentToken($input: RevokeEnrolmentTokenInput!) {
+    revokeEnrolmentToken(input: $input) {
+      __typename
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
+
+export const TokenFormOptionsQuery = graphql(`
+  query TokenFormOptions {
+    groups(first: 500) {
+      edges {
+        node {
+          id
+          name
+        }
+      }
+    }
+    agentReleases {
+      version
+    }
+  }
+`);
+
+export const ApiTokensQuery = graphql(`
+  query ApiTokens {
+    apiTokens(first: 500) {
+      edges {
+        node {
+          id
+          ...ApiTokenTable_token
+        }
+      }
+    }
+  }
+`);
+
+export const CreateApiTokenMutation = graphql(`
+  mutation CreateApiToken($input: CreateApiTokenInput!) {
+    createApiToken(input: $input) {
+      __typename
+      ... on CreateApiTokenPayload {
+        token
+        apiToken {
+          id
+          name
+          role
+        }
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const RevokeApiTokenMutation = graphql(`
+  mutation RevokeApiToken($input: RevokeApiTokenInput!) {
+    revokeApiToken(input: $input) {
+      __typename
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);

@@ -1,0 +1,56 @@
+/** Who is signed in: the viewer query and the sign-in / sign-out mutations. */
+import { graphql } from '../../../codegen/gql/index.ts';
+
+export const ViewerQuery = graphql(`
+  query Viewer {
+    viewer {
+      role
+      authMethod
+      user {
+        id
+        email
+      }
+    }
+  }
+`);
+
+export const LoginMutation = graphql(`
+  mutation Login($input: LoginInput!) {
+    login(input: $input) {
+      __typename
+      ... on LoginPayload {
+        viewer {
+          role
+          authMethod
+          user {
+            id
+            email
+          }
+        }
+      }
+      ... on TooManyAttemptsError {
+        retryAfterSeconds
+      }
+      ... on Error {
+        code
+        message
+        fields {
+          path
+          message
+        }
+      }
+    }
+  }
+`);
+
+export const LogoutMutation = graphql(`
+  mutation Logout($input: LogoutInput!) {
+    logout(input: $input) {
+      __typename
+      ... on Error {
+        code
+        message
+      }
+    }
+  }
+`);
