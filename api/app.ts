@@ -1,7 +1,7 @@
 /**
  * buildApp(deps): the one node:http server. `/api/v1/agents/*` → the agent protocol (plain
  * handlers), `/healthz` and `/readyz`, `/install.sh`, `/graphql` (HTTP and graphql-ws upgrades,
- * see graphql/mount.ts); the dashboard is mounted here by its issue. Owns the hot-path state
+ * see graphql/mount.ts), and the built dashboard at `/` (web-static.ts). Owns the hot-path state
  * (agent directory, heartbeat buffer) and the sweep.
  */
 import http from 'node:http';
@@ -23,6 +23,7 @@ import { LongPolls } from './rest/long-poll.ts';
 import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
+import { createWebStatic } from './web-static.ts';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -113,6 +114,7 @@ export function buildApp(deps: AppDeps): App {
     res.end(body);
   };
 
+  const dashboard = createWebStatic();
   const accessLog = log.isLevelEnabled('debug');
   const server = http.createServer((req, res) => {
     const requestId = requestIdOf(req);
@@ -138,6 +140,7 @@ export function buildApp(deps: AppDeps): App {
         sendError(res, 500, 'internal_error', 'internal error');
       });
     }
+    if (dashboard.handles(req, url.pathname)) return void dashboard.serve(req, res, url.pathname);
     sendError(res, 404, 'not_found', `no route ${req.method} ${url.pathname}`);
   });
   server.on('upgrade', (req, socket, head) => graphql.handleUpgrade(req, socket, head));
