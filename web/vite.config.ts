@@ -21,7 +21,12 @@ export default defineConfig(({ mode }) => {
   return {
     root,
     plugins: [vue()],
-    build: { outDir: 'dist', emptyOutDir: true, chunkSizeWarningLimit: 1200 },
+    build: {
+      outDir: 'dist',
+      emptyOutDir: true,
+      chunkSizeWarningLimit: 1200,
+      rolldownOptions: { checks: { bundlerTimings: false } },
+    },
     server: {
       proxy: {
         '/graphql': { ...proxy, ws: true },
