@@ -120,7 +120,7 @@ describe('agent resilience', () => {
     current = await rendered(v2);
 
     // Killed at moments spread over the whole apply: always exactly one of the two files.
-    for (const delayMs of [60, 180, 320]) {
+    for (const delayMs of [90, 280]) {
       const next = await changeGroup(server, group.id, { source: `kill-${delayMs}` });
       const expected = await rendered(next);
       const until = Date.now() + delayMs;
