@@ -59,12 +59,12 @@ export async function statusCommand(rt: Runtime): Promise<number> {
     return r.enrolled ? 0 : 3;
   }
   const lines = [
-    `enrolled:        ${r.enrolled ? `yes, agent ${r.agentId} at ${r.server}` : 'no (run flotilla-agent enrol)'}`,
-    `agent:           ${r.agentRunning ? `running, pid ${r.agentPid}` : 'not running'}, version ${r.agentVersion}`,
-    `applied config:  version ${r.appliedConfigVersion}`,
-    `config error:    ${r.configError ? `version ${r.configError.version}: ${r.configError.message}` : 'none'}`,
-    `vector:          ${r.vectorRunning ? `running, pid ${r.vectorPid}, up ${formatUptime(r.vectorUptimeSeconds)}` : 'not running'}`,
-    `last error:      ${r.lastError ? `${r.lastError.at} ${r.lastError.message}` : 'none'}`,
+    `enrolled:         ${r.enrolled ? `yes, agent ${r.agentId} at ${r.server}` : 'no (run flotilla-agent enrol)'}`,
+    `agent:            ${r.agentRunning ? `running, pid ${r.agentPid}` : 'not running'}, version ${r.agentVersion}`,
+    `applied config:   version ${r.appliedConfigVersion}`,
+    `config error:     ${r.configError ? `version ${r.configError.version}: ${r.configError.message}` : 'none'}`,
+    `vector:           ${r.vectorRunning ? `running, pid ${r.vectorPid}, up ${formatUptime(r.vectorUptimeSeconds)}` : 'not running'}`,
+    `last error:       ${r.lastError ? `${r.lastError.at} ${r.lastError.message}` : 'none'}`,
     `in-flight action: ${r.inFlightAction ? `${r.inFlightAction.type} ${r.inFlightAction.id} ${JSON.stringify(r.inFlightAction.detail)}` : 'none'}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
