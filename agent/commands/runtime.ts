@@ -38,7 +38,11 @@ export interface Runtime {
 export function createRuntime(settings: AgentSettings, env: NodeJS.ProcessEnv): Runtime {
   const clock = createSystemClock();
   const paths = agentPaths(settings);
-  const log = createLogger({ write: (line) => process.stdout.write(line), level: settings.logLevel });
+  const log = createLogger({
+    write: (line) => process.stdout.write(line),
+    level: settings.logLevel,
+    now: clock.now,
+  });
   return {
     settings,
     paths,
