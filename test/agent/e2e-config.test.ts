@@ -45,7 +45,7 @@ async function runningAgent() {
   return { host, group, agentId, version, vector: await host.runningVector() };
 }
 
-describe('agent config delivery', () => {
+describe('agent config delivery', { timeout: 60_000 }, () => {
   it('enrols, validates and applies the group config, runs vector on it and heartbeats the applied version', async () => {
     const { host, agentId, version, vector } = await runningAgent();
     expect(vector.configPath).toBe(host.path('state', 'vector.yaml'));

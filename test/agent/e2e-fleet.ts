@@ -52,7 +52,7 @@ export function agentRowWhere(
   agentId: string,
   what: string,
   check: (row: NonNullable<Awaited<ReturnType<TestServer['ctx']['db']['agent']['findUnique']>>>) => boolean,
-  timeoutMs = 10_000,
+  timeoutMs = 20_000,
 ) {
   return waitFor(
     what,

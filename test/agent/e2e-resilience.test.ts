@@ -50,7 +50,7 @@ async function agentBehindProxy(options: { vectorBin?: string } = {}) {
   return { proxy, group, host, agentId, version, vector: await host.runningVector() };
 }
 
-describe('agent resilience', () => {
+describe('agent resilience', { timeout: 60_000 }, () => {
   it('stops asking the server after its token is revoked, keeps vector running, and resumes after a new enrolment', async () => {
     const { proxy, group, host, agentId, vector } = await agentBehindProxy();
     await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agentId] });

@@ -82,7 +82,7 @@ function finalAction(actionId: string, timeoutMs = 30_000) {
   );
 }
 
-describe('agent self-upgrade', () => {
+describe('agent self-upgrade', { timeout: 60_000 }, () => {
   it('upgrades A → B: installs B side by side, restarts into it, and B reports done {fromVersion, toVersion}', async () => {
     const { host, agentId, first, vector } = await installedAgentA();
     const firstExit = new Promise<number | null>((resolve) => first.once('exit', (code) => resolve(code)));

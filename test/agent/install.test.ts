@@ -45,7 +45,7 @@ function install(args: string[]) {
 
 const mode = async (file: string) => (await fs.stat(file)).mode & 0o777;
 
-describe('install.sh', () => {
+describe('install.sh', { timeout: 60_000 }, () => {
   it('is served with the server URL and the agent version filled in', async () => {
     const text = await fs.readFile(script, 'utf8');
     expect(text).toContain(`FLOTILLA_URL="\${FLOTILLA_URL:-${server.baseUrl}}"`);
