@@ -12,6 +12,13 @@ import type { FakeVectorState } from './vector-harness.ts';
 
 const bundles = new Map<string, Promise<string>>();
 
+/** Removes the bundles built by this test file; call in afterAll. */
+export async function removeBundles(): Promise<void> {
+  const built = await Promise.all([...bundles.values()].map((b) => b.catch(() => undefined)));
+  bundles.clear();
+  await Promise.all(built.map((file) => file && fs.rm(path.dirname(file), { recursive: true, force: true })));
+}
+
 /** Builds (once per test file and version) the agent bundle stamped with `version`. */
 export function agentBundle(version: string): Promise<string> {
   let built = bundles.get(version);

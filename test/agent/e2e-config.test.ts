@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { moveAgents } from '../../api/fleet/agents.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { AgentHost, agentBundle } from './agent-fixture.ts';
+import { AgentHost, agentBundle, removeBundles } from './agent-fixture.ts';
 import { agentIdOf, agentRowWhere, changeGroup, configVersion, groupWithToken } from './e2e-fleet.ts';
 import { isAlive, waitFor } from './helpers.ts';
 
@@ -25,6 +25,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await removeBundles();
 });
 
 /** Enrols a new host into a new group and starts its agent; resolves once Vector runs the config. */

@@ -10,7 +10,7 @@ import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { revokeAgents } from '../../api/fleet/agents.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { mintToken } from '../helpers/factories.ts';
-import { AgentHost, agentBundle } from './agent-fixture.ts';
+import { AgentHost, agentBundle, removeBundles } from './agent-fixture.ts';
 import { agentIdOf, agentRowWhere, changeGroup, configVersion, groupWithToken } from './e2e-fleet.ts';
 import { FAKE_VECTOR, isAlive, readIfExists, waitFor } from './helpers.ts';
 import { startProxy, type Proxy } from './proxy.ts';
@@ -30,6 +30,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await removeBundles();
 });
 
 /** A running agent that talks to the server through a proxy the test can take down. */

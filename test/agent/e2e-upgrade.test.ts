@@ -10,9 +10,9 @@ import { createActions } from '../../api/fleet/actions.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { AgentHost, agentBundle } from './agent-fixture.ts';
+import { AgentHost, agentBundle, removeBundles } from './agent-fixture.ts';
 import { agentIdOf, agentRowWhere, configVersion, groupWithToken } from './e2e-fleet.ts';
-import { isAlive, readIfExists, tempDir, waitFor } from './helpers.ts';
+import { isAlive, readIfExists, waitFor } from './helpers.ts';
 
 const RESTART_ALWAYS = [path.join(import.meta.dirname, 'fixtures/restart-always.sh')];
 
@@ -32,14 +32,13 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await removeBundles();
 });
 
 /** Registers a hand-written "release" (a tiny script) under `version`. */
 async function registerScript(version: string, body: string): Promise<void> {
-  const dir = await tempDir('flotilla-release-');
   const script = `#!/usr/bin/env node\nif (process.argv[2] === 'version') { console.log('${version}'); process.exit(0); }\n${body}\n`;
   await registerRelease(server.ctx, { version, bundle: Buffer.from(script) });
-  await fs.rm(dir, { recursive: true, force: true });
 }
 
 /** Agent A, installed under <root>/opt and started from `current`, with its config applied. */

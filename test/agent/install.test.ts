@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { agentBundle } from './agent-fixture.ts';
+import { agentBundle, removeBundles } from './agent-fixture.ts';
 import { groupWithToken } from './e2e-fleet.ts';
 import { REPO, tempDir } from './helpers.ts';
 
@@ -34,6 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
+  await removeBundles();
   await fs.rm(work, { recursive: true, force: true });
 });
 
