@@ -156,6 +156,7 @@ export function buildApp(deps: AppDeps): App {
     sweeper,
     async listen(port, host) {
       await directory.start();
+      await graphql.start();
       heartbeats.start();
       sweeper.start();
       await new Promise<void>((resolve, reject) => {

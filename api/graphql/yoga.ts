@@ -12,18 +12,16 @@ import { useQueryLimits } from './limits.ts';
 import { CSRF_HEADER } from './auth.ts';
 import type { GraphQLContext } from './context.ts';
 
-export const GRAPHQL_PATH = '/graphql';
-
 export type GraphqlYoga = YogaServerInstance<GraphQLContext, object>;
 
 /** Subscriptions run over graphql-ws only; over HTTP they get an error instead of a stream. */
-function useNoHttpSubscriptions(): Plugin {
+function useNoHttpSubscriptions(path: string): Plugin {
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       if ((args.contextValue as Partial<GraphQLContext>).transport !== 'ws') {
         setResultAndStopExecution({
           errors: [
-            new GraphQLError(`subscribe over graphql-ws on ${GRAPHQL_PATH}`, {
+            new GraphQLError(`subscribe over graphql-ws on ${path}`, {
               extensions: { code: 'BAD_REQUEST' },
             }),
           ],
@@ -33,12 +31,12 @@ function useNoHttpSubscriptions(): Plugin {
   };
 }
 
-/** Build the Yoga server. Call once per app; never fails. */
-export function createGraphqlYoga(log: Logger): GraphqlYoga {
+/** Build the Yoga server answering on `path`. Call once per app; never fails. */
+export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
   const graphqlLog = log.child({ component: 'graphql' });
   return createYoga<GraphQLContext>({
     schema,
-    graphqlEndpoint: GRAPHQL_PATH,
+    graphqlEndpoint: path,
     landingPage: false,
     batching: false,
     logging: {
@@ -62,6 +60,6 @@ export function createGraphqlYoga(log: Logger): GraphqlYoga {
       subscriptionsProtocol: 'WS',
       additionalHeaders: { [CSRF_HEADER]: '1' },
     },
-    plugins: [useQueryLimits(), useNoHttpSubscriptions()],
+    plugins: [useQueryLimits(), useNoHttpSubscriptions(path)],
   });
 }

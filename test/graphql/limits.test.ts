@@ -89,7 +89,7 @@ describe('unexpected errors', () => {
       { level: 'error' },
       new Writable({ write: (chunk, _enc, done) => done(void lines.push(String(chunk))) }),
     );
-    const yoga = createGraphqlYoga(log);
+    const yoga = createGraphqlYoga(log, '/graphql');
     const broken = {
       ...server.ctx,
       db: new Proxy(
