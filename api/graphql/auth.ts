@@ -38,11 +38,11 @@ export interface AuthHeaders {
   cookie?: string | undefined;
 }
 
-/** The value of cookie `name` in a Cookie header, or null. */
+/** The raw value of cookie `name` in a Cookie header (session secrets are base64url), or null. */
 function readCookie(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return null;
 }
@@ -76,11 +76,11 @@ export async function authenticate(
   return session ? { actor: session.actor, method: 'session', sessionId: session.sessionId } : ANONYMOUS;
 }
 
-/** The Set-Cookie value that stores a session secret until `expiresAt`. */
+/** The Set-Cookie value that stores a session secret (base64url, needs no escaping) until `expiresAt`. */
 export function sessionCookie(secret: string, expiresAt: Date, secure: boolean): string {
   const maxAge = Math.max(0, Math.floor((expiresAt.getTime() - Date.now()) / 1000));
   return [
-    `${SESSION_COOKIE}=${encodeURIComponent(secret)}`,
+    `${SESSION_COOKIE}=${secret}`,
     'Path=/',
     'HttpOnly',
     'SameSite=Lax',

@@ -1,17 +1,18 @@
 /**
- * graphql-ws on /graphql (WebSocket upgrade). A connection is authenticated once, on
- * connection_init: an API token in `connectionParams.authorization` ("Bearer FLT_…") or the
- * Authorization header, else the session cookie — accepted only from this server's own origin,
- * since browsers send cookies with cross-site WebSocket handshakes. Anonymous or refused
- * connections are closed with 4403 Forbidden. Operations run through Yoga's envelop (same
- * schema, limits and error masking as HTTP).
+ * graphql-ws on /graphql (WebSocket upgrade). A connection is authenticated on connection_init
+ * and again for every subscription: an API token in `connectionParams.authorization` ("Bearer
+ * FLT_…") or the Authorization header, else the session cookie — accepted only from this server's
+ * own origin, since browsers send cookies with cross-site WebSocket handshakes. Anonymous or
+ * refused connections, and connections whose session or token has since ended, are closed with
+ * 4403 Forbidden. Operations run through Yoga's envelop (same schema, limits and error masking
+ * as HTTP).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { RequestRejected, authenticate, serverOrigin, type RequestAuth } from './auth.ts';
+import { ANONYMOUS, RequestRejected, authenticate, serverOrigin } from './auth.ts';
 import { createContext, type GraphqlServices } from './context.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
@@ -23,7 +24,6 @@ export interface GraphqlWs {
   close(): Promise<void>;
 }
 
-type Extra = { auth?: RequestAuth };
 type Envelop = ReturnType<GraphqlYoga['getEnveloped']>;
 type RootValue = { execute: Envelop['execute']; subscribe: Envelop['subscribe'] };
 
@@ -44,27 +44,34 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): G
       req.headers,
     );
 
-  const server = useServer<Record<string, unknown> | undefined, Extra>(
+  /** The caller of a connection, or anonymous when its credentials are refused. */
+  const connectionAuth = async (params: Record<string, unknown> | undefined, req: IncomingMessage) => {
+    const sameOrigin = !req.headers.origin || req.headers.origin === originOf(req);
+    try {
+      const headers = { authorization: connectionAuthorization(params, req), cookie: req.headers.cookie };
+      return await authenticate(services.fleet, headers, sameOrigin);
+    } catch (error) {
+      if (error instanceof RequestRejected) return ANONYMOUS;
+      throw error;
+    }
+  };
+
+  const server = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: async (ctx) => {
-        const req = ctx.extra.request;
-        const sameOrigin = !req.headers.origin || req.headers.origin === originOf(req);
-        try {
-          const auth = await authenticate(
-            services.fleet,
-            { authorization: connectionAuthorization(ctx.connectionParams, req), cookie: req.headers.cookie },
-            sameOrigin,
-          );
-          ctx.extra.auth = auth;
-          return auth.actor !== null;
-        } catch (error) {
-          if (error instanceof RequestRejected) return false;
-          throw error;
-        }
-      },
+      onConnect: async (ctx) =>
+        (await connectionAuth(ctx.connectionParams, ctx.extra.request)).actor !== null,
       onSubscribe: async (ctx, _id, params) => {
         const req = ctx.extra.request;
-        const context = createContext(services, ctx.extra.auth as RequestAuth, {
+        const auth = await connectionAuth(ctx.connectionParams, req);
+        if (!auth.actor) {
+          ctx.extra.socket.close(4403, 'Forbidden');
+          return [
+            new GraphQLError('the session or API token has ended', {
+              extensions: { code: 'UNAUTHENTICATED' },
+            }),
+          ];
+        }
+        const context = createContext(services, auth, {
           transport: 'ws',
           clientAddress: req.socket.remoteAddress ?? 'unknown',
           secure: originOf(req).startsWith('https:'),

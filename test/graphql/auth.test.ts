@@ -196,6 +196,20 @@ describe('WebSocket authentication', () => {
     await sub.close();
   });
 
+  it('closes a connection with 4403 when it subscribes after its token was revoked', async () => {
+    const user = await createTestUser(server.ctx, 'viewer');
+    let closed: number | null = null;
+    const client = wsClient(server.baseUrl, { token: user.token, onClosed: (code) => (closed = code) });
+    const first = await subscribe(client, SUB);
+    expect(first.errors).toEqual([]);
+    const record = await server.ctx.db.apiToken.findFirstOrThrow({ where: { userId: user.id } });
+    await revokeApiToken(server.ctx, CLI_ACTOR, { id: record.id });
+    await subscribe(client, SUB);
+    await waitFor(() => closed !== null);
+    expect(closed).toBe(4403);
+    await client.dispose();
+  });
+
   it('refuses anonymous connections, bad tokens and cross-site cookie connections with 4403', async () => {
     const cookie = await loginCookie(server.baseUrl, editor.email, editor.password);
     for (const options of [{}, { token: 'FLT_nope' }, { cookie, origin: 'https://evil.example.com' }]) {
