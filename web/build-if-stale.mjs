@@ -38,10 +38,14 @@ if (builtAt > 0 && builtAt >= changedAt) process.exit(0);
 console.warn(
   builtAt ? 'dashboard sources changed: rebuilding web/dist' : 'no dashboard build yet: building web/dist',
 );
-for (const script of ['codegen', 'build:web']) {
-  const run = spawnSync('npm', ['run', '--silent', script], { cwd: root, stdio: 'inherit', shell: false });
+const steps = [
+  ['run', '--silent', 'codegen'],
+  ['run', '--silent', 'build:web', '--', '--logLevel', 'warn'],
+];
+for (const args of steps) {
+  const run = spawnSync('npm', args, { cwd: root, stdio: 'inherit', shell: false });
   if (run.status !== 0) {
-    console.error(`npm run ${script} failed: the dashboard was not built`);
+    console.error(`npm ${args.join(' ')} failed: the dashboard was not built`);
     process.exit(run.status ?? 1);
   }
 }

@@ -110,8 +110,12 @@ describe('useLiveList', () => {
     const source = fakeSource([{ id: 'a0', name: 'web-1', version: 1, group: 'edge' }]);
     const list = scope.run(() => useLiveList(source.options))!;
     await settle();
+    const before = list.items.value;
     source.push([{ id: 'a0', name: 'web-1 renamed', version: 2 }]);
     expect(list.items.value).toEqual([{ id: 'a0', name: 'web-1 renamed', version: 2, group: 'edge' }]);
+    expect(list.items.value, 'a new array, so components that get the list as a prop re-render').not.toBe(
+      before,
+    );
     await vi.advanceTimersByTimeAsync(1000);
     expect(source.calls).toEqual(['subscribe', 'fetch:100']);
   });

@@ -4,7 +4,7 @@
  * changed; refetch after every reconnect, because messages sent while disconnected are lost.
  * Transport-free: the caller passes `fetch` and `subscribe`, so this is tested without a server.
  */
-import { onScopeDispose, ref, shallowRef, triggerRef, watch, type Ref, type WatchSource } from 'vue';
+import { onScopeDispose, ref, shallowRef, watch, type Ref, type WatchSource } from 'vue';
 
 export interface Identified {
   id: string;
@@ -97,28 +97,34 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
     timer = setTimeout(() => void refresh(), debounceMs);
   };
 
-  /** Patch known members; refetch when something suggests the membership changed. */
+  /**
+   * Patch known members into a new array (so components given the list see the change), and
+   * refetch when something suggests the membership changed.
+   */
   const apply = (batch: LiveBatch<T>) => {
     let membership = batch.membershipChanged;
-    for (const next of batch.items) {
-      const at = index.get(next.id);
+    let next: T[] | null = null;
+    for (const item of batch.items) {
+      const at = index.get(item.id);
       if (at === undefined) {
-        if (belongs(next) && !hasMore.value) membership = true;
+        if (belongs(item) && !hasMore.value) membership = true;
         continue;
       }
-      const current = items.value[at];
-      if (!newer(next, current)) continue;
-      const patched = { ...current, ...next };
+      next ??= items.value.slice();
+      const current = next[at];
+      if (!newer(item, current)) continue;
+      const patched = { ...current, ...item };
       if (belongs(patched)) {
-        items.value[at] = patched;
+        next[at] = patched;
         continue;
       }
-      items.value.splice(at, 1);
+      next.splice(at, 1);
       total.value = Math.max(0, total.value - 1);
+      items.value = next;
       reindex();
       membership = true;
     }
-    triggerRef(items);
+    if (next) items.value = next;
     if (membership) scheduleRefetch();
   };
 
