@@ -166,10 +166,12 @@ describe('CSRF protection', () => {
     expect(res.headers.get('set-cookie')).toBeNull();
   });
 
-  it('serves GraphiQL to browsers without credentials', async () => {
+  it('serves GraphiQL to browsers without credentials, set up to send the CSRF header', async () => {
     const res = await fetch(`${server.baseUrl}/graphql`, { headers: { accept: 'text/html' } });
     expect(res.status).toBe(200);
-    expect(await res.text()).toContain('GraphiQL');
+    const page = await res.text();
+    expect(page).toContain('GraphiQL');
+    expect(page).toContain('x-flotilla-csrf');
   });
 });
 
