@@ -11,7 +11,7 @@ export type Route = (typeof ROUTES)[number];
 
 /** Cumulative request figures; plain data, so it crosses process boundaries. */
 export interface RequestTotals {
-  /** route → status ("200", "204", …, "error" for a network failure, "timeout") → count */
+  /** route → status ("200", "204", …, "error": network failure, "timeout", "cancelled" by the sim) → count */
   byStatus: Record<string, Record<string, number>>;
   latency: Record<string, Histogram>;
   /** Requests waiting for an answer right now, per route (held long-polls are `config-wait`). */
@@ -31,6 +31,15 @@ export class RequestStats {
   private readonly byStatus = new Map<Route, Map<string, number>>();
   private readonly latency = new Map<Route, Histogram>();
   private readonly inFlight = new Map<Route, number>();
+  private readonly cancels = new Set<string>();
+
+  /** Requests aborted once `stop` aborted are counted as `cancelled`, not as timeouts. */
+  constructor(private readonly stop: AbortSignal) {}
+
+  /** The held poll of `agentId` is about to be aborted on purpose: count it as `cancelled`. */
+  expectCancel(agentId: string): void {
+    this.cancels.add(agentId);
+  }
 
   /** Wrap `inner` so each request is counted and timed. */
   instrument(inner: typeof fetch): typeof fetch {
@@ -44,7 +53,9 @@ export class RequestStats {
         this.count(route, String(response.status), started);
         return response;
       } catch (error) {
-        this.count(route, init?.signal?.aborted ? 'timeout' : 'error', started);
+        if (!init?.signal?.aborted) this.count(route, 'error', started);
+        else if (this.stop.aborted || this.cancelled(url)) this.count(route, 'cancelled');
+        else this.count(route, 'timeout', started);
         throw error;
       } finally {
         this.inFlight.set(route, (this.inFlight.get(route) ?? 1) - 1);
@@ -61,10 +72,17 @@ export class RequestStats {
     return out;
   }
 
-  private count(route: Route, status: string, started: number): void {
+  private cancelled(url: string): boolean {
+    const agentId = /\/agents\/([^/]+)\/config/.exec(url)?.[1];
+    return agentId !== undefined && this.cancels.delete(decodeURIComponent(agentId));
+  }
+
+  /** Count one answer; `started` is absent for cancelled requests, whose time means nothing. */
+  private count(route: Route, status: string, started?: number): void {
     let statuses = this.byStatus.get(route);
     if (!statuses) this.byStatus.set(route, (statuses = new Map()));
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    if (started === undefined) return;
     let h = this.latency.get(route);
     if (!h) this.latency.set(route, (h = emptyHistogram()));
     record(h, performance.now() - started);

@@ -62,7 +62,7 @@ const LOOP_SAMPLE_MS = 50;
 
 export class Shard {
   private readonly stop = new AbortController();
-  private readonly stats = new RequestStats();
+  private readonly stats = new RequestStats(this.stop.signal);
   private readonly pool;
   private readonly tuning: Tuning;
   private readonly agents: VirtualAgent[] = [];
@@ -124,13 +124,18 @@ export class Shard {
     this.enrolling = Promise.all(Array.from({ length: lanes }, lane)).then(() => undefined);
   }
 
-  /** Change intervals or delays of every agent from now on. */
+  /** Change intervals or delays of every agent from now on (a new long-poll wait re-polls). */
   retune(change: Partial<Tuning>): void {
     const rephase =
       change.heartbeatIntervalMs !== undefined &&
       change.heartbeatIntervalMs !== this.tuning.heartbeatIntervalMs;
+    const repoll =
+      change.longPollSeconds !== undefined && change.longPollSeconds !== this.tuning.longPollSeconds;
     Object.assign(this.tuning, change);
-    if (rephase) for (const agent of this.agents) agent.rephase();
+    for (const agent of this.agents) {
+      if (rephase) agent.rephase();
+      if (repoll) agent.repoll();
+    }
   }
 
   /** Cumulative figures so far. */
@@ -223,6 +228,7 @@ export class Shard {
       action: (event) => void this.actions[event]++,
       result: (event) => void this.actions[resultKey[event]]++,
       revoked: () => void this.counts.revoked++,
+      cancelling: (agentId) => this.stats.expectCancel(agentId),
     };
   }
 }

@@ -5,10 +5,10 @@
  * early after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
  */
-import { UpgradeAgentDelivery, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
 import { sleep, type Clock } from '../clock.ts';
 import { createBackoff, type Backoff } from '../transport/backoff.ts';
 import type { AgentClient, Credentials, Outcome } from '../transport/client.ts';
+import { AgentActions } from './actions.ts';
 import type { Tuning } from './options.ts';
 
 /** What a virtual agent reports to its shard. */
@@ -21,6 +21,8 @@ export interface AgentEvents {
   action(event: 'received' | 'redelivered' | 'done' | 'failed'): void;
   result(event: 'created' | 'acknowledged' | 'duplicated' | 'rejected'): void;
   revoked(): void;
+  /** The agent is about to abort its held poll on purpose (a retune, the end of the run). */
+  cancelling(agentId: string): void;
 }
 
 /** Everything the agents of one shard share. */
@@ -34,18 +36,13 @@ export interface AgentEnv {
   tuning: Tuning;
   clock: Clock;
   random: () => number;
-  /** Aborts when the run ends: pending waits and held polls stop, in-flight heartbeats finish. */
+  /** Aborts when the run ends: waits stop, in-flight heartbeats finish (finish() ends the polls). */
   stop: AbortSignal;
   events: AgentEvents;
 }
 
 const MIN_HEARTBEAT_GAP_MS = 200;
 const backoffPolicy = { initialMs: 1000, maxMs: 30_000 };
-
-interface PendingResult {
-  result: ActionResult;
-  attempts: number;
-}
 
 export class VirtualAgent {
   private creds: Credentials | undefined;
@@ -54,14 +51,15 @@ export class VirtualAgent {
   private hadConfig = false;
   private version: string;
   private readonly startedAt: number;
-  private results: PendingResult[] = [];
-  private readonly seen = new Set<string>();
-  private actions: Promise<void> = Promise.resolve();
+  private readonly actions: AgentActions;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private heartbeatInFlight: Promise<void> | null = null;
   private heartbeatAgain = false;
   private beats = 0;
   private longPollMax: number | undefined;
+  /** The config poll in flight: `held` when it is a long-poll. */
+  private poll: { abort: AbortController; held: boolean } | null = null;
+  private repolling = false;
   private revoked = false;
   private readonly heartbeatBackoff: Backoff;
   private readonly pollBackoff: Backoff;
@@ -73,6 +71,11 @@ export class VirtualAgent {
     readonly failing: boolean,
   ) {
     this.version = env.agentVersion;
+    this.actions = new AgentActions(client, env, {
+      currentVersion: () => this.version,
+      upgradedTo: (version) => void (this.version = version),
+      nudge: () => this.beat(),
+    });
     this.startedAt = env.clock.now();
     this.heartbeatBackoff = createBackoff(backoffPolicy, env.random);
     this.pollBackoff = createBackoff(backoffPolicy, env.random);
@@ -121,16 +124,25 @@ export class VirtualAgent {
     this.schedule(this.env.random() * this.env.tuning.heartbeatIntervalMs);
   }
 
+  /** The long-poll wait changed: end the held poll and hold a new one within the new wait. */
+  repoll(): void {
+    if (!this.poll?.held) return;
+    this.repolling = true;
+    this.cancelPoll();
+  }
+
   /**
-   * After `stop` aborted: cut a running upgrade short, let an in-flight heartbeat finish, and send
-   * one last heartbeat when results are still waiting, so nothing is left unreported.
+   * After `stop` aborted: end the config poll, cut a running upgrade short, let an in-flight
+   * heartbeat finish, and send one last heartbeat when results are still waiting, so nothing is
+   * left unreported. Resolves the number of results that still did not get through.
    */
   async finish(): Promise<number> {
+    this.cancelPoll();
     clearTimeout(this.heartbeatTimer);
-    await this.actions;
+    await this.actions.settled();
     await this.heartbeatInFlight;
-    if (this.results.length > 0 && this.creds && !this.revoked) await this.sendHeartbeat();
-    return this.results.length;
+    if (this.actions.waiting > 0 && this.creds && !this.revoked) await this.sendHeartbeat();
+    return this.actions.waiting;
   }
 
   private schedule(ms: number): void {
@@ -157,7 +169,7 @@ export class VirtualAgent {
   /** One heartbeat; resolves the delay before the next one. */
   private async sendHeartbeat(): Promise<number> {
     const creds = this.creds as Credentials;
-    const sent = this.results.slice();
+    const sent = this.actions.pending();
     const outcome = await this.client.heartbeat(creds, {
       agentVersion: this.version,
       vectorVersion: this.env.vectorVersion,
@@ -169,73 +181,17 @@ export class VirtualAgent {
     });
     this.env.events.heartbeat(outcome.kind === 'ok');
     if (outcome.kind !== 'ok') {
-      for (const p of sent) p.attempts += 1;
+      this.actions.notDelivered(sent);
       if (this.isRevoked(outcome)) return 0;
       return this.heartbeatBackoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
     }
     this.heartbeatBackoff.reset();
-    this.acknowledge(sent, outcome.value.rejectedResults);
-    this.receive(outcome.value.pendingActions);
+    this.actions.acknowledge(sent, outcome.value.rejectedResults);
+    this.actions.receive(outcome.value.pendingActions);
     this.beats += 1;
     const interval = this.env.tuning.heartbeatIntervalMs;
     // The second beat lands at a random phase, so a fleet enrolled in a burst spreads out.
     return this.beats === 1 ? this.env.random() * interval : interval * (0.9 + 0.2 * this.env.random());
-  }
-
-  private acknowledge(sent: PendingResult[], rejected: { actionId: string }[]): void {
-    const open = [...rejected];
-    for (const p of sent) {
-      const hit = open.findIndex((r) => r.actionId === p.result.actionId);
-      if (hit >= 0) {
-        open.splice(hit, 1);
-        // Rejected after an earlier attempt: the server had applied it already (a duplicate).
-        this.env.events.result(p.attempts > 0 ? 'duplicated' : 'rejected');
-      } else this.env.events.result('acknowledged');
-    }
-    this.results = this.results.filter((p) => !sent.includes(p));
-  }
-
-  private receive(actions: PendingAction[]): void {
-    if (this.env.stop.aborted) return;
-    for (const action of actions) {
-      if (this.seen.has(action.id)) {
-        this.env.events.action('redelivered');
-        continue;
-      }
-      this.seen.add(action.id);
-      this.env.events.action('received');
-      this.actions = this.actions.then(() => this.runAction(action));
-    }
-  }
-
-  private addResult(result: ActionResult): void {
-    this.results.push({ result, attempts: 0 });
-    this.env.events.result('created');
-    this.beat();
-  }
-
-  private async runAction(action: PendingAction): Promise<void> {
-    const fail = (error: string) => {
-      this.addResult({ actionId: action.id, status: 'failed', result: { error } });
-      this.env.events.action('failed');
-    };
-    const payload = UpgradeAgentDelivery.safeParse(action.payload);
-    if (action.type !== 'upgrade_agent' || !payload.success)
-      return fail(`unsupported action ${action.type} or payload`);
-    this.addResult({ actionId: action.id, status: 'running' });
-    if (this.env.download) {
-      const got = await this.client.downloadRelease(payload.data.url, payload.data.sha256);
-      if (got.kind !== 'ok') return fail(got.message);
-    }
-    await sleep(this.env.clock, this.env.tuning.upgradeDelayMs, this.env.stop);
-    const fromVersion = this.version;
-    this.version = payload.data.targetVersion;
-    this.addResult({
-      actionId: action.id,
-      status: 'done',
-      result: { fromVersion, toVersion: this.version },
-    });
-    this.env.events.action('done');
   }
 
   private async pollLoop(): Promise<void> {
@@ -252,13 +208,17 @@ export class VirtualAgent {
     const longPoll = () => t.pollMode === 'auto' && this.longPollMax !== undefined;
     const waitSeconds = longPoll() ? Math.min(this.longPollMax as number, t.longPollSeconds) : undefined;
     const started = this.env.clock.now();
-    const outcome = await this.client.pollConfig(
-      this.creds as Credentials,
-      { since, waitSeconds },
-      this.env.stop,
-    );
+    this.poll = { abort: new AbortController(), held: waitSeconds !== undefined };
+    const creds = this.creds as Credentials;
+    const outcome = await this.client.pollConfig(creds, { since, waitSeconds }, this.poll.abort.signal);
+    this.poll = null;
     if (this.env.stop.aborted) return 0;
     const interval = t.pollIntervalMs * (0.9 + 0.2 * this.env.random());
+    if (this.repolling) {
+      this.repolling = false;
+      // Spread the new holds over the new wait, so they do not all expire together.
+      if (outcome.kind !== 'ok') return this.env.random() * t.longPollSeconds * 1000;
+    }
     if (outcome.kind !== 'ok') {
       if (this.isRevoked(outcome)) return 0;
       return this.pollBackoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
@@ -289,6 +249,12 @@ export class VirtualAgent {
     }
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
     this.beat();
+  }
+
+  private cancelPoll(): void {
+    if (!this.poll || !this.creds) return;
+    this.env.events.cancelling(this.creds.agentId);
+    this.poll.abort.abort();
   }
 
   private isRevoked(outcome: Outcome<unknown>): boolean {

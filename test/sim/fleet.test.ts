@@ -53,6 +53,13 @@ describe('fleet simulator', () => {
     await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 5000);
   });
 
+  it('re-holds every poll with a new long-poll wait; the ended holds count as cancelled', async () => {
+    fleet.retune({ longPollSeconds: 2 });
+    await fleet.waitFor((s) => s.requests.byStatus['config-wait']?.cancelled === AGENTS, 5000);
+    await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 10_000);
+    expect(fleet.snapshot().requests.byStatus['config-wait']).not.toHaveProperty('timeout');
+  });
+
   it('delivers a config change to every agent; the failing share reports configError', async () => {
     const changedAt = Date.now();
     const group = await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, name: `Renamed ${changedAt}` });
@@ -103,6 +110,10 @@ describe('fleet simulator', () => {
       redelivered: 0,
     });
     expect(report.heartbeats.failed).toBe(0);
+    for (const statuses of Object.values(report.requests.byRoute)) {
+      expect(statuses).not.toHaveProperty('timeout');
+      expect(statuses).not.toHaveProperty('error');
+    }
     expect(report.requests.byRoute.release).toEqual({ '200': AGENTS });
     const change = report.configs.find((c) => c.reference === 'change');
     expect(change).toMatchObject({ applied: AGENTS - FAILING, failed: FAILING });
