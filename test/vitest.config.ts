@@ -13,8 +13,11 @@ const dbTests = [
   'test/graphql/**/*.test.ts',
   'test/api/**/*.test.ts',
 ];
-/** PostgreSQL-only tooling (the Prisma CLI's migration diff). */
-const postgresOnlyTests = ['test/db/**/*.test.ts'];
+/**
+ * PostgreSQL only: the Prisma CLI's migration diff, and replica tests (two processes cannot share one
+ * PGlite directory). Named *.postgres.test.ts outside test/db/.
+ */
+const postgresOnlyTests = ['test/db/**/*.test.ts', 'test/**/*.postgres.test.ts'];
 const pureTests = ['test/fleet/vector-*.test.ts'];
 
 export default defineConfig({
@@ -32,7 +35,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'pglite', include: dbTests, exclude: pureTests, env: { FLOTILLA_TEST_DB: 'pglite' } },
+        test: {
+          name: 'pglite',
+          include: dbTests,
+          exclude: [...pureTests, ...postgresOnlyTests],
+          env: { FLOTILLA_TEST_DB: 'pglite' },
+        },
       },
       {
         extends: true,

@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => db.destroy());
 
-describe('admin CLI and server process', () => {
+// Each CLI call and server start is a fresh tsx process (2–4 s on a loaded 2-core machine).
+describe('admin CLI and server process', { timeout: 180_000 }, () => {
   it('CLI: creates a group, mints a token, creates users and API tokens; bad arguments exit 2', async () => {
     const group = await runCli(['group', 'create', '--slug', 'web', '--name', 'Web servers'], db.env);
     expect(group.code).toBe(0);
