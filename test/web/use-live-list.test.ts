@@ -155,6 +155,17 @@ describe('useLiveList', () => {
     expect(list.items.value.map((r) => r.id)).toContain('new');
   });
 
+  it('keeps refetching under a steady stream of membership changes instead of waiting for quiet', async () => {
+    const source = fakeSource(rowsOf(2));
+    scope.run(() => useLiveList({ ...source.options, debounceMs: 300 }));
+    await settle();
+    for (let i = 0; i < 10; i++) {
+      source.push([], true);
+      await vi.advanceTimersByTimeAsync(100);
+    }
+    expect(source.calls.filter((c) => c.startsWith('fetch')).length).toBeGreaterThanOrEqual(3);
+  });
+
   it('treats an unknown entity as a new member when the whole list is loaded', async () => {
     const source = fakeSource(rowsOf(1));
     scope.run(() => useLiveList({ ...source.options, debounceMs: 50 }));

@@ -4,7 +4,7 @@
  * changed; refetch after every reconnect, because messages sent while disconnected are lost.
  * Transport-free: the caller passes `fetch` and `subscribe`, so this is tested without a server.
  */
-import { onScopeDispose, ref, shallowRef, watch, type Ref, type WatchSource } from 'vue';
+import { markRaw, onScopeDispose, ref, shallowRef, watch, type Ref, type WatchSource } from 'vue';
 
 export interface Identified {
   id: string;
@@ -42,7 +42,7 @@ export interface LiveListOptions<T extends Identified> {
   key?: WatchSource<unknown>;
   /** How many members the first fetch asks for. */
   pageSize?: number;
-  /** Quiet time before a membership refetch (ms). */
+  /** Wait before a membership refetch (ms), per thousand loaded rows. */
   debounceMs?: number;
 }
 
@@ -92,9 +92,18 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
     index = new Map(items.value.map((item, i) => [item.id, i]));
   };
 
+  /**
+   * Coalesce membership refetches: the first change starts the timer and later ones ride along,
+   * so a steady stream of changes still refetches once per window. Long lists (each refetch
+   * re-reads every loaded row) wait a little longer per thousand rows.
+   */
   const scheduleRefetch = () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void refresh(), debounceMs);
+    if (timer !== undefined) return;
+    const delay = debounceMs * Math.max(1, Math.ceil(items.value.length / 1000));
+    timer = setTimeout(() => {
+      timer = undefined;
+      void refresh();
+    }, delay);
   };
 
   /**
@@ -113,7 +122,7 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
       next ??= items.value.slice();
       const current = next[at];
       if (!newer(item, current)) continue;
-      const patched = { ...current, ...item };
+      const patched = markRaw({ ...current, ...item });
       if (belongs(patched)) {
         next[at] = patched;
         continue;
@@ -140,7 +149,8 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
     try {
       const page = await read();
       if (mine !== generation) return;
-      const fresh = page.items.filter(belongs);
+      // Rows are replaced, never mutated: markRaw spares Vue (and deep watchers in tables) walking them.
+      const fresh = page.items.filter(belongs).map((item) => markRaw(item));
       items.value = append ? [...items.value, ...fresh.filter((item) => !index.has(item.id))] : fresh;
       total.value = page.total;
       cursor = page.cursor;
@@ -177,6 +187,7 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
   /** Fetch as many members as are loaded now (at least a page), keeping the list meanwhile. */
   function refresh(): Promise<void> {
     clearTimeout(timer);
+    timer = undefined;
     if (busy && again) return busy;
     again = true;
     return exclusive(async () => {
@@ -200,6 +211,7 @@ export function useLiveList<T extends Identified>(options: LiveListOptions<T>): 
     generation += 1;
     stop?.();
     clearTimeout(timer);
+    timer = undefined;
     busy = null;
     again = false;
     buffered = null;
