@@ -88,7 +88,7 @@ export function createAppRouter(session: Session): Router {
     const signedIn = await session.ensureLoaded();
     if (to.meta.public) return signedIn && to.name === 'login' ? { name: 'overview' } : true;
     if (!signedIn) return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } };
-    if (to.meta.admin && !session.isAdmin.value) return { name: 'overview' };
+    if (to.meta.admin && !session.isAdmin.value) return { name: 'overview', query: { forbidden: to.path } };
     return true;
   });
   router.afterEach((to) => {

@@ -208,6 +208,7 @@ describe('dashboard in a real browser', () => {
       const v = viewer.page;
       await signIn(v, 'viewer@example.com');
       expect(await v.locator('nav >> text=Administration').count()).toBe(0);
+      await v.locator('[data-test=role]', { hasText: 'read-only' }).waitFor();
       await v.click('nav >> text=Groups');
       await v.locator('[data-test=group-row]').getByRole('link', { name: 'Web servers' }).click();
       await v.locator('[data-test=input-row]', { hasText: 'demo' }).waitFor();
@@ -221,6 +222,7 @@ describe('dashboard in a real browser', () => {
       await v.locator('[data-test=token-row]').first().waitFor();
       expect(await v.locator('[data-test=mint-token]').count()).toBe(0);
       await v.goto(`${server.baseUrl}/admin/users`);
+      await v.getByText('/admin/users needs the admin role; you are signed in as viewer.').waitFor();
       await v.waitForURL(`${server.baseUrl}/`);
       expect(viewer.errors).toEqual([]);
     } finally {

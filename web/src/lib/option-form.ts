@@ -101,6 +101,12 @@ function widgetOf(option: CatalogueOption): Widget {
   return 'json';
 }
 
+/** An example as placeholder text: strings as they are, anything else as JSON. */
+function placeholderOf(example: unknown): string {
+  if (example === undefined || example === null) return '';
+  return typeof example === 'string' ? example : JSON.stringify(example);
+}
+
 function helpOf(option: CatalogueOption): string {
   const parts: string[] = [];
   if (option.note) parts.push(option.note);
@@ -163,10 +169,7 @@ export function formFields(
       required: isRequired,
       choices: option.enum ?? [],
       help: helpOf(option),
-      placeholder:
-        option.example !== undefined && option.example !== null
-          ? String(JSON.stringify(option.example)).replace(/^"|"$/g, '')
-          : '',
+      placeholder: placeholderOf(option.example),
     });
   }
   return { required: fields.filter((f) => f.required), optional: fields.filter((f) => !f.required) };
