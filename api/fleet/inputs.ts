@@ -6,11 +6,8 @@
 import { z } from 'zod';
 import type { Actor, FleetContext } from './context.ts';
 import type { Input, Prisma } from '../generated/prisma/client.ts';
-import { FleetError, FleetErrorCode, isUniqueViolation, validationError, type FieldIssue } from './errors.ts';
-import { recordAudit } from './audit.ts';
-import { inTransaction } from './transaction.ts';
-import { publishGroupConfig } from './publish.ts';
-import { findGroupForUpdate } from './groups.ts';
+import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
+import { changePipeline } from './pipeline-change.ts';
 import { parseInput } from './validate.ts';
 import { defaultPlatforms, getComponent, validateComponentOptions } from './vector/components.ts';
 import type { Platform } from './vector/render.ts';
@@ -61,11 +58,6 @@ function checkSource(type: string, options: unknown, platforms: Platform[]): Fie
   return issues;
 }
 
-function snapshot(i: Input) {
-  const { id: _id, groupId: _g, createdAt: _c, updatedAt: _u, ...rest } = i;
-  return rest;
-}
-
 /**
  * Add a source to a group and publish. Platforms default from the source type (journald: linux,
  * kubernetes_logs: kubernetes, others both). Fails with validation_failed (the field is named),
@@ -76,27 +68,12 @@ export async function createInput(ctx: FleetContext, actor: Actor, input: unknow
   const platforms = data.platforms ?? defaultPlatforms(data.type);
   const issues = checkSource(data.type, data.options, platforms);
   if (issues.length > 0) throw validationError(issues);
-  try {
-    return await inTransaction(ctx, async (tx, emit) => {
-      await findGroupForUpdate(tx, data.groupId);
-      const created = await tx.input.create({
-        data: { ...data, platforms, options: data.options as Prisma.InputJsonValue },
-      });
-      await publishGroupConfig(tx, data.groupId, emit);
-      await recordAudit(
-        tx,
-        actor,
-        'input.create',
-        { type: 'input', id: created.id },
-        null,
-        snapshot(created),
-      );
-      return created;
+  return changePipeline(ctx, actor, data.groupId, 'input.create', data.name, async (tx) => {
+    const created = await tx.input.create({
+      data: { ...data, platforms, options: data.options as Prisma.InputJsonValue },
     });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken(data.name);
-    throw error;
-  }
+    return { before: null, after: created, result: created };
+  });
 }
 
 /**
@@ -113,31 +90,16 @@ export async function updateInput(ctx: FleetContext, actor: Actor, input: unknow
     data.platforms ?? existing.platforms,
   );
   if (issues.length > 0) throw validationError(issues);
-  try {
-    return await inTransaction(ctx, async (tx, emit) => {
-      await findGroupForUpdate(tx, existing.groupId);
-      const before = await tx.input.findUnique({ where: { id: data.id } });
-      if (!before) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
-      const { id, options, ...rest } = data;
-      const updated = await tx.input.update({
-        where: { id },
-        data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
-      });
-      await publishGroupConfig(tx, existing.groupId, emit);
-      await recordAudit(
-        tx,
-        actor,
-        'input.update',
-        { type: 'input', id },
-        snapshot(before),
-        snapshot(updated),
-      );
-      return updated;
+  return changePipeline(ctx, actor, existing.groupId, 'input.update', data.name, async (tx) => {
+    const before = await tx.input.findUnique({ where: { id: data.id } });
+    if (!before) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
+    const { id, options, ...rest } = data;
+    const updated = await tx.input.update({
+      where: { id },
+      data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
     });
-  } catch (error) {
-    if (isUniqueViolation(error) && data.name) throw nameTaken(data.name);
-    throw error;
-  }
+    return { before, after: updated, result: updated };
+  });
 }
 
 /**
@@ -148,8 +110,7 @@ export async function deleteInput(ctx: FleetContext, actor: Actor, input: unknow
   const { id } = parseInput(DeleteInputInput, input);
   const existing = await ctx.db.input.findUnique({ where: { id } });
   if (!existing) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${id}`);
-  return inTransaction(ctx, async (tx, emit) => {
-    await findGroupForUpdate(tx, existing.groupId);
+  return changePipeline(ctx, actor, existing.groupId, 'input.delete', undefined, async (tx) => {
     const removed = await tx.input.delete({ where: { id } });
     const narrowing = await tx.output.findMany({
       where: { groupId: existing.groupId, inputIds: { has: id } },
@@ -166,14 +127,6 @@ export async function deleteInput(ctx: FleetContext, actor: Actor, input: unknow
         data: { inputIds: output.inputIds.filter((inputId) => inputId !== id) },
       });
     }
-    await publishGroupConfig(tx, existing.groupId, emit);
-    await recordAudit(tx, actor, 'input.delete', { type: 'input', id }, snapshot(removed), null);
-    return removed;
+    return { before: removed, after: null, result: removed };
   });
-}
-
-/** The conflict error for a component name already used in the group. */
-export function nameTaken(name: string): FleetError {
-  const error = validationError([{ path: 'name', message: `"${name}" is already used in this group` }]);
-  return new FleetError(FleetErrorCode.conflict, error.message, error.issues);
 }

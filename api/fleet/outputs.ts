@@ -6,12 +6,9 @@
 import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
 import type { Output, Prisma } from '../generated/prisma/client.ts';
-import { FleetError, FleetErrorCode, isUniqueViolation, validationError, type FieldIssue } from './errors.ts';
-import { recordAudit } from './audit.ts';
-import { inTransaction } from './transaction.ts';
-import { publishGroupConfig } from './publish.ts';
-import { findGroupForUpdate } from './groups.ts';
-import { ComponentName, nameTaken } from './inputs.ts';
+import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
+import { changePipeline } from './pipeline-change.ts';
+import { ComponentName } from './inputs.ts';
 import { parseInput } from './validate.ts';
 import { getComponent, validateComponentOptions } from './vector/components.ts';
 
@@ -48,11 +45,6 @@ async function checkInputIds(tx: Tx, groupId: string, inputIds: string[]): Promi
   }
 }
 
-function snapshot(o: Output) {
-  const { id: _id, groupId: _g, createdAt: _c, updatedAt: _u, ...rest } = o;
-  return rest;
-}
-
 /**
  * Add a sink to a group and publish. Fails with validation_failed (naming the field), conflict
  * (name taken), group_not_found or config_invalid; nothing is written then.
@@ -61,28 +53,13 @@ export async function createOutput(ctx: FleetContext, actor: Actor, input: unkno
   const data = parseInput(CreateOutputInput, input);
   const issues = checkSink(data.type, data.options);
   if (issues.length > 0) throw validationError(issues);
-  try {
-    return await inTransaction(ctx, async (tx, emit) => {
-      await findGroupForUpdate(tx, data.groupId);
-      await checkInputIds(tx, data.groupId, data.inputIds);
-      const created = await tx.output.create({
-        data: { ...data, options: data.options as Prisma.InputJsonValue },
-      });
-      await publishGroupConfig(tx, data.groupId, emit);
-      await recordAudit(
-        tx,
-        actor,
-        'output.create',
-        { type: 'output', id: created.id },
-        null,
-        snapshot(created),
-      );
-      return created;
+  return changePipeline(ctx, actor, data.groupId, 'output.create', data.name, async (tx) => {
+    await checkInputIds(tx, data.groupId, data.inputIds);
+    const created = await tx.output.create({
+      data: { ...data, options: data.options as Prisma.InputJsonValue },
     });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw nameTaken(data.name);
-    throw error;
-  }
+    return { before: null, after: created, result: created };
+  });
 }
 
 /** Change a sink and publish. Fails like createOutput, or with output_not_found. */
@@ -92,30 +69,15 @@ export async function updateOutput(ctx: FleetContext, actor: Actor, input: unkno
   if (!existing) throw new FleetError(FleetErrorCode.outputNotFound, `no output with id ${data.id}`);
   const issues = checkSink(existing.type, data.options ?? existing.options);
   if (issues.length > 0) throw validationError(issues);
-  try {
-    return await inTransaction(ctx, async (tx, emit) => {
-      await findGroupForUpdate(tx, existing.groupId);
-      if (data.inputIds) await checkInputIds(tx, existing.groupId, data.inputIds);
-      const { id, options, ...rest } = data;
-      const updated = await tx.output.update({
-        where: { id },
-        data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
-      });
-      await publishGroupConfig(tx, existing.groupId, emit);
-      await recordAudit(
-        tx,
-        actor,
-        'output.update',
-        { type: 'output', id },
-        snapshot(existing),
-        snapshot(updated),
-      );
-      return updated;
+  return changePipeline(ctx, actor, existing.groupId, 'output.update', data.name, async (tx) => {
+    if (data.inputIds) await checkInputIds(tx, existing.groupId, data.inputIds);
+    const { id, options, ...rest } = data;
+    const updated = await tx.output.update({
+      where: { id },
+      data: { ...rest, options: options as Prisma.InputJsonValue | undefined },
     });
-  } catch (error) {
-    if (isUniqueViolation(error) && data.name) throw nameTaken(data.name);
-    throw error;
-  }
+    return { before: existing, after: updated, result: updated };
+  });
 }
 
 /**
@@ -126,11 +88,8 @@ export async function deleteOutput(ctx: FleetContext, actor: Actor, input: unkno
   const { id } = parseInput(DeleteOutputInput, input);
   const existing = await ctx.db.output.findUnique({ where: { id } });
   if (!existing) throw new FleetError(FleetErrorCode.outputNotFound, `no output with id ${id}`);
-  return inTransaction(ctx, async (tx, emit) => {
-    await findGroupForUpdate(tx, existing.groupId);
+  return changePipeline(ctx, actor, existing.groupId, 'output.delete', undefined, async (tx) => {
     const removed = await tx.output.delete({ where: { id } });
-    await publishGroupConfig(tx, existing.groupId, emit);
-    await recordAudit(tx, actor, 'output.delete', { type: 'output', id }, snapshot(removed), null);
-    return removed;
+    return { before: removed, after: null, result: removed };
   });
 }
