@@ -186,7 +186,7 @@ describe('dashboard in a real browser', () => {
     await screenshot(page, '07-agent');
   });
 
-  it('renders the overview and administration pages', async () => {
+  it('renders the overview and administration pages, and shows a new API token once', async () => {
     await page.click('nav >> text=Overview');
     await page.locator('[data-test=count-agents]', { hasText: '3' }).waitFor();
     await page.locator('[data-test=count-online]', { hasText: '3' }).waitFor();
@@ -197,6 +197,13 @@ describe('dashboard in a real browser', () => {
     await page.click('nav >> text=Administration');
     await page.getByText('viewer@example.com').waitFor();
     await screenshot(page, '09-admin-users');
+    await page.getByRole('tab', { name: 'API tokens' }).click();
+    await page.getByRole('button', { name: 'New API token' }).click();
+    await page.fill('#token-name', 'ci-deploy');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    expect(await page.locator('[data-test=secret]').textContent()).toMatch(/^\s*FLT_/);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await page.getByText('ci-deploy').waitFor();
     await page.getByRole('tab', { name: 'Audit log' }).click();
     await page.getByText('group.create').first().waitFor();
     await screenshot(page, '10-admin-audit');
