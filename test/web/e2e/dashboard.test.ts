@@ -52,8 +52,15 @@ async function groupVersion(slug: string): Promise<number> {
 
 const row = (hostname: string) => page.locator('[data-test=agent-row]', { hasText: hostname });
 
+let setupError: unknown = null;
+
 beforeAll(async () => {
-  requireChromium();
+  try {
+    requireChromium();
+  } catch (error) {
+    setupError = error;
+    return;
+  }
   buildDashboard();
   server = await startTestServer();
   await createUser(server.ctx, CLI_ACTOR, { email: 'admin@example.com', password: PASSWORD, role: 'admin' });
@@ -70,13 +77,21 @@ beforeAll(async () => {
   page = admin.page;
 });
 
+/** A step of the scenario; fails with the setup's reason (chromium missing) rather than being skipped. */
+function step(name: string, body: () => Promise<void>) {
+  it(name, async () => {
+    if (setupError) throw setupError;
+    await body();
+  });
+}
+
 afterAll(async () => {
   await admin?.close();
   await server?.close();
 });
 
 describe('dashboard in a real browser', () => {
-  it('signs in, redirecting from the page asked for and back', async () => {
+  step('signs in, redirecting from the page asked for and back', async () => {
     await page.goto(`${server.baseUrl}/groups`);
     await page.waitForURL(/\/login\?next=\/groups/);
     await screenshot(page, '01-login');
@@ -90,7 +105,7 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('heading', { name: 'Groups', exact: true }).waitFor();
   });
 
-  it('creates a group with an output and an input, and shows the YAML agents get', async () => {
+  step('creates a group with an output and an input, and shows the YAML agents get', async () => {
     await page.click('[data-test=new-group]');
     await page.fill('#group-name', 'Web servers');
     await page.click('[data-test=save-group]');
@@ -118,7 +133,7 @@ describe('dashboard in a real browser', () => {
     await screenshot(page, '03-group');
   });
 
-  it('mints an enrolment token shown once with the exact install commands', async () => {
+  step('mints an enrolment token shown once with the exact install commands', async () => {
     await page.click('text=Enrolment tokens');
     await page.click('[data-test=mint-token]');
     await choose(page, 'mint-group', 'Web servers');
@@ -133,7 +148,7 @@ describe('dashboard in a real browser', () => {
     await page.locator('[data-test=token-row]').first().waitFor();
   });
 
-  it('shows a new agent live and turns it "up to date" without a reload', async () => {
+  step('shows a new agent live and turns it "up to date" without a reload', async () => {
     await page.click('nav >> text=Agents');
     await page.waitForURL(`${server.baseUrl}/agents`);
     await page.evaluate(() => ((window as unknown as { e2eMarker: number }).e2eMarker = 1));
@@ -147,7 +162,7 @@ describe('dashboard in a real browser', () => {
     expect(await page.evaluate(() => (window as unknown as { e2eMarker?: number }).e2eMarker)).toBe(1);
   });
 
-  it('bulk-upgrades and fills the progress bar as agents report', async () => {
+  step('bulk-upgrades and fills the progress bar as agents report', async () => {
     for (const hostname of ['web-02.example.com', 'web-03.example.com']) {
       const agent = await enrolOverHttp(server.baseUrl, token, { hostname });
       await heartbeat(agent);
@@ -178,7 +193,7 @@ describe('dashboard in a real browser', () => {
     await screenshot(page, '06-bulk-upgrade');
   });
 
-  it('shows one agent with its details and action history', async () => {
+  step('shows one agent with its details and action history', async () => {
     await page.click('nav >> text=Agents');
     await row('web-01.example.com').getByRole('link', { name: 'web-01.example.com' }).click();
     await page.getByRole('heading', { name: 'web-01.example.com' }).waitFor();
@@ -186,7 +201,7 @@ describe('dashboard in a real browser', () => {
     await screenshot(page, '07-agent');
   });
 
-  it('renders the overview and administration pages, and shows a new API token once', async () => {
+  step('renders the overview and administration pages, and shows a new API token once', async () => {
     await page.click('nav >> text=Overview');
     await page.locator('[data-test=count-agents]', { hasText: '3' }).waitFor();
     await page.locator('[data-test=count-online]', { hasText: '3' }).waitFor();
@@ -209,7 +224,7 @@ describe('dashboard in a real browser', () => {
     await screenshot(page, '10-admin-audit');
   });
 
-  it('gives a viewer no edit controls', async () => {
+  step('gives a viewer no edit controls', async () => {
     const viewer = await openBrowser();
     try {
       const v = viewer.page;
@@ -237,7 +252,7 @@ describe('dashboard in a real browser', () => {
     }
   });
 
-  it('signs out, and logged no console errors on the way', async () => {
+  step('signs out, and logged no console errors on the way', async () => {
     await page.click('[data-test=sign-out]');
     await page.waitForURL(/\/login/);
     await page.goto(`${server.baseUrl}/agents`);
