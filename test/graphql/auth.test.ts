@@ -223,3 +223,18 @@ describe('WebSocket authentication', () => {
     }
   });
 });
+
+describe('first start', () => {
+  it('answers setupRequired to anyone: true while the server has no users, false after', async () => {
+    const fresh = await startTestServer();
+    try {
+      const before = await gqlData(fresh.baseUrl, '{ setupRequired }');
+      expect(before.setupRequired).toBe(true);
+      await createTestUser(fresh.ctx, 'admin');
+      const after = await gqlData(fresh.baseUrl, '{ setupRequired }');
+      expect(after.setupRequired).toBe(false);
+    } finally {
+      await fresh.close();
+    }
+  });
+});

@@ -59,6 +59,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
 /** Each query: the role it needs and a minimal selection. */
 const QUERIES: Record<string, [Need, string]> = {
   viewer: ['public', 'viewer { role }'],
+  setupRequired: ['public', 'setupRequired'],
   agents: ['viewer', 'agents { totalCount }'],
   agent: ['viewer', `agent(id: "${NONE}") { id }`],
   groups: ['viewer', 'groups { totalCount }'],

@@ -8,6 +8,7 @@ import type { GraphQLContext } from '../context.ts';
 import { InvalidCredentialsError, TooManyAttemptsError, ValidationError, runFleet } from '../errors.ts';
 import { clearedSessionCookie, sessionCookie, type RequestAuth } from '../auth.ts';
 import { endSession, startSession, userActor } from '../../fleet/sessions.ts';
+import { countUsers } from '../../fleet/users.ts';
 import type { Actor } from '../../fleet/context.ts';
 import { Role } from './enums.ts';
 
@@ -50,6 +51,15 @@ builder.queryField('viewer', (t) =>
     description: 'The signed-in user or API token; null when anonymous.',
     authScopes: { public: true },
     resolve: (_root, _args, ctx) => viewerOf(ctx),
+  }),
+);
+
+builder.queryField('setupRequired', (t) =>
+  t.boolean({
+    description:
+      'True while the server has no users: the sign-in page then explains how to create the first admin.',
+    authScopes: { public: true },
+    resolve: async (_root, _args, ctx) => (await countUsers(ctx.fleet)) === 0,
   }),
 );
 

@@ -14,6 +14,12 @@ export const ViewerQuery = graphql(`
   }
 `);
 
+export const SetupRequiredQuery = graphql(`
+  query SetupRequired {
+    setupRequired
+  }
+`);
+
 export const LoginMutation = graphql(`
   mutation Login($input: LoginInput!) {
     login(input: $input) {
