@@ -43,6 +43,7 @@ export const CreateActionsInput = z.object({
   bulk: z.boolean().optional(),
 });
 export const CancelActionInput = z.object({ id: z.uuid() });
+export const CancelBulkActionsInput = z.object({ bulkId: z.uuid() });
 
 export interface CreatedActions {
   bulkId: string | null;
@@ -148,6 +149,30 @@ export async function cancelAction(ctx: FleetContext, actor: Actor, input: unkno
       { status: 'cancelled' },
     );
     return updated;
+  });
+}
+
+/**
+ * Cancel every still-pending action of a bulk request in one statement (running and finished ones
+ * are left alone). Resolves how many were cancelled; fails with action_not_found for an unknown bulk id.
+ */
+export async function cancelBulkActions(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
+  const { bulkId } = parseInput(CancelBulkActionsInput, input);
+  return inTransaction(ctx, async (tx, emit) => {
+    if ((await tx.action.count({ where: { bulkId } })) === 0) {
+      throw new FleetError(FleetErrorCode.actionNotFound, `no bulk request ${bulkId}`);
+    }
+    const now = ctx.clock();
+    const rows = await tx.$queryRaw<{ id: string; agent_id: string }[]>`
+      UPDATE actions SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}
+      WHERE bulk_id = ${bulkId}::uuid AND status = 'pending'
+      RETURNING id, agent_id`;
+    await recordAudit(tx, actor, 'action.cancel_bulk', { type: 'bulk', id: bulkId }, null, {
+      cancelled: rows.length,
+    });
+    for (const r of rows)
+      emit('actionUpdated', { actionId: r.id, agentId: r.agent_id, bulkId, status: 'cancelled' });
+    return rows.length;
   });
 }
 

@@ -132,6 +132,29 @@ describe('action mutations', () => {
     const missing = await run(CANCEL, { input: { id: '00000000-0000-4000-8000-000000000000' } });
     expect(missing.cancelAction).toMatchObject({ __typename: 'NotFoundError', code: 'action_not_found' });
   });
+
+  it('cancels every pending action of a bulk request in one call, leaving running ones alone', async () => {
+    const other = await createGroupWithPipeline(server.ctx);
+    const token = await mintToken(server.ctx, other.id);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await enrolOverHttp(server.baseUrl, token)).agentId);
+    const { createBulkAction } = await run(BULK, { input: { agentIds: ids, ...upgrade } });
+    const bulkId = createBulkAction.bulkId as string;
+    const running = await server.ctx.db.action.findFirstOrThrow({ where: { bulkId, agentId: ids[0] } });
+    await server.ctx.db.action.update({ where: { id: running.id }, data: { status: 'running' } });
+    const CANCEL_BULK = `mutation($input: CancelBulkActionInput!) { cancelBulkAction(input: $input) { __typename ... on CancelBulkActionPayload { cancelled } ${ERROR} } }`;
+    const cancelled = await run(CANCEL_BULK, { input: { bulkId } });
+    expect(cancelled.cancelBulkAction).toEqual({
+      __typename: 'CancelBulkActionPayload',
+      cancelled: ids.length - 1,
+    });
+    const statuses = await server.ctx.db.action.findMany({ where: { bulkId }, select: { status: true } });
+    expect(statuses.map((a) => a.status).sort()).toEqual(
+      [...Array(ids.length - 1).fill('cancelled'), 'running'].sort(),
+    );
+    const missing = await run(CANCEL_BULK, { input: { bulkId: '00000000-0000-4000-8000-000000000000' } });
+    expect(missing.cancelBulkAction).toMatchObject({ __typename: 'NotFoundError', code: 'action_not_found' });
+  });
 });
 
 describe('actions queries', () => {

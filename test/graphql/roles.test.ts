@@ -46,6 +46,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
     () => ({ agentIds: [NONE], type: 'upgrade_agent', payload: { targetVersion: '1.0.0' } }),
   ],
   cancelAction: ['editor', () => ({ id: NONE })],
+  cancelBulkAction: ['editor', () => ({ bulkId: NONE })],
   createUser: ['admin', () => ({ email: `${slug()}@example.com`, role: 'viewer', password: 'short' })],
   updateUser: ['admin', () => ({ id: NONE, role: 'viewer' })],
   resetUserPassword: [

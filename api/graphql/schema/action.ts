@@ -17,7 +17,7 @@ import {
   runFleet,
 } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
-import { cancelAction, createActions } from '../../fleet/actions.ts';
+import { cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
 import { findAgentIds } from '../../fleet/queries.ts';
 import { ActionStatus } from './enums.ts';
 import { AgentFilter, fleetFilter } from './agent.ts';
@@ -129,6 +129,19 @@ const CreateBulkActionPayload = builder
     }),
   });
 
+const CancelBulkActionInput = builder.inputType('CancelBulkActionInput', {
+  fields: (t) => ({ bulkId: t.id({ required: true }) }),
+});
+
+const CancelBulkActionPayload = builder
+  .objectRef<{ bulkId: string; cancelled: number }>('CancelBulkActionPayload')
+  .implement({
+    fields: (t) => ({
+      bulkId: t.exposeID('bulkId'),
+      cancelled: t.exposeInt('cancelled', { description: 'How many pending actions were cancelled.' }),
+    }),
+  });
+
 builder.mutationFields((t) => ({
   createAction: t.prismaField({
     type: 'Action',
@@ -181,6 +194,17 @@ builder.mutationFields((t) => ({
     resolve: async (query, _root, { input }, ctx) => {
       const action = await runFleet(() => cancelAction(ctx.fleet, actorOf(ctx), input));
       return ctx.fleet.db.action.findUniqueOrThrow({ ...selected(query), where: { id: action.id } });
+    },
+  }),
+  cancelBulkAction: t.field({
+    type: CancelBulkActionPayload,
+    description: 'Cancel every still-pending action of a bulk request; running ones continue.',
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: CancelBulkActionInput, required: true }) },
+    errors: { types: [ValidationError, NotFoundError], directResult: true },
+    resolve: async (_root, { input }, ctx) => {
+      const cancelled = await runFleet(() => cancelBulkActions(ctx.fleet, actorOf(ctx), input));
+      return { bulkId: input.bulkId, cancelled };
     },
   }),
 }));

@@ -152,17 +152,16 @@ export const BulkProgressUpdatedSubscription = graphql(`
   }
 `);
 
-export const PendingActionIdsQuery = graphql(`
-  query PendingActionIds($bulkId: ID!, $after: String) {
-    actions(filter: { bulkId: $bulkId, statuses: [pending] }, first: 500, after: $after) {
-      pageInfo {
-        endCursor
-        hasNextPage
+export const CancelBulkActionMutation = graphql(`
+  mutation CancelBulkAction($input: CancelBulkActionInput!) {
+    cancelBulkAction(input: $input) {
+      __typename
+      ... on CancelBulkActionPayload {
+        cancelled
       }
-      edges {
-        node {
-          id
-        }
+      ... on Error {
+        code
+        message
       }
     }
   }
