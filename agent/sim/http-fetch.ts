@@ -3,7 +3,7 @@
  * source address. Many virtual agents hold one long-poll each, and one loopback source address
  * gives only ~28k ephemeral ports towards one server port, so sockets are spread over
  * 127.0.0.1 … 127.0.0.N (any 127/8 address is local on Linux). Bodies are buffered whole, which
- * is all the agent's transport needs; the answer is a standard Response.
+ * is all the agent's transport needs; the answer is the part of a Response it reads.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -83,16 +83,36 @@ function bufferedFetch(plain: http.Agent, secure: https.Agent): typeof fetch {
         res.once('error', fail);
         res.once('end', () => {
           signal?.removeEventListener('abort', onAbort);
-          const status = res.statusCode ?? 0;
-          const headers = new Headers();
-          for (let i = 0; i < res.rawHeaders.length; i += 2)
-            headers.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
-          const body = NULL_BODY_STATUS.has(status) ? null : Buffer.concat(chunks);
-          resolve(new Response(body, { status, statusText: res.statusMessage, headers }));
+          resolve(bufferedResponse(res, Buffer.concat(chunks)));
         });
       });
       req.end(init.body ?? undefined);
     });
+}
+
+/**
+ * The part of a Response the agent's transport reads (status, headers.get, text, json,
+ * arrayBuffer, body.cancel) over a buffered body. A WHATWG Response would cost a web stream and
+ * a Headers copy per request: several times what this simulator's own bookkeeping costs.
+ */
+function bufferedResponse(res: http.IncomingMessage, bytes: Buffer): Response {
+  const status = res.statusCode ?? 0;
+  const header = (name: string): string | null => {
+    const value = res.headers[name.toLowerCase()];
+    return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+  };
+  const text = async () => bytes.toString('utf8');
+  const response = {
+    status,
+    statusText: res.statusMessage ?? '',
+    ok: status >= 200 && status < 300,
+    headers: { get: header, has: (name: string) => header(name) !== null },
+    body: NULL_BODY_STATUS.has(status) ? null : { cancel: async () => undefined },
+    text,
+    json: async (): Promise<unknown> => JSON.parse(await text()),
+    arrayBuffer: async () => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  };
+  return response as unknown as Response;
 }
 
 function abortError(signal: AbortSignal | undefined): Error {

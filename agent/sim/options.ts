@@ -54,9 +54,12 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     agents,
     failShare: 0,
     processes: agents > AGENTS_PER_PROCESS ? Math.ceil(agents / AGENTS_PER_PROCESS) : 0,
-    localAddresses: loopback
-      ? Array.from({ length: Math.ceil(agents / 20_000) }, (_, i) => `127.0.0.${i + 1}`)
-      : [],
+    // Bind only when one source address is not enough: a bound socket gets its port at bind(),
+    // a slow search through the whole range once many ports sit in TIME_WAIT.
+    localAddresses:
+      loopback && agents > 20_000
+        ? Array.from({ length: Math.ceil(agents / 20_000) }, (_, i) => `127.0.0.${i + 1}`)
+        : [],
     enrolConcurrency: 50,
     requestTimeoutMs: 15_000,
     download: true,

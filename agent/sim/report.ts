@@ -30,7 +30,13 @@ export interface FleetReport {
   durationSeconds: number;
   options: Omit<FleetOptions, 'tokens'>;
   agents: ShardSnapshot['agents'];
-  requests: { total: number; perSecond: number; byRoute: Record<string, Record<string, number>> };
+  requests: {
+    total: number;
+    perSecond: number;
+    byRoute: Record<string, Record<string, number>>;
+    /** Network failures by route and message. */
+    errors: Record<string, number>;
+  };
   /** Per route; `config-wait` (long-polls) includes the time the server held the request. */
   latencyMs: Record<string, Percentiles>;
   /** `failed`: heartbeats that got no 200 (lost, retried later). */
@@ -119,7 +125,12 @@ export function buildReport(input: ReportInput): FleetReport {
     durationSeconds: Math.round(seconds * 10) / 10,
     options,
     agents: snap.agents,
-    requests: { total, perSecond: Math.round(total / seconds), byRoute: snap.requests.byStatus },
+    requests: {
+      total,
+      perSecond: Math.round(total / seconds),
+      byRoute: snap.requests.byStatus,
+      errors: snap.requests.errors,
+    },
     latencyMs,
     heartbeats: snap.heartbeats,
     configs: versionReports(snap, input.finals, input.changes),

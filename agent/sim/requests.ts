@@ -16,6 +16,8 @@ export interface RequestTotals {
   latency: Record<string, Histogram>;
   /** Requests waiting for an answer right now, per route (held long-polls are `config-wait`). */
   inFlight: Record<string, number>;
+  /** "route: message" of network failures → count (the first 20 distinct messages). */
+  errors: Record<string, number>;
 }
 
 /** Route of a request from its URL and method. */
@@ -31,15 +33,10 @@ export class RequestStats {
   private readonly byStatus = new Map<Route, Map<string, number>>();
   private readonly latency = new Map<Route, Histogram>();
   private readonly inFlight = new Map<Route, number>();
-  private readonly cancels = new Set<string>();
+  private readonly errors = new Map<string, number>();
 
-  /** Requests aborted once `stop` aborted are counted as `cancelled`, not as timeouts. */
+  /** Requests aborted once `stop` aborted (the end of the run) are `cancelled`, not timeouts. */
   constructor(private readonly stop: AbortSignal) {}
-
-  /** The held poll of `agentId` is about to be aborted on purpose: count it as `cancelled`. */
-  expectCancel(agentId: string): void {
-    this.cancels.add(agentId);
-  }
 
   /** Wrap `inner` so each request is counted and timed. */
   instrument(inner: typeof fetch): typeof fetch {
@@ -53,8 +50,8 @@ export class RequestStats {
         this.count(route, String(response.status), started);
         return response;
       } catch (error) {
-        if (!init?.signal?.aborted) this.count(route, 'error', started);
-        else if (this.stop.aborted || this.cancelled(url)) this.count(route, 'cancelled');
+        if (!init?.signal?.aborted) this.failed(route, error, started);
+        else if (this.stop.aborted) this.count(route, 'cancelled');
         else this.count(route, 'timeout', started);
         throw error;
       } finally {
@@ -65,16 +62,23 @@ export class RequestStats {
 
   /** A copy of the totals so far. */
   totals(): RequestTotals {
-    const out: RequestTotals = { byStatus: {}, latency: {}, inFlight: {} };
+    const out: RequestTotals = {
+      byStatus: {},
+      latency: {},
+      inFlight: {},
+      errors: Object.fromEntries(this.errors),
+    };
     for (const [route, statuses] of this.byStatus) out.byStatus[route] = Object.fromEntries(statuses);
     for (const [route, h] of this.latency) out.latency[route] = [...h];
     for (const [route, n] of this.inFlight) out.inFlight[route] = n;
     return out;
   }
 
-  private cancelled(url: string): boolean {
-    const agentId = /\/agents\/([^/]+)\/config/.exec(url)?.[1];
-    return agentId !== undefined && this.cancels.delete(decodeURIComponent(agentId));
+  private failed(route: Route, error: unknown, started: number): void {
+    this.count(route, 'error', started);
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const key = `${route}: ${cause instanceof Error ? cause.message : String(cause)}`;
+    if (this.errors.has(key) || this.errors.size < 20) this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
   }
 
   /** Count one answer; `started` is absent for cancelled requests, whose time means nothing. */
@@ -91,7 +95,8 @@ export class RequestStats {
 
 /** Totals of several shards added up (or `later - earlier` with sign -1, for one interval). */
 export function addTotals(a: RequestTotals, b: RequestTotals, sign: 1 | -1 = 1): RequestTotals {
-  const out: RequestTotals = { byStatus: {}, latency: {}, inFlight: {} };
+  const out: RequestTotals = { byStatus: {}, latency: {}, inFlight: {}, errors: { ...a.errors } };
+  for (const [key, n] of Object.entries(b.errors)) out.errors[key] = (out.errors[key] ?? 0) + sign * n;
   const routes = new Set([...Object.keys(a.byStatus), ...Object.keys(b.byStatus)]);
   for (const route of routes) {
     const statuses: Record<string, number> = { ...a.byStatus[route] };

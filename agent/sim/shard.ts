@@ -124,18 +124,13 @@ export class Shard {
     this.enrolling = Promise.all(Array.from({ length: lanes }, lane)).then(() => undefined);
   }
 
-  /** Change intervals or delays of every agent from now on (a new long-poll wait re-polls). */
+  /** Change intervals or delays of every agent from now on (a held poll keeps its old wait). */
   retune(change: Partial<Tuning>): void {
     const rephase =
       change.heartbeatIntervalMs !== undefined &&
       change.heartbeatIntervalMs !== this.tuning.heartbeatIntervalMs;
-    const repoll =
-      change.longPollSeconds !== undefined && change.longPollSeconds !== this.tuning.longPollSeconds;
     Object.assign(this.tuning, change);
-    for (const agent of this.agents) {
-      if (rephase) agent.rephase();
-      if (repoll) agent.repoll();
-    }
+    if (rephase) for (const agent of this.agents) agent.rephase();
   }
 
   /** Cumulative figures so far. */
@@ -228,7 +223,6 @@ export class Shard {
       action: (event) => void this.actions[event]++,
       result: (event) => void this.actions[resultKey[event]]++,
       revoked: () => void this.counts.revoked++,
-      cancelling: (agentId) => this.stats.expectCancel(agentId),
     };
   }
 }

@@ -21,8 +21,6 @@ export interface AgentEvents {
   action(event: 'received' | 'redelivered' | 'done' | 'failed'): void;
   result(event: 'created' | 'acknowledged' | 'duplicated' | 'rejected'): void;
   revoked(): void;
-  /** The agent is about to abort its held poll on purpose (a retune, the end of the run). */
-  cancelling(agentId: string): void;
 }
 
 /** Everything the agents of one shard share. */
@@ -57,9 +55,8 @@ export class VirtualAgent {
   private heartbeatAgain = false;
   private beats = 0;
   private longPollMax: number | undefined;
-  /** The config poll in flight: `held` when it is a long-poll. */
-  private poll: { abort: AbortController; held: boolean } | null = null;
-  private repolling = false;
+  /** Aborts the config poll in flight (at the end of the run). */
+  private pollAbort: AbortController | null = null;
   private revoked = false;
   private readonly heartbeatBackoff: Backoff;
   private readonly pollBackoff: Backoff;
@@ -124,20 +121,13 @@ export class VirtualAgent {
     this.schedule(this.env.random() * this.env.tuning.heartbeatIntervalMs);
   }
 
-  /** The long-poll wait changed: end the held poll and hold a new one within the new wait. */
-  repoll(): void {
-    if (!this.poll?.held) return;
-    this.repolling = true;
-    this.cancelPoll();
-  }
-
   /**
    * After `stop` aborted: end the config poll, cut a running upgrade short, let an in-flight
    * heartbeat finish, and send one last heartbeat when results are still waiting, so nothing is
    * left unreported. Resolves the number of results that still did not get through.
    */
   async finish(): Promise<number> {
-    this.cancelPoll();
+    this.pollAbort?.abort();
     clearTimeout(this.heartbeatTimer);
     await this.actions.settled();
     await this.heartbeatInFlight;
@@ -208,17 +198,12 @@ export class VirtualAgent {
     const longPoll = () => t.pollMode === 'auto' && this.longPollMax !== undefined;
     const waitSeconds = longPoll() ? Math.min(this.longPollMax as number, t.longPollSeconds) : undefined;
     const started = this.env.clock.now();
-    this.poll = { abort: new AbortController(), held: waitSeconds !== undefined };
+    this.pollAbort = new AbortController();
     const creds = this.creds as Credentials;
-    const outcome = await this.client.pollConfig(creds, { since, waitSeconds }, this.poll.abort.signal);
-    this.poll = null;
+    const outcome = await this.client.pollConfig(creds, { since, waitSeconds }, this.pollAbort.signal);
+    this.pollAbort = null;
     if (this.env.stop.aborted) return 0;
     const interval = t.pollIntervalMs * (0.9 + 0.2 * this.env.random());
-    if (this.repolling) {
-      this.repolling = false;
-      // Spread the new holds over the new wait, so they do not all expire together.
-      if (outcome.kind !== 'ok') return this.env.random() * t.longPollSeconds * 1000;
-    }
     if (outcome.kind !== 'ok') {
       if (this.isRevoked(outcome)) return 0;
       return this.pollBackoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
@@ -249,12 +234,6 @@ export class VirtualAgent {
     }
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
     this.beat();
-  }
-
-  private cancelPoll(): void {
-    if (!this.poll || !this.creds) return;
-    this.env.events.cancelling(this.creds.agentId);
-    this.poll.abort.abort();
   }
 
   private isRevoked(outcome: Outcome<unknown>): boolean {

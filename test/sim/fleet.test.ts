@@ -53,13 +53,6 @@ describe('fleet simulator', () => {
     await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 5000);
   });
 
-  it('re-holds every poll with a new long-poll wait; the ended holds count as cancelled', async () => {
-    fleet.retune({ longPollSeconds: 2 });
-    await fleet.waitFor((s) => s.requests.byStatus['config-wait']?.cancelled === AGENTS, 5000);
-    await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 10_000);
-    expect(fleet.snapshot().requests.byStatus['config-wait']).not.toHaveProperty('timeout');
-  });
-
   it('delivers a config change to every agent; the failing share reports configError', async () => {
     const changedAt = Date.now();
     const group = await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, name: `Renamed ${changedAt}` });
