@@ -119,8 +119,18 @@ function latency(out: string, pct: string): number {
   return m[2] === 'us' ? value / 1000 : m[2] === 's' ? value * 1000 : value;
 }
 
-/** Resident set size of a process in bytes (Linux /proc). */
+/** Resident set size of a process in bytes (Linux /proc); of the node process a tsx launcher runs. */
 export async function rssBytes(pid: number): Promise<number> {
-  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const status = await fs.readFile(`/proc/${await leafPid(pid)}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+}
+
+/** The process doing the work under `pid`: the tsx binary runs node in a child, so follow single children down. */
+export async function leafPid(pid: number): Promise<number> {
+  for (let current = pid; ;) {
+    const children = await fs.readFile(`/proc/${current}/task/${current}/children`, 'utf8').catch(() => '');
+    const ids = children.trim().split(/\s+/).filter(Boolean);
+    if (ids.length !== 1) return current;
+    current = Number(ids[0]);
+  }
 }

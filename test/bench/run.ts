@@ -1,17 +1,22 @@
 /**
  * `npm run bench`: every benchmark in one run on this machine, printed as a table of ratios against
- * the bare node:http baseline, and written to test/bench/results/latest.json. Never part of npm test.
+ * the bare node:http baseline plus the fleet benchmarks (fleet-bench.ts: capacity, propagation,
+ * fan-out, dashboard memory), and written to test/bench/results/latest.json. Never part of npm test.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ROOT } from './lib.ts';
 import { benchBackend, benchBaseline } from './protocol.ts';
+import { benchFleet } from './fleet-bench.ts';
+import { fleetTable } from './fleet-table.ts';
 
 const started = new Date();
+const startLoad = os.loadavg().map((l) => Math.round(l * 100) / 100);
 const baseline = await benchBaseline();
 const backends = [];
 for (const backend of ['postgres', 'pglite'] as const) backends.push(await benchBackend(backend));
+const fleet = await benchFleet();
 
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
 const rows: string[][] = [['what', 'req/s', 'p99 ms', 'vs bare', 'target', 'non-2xx']];
@@ -62,12 +67,15 @@ const result = {
     model: os.cpus()[0]?.model,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
+    /** Other work shares this machine: the 1/5/15-minute load averages when the run started. */
+    loadAverage: startLoad,
   },
   baseline,
   backends,
+  fleet,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
 await fs.writeFile(path.join(ROOT, 'test/bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
 process.stdout.write(
-  `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n\n${table}\n\n${memory}\n`,
+  `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n\n${table}\n\n${memory}\n\n${fleetTable(fleet)}\n`,
 );

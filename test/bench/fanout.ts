@@ -1,0 +1,127 @@
+/**
+ * Subscription fan-out: a dashboard client (graphql-ws on /graphql, API token) watching the whole
+ * fleet with `agentUpdated` while every agent heartbeats. Latency per agent update = when the
+ * message arrived − the agent's `lastHeartbeatAt` (the server's receive time of that heartbeat,
+ * same clock). Also the server memory per connected dashboard, on a fresh server process.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { exactPercentiles, type Percentiles } from '../../agent/sim/histogram.ts';
+import { startBenchServer, type BenchServer } from './fleet-server.ts';
+import { rssBytes } from './lib.ts';
+
+const SUBSCRIPTION = 'subscription { agentUpdated { agents { id lastHeartbeatAt } membershipChanged } }';
+export const FANOUT_P99_TARGET_MS = 1000;
+
+export interface FanoutResult {
+  seconds: number;
+  messages: number;
+  messagesPerSecond: number;
+  /** Heartbeats seen by the client, per second, and how many agents they covered. */
+  agentUpdatesPerSecond: number;
+  distinctAgents: number;
+  latencyMs: Percentiles;
+}
+
+function dashboard(baseUrl: string, apiToken: string): Client {
+  return createClient({
+    url: `${baseUrl.replace(/^http/, 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: { authorization: `Bearer ${apiToken}` },
+    lazy: false,
+    retryAttempts: 0,
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Watch every agent for `seconds` while the fleet heartbeats (at its current interval). */
+export async function benchFanout(server: BenchServer, seconds = 30): Promise<FanoutResult> {
+  const client = dashboard(server.baseUrl, server.apiToken);
+  const lastSeen = new Map<string, number>();
+  const latencies: number[] = [];
+  let messages = 0;
+  let measuring = false;
+  let startedAt = 0;
+  let failure: unknown;
+  const stop = client.subscribe<{
+    agentUpdated: { agents: { id: string; lastHeartbeatAt: string | null }[] };
+  }>(
+    { query: SUBSCRIPTION },
+    {
+      next: (message) => {
+        const arrived = Date.now();
+        if (!measuring) return;
+        messages += 1;
+        for (const agent of message.data?.agentUpdated.agents ?? []) {
+          const beat = agent.lastHeartbeatAt ? Date.parse(agent.lastHeartbeatAt) : 0;
+          if (beat <= (lastSeen.get(agent.id) ?? startedAt)) continue;
+          lastSeen.set(agent.id, beat);
+          latencies.push(arrived - beat);
+        }
+      },
+      error: (error) => (failure = error),
+      complete: () => undefined,
+    },
+  );
+  try {
+    await sleep(1000);
+    startedAt = Date.now();
+    measuring = true;
+    await sleep(seconds * 1000);
+    measuring = false;
+    if (failure) throw new Error(`subscription failed: ${JSON.stringify(failure)}`);
+    const elapsed = (Date.now() - startedAt) / 1000;
+    return {
+      seconds: Math.round(elapsed),
+      messages,
+      messagesPerSecond: Math.round((10 * messages) / elapsed) / 10,
+      agentUpdatesPerSecond: Math.round(latencies.length / elapsed),
+      distinctAgents: lastSeen.size,
+      latencyMs: exactPercentiles(latencies),
+    };
+  } finally {
+    stop();
+    await client.dispose();
+  }
+}
+
+export interface DashboardMemory {
+  dashboards: number;
+  bytesPerDashboard: number;
+}
+
+/** Server RSS growth per connected dashboard (one agentUpdated subscription each), on an idle server. */
+export async function benchDashboardMemory(count = 1000): Promise<DashboardMemory> {
+  const server = await startBenchServer('dashboards', {}, 1);
+  const clients: Client[] = [];
+  try {
+    await sleep(2000);
+    const before = await rssBytes(server.pid);
+    let acknowledged = 0;
+    for (let i = 0; i < count; i++) {
+      const client = dashboard(server.baseUrl, server.apiToken);
+      client.on('connected', () => void acknowledged++);
+      client.subscribe(
+        { query: SUBSCRIPTION },
+        { next: () => undefined, error: () => undefined, complete: () => undefined },
+      );
+      clients.push(client);
+      if (i % 100 === 99) await sleep(200);
+    }
+    const deadline = Date.now() + 30_000;
+    while (acknowledged < count && Date.now() < deadline) await sleep(100);
+    if (acknowledged < count) throw new Error(`only ${acknowledged} of ${count} dashboards connected`);
+    const samples: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await sleep(500);
+      samples.push(await rssBytes(server.pid));
+    }
+    // The median of a few samples: RSS jumps with each heap growth and garbage collection.
+    const during = samples.sort((a, b) => a - b)[3];
+    return { dashboards: count, bytesPerDashboard: Math.round((during - before) / count) };
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await server.stop();
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The fleet benchmarks of `npm run bench`, on one server process over PostgreSQL and one simulated
+ * fleet (agent/sim, BENCH_FLEET_AGENTS, default 10,000, enrolled over HTTP): capacity steps, then
+ * subscription fan-out, then config propagation; and memory per connected dashboard on a fresh
+ * server. The sim runs in worker processes on the same machine, so its CPU is reported too.
+ */
+import { startFleet } from '../../agent/sim/fleet.ts';
+import { defaultOptions } from '../../agent/sim/options.ts';
+import type { FleetReport } from '../../agent/sim/report.ts';
+import { benchCapacity, type CapacityResult } from './capacity.ts';
+import { benchDashboardMemory, benchFanout, type DashboardMemory, type FanoutResult } from './fanout.ts';
+import { startBenchServer } from './fleet-server.ts';
+import { rssBytes } from './lib.ts';
+import { benchPropagation, type PropagationResult } from './propagation.ts';
+
+const AGENTS = Number(process.env.BENCH_FLEET_AGENTS ?? 10_000);
+const PROCESSES = Number(process.env.BENCH_SIM_PROCESSES ?? 2);
+
+export interface FleetBenchResult {
+  enrolment: { agents: number; seconds: number; perSecond: number };
+  /** Server RSS before the fleet and with it connected (held polls, directory, buffers). */
+  serverMemory: { idleRssBytes: number; fleetRssBytes: number; bytesPerAgent: number };
+  capacity: CapacityResult;
+  fanout: FanoutResult;
+  propagation: PropagationResult;
+  dashboards: DashboardMemory;
+  /** The simulator's own report of the whole run, minus options. */
+  simulator: Pick<
+    FleetReport,
+    'requests' | 'latencyMs' | 'heartbeats' | 'actions' | 'connections' | 'simulator'
+  >;
+}
+
+/** Run every fleet benchmark; rejects when the fleet cannot be enrolled or a step cannot run. */
+export async function benchFleet(): Promise<FleetBenchResult> {
+  const main = await onOneFleet();
+  // A fresh, idle server, so the fleet run's heap does not hide the dashboards' cost.
+  const dashboards = await benchDashboardMemory();
+  return { ...main, dashboards };
+}
+
+async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
+  const server = await startBenchServer('fleet_bench');
+  try {
+    const idleRssBytes = await rssBytes(server.pid);
+    const fleet = await startFleet({
+      ...defaultOptions(server.baseUrl, server.bootstrapTokens, AGENTS),
+      processes: PROCESSES,
+      enrolConcurrency: 20,
+    });
+    try {
+      const started = Date.now();
+      await fleet.waitFor((s) => s.agents.enrolled + s.agents.enrolFailed >= AGENTS, 600_000);
+      const seconds = (Date.now() - started) / 1000;
+      const enrolment = {
+        agents: AGENTS,
+        seconds: Math.round(seconds),
+        perSecond: Math.round(AGENTS / seconds),
+      };
+      process.stderr.write(`fleet: ${AGENTS} agents enrolled in ${enrolment.seconds} s\n`);
+      const capacity = await benchCapacity(server, fleet);
+      const fleetRssBytes = capacity.serverRssBytes;
+      const bytesPerAgent = Math.round((fleetRssBytes - idleRssBytes) / AGENTS);
+      fleet.retune({ heartbeatIntervalMs: 30_000, longPollSeconds: 50 });
+      const fanout = await benchFanout(server, 35);
+      process.stderr.write(
+        `fan-out: p99 ${fanout.latencyMs.p99} ms, ${fanout.messagesPerSecond} messages/s\n`,
+      );
+      const { result: propagation, report } = await benchPropagation(server, fleet);
+      process.stderr.write(`propagation: p99 ${propagation.typical.p99} ms\n`);
+      const { requests, latencyMs, heartbeats, actions, connections, simulator } = report;
+      return {
+        enrolment,
+        serverMemory: { idleRssBytes, fleetRssBytes, bytesPerAgent },
+        capacity,
+        fanout,
+        propagation,
+        simulator: { requests, latencyMs, heartbeats, actions, connections, simulator },
+      };
+    } finally {
+      await fleet.stop();
+    }
+  } finally {
+    await server.stop();
+  }
+}

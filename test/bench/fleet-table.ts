@@ -1,0 +1,70 @@
+/** The fleet benchmarks as rows for `npm run bench`'s printed summary. */
+import { HEARTBEAT_P99_TARGET_MS } from './capacity.ts';
+import { FANOUT_P99_TARGET_MS } from './fanout.ts';
+import type { FleetBenchResult } from './fleet-bench.ts';
+import { PROPAGATION_P99_TARGET_MS } from './propagation.ts';
+
+const thousands = (n: number) => n.toLocaleString('en-US');
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
+const verdict = (met: boolean) => (met ? 'met' : 'missed');
+
+/** A text table: one row per figure, with its target and whether it was met. */
+export function fleetTable(r: FleetBenchResult): string {
+  const cap = r.capacity;
+  const rows: string[][] = [['fleet (PostgreSQL, one server process)', 'figure', 'target', '']];
+  rows.push([
+    'enrolment over HTTP',
+    `${thousands(r.enrolment.agents)} agents in ${r.enrolment.seconds} s (${r.enrolment.perSecond}/s)`,
+    '',
+    '',
+  ]);
+  for (const s of cap.steps) {
+    rows.push([
+      `capacity ${thousands(s.equivalentAgents)}${s.attempt > 1 ? ' (again)' : ''}`,
+      `heartbeat p99 ${s.heartbeatMs.p99} ms, ${thousands(s.requestsPerSecond)} req/s, CPU server ` +
+        `${s.cpu.serverPercent} % pg ${s.cpu.postgresPercent} % sim ${s.cpu.simPercent} % other ${s.cpu.otherPercent} %`,
+      `p99 < ${HEARTBEAT_P99_TARGET_MS} ms, 0 lost`,
+      s.passed ? 'ok' : 'failed',
+    ]);
+  }
+  rows.push([
+    'capacity sustained',
+    `${thousands(cap.sustainedAgents)} agents at 30 s (time-compressed: ${thousands(cap.simulatedAgents)} held polls)`,
+    thousands(cap.target),
+    verdict(cap.sustainedAgents >= cap.target),
+  ]);
+  const p = r.propagation.typical;
+  rows.push([
+    `propagation to ${thousands(r.propagation.agents)} agents`,
+    `p50 ${p.p50} ms, p99 ${p.p99} ms (median of ${r.propagation.changes.length} changes)`,
+    `p99 < ${PROPAGATION_P99_TARGET_MS} ms`,
+    verdict(p.p99 < PROPAGATION_P99_TARGET_MS),
+  ]);
+  rows.push([
+    'fan-out: heartbeat → agentUpdated',
+    `p99 ${r.fanout.latencyMs.p99} ms, ${r.fanout.messagesPerSecond} messages/s, ` +
+      `${thousands(r.fanout.agentUpdatesPerSecond)} agent updates/s`,
+    `p99 < ${FANOUT_P99_TARGET_MS} ms`,
+    verdict(r.fanout.latencyMs.p99 < FANOUT_P99_TARGET_MS),
+  ]);
+  rows.push(['memory per connected dashboard', kib(r.dashboards.bytesPerDashboard), '', '']);
+  rows.push(['server memory per connected agent', kib(r.serverMemory.bytesPerAgent), '', '']);
+  const a = r.simulator.actions;
+  const sustained = cap.steps.filter((s) => s.passed).pop();
+  rows.push([
+    'action results lost + duplicated',
+    `${sustained?.resultsLost ?? 'n/a'} up to the sustained step; whole run incl. overload: ` +
+      `${a.lost} lost, ${a.duplicated} duplicated of ${thousands(a.resultsCreated)}`,
+    '0',
+    verdict(sustained?.resultsLost === 0),
+  ]);
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+  return rows
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
