@@ -117,6 +117,14 @@ export function buildApp(deps: AppDeps): App {
   const dashboard = createWebStatic();
   const accessLog = log.isLevelEnabled('debug');
   const server = http.createServer((req, res) => {
+    const raw = req.url ?? '/';
+    const queryAt = raw.indexOf('?');
+    const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
+    // The agent hot path skips URL parsing and request ids (failure.ts makes one when it logs).
+    if (!accessLog && raw.startsWith('/') && isAgentRoute(path)) {
+      if (req.headers['x-request-id'] !== undefined) res.setHeader('x-request-id', requestIdOf(req));
+      return void agentRouter(req, res, path, queryAt === -1 ? '' : raw.slice(queryAt + 1));
+    }
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     if (accessLog) {
@@ -130,7 +138,7 @@ export function buildApp(deps: AppDeps): App {
       });
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url);
+    if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url.pathname, url.search.slice(1));
     if (url.pathname === GRAPHQL_PATH) return graphql.handle(req, res);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);

@@ -35,6 +35,7 @@ export function sendFailure(res: ServerResponse, error: unknown, log: Logger, re
     sendError(res, STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
   } else {
     const requestId = String(res.getHeader('x-request-id') ?? crypto.randomUUID());
+    res.setHeader('x-request-id', requestId);
     log.error(
       { err: error, requestId, method: req.method, url: req.url?.split('?')[0] },
       'agent route failed',

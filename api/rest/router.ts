@@ -52,11 +52,11 @@ export function isAgentRoute(pathname: string): boolean {
 /** Build the request handler for every agent protocol route. It never rejects. */
 export function createAgentRouter(
   deps: RestDeps,
-): (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> {
-  return async (req, res, url) => {
+): (req: IncomingMessage, res: ServerResponse, pathname: string, query: string) => Promise<void> {
+  return async (req, res, pathname, query) => {
     try {
-      const { handler, param } = match(req.method ?? 'GET', url.pathname);
-      await handler(deps, req, res, param, url.searchParams);
+      const { handler, param } = match(req.method ?? 'GET', pathname);
+      await handler(deps, req, res, param, new URLSearchParams(query));
     } catch (error) {
       sendFailure(res, error, deps.log, req);
     }
