@@ -1,16 +1,19 @@
 /**
- * A `fetch` for the simulator over node:http / node:https keep-alive agents, one agent per local
- * source address. Many virtual agents hold one long-poll each, and one loopback source address
- * gives only ~28k ephemeral ports towards one server port, so sockets are spread over
- * 127.0.0.1 … 127.0.0.N (any 127/8 address is local on Linux). Bodies are buffered whole, which
- * is all the agent's transport needs; the answer is the part of a Response it reads.
+ * A `fetch` for the simulator over node:http / node:https keep-alive agents. Many virtual agents
+ * hold one long-poll each, and one loopback source address gives only ~28k ephemeral ports towards
+ * one server port, so sockets can be spread over 127.0.0.1 … 127.0.0.N (any 127/8 address is
+ * local on Linux). Each address gets several lanes (an http.Agent each), because an Agent finds a
+ * finished socket in its list by a linear search. Bodies are buffered whole, which is all the
+ * agent's transport needs; the answer is the part of a Response it reads.
  */
 import http from 'node:http';
 import https from 'node:https';
 
 export interface SocketPool {
-  /** The fetch for virtual agent `index` (its source address is `index mod N`). */
-  fetchFor(index: number): typeof fetch;
+  /** Number of lanes: give each virtual agent one, e.g. `index mod lanes`. */
+  readonly lanes: number;
+  /** The fetch of lane `lane` (its source address is `lane mod addresses`). */
+  fetchFor(lane: number): typeof fetch;
   /** Sockets open right now, connected or idle in the pools. */
   openSockets(): number;
   /** Close every socket. */
@@ -31,13 +34,21 @@ export function localAddresses(spec: string | number): string[] {
     .filter(Boolean);
 }
 
-/** Pools bound to `addresses` (none: let the OS pick the source address). */
-export function createSocketPool(addresses: string[]): SocketPool {
-  const bound = addresses.length > 0 ? addresses : [undefined];
+/**
+ * `lanesPerAddress` keep-alive pools for each of `addresses` (none given: one set of lanes, and
+ * the OS picks the source address). Idle sockets are kept, however many: a burst of answered
+ * long-polls would otherwise close hundreds only to open them again.
+ */
+export function createSocketPool(addresses: string[], lanesPerAddress = 1): SocketPool {
+  const sources = addresses.length > 0 ? addresses : [undefined];
+  const bound = Array.from(
+    { length: sources.length * lanesPerAddress },
+    (_, i) => sources[i % sources.length],
+  );
   const options = (localAddress: string | undefined): http.AgentOptions => ({
     keepAlive: true,
     maxSockets: Infinity,
-    maxFreeSockets: 1024,
+    maxFreeSockets: 1_000_000,
     scheduling: 'lifo',
     ...(localAddress ? { localAddress, family: 4 } : {}),
   });
@@ -47,7 +58,8 @@ export function createSocketPool(addresses: string[]): SocketPool {
   const count = (agents: Record<string, unknown[] | undefined>) =>
     Object.values(agents).reduce((n, list) => n + (list?.length ?? 0), 0);
   return {
-    fetchFor: (index) => fetches[index % fetches.length],
+    lanes: fetches.length,
+    fetchFor: (lane) => fetches[lane % fetches.length],
     openSockets: () => [...plain, ...secure].reduce((n, a) => n + count(a.sockets) + count(a.freeSockets), 0),
     destroy() {
       for (const agent of [...plain, ...secure]) agent.destroy();

@@ -59,6 +59,8 @@ export interface ShardFinal {
 }
 
 const LOOP_SAMPLE_MS = 50;
+/** Virtual agents sharing one http.Agent (see http-fetch.ts). */
+const AGENTS_PER_LANE = 500;
 
 export class Shard {
   private readonly stop = new AbortController();
@@ -92,7 +94,7 @@ export class Shard {
   ) {
     this.tuning = { ...options };
     setMaxListeners(0, this.stop.signal);
-    this.pool = createSocketPool(options.localAddresses);
+    this.pool = createSocketPool(options.localAddresses, Math.ceil(count / AGENTS_PER_LANE));
     this.counts = { target: count, enrolled: 0, enrolFailed: 0, failing: 0, revoked: 0 };
     let expected = performance.now() + LOOP_SAMPLE_MS;
     this.loopTimer = setInterval(() => {
@@ -105,8 +107,7 @@ export class Shard {
   /** Enrol the agents (`enrolConcurrency` at a time) and start each as soon as it is enrolled. */
   start(): void {
     const env = this.env();
-    const clients = this.options.localAddresses.map((_, i) => this.client(i));
-    if (clients.length === 0) clients.push(this.client(0));
+    const clients = Array.from({ length: this.pool.lanes }, (_, lane) => this.client(lane));
     let next = 0;
     const count = this.counts.target;
     const lane = async () => {
@@ -166,9 +167,9 @@ export class Shard {
     };
   }
 
-  private client(i: number) {
+  private client(lane: number) {
     return createClient({
-      fetch: this.stats.instrument(this.pool.fetchFor(i)),
+      fetch: this.stats.instrument(this.pool.fetchFor(lane)),
       clock: createSystemClock(),
       timeoutMs: this.options.requestTimeoutMs,
       userAgent: `flotilla-sim/${this.options.agentVersion}`,

@@ -1,8 +1,8 @@
 /**
  * One simulated agent speaking protocol v1 through the agent's own transport (createClient). It
  * behaves like agent/loop.ts without Vector or a disk: enrol, poll or long-poll config, "apply"
- * after a delay (or fail validation, for the failing share), heartbeat on a jittered interval and
- * early after a change, run `upgrade_agent` and report running → done until the server took it.
+ * after a delay (or fail validation, for the failing share) and poll again after the poll
+ * interval, heartbeat on a jittered interval and early after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
  */
 import { sleep, type Clock } from '../clock.ts';
@@ -211,8 +211,9 @@ export class VirtualAgent {
     this.pollBackoff.reset();
     this.longPollMax = outcome.value.longPollMax;
     if (outcome.value.kind === 'config') {
+      // Like agent/loop.ts: after a config, the next poll waits the poll interval.
       await this.apply(outcome.value.version, since);
-      return longPoll() ? 0 : interval;
+      return interval;
     }
     const held = waitSeconds === undefined || this.env.clock.now() - started >= 1000;
     return longPoll() && held ? 0 : interval;

@@ -28,6 +28,7 @@ beforeAll(async () => {
     ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, group.id, AGENTS)], AGENTS),
     failShare: FAILING / AGENTS,
     heartbeatIntervalMs: 1000,
+    pollIntervalMs: 300,
     longPollSeconds: 10,
     applyDelayMs: 20,
     upgradeDelayMs: 100,
@@ -51,6 +52,22 @@ describe('fleet simulator', () => {
     expect(snap.versions[String(version)]).toMatchObject({ applied: AGENTS - FAILING, failed: FAILING });
     // Every agent is holding a long-poll once it is up to date.
     await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) === AGENTS, 5000);
+  });
+
+  it('polls plainly (no wait) in poll mode, as against a server that offers no long-poll', async () => {
+    const other = await createGroupWithPipeline(server.ctx);
+    const plain = await startFleet({
+      ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, other.id, 5)], 5),
+      pollMode: 'poll',
+      pollIntervalMs: 200,
+    });
+    try {
+      await plain.waitFor((s) => (s.requests.byStatus.config?.['204'] ?? 0) >= 10, 10_000);
+    } finally {
+      const report = await plain.stop();
+      expect(report.requests.byRoute).not.toHaveProperty('config-wait');
+      expect(report.requests.byRoute.config).not.toHaveProperty('error');
+    }
   });
 
   it('delivers a config change to every agent; the failing share reports configError', async () => {

@@ -19,6 +19,7 @@ beforeAll(async () => {
     ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, group.id, AGENTS)], AGENTS),
     processes: 2,
     heartbeatIntervalMs: 60_000,
+    pollIntervalMs: 300,
     longPollSeconds: 10,
   });
 });
