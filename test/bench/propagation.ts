@@ -17,6 +17,8 @@ export interface PropagationResult {
     version: number;
     applied: number;
     propagationMs: Percentiles;
+    /** Mutation sent → the first agent got the new config: the fixed part (publish, wake-up). */
+    firstReceivedMs: number;
     /** CPU from the mutation to the last agent's apply: where the time goes. */
     cpu: CpuUse & { simPercent: number; windowMs: number };
   }[];
@@ -39,7 +41,10 @@ export async function benchPropagation(
   fleet.retune({ heartbeatIntervalMs: 30_000, longPollSeconds: 50 });
   const holding = () =>
     fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) >= agents * 0.995, 60_000);
-  const windows = new Map<number, PropagationResult['changes'][number]['cpu']>();
+  const windows = new Map<
+    number,
+    { cpu: PropagationResult['changes'][number]['cpu']; firstReceivedMs: number }
+  >();
   for (let i = 0; i < changes; i++) {
     await holding();
     await sleep(2000);
@@ -50,13 +55,14 @@ export async function benchPropagation(
     const cpu = cpuBetween(cpuBefore, await sampleCpu(server.pid));
     const windowMs = after.at - before.at;
     const simPercent = Math.round((after.process.cpuMicros - before.process.cpuMicros) / 10 / windowMs);
-    windows.set(version, { ...cpu, simPercent, windowMs });
+    const firstReceivedMs = (after.versions[String(version)]?.firstReceivedAt ?? at) - at;
+    windows.set(version, { cpu: { ...cpu, simPercent, windowMs }, firstReceivedMs });
   }
   const report = await fleet.stop();
-  const measured = [...windows].map(([version, cpu]) => {
+  const measured = [...windows].map(([version, { cpu, firstReceivedMs }]) => {
     const v = report.configs.find((c) => c.version === version && c.reference === 'change');
     if (!v) throw new Error(`no propagation figures for version ${version}`);
-    return { version, applied: v.applied, propagationMs: v.propagationMs, cpu };
+    return { version, applied: v.applied, propagationMs: v.propagationMs, firstReceivedMs, cpu };
   });
   const byP99 = [...measured].sort((a, b) => a.propagationMs.p99 - b.propagationMs.p99);
   return {
