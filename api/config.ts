@@ -19,6 +19,10 @@ const EnvSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'REDIS_URL must be a redis:// or rediss:// URL')
     .optional(),
+  FLOTILLA_REDIS_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-"')
+    .default('flotilla'),
   FLOTILLA_PUBLIC_URL: z.url().optional(),
   LOG_LEVEL: LogLevel.default('info'),
   FLOTILLA_ADMIN_EMAIL: z.email().optional(),
@@ -43,6 +47,8 @@ export interface ServerConfig {
   database: DatabaseConfig;
   dataDir: string;
   redisUrl: string | undefined;
+  /** Channel prefix on Redis, so several installations can share one Redis. */
+  redisPrefix: string;
   /** Base URL agents and browsers use to reach this server (install script, upgrade URLs). */
   publicUrl: string | undefined;
   logLevel: LogLevel;
@@ -84,6 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       : { kind: 'pglite', dataDir: path.join(dataDir, 'pglite') },
     dataDir,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.FLOTILLA_REDIS_PREFIX,
     publicUrl: e.FLOTILLA_PUBLIC_URL?.replace(/\/+$/, ''),
     logLevel: e.LOG_LEVEL,
     firstAdmin:

@@ -21,7 +21,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const applied = await applyMigrations(db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
   const events = config.redisUrl
-    ? createRedisBus(config.redisUrl, 'flotilla', (err) => log.error({ err }, 'redis bus error'))
+    ? createRedisBus(config.redisUrl, config.redisPrefix, (err) => log.error({ err }, 'redis bus error'))
     : createLocalBus();
   await events.ready();
   const ctx = createFleetContext({ config, db, events });

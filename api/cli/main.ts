@@ -42,7 +42,7 @@ export async function runCli(
   if (first !== 'migrate' && !command)
     throw new UsageError(`unknown command "${[first, second].filter(Boolean).join(' ')}"\n${USAGE}`);
   const db = await openDb(config.database);
-  const events = config.redisUrl ? createRedisBus(config.redisUrl) : createLocalBus();
+  const events = config.redisUrl ? createRedisBus(config.redisUrl, config.redisPrefix) : createLocalBus();
   try {
     const applied = await applyMigrations(db);
     if (first === 'migrate') {
