@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import * as prettier from 'prettier';
 import { ROOT } from './lib.ts';
 import { benchBackend, benchBaseline } from './protocol.ts';
 import { benchFleet } from './fleet-bench.ts';
@@ -75,7 +76,13 @@ const result = {
   fleet,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
-await fs.writeFile(path.join(ROOT, 'test/bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
+const latest = path.join(ROOT, 'test/bench/results/latest.json');
+// Formatted as `npm run lint` expects, so a fresh result can be committed as it is.
+const formatted = await prettier.format(JSON.stringify(result, null, 2), {
+  ...(await prettier.resolveConfig(latest)),
+  filepath: latest,
+});
+await fs.writeFile(latest, formatted);
 process.stdout.write(
   `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n\n${table}\n\n${memory}\n\n${fleetTable(fleet)}\n`,
 );
