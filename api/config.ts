@@ -32,7 +32,7 @@ const EnvSchema = z.object({
     .optional(),
   FLOTILLA_ENROL_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
   FLOTILLA_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
-  FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
 });
