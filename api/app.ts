@@ -17,6 +17,7 @@ import type { Clock, FleetContext } from './fleet/context.ts';
 import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
+import { ErrorCode } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
@@ -102,7 +103,7 @@ export function buildApp(deps: AppDeps): App {
 
   const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
-    if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
+    if (script === null) return sendError(res, 404, ErrorCode.notFound, 'install script not available');
     const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
     const body = script
       .replaceAll('__FLOTILLA_URL__', baseUrl)
@@ -145,11 +146,11 @@ export function buildApp(deps: AppDeps): App {
     if (url.pathname === '/install.sh' && req.method === 'GET') {
       return void installScript(req, res).catch((err) => {
         log.error({ err }, 'install.sh failed');
-        sendError(res, 500, 'internal_error', 'internal error');
+        sendError(res, 500, ErrorCode.internal, 'internal error');
       });
     }
     if (dashboard.handles(req, url.pathname)) return void dashboard.serve(req, res, url.pathname);
-    sendError(res, 404, 'not_found', `no route ${req.method} ${url.pathname}`);
+    sendError(res, 404, ErrorCode.notFound, `no route ${req.method} ${url.pathname}`);
   });
   server.on('upgrade', (req, socket, head) => graphql.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;

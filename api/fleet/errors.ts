@@ -1,28 +1,31 @@
 /**
  * Expected failures of the fleet domain. Each carries a stable `code` that REST answers in
  * `{"error":{"code","message"}}` and GraphQL maps to a typed error; clients branch on the code.
+ * Codes the agent protocol also answers are taken from its ErrorCode (api/protocol/v1.ts), their
+ * one home; the rest are the fleet's own.
  */
+import { ErrorCode } from '../protocol/v1.ts';
 
 export const FleetErrorCode = {
   validationFailed: 'validation_failed',
-  groupNotFound: 'group_not_found',
+  groupNotFound: ErrorCode.groupNotFound,
   inputNotFound: 'input_not_found',
   outputNotFound: 'output_not_found',
-  agentNotFound: 'agent_not_found',
+  agentNotFound: ErrorCode.agentNotFound,
   actionNotFound: 'action_not_found',
   userNotFound: 'user_not_found',
   tokenNotFound: 'token_not_found',
-  releaseNotFound: 'release_not_found',
+  releaseNotFound: ErrorCode.releaseNotFound,
   conflict: 'conflict',
   groupNotEmpty: 'group_not_empty',
   configInvalid: 'config_invalid',
-  bootstrapTokenInvalid: 'bootstrap_token_invalid',
-  bootstrapTokenExpired: 'bootstrap_token_expired',
-  bootstrapTokenExhausted: 'bootstrap_token_exhausted',
-  tokenRevoked: 'token_revoked',
+  bootstrapTokenInvalid: ErrorCode.bootstrapTokenInvalid,
+  bootstrapTokenExpired: ErrorCode.bootstrapTokenExpired,
+  bootstrapTokenExhausted: ErrorCode.bootstrapTokenExhausted,
+  tokenRevoked: ErrorCode.tokenRevoked,
   invalidTransition: 'invalid_transition',
   invalidCredentials: 'invalid_credentials',
-  forbidden: 'forbidden',
+  forbidden: ErrorCode.forbidden,
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

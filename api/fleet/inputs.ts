@@ -10,7 +10,7 @@ import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './
 import { changePipeline } from './pipeline-change.ts';
 import { parseInput } from './validate.ts';
 import { defaultPlatforms, getComponent, validateComponentOptions } from './vector/components.ts';
-import type { Platform } from './vector/render.ts';
+import { Platform } from '../protocol/v1.ts';
 
 /** Component names become Vector ids: no dots, unique within the group. */
 export const ComponentName = z
@@ -20,7 +20,7 @@ export const ComponentName = z
     'use 1–63 lower-case letters, digits, "_" and "-", starting with a letter or digit',
   );
 const Override = z.string().trim().min(1).max(128).nullable();
-const PlatformList = z.array(z.enum(['linux', 'kubernetes'])).min(1, 'pick at least one platform');
+const PlatformList = z.array(Platform).min(1, 'pick at least one platform');
 const Options = z.record(z.string(), z.unknown());
 
 export const CreateInputInput = z.object({

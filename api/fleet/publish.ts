@@ -6,10 +6,9 @@
 import type { Tx } from './context.ts';
 import type { Emit } from './transaction.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
-import { renderGroupConfig, type Platform, type RenderInput, type RenderOutput } from './vector/render.ts';
+import { Platform } from '../protocol/v1.ts';
+import { renderGroupConfig, type RenderInput, type RenderOutput } from './vector/render.ts';
 import { checkPipeline } from './vector/checks.ts';
-
-export const PLATFORMS: Platform[] = ['linux', 'kubernetes'];
 
 /**
  * Render and store version `configVersion + 1` of the group. Throws FleetError(config_invalid)
@@ -33,7 +32,7 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
       options: o.options as Record<string, unknown>,
     })),
   };
-  for (const platform of PLATFORMS) {
+  for (const platform of Platform.options) {
     const rendered = renderGroupConfig(pipeline, platform);
     if (!rendered.empty) {
       const problems = checkPipeline(rendered.config);

@@ -7,7 +7,7 @@ import type { FleetContext } from './context.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { OFFLINE_AFTER_MS, type AgentStatus } from './liveness.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
-import type { Platform } from './vector/render.ts';
+import type { Platform } from '../protocol/v1.ts';
 
 /**
  * How an agent's config relates to its group's newest version: `failed` while it reports a config

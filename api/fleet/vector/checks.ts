@@ -8,35 +8,12 @@
  * component-specific build checks (e.g. loki's non-empty `labels`). Wildcards follow
  * `wildcard_matching: strict` (Vector's default).
  */
-import {
-  checkRequiredOptions,
-  getComponent,
-  validateComponentOptions,
-  type ComponentKind,
-  type FieldIssue,
-} from './components.ts';
+import { checkRequiredOptions, getComponent, validateComponentOptions } from './components.ts';
+import type { ComponentKind } from './catalogue-types.ts';
+import type { FieldIssue } from '../errors.ts';
+import type { ConfigProblem } from './problems.ts';
 import { checkTopology, type PipelineNode } from './topology.ts';
 import type { VectorConfig } from './render.ts';
-
-export type ConfigRule =
-  | 'duplicate-id'
-  | 'id-contains-dot'
-  | 'no-sources'
-  | 'no-sinks'
-  | 'unknown-type'
-  | 'invalid-options'
-  | 'no-inputs'
-  | 'duplicate-input'
-  | 'unknown-input'
-  | 'type-mismatch'
-  | 'cycle';
-
-export interface ConfigProblem {
-  rule: ConfigRule;
-  /** The component id the problem is about, when there is one. */
-  component?: string;
-  message: string;
-}
 
 const SECTIONS: [ComponentKind, keyof VectorConfig][] = [
   ['source', 'sources'],

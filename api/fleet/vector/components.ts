@@ -11,54 +11,9 @@
 import catalogueJson from './catalogue.json' with { type: 'json' };
 import { conditionHolds, getOption, isPlainObject } from './conditions.ts';
 import { checkOptionValues } from './option-values.ts';
-
-export type Platform = 'linux' | 'kubernetes';
-export type ComponentKind = 'source' | 'transform' | 'sink';
-export type DataType = 'log' | 'metric' | 'trace';
-export type OptionType =
-  'string' | 'uint' | 'int' | 'float' | 'bool' | 'array' | 'object' | 'ascii_char' | 'condition' | 'any';
-
-/** One option, keyed in ComponentSpec.options by its dotted path (`*` map keys, `[]` array elements). */
-export interface OptionSpec {
-  type: OptionType | OptionType[];
-  /** Required relative to its parent object; component-level lists below are authoritative. */
-  required: boolean;
-  enum?: string[];
-  default?: unknown;
-  items?: OptionType;
-  itemEnum?: string[];
-  acceptsBool?: boolean;
-  example?: unknown;
-  note?: string;
-  relevantWhen?: string;
-  requiredWhen?: string;
-}
-
-export interface ComponentSpec {
-  /** The component type as written in Vector YAML (`type: syslog`). */
-  type: string;
-  kind: ComponentKind;
-  required: string[];
-  conditionallyRequired: { name: string; when: string }[];
-  requiredWhenParentPresent: { name: string; whenPresent: string; when?: string }[];
-  requiredOneOf: string[][];
-  deniesUnknownFields: boolean;
-  platforms: Platform[];
-  /** Sources: event types emitted. */
-  outputTypes?: DataType[];
-  /** Transforms and sinks: event types accepted. */
-  inputTypes?: DataType[];
-  /** Named outputs (`<id>.<name>`); see checks.ts for when each exists. */
-  namedOutputs?: string[];
-  /** The component's own options plus the common options of its kind. */
-  options: Record<string, OptionSpec>;
-}
-
-/** A problem with one field; `path` is `type`, `options`, or `options.<dotted path>` (`[i]` for array elements). */
-export interface FieldIssue {
-  path: string;
-  message: string;
-}
+import type { ComponentKind, ComponentSpec, OptionSpec } from './catalogue-types.ts';
+import type { FieldIssue } from '../errors.ts';
+import { Platform } from '../../protocol/v1.ts';
 
 type Section = 'sources' | 'transforms' | 'sinks';
 
@@ -74,9 +29,8 @@ const SECTIONS: Record<ComponentKind, Section> = {
   transform: 'transforms',
   sink: 'sinks',
 };
-const ALL_PLATFORMS: readonly Platform[] = ['linux', 'kubernetes'];
 /** Keys the server writes itself; they are never accepted inside an operator's options. */
-const SERVER_MANAGED = ['type', 'inputs'] as const;
+export const SERVER_MANAGED_OPTIONS = ['type', 'inputs'] as const;
 
 const specCache = new Map<string, ComponentSpec>();
 
@@ -115,7 +69,7 @@ export function listComponents(kind: ComponentKind): ComponentSpec[] {
  * rejected separately by validateComponentOptions.
  */
 export function defaultPlatforms(sourceType: string): Platform[] {
-  return [...(getComponent('source', sourceType)?.platforms ?? ALL_PLATFORMS)];
+  return [...(getComponent('source', sourceType)?.platforms ?? Platform.options)];
 }
 
 const fieldPath = (name: string) => `options.${name}`;
@@ -137,7 +91,7 @@ function requirementIssues(spec: ComponentSpec, options: Record<string, unknown>
     reported.add(name);
     issues.push({ path: fieldPath(name), message: `missing field \`${leaf(name)}\`${why}` });
   };
-  const managed: readonly string[] = SERVER_MANAGED;
+  const managed: readonly string[] = SERVER_MANAGED_OPTIONS;
   for (const name of spec.required) if (!managed.includes(name)) missing(name);
   for (const { name, when } of spec.conditionallyRequired) {
     if (conditionHolds(when, options)) missing(name, ` (required when ${when})`);
@@ -209,7 +163,7 @@ export function validateComponentOptions(
   const issues: FieldIssue[] = [];
   const rest: Record<string, unknown> = { ...resolved.options };
   const specs: Record<string, OptionSpec> = { ...resolved.spec.options };
-  for (const key of SERVER_MANAGED) {
+  for (const key of SERVER_MANAGED_OPTIONS) {
     if (Object.hasOwn(rest, key)) {
       issues.push({
         path: fieldPath(key),

@@ -7,7 +7,8 @@
  * with `[i]` for array elements (`options.include[0]`).
  */
 import { isPlainObject } from './conditions.ts';
-import type { FieldIssue, OptionSpec, OptionType } from './components.ts';
+import type { OptionSpec, OptionType } from './catalogue-types.ts';
+import type { FieldIssue } from '../errors.ts';
 
 type Specs = Record<string, OptionSpec>;
 

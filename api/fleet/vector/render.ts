@@ -9,9 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Document, isMap } from 'yaml';
-import type { Platform } from './components.ts';
-
-export type { Platform } from './components.ts';
+import { EMPTY_CONFIG, type Platform } from '../../protocol/v1.ts';
 
 export interface RenderInput {
   id: string;
@@ -59,8 +57,6 @@ export interface RenderedPipeline {
   empty: boolean;
 }
 
-/** The protocol's body for "nothing to run": the literal two characters, no trailing newline. */
-const EMPTY_YAML = '{}';
 /** Suffix of the remap transform that applies an input's routing overrides. */
 const ROUTING_SUFFIX = '_routing';
 const SECTIONS = ['sources', 'transforms', 'sinks'] as const;
@@ -144,7 +140,7 @@ export function renderGroupConfig(
   platform: Platform,
 ): RenderedPipeline {
   const inputs = group.inputs.filter((i) => i.enabled && i.platforms.includes(platform)).sort(byName);
-  if (inputs.length === 0) return pipeline({}, EMPTY_YAML, true);
+  if (inputs.length === 0) return pipeline({}, EMPTY_CONFIG, true);
 
   const sources: Record<string, VectorComponent> = {};
   const transforms: Record<string, VectorComponent> = {};

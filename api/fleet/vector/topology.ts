@@ -5,8 +5,8 @@
  * types compatible on every edge, no cycles. Messages are Vector's (configRules.inputs.errors).
  */
 import { isPlainObject } from './conditions.ts';
-import type { ComponentKind, ComponentSpec, DataType } from './components.ts';
-import type { ConfigProblem } from './checks.ts';
+import type { ComponentKind, ComponentSpec, DataType } from './catalogue-types.ts';
+import type { ConfigProblem } from './problems.ts';
 import type { VectorComponent } from './render.ts';
 
 /** One component of the config, with its catalogue entry when the type is known. */

@@ -4,6 +4,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
+import { ActionType as ActionTypeValues } from '../../protocol/v1.ts';
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf } from '../context.ts';
@@ -24,7 +25,7 @@ import { AgentFilter, fleetFilter } from './agent.ts';
 
 const ActionType = builder.enumType('ActionType', {
   description: 'upgrade_agent: payload `{ targetVersion }`, a release registered on the server.',
-  values: ['upgrade_agent'] as const,
+  values: ActionTypeValues.options,
 });
 
 builder.prismaObject('Action', {

@@ -1,18 +1,57 @@
 /**
  * The Vector component catalogue: every source, transform and sink type with its option schema
  * (types, enums, defaults, requirements), so the dashboard can generate input and output forms.
+ * Conditions are served parsed (OptionCondition) and the server-managed option keys are listed, so
+ * the dashboard evaluates the server's reading of the catalogue instead of re-implementing it.
  */
 import { builder } from '../builder.ts';
-import {
-  getComponent,
-  listComponents,
-  type ComponentKind as Kind,
-  type ComponentSpec,
-  type OptionSpec,
-} from '../../fleet/vector/components.ts';
+import { getComponent, listComponents, SERVER_MANAGED_OPTIONS } from '../../fleet/vector/components.ts';
+import { COMPONENT_KINDS, type ComponentSpec, type OptionSpec } from '../../fleet/vector/catalogue-types.ts';
+import { parseCondition } from '../../fleet/vector/conditions.ts';
 import { ComponentKind, Platform } from './enums.ts';
 
 type NamedOption = OptionSpec & { name: string };
+
+const ConditionOperator = builder.enumType('ConditionOperator', {
+  description:
+    'equals: the option is set to `value`; absent: the option is not set (null counts as not set).',
+  values: ['equals', 'absent'] as const,
+});
+
+interface Term {
+  field: string;
+  operator: typeof ConditionOperator.$inferType;
+  value: string | null;
+}
+
+const ConditionTerm = builder.objectRef<Term>('ConditionTerm').implement({
+  description: 'One comparison of a condition.',
+  fields: (t) => ({
+    field: t.exposeString('field', { description: 'Dotted path of the option, from the options root.' }),
+    operator: t.field({ type: ConditionOperator, resolve: (term) => term.operator }),
+    value: t.exposeString('value', {
+      nullable: true,
+      description: 'The value compared with; null for absent.',
+    }),
+  }),
+});
+
+const OptionCondition = builder.objectRef<string>('OptionCondition').implement({
+  description:
+    'A catalogue condition, parsed by the server: it holds when any term of `anyOf` holds. `text` is the catalogue wording, for people.',
+  fields: (t) => ({
+    text: t.string({ resolve: (text) => text }),
+    anyOf: t.field({
+      type: [ConditionTerm],
+      resolve: (text) =>
+        parseCondition(text).map((term): Term =>
+          term.equals === undefined
+            ? { field: term.path, operator: 'absent', value: null }
+            : { field: term.path, operator: 'equals', value: term.equals },
+        ),
+    }),
+  }),
+});
 
 const VectorOption = builder.objectRef<NamedOption>('VectorOption').implement({
   description: 'One option of a component, by dotted path (`[]` marks array elements, `*` map keys).',
@@ -29,8 +68,18 @@ const VectorOption = builder.objectRef<NamedOption>('VectorOption').implement({
     itemEnum: t.exposeStringList('itemEnum', { nullable: true }),
     example: t.expose('example', { type: 'JSON', nullable: true }),
     note: t.exposeString('note', { nullable: true }),
-    relevantWhen: t.exposeString('relevantWhen', { nullable: true }),
-    requiredWhen: t.exposeString('requiredWhen', { nullable: true }),
+    relevantWhen: t.field({
+      type: OptionCondition,
+      nullable: true,
+      description: 'Shown only while this holds; null: always.',
+      resolve: (o) => o.relevantWhen ?? null,
+    }),
+    requiredWhen: t.field({
+      type: OptionCondition,
+      nullable: true,
+      description: 'Required while this holds.',
+      resolve: (o) => o.requiredWhen ?? null,
+    }),
   }),
 });
 
@@ -40,7 +89,7 @@ const Requirement = builder
     description: 'An option required only under a condition, or once its parent object is given.',
     fields: (t) => ({
       name: t.exposeString('name'),
-      when: t.exposeString('when', { nullable: true }),
+      when: t.field({ type: OptionCondition, nullable: true, resolve: (r) => r.when ?? null }),
       whenPresent: t.exposeString('whenPresent', { nullable: true }),
     }),
   });
@@ -66,6 +115,11 @@ const VectorComponent = builder.objectRef<ComponentSpec>('VectorComponent').impl
       resolve: (c) => c.requiredOneOf.map((options) => ({ options })),
     }),
     deniesUnknownFields: t.exposeBoolean('deniesUnknownFields'),
+    serverManagedOptions: t.stringList({
+      description:
+        'Option keys the server writes itself (e.g. `type`, `inputs`): never accepted in `options`, so forms leave them out.',
+      resolve: () => [...SERVER_MANAGED_OPTIONS],
+    }),
     options: t.field({
       type: [VectorOption],
       resolve: (c) =>
@@ -76,15 +130,14 @@ const VectorComponent = builder.objectRef<ComponentSpec>('VectorComponent').impl
   }),
 });
 
-const KINDS: Kind[] = ['source', 'transform', 'sink'];
-
 builder.queryFields((t) => ({
   vectorComponents: t.field({
     type: [VectorComponent],
     authScopes: { viewer: true },
     description: 'Catalogued components of one kind (or all), by type.',
     args: { kind: t.arg({ type: ComponentKind }) },
-    resolve: (_root, args) => (args.kind ? [args.kind] : KINDS).flatMap((kind) => listComponents(kind)),
+    resolve: (_root, args) =>
+      (args.kind ? [args.kind] : COMPONENT_KINDS).flatMap((kind) => listComponents(kind)),
   }),
   vectorComponent: t.field({
     type: VectorComponent,

@@ -2,11 +2,13 @@
  * Enums shared by several domains. Values are the database's and REST's own spellings
  * (lower-case), so a value means the same thing on every interface.
  */
+import { Platform as PlatformValues } from '../../protocol/v1.ts';
+import { COMPONENT_KINDS } from '../../fleet/vector/catalogue-types.ts';
 import { builder } from '../builder.ts';
 
 export const Platform = builder.enumType('Platform', {
   description: 'Where an agent runs.',
-  values: ['linux', 'kubernetes'] as const,
+  values: PlatformValues.options,
 });
 
 export const Role = builder.enumType('Role', {
@@ -35,5 +37,5 @@ export const ActionStatus = builder.enumType('ActionStatus', {
 
 export const ComponentKind = builder.enumType('ComponentKind', {
   description: 'source: an input; sink: an output; transform: catalogued but not configurable here.',
-  values: ['source', 'transform', 'sink'] as const,
+  values: COMPONENT_KINDS,
 });

@@ -124,16 +124,29 @@ export const VectorComponentsQuery = graphql(`
       required
       conditionallyRequired {
         name
-        when
+        when {
+          anyOf {
+            field
+            operator
+            value
+          }
+        }
       }
       requiredWhenParentPresent {
         name
-        when
+        when {
+          anyOf {
+            field
+            operator
+            value
+          }
+        }
         whenPresent
       }
       requiredOneOf {
         options
       }
+      serverManagedOptions
       options {
         name
         types
@@ -144,8 +157,20 @@ export const VectorComponentsQuery = graphql(`
         default
         example
         note
-        relevantWhen
-        requiredWhen
+        relevantWhen {
+          anyOf {
+            field
+            operator
+            value
+          }
+        }
+        requiredWhen {
+          anyOf {
+            field
+            operator
+            value
+          }
+        }
       }
     }
   }

@@ -1,9 +1,23 @@
 /**
  * Forms generated from the Vector component catalogue (GraphQL `vectorComponents`): which options
  * to show for the values entered so far, which are required, what widget each gets, and how the
- * values become the `options` object the API takes. Conditions use the catalogue's small language:
- * `path = "value"` and `path absent` terms joined by `or` (optionally in parentheses).
+ * values become the `options` object the API takes. Conditions arrive parsed by the server
+ * (`OptionCondition`: any of `field equals value` / `field absent`), and the server lists the
+ * option keys it writes itself; this module only evaluates them.
  */
+import type { ConditionOperator } from '../../../codegen/gql/graphql.ts';
+
+/** One comparison of a server-parsed catalogue condition. */
+export interface ConditionTerm {
+  field: string;
+  operator: ConditionOperator;
+  value?: string | null;
+}
+
+/** A server-parsed catalogue condition: it holds when any term holds. */
+export interface OptionCondition {
+  anyOf: ConditionTerm[];
+}
 
 export interface CatalogueOption {
   name: string;
@@ -15,16 +29,22 @@ export interface CatalogueOption {
   default?: unknown;
   example?: unknown;
   note?: string | null;
-  relevantWhen?: string | null;
-  requiredWhen?: string | null;
+  relevantWhen?: OptionCondition | null;
+  requiredWhen?: OptionCondition | null;
 }
 
 export interface CatalogueComponent {
   type: string;
   required: string[];
-  conditionallyRequired: { name: string; when?: string | null }[];
-  requiredWhenParentPresent: { name: string; whenPresent?: string | null; when?: string | null }[];
+  conditionallyRequired: { name: string; when?: OptionCondition | null }[];
+  requiredWhenParentPresent: {
+    name: string;
+    whenPresent?: string | null;
+    when?: OptionCondition | null;
+  }[];
   requiredOneOf: { options: string[] }[];
+  /** Option keys the server writes itself; never shown. */
+  serverManagedOptions: string[];
   options: CatalogueOption[];
 }
 
@@ -41,9 +61,7 @@ export interface FormField {
 
 type Values = Record<string, unknown>;
 
-const SERVER_MANAGED = new Set(['type', 'inputs']);
 const NUMERIC = new Set(['uint', 'int', 'float']);
-const TERM = /([A-Za-z_][\w.*[\]]*)\s*(?:=\s*"((?:[^"\\]|\\.)*)"|\s+absent\b)/g;
 
 /** The value at a dotted path, or undefined. */
 export function getPath(values: Values, path: string): unknown {
@@ -75,14 +93,15 @@ export function setPath(values: Values, path: string, value: unknown): Values {
   return next;
 }
 
-/** Whether a catalogue condition holds for `values`; an empty condition always holds. */
-export function conditionHolds(condition: string | null | undefined, values: Values): boolean {
+/**
+ * Whether a server-parsed condition holds for `values`; no condition always holds. An option set
+ * to null counts as absent, as on the server.
+ */
+export function conditionHolds(condition: OptionCondition | null | undefined, values: Values): boolean {
   if (!condition) return true;
-  const terms = [...condition.matchAll(TERM)];
-  if (terms.length === 0) return true;
-  return terms.some(([, path, equals]) => {
-    const actual = getPath(values, path);
-    return equals === undefined ? actual === undefined : actual === equals.replace(/\\(.)/g, '$1');
+  return condition.anyOf.some((term) => {
+    const actual = getPath(values, term.field) ?? undefined;
+    return term.operator === 'absent' ? actual === undefined : actual === term.value;
   });
 }
 
@@ -124,6 +143,7 @@ export function formFields(
   values: Values,
 ): { required: FormField[]; optional: FormField[] } {
   const byName = new Map(component.options.map((o) => [o.name, o]));
+  const serverManaged = new Set(component.serverManagedOptions);
   const parents = new Set(
     component.options.map((o) => o.name.split('.').slice(0, -1).join('.')).filter(Boolean),
   );
@@ -159,7 +179,7 @@ export function formFields(
   const fields: FormField[] = [];
   for (const option of component.options) {
     const { name } = option;
-    if (SERVER_MANAGED.has(name) || name.includes('[]') || name.includes('*') || parents.has(name)) continue;
+    if (serverManaged.has(name) || name.includes('[]') || name.includes('*') || parents.has(name)) continue;
     if (hidden(name)) continue;
     const isRequired =
       required.has(name) || (!!option.requiredWhen && conditionHolds(option.requiredWhen, values));
