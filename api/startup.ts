@@ -12,7 +12,7 @@ import { CLI_ACTOR, type FleetContext } from './fleet/context.ts';
 import { countUsers, createUser } from './fleet/users.ts';
 import { registerRelease } from './fleet/releases.ts';
 
-export const AGENT_BUNDLE = path.resolve(import.meta.dirname, '../dist/agent/flotilla-agent.mjs');
+const AGENT_BUNDLE = path.resolve(import.meta.dirname, '../dist/agent/flotilla-agent.mjs');
 
 /**
  * With no users yet: create the first admin from FLOTILLA_ADMIN_EMAIL/PASSWORD, or log how to

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
 
-export const WEB_DIST = path.resolve(import.meta.dirname, '../web/dist');
+const WEB_DIST = path.resolve(import.meta.dirname, '../web/dist');
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

@@ -30,8 +30,5 @@ export interface Actor {
   role: Role | null;
 }
 
-/** The actor for changes made by the server itself (sweeps, start-up). */
-export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, label: 'system', role: null };
-
 /** The actor for changes made with `npm run flotilla` on the server host. */
 export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'admin' };

@@ -11,7 +11,7 @@ import { inTransaction } from './transaction.ts';
 import { mintToken } from './tokens.ts';
 import { parseInput } from './validate.ts';
 
-export const MAX_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
+const MAX_TOKEN_TTL_SECONDS = 365 * 24 * 3600;
 
 export const MintEnrolmentTokenInput = z.object({
   groupId: z.uuid(),
@@ -88,13 +88,5 @@ export async function revokeEnrolmentToken(
       null,
     );
     return revoked;
-  });
-}
-
-/** Tokens of one group (or all), newest first, with uses left computed by the caller from uses/maxUses. */
-export async function listEnrolmentTokens(ctx: FleetContext, groupId?: string): Promise<EnrolmentToken[]> {
-  return ctx.db.enrolmentToken.findMany({
-    where: groupId ? { groupId } : {},
-    orderBy: { createdAt: 'desc' },
   });
 }

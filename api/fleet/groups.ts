@@ -11,7 +11,7 @@ import { inTransaction } from './transaction.ts';
 import { publishGroupConfig } from './publish.ts';
 import { parseInput } from './validate.ts';
 
-export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 const Slug = z
   .string()

@@ -24,7 +24,7 @@ export interface PipelineWrite<T> {
 }
 
 /** The audit summary of an input or output: every field but ids and timestamps. */
-export function componentSnapshot<T extends PipelineRow>(
+function componentSnapshot<T extends PipelineRow>(
   row: T,
 ): Omit<T, 'id' | 'groupId' | 'createdAt' | 'updatedAt'> {
   const { id: _id, groupId: _g, createdAt: _c, updatedAt: _u, ...rest } = row;
@@ -32,7 +32,7 @@ export function componentSnapshot<T extends PipelineRow>(
 }
 
 /** The conflict error for a component name already used in the group. */
-export function nameTaken(name: string): FleetError {
+function nameTaken(name: string): FleetError {
   const error = validationError([{ path: 'name', message: `"${name}" is already used in this group` }]);
   return new FleetError(FleetErrorCode.conflict, error.message, error.issues);
 }

@@ -11,7 +11,7 @@ import { hashToken } from './tokens.ts';
 import { verifyCredentials, type PublicUser } from './users.ts';
 
 /** How long a session lasts after sign-in. */
-export const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
+const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
 /** lastSeenAt is written at most this often per session. */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 

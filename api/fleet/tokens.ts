@@ -26,11 +26,3 @@ export function mintToken(kind: TokenKind): MintedToken {
 export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token).digest('hex');
 }
-
-/** The kind a presented token claims by its prefix, or null for anything else. */
-export function tokenKind(token: string): TokenKind | null {
-  for (const [kind, prefix] of Object.entries(TOKEN_PREFIX)) {
-    if (token.startsWith(prefix)) return kind as TokenKind;
-  }
-  return null;
-}
