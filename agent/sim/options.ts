@@ -56,10 +56,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     processes: agents > AGENTS_PER_PROCESS ? Math.ceil(agents / AGENTS_PER_PROCESS) : 0,
     // Bind only when one source address is not enough: a bound socket gets its port at bind(),
     // a slow search through the whole range once many ports sit in TIME_WAIT.
-    localAddresses:
-      loopback && agents > 20_000
-        ? Array.from({ length: Math.ceil(agents / 20_000) }, (_, i) => `127.0.0.${i + 1}`)
-        : [],
+    localAddresses: loopback && agents > 20_000 ? localAddresses(Math.ceil(agents / 20_000)) : [],
     enrolConcurrency: 50,
     requestTimeoutMs: 15_000,
     download: true,
@@ -97,4 +94,16 @@ export function checkOptions(o: FleetOptions): void {
 /** True when agent `index` belongs to the failing share: exactly ⌊agents × share⌋, spread evenly. */
 export function isFailing(index: number, share: number): boolean {
   return Math.floor((index + 1) * share) > Math.floor(index * share);
+}
+
+/** Source addresses for `count` (127.0.0.1 … 127.0.0.count) or a comma-separated list. */
+export function localAddresses(spec: string | number): string[] {
+  if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+    const n = Math.max(1, Math.min(250, Number(spec)));
+    return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+  }
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
