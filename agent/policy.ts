@@ -109,14 +109,11 @@ export class PollPolicy {
     applyFailed = false,
   ): Next {
     if (outcome.kind !== 'ok') return this.failed(outcome);
-    this.backoff.reset();
     this.longPollMax = outcome.value.longPollMax;
-    if (outcome.value.kind === 'config') {
-      return {
-        kind: 'wait',
-        ms: applyFailed ? this.backoff.next() : jittered(tuning.pollIntervalMs, this.random),
-      };
-    }
+    if (applyFailed) return { kind: 'wait', ms: this.backoff.next() };
+    this.backoff.reset();
+    if (outcome.value.kind === 'config')
+      return { kind: 'wait', ms: jittered(tuning.pollIntervalMs, this.random) };
     const held = query.waitSeconds === undefined || heldMs >= HELD_POLL_MS;
     const longPollNext = this.longPollWait(tuning) !== undefined;
     return { kind: 'wait', ms: longPollNext && held ? 0 : jittered(tuning.pollIntervalMs, this.random) };
