@@ -70,24 +70,26 @@ export function createNodeFetch(options: NodeFetchOptions = {}): Fetch {
       });
       const onAbort = (): void => void req.destroy(abortError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
-      const fail = (error: Error): void => {
+      let settled = false;
+      const settle = (finish: () => void): void => {
+        if (settled) return;
+        settled = true;
         signal.removeEventListener('abort', onAbort);
-        reject(error);
+        finish();
       };
-      req.once('error', fail);
+      const fail = (error: Error): void => settle(() => reject(error));
+      req.on('error', fail);
       req.once('response', (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (chunk: Buffer) => {
           size += chunk.length;
-          if (size > maxBytes) req.destroy(new Error('response too large'));
-          else chunks.push(chunk);
+          if (size <= maxBytes) return void chunks.push(chunk);
+          fail(new Error('response too large'));
+          req.destroy();
         });
-        res.once('error', fail);
-        res.once('end', () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(bufferedResponse(res, Buffer.concat(chunks)));
-        });
+        res.on('error', fail);
+        res.once('end', () => settle(() => resolve(bufferedResponse(res, Buffer.concat(chunks)))));
       });
       req.end(init.body);
     });
