@@ -1,5 +1,10 @@
 /** Options of a simulated fleet, their defaults, and the part that can change while it runs. */
-import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS } from '../../api/protocol/v1.ts';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  LONG_POLL_MAX_SECONDS,
+} from '../../api/protocol/v1.ts';
+import { DEFAULT_LONG_POLL_SECONDS } from '../policy.ts';
 
 /** Behaviour that can be changed while the fleet runs (Fleet.retune). */
 export interface Tuning {
@@ -66,7 +71,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000,
     pollIntervalMs: DEFAULT_POLL_INTERVAL_SECONDS * 1000,
     pollMode: 'auto',
-    longPollSeconds: 50,
+    longPollSeconds: DEFAULT_LONG_POLL_SECONDS,
     applyDelayMs: 0,
     upgradeDelayMs: 1000,
   };
@@ -82,8 +87,12 @@ export function checkOptions(o: FleetOptions): void {
     [!Number.isInteger(o.processes) || o.processes < 0, 'processes must be 0 or more'],
     [o.heartbeatIntervalMs < 10 || o.pollIntervalMs < 10, 'intervals must be at least 10 ms'],
     [
-      !(Number.isInteger(o.longPollSeconds) && o.longPollSeconds >= 1 && o.longPollSeconds <= 60),
-      'long-poll seconds must be an integer 1–60',
+      !(
+        Number.isInteger(o.longPollSeconds) &&
+        o.longPollSeconds >= 1 &&
+        o.longPollSeconds <= LONG_POLL_MAX_SECONDS
+      ),
+      `long-poll seconds must be an integer 1–${LONG_POLL_MAX_SECONDS}`,
     ],
     [o.enrolConcurrency < 1, 'enrol concurrency must be at least 1'],
   ];
