@@ -31,6 +31,7 @@ async function harness(script: {
   heartbeat?: (n: number) => Outcome<{ pendingActions: []; rejectedResults: [] }>;
   apply?: (version: number) => ApplyOutcome;
   applied?: number;
+  random?: () => number;
 }) {
   const dir = await tempDir();
   const paths = {
@@ -71,7 +72,7 @@ async function harness(script: {
     },
     actions: new ActionRunner(store, {}, clock, log),
     clock,
-    random: () => 0.5,
+    random: script.random ?? (() => 0.5),
     newBackoff: () => createBackoff({ initialMs: 20, maxMs: 100 }, () => 0),
     log,
     agentVersion: '1.2.3',
@@ -98,6 +99,23 @@ describe('agent loop', () => {
     });
     await drive(h.clock, 'five polls', () => h.polls.length >= 5);
     expect(h.polls.slice(0, 5).map((p) => p.waitSeconds)).toEqual([undefined, undefined, 7, 7, undefined]);
+  });
+
+  it('polls on the poll interval ± 10 % drawn from the injected random, after a config answer too', async () => {
+    const draws = [0, 0.999];
+    const h = await harness({
+      random: () => draws[0],
+      poll: (n) => (n === 3 ? ok({ kind: 'config', version: 4, body: 'x' }) : ok({ kind: 'unchanged' })),
+    });
+    await drive(h.clock, 'three polls', () => h.polls.length >= 3);
+    draws.shift();
+    await drive(h.clock, 'the poll after the config', () => h.polls.length >= 5);
+    const gaps = h.polls.slice(1, 5).map((p, i) => p.at - h.polls[i].at);
+    // 20 ms × 0.9 for the first two; 20 ms × 1.0998 → 22 ms (the clock steps whole ms) after that.
+    expect(gaps.slice(0, 2)).toEqual([18, 18]);
+    expect(gaps[2]).toBeGreaterThanOrEqual(18);
+    expect(gaps[3]).toBeGreaterThan(21);
+    expect(gaps[3]).toBeLessThanOrEqual(22 + 10);
   });
 
   it('polls with the applied version, and past a version that was rejected', async () => {
