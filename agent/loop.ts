@@ -1,12 +1,12 @@
 /**
  * The one orchestrator (style rule 7). Two tasks share one enrolment session:
- *  - poll: `GET config?since=N` every poll interval (or a long-poll when the server offers one),
- *    hand new configs to the applier, record the outcome keyed by config version;
- *  - heartbeat: every heartbeat interval ± 10 %, and early when something changed (config applied
- *    or rejected, Vector exited, an action result is ready); hands pending actions to the runner.
- * Failures follow the retry policy: retryable → backoff (Retry-After honoured), 401/403 → "token
- * revoked": both tasks stop and the loop waits for a new enrolment while Vector keeps running.
- * No I/O of its own: everything goes through the injected parts.
+ *  - poll: `GET config?since=N` (a long-poll when the server offers one), hand new configs to the
+ *    applier, record the outcome keyed by config version;
+ *  - heartbeat: on the heartbeat interval, and early when something changed (config applied or
+ *    rejected, Vector exited, an action result is ready); hands pending actions to the runner.
+ * When to poll and heartbeat, how to back off and when the token counts as revoked is agent/policy.ts
+ * (shared with the simulator). On revoke both tasks stop and the loop waits for a new enrolment
+ * while Vector keeps running. No I/O of its own: everything goes through the injected parts.
  */
 import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
@@ -17,6 +17,7 @@ import type { Logger } from './log.ts';
 import { errorMessage } from './log.ts';
 import type { StateStore } from './state/store.ts';
 import type { VectorEvent } from './supervisor/vector.ts';
+import { HeartbeatPolicy, MIN_HEARTBEAT_GAP_MS, PollPolicy, afterApply } from './policy.ts';
 import type { Backoff } from './transport/backoff.ts';
 import type { AgentClient, ConfigAnswer, Credentials, Outcome } from './transport/client.ts';
 
@@ -47,8 +48,6 @@ export interface LoopOptions {
 
 /** Why run() returned: asked to stop, or an action (upgrade) needs the process replaced. */
 export type LoopEnd = 'stopped' | 'restart';
-
-const MIN_HEARTBEAT_GAP_MS = 200;
 
 /** The agent's main loop; create one per `run`, call run() once. */
 export class AgentLoop {
@@ -135,31 +134,23 @@ export class AgentLoop {
     return revoked ? 'revoked' : 'stopped';
   }
 
-  private sinceVersion(): number {
-    const s = this.o.store.current;
-    return Math.max(s.appliedConfigVersion, s.configError?.version ?? 0);
-  }
-
   private async pollTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
-    const backoff = this.o.newBackoff();
-    let longPollMax: number | undefined;
+    const policy = new PollPolicy(this.o.newBackoff(), this.o.random);
+    const tuning = { pollIntervalMs: this.o.pollIntervalMs, longPollSeconds: this.o.longPollSeconds };
     while (!signal.aborted) {
-      const since = this.sinceVersion();
-      const waitSeconds =
-        longPollMax && this.o.longPollSeconds > 0 ? Math.min(longPollMax, this.o.longPollSeconds) : undefined;
+      const query = policy.query(this.o.store.current, tuning);
       const started = this.o.clock.now();
-      const outcome = await this.o.client.pollConfig(creds, { since, waitSeconds }, signal);
+      const outcome = await this.o.client.pollConfig(creds, query, signal);
       if (signal.aborted) return;
-      let delay = this.o.pollIntervalMs;
-      if (outcome.kind === 'ok') {
-        backoff.reset();
-        longPollMax = outcome.value.longPollMax;
-        if (outcome.value.kind === 'config') {
-          if (!(await this.applyConfig(outcome.value, since))) delay = backoff.next();
-        } else if (waitSeconds && this.o.clock.now() - started >= 1000) delay = 0;
-      } else if (this.isRevoked(outcome)) return onRevoked();
-      else delay = await this.failed('config poll', outcome, backoff);
-      await sleep(this.o.clock, delay, signal);
+      const heldMs = this.o.clock.now() - started;
+      const applyFailed =
+        outcome.kind === 'ok' && outcome.value.kind === 'config'
+          ? !(await this.applyConfig(outcome.value, query.since))
+          : false;
+      const next = policy.next(query, outcome, tuning, heldMs, applyFailed);
+      if (next.kind === 'revoked') return onRevoked();
+      if (outcome.kind !== 'ok') await this.failed('config poll', outcome, next.ms, policy.attempts);
+      await sleep(this.o.clock, next.ms, signal);
     }
   }
 
@@ -176,24 +167,17 @@ export class AgentLoop {
       await this.noteError(`applying config version ${answer.version} failed: ${errorMessage(error)}`);
       return false;
     }
-    // A version at or below `since` means the server reset us (moved to another group).
-    const reset = answer.version <= since;
+    const error = outcome.kind === 'applied' ? undefined : outcome.message;
     await this.o.store.update((s) => {
-      if (outcome.kind === 'applied') {
-        s.appliedConfigVersion = answer.version;
-        s.appliedEtag = answer.etag ?? null;
-        s.configError = null;
-      } else {
-        s.configError = { version: answer.version, message: outcome.message };
-        if (reset) s.appliedConfigVersion = 0;
-      }
+      Object.assign(s, afterApply(s, answer.version, since, error));
+      if (error === undefined) s.appliedEtag = answer.etag ?? null;
     });
     this.heartbeatWake.wake();
     return true;
   }
 
   private async heartbeatTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
-    const backoff = this.o.newBackoff();
+    const policy = new HeartbeatPolicy(this.o.newBackoff(), this.o.random);
     const hooks: RunnerHooks = {
       heartbeatNow: (ms) => this.heartbeatNow(ms),
       nudge: () => this.heartbeatWake.wake(),
@@ -203,8 +187,9 @@ export class AgentLoop {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
       const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent), signal);
       if (signal.aborted) return;
+      const next = policy.next(outcome, this.o.heartbeatIntervalMs);
+      if (next.kind === 'revoked') return onRevoked();
       if (outcome.kind === 'ok') {
-        backoff.reset();
         await this.o.actions
           .acknowledge(sent, outcome.value.rejectedResults)
           .catch((error) => this.o.log.error('cannot record acknowledged results', { error }));
@@ -212,13 +197,12 @@ export class AgentLoop {
         await this.o.actions
           .receive(outcome.value.pendingActions, hooks)
           .catch((error) => this.o.log.error('cannot accept an action', { error }));
-        const interval = this.o.heartbeatIntervalMs * (0.9 + 0.2 * this.o.random());
+        // A wake-up (something changed) ends the wait early, but not before the minimum gap.
         await sleep(this.o.clock, MIN_HEARTBEAT_GAP_MS, signal);
-        await this.heartbeatWake.wait(interval - MIN_HEARTBEAT_GAP_MS, signal);
-      } else if (this.isRevoked(outcome)) {
-        return onRevoked();
+        await this.heartbeatWake.wait(next.ms - MIN_HEARTBEAT_GAP_MS, signal);
       } else {
-        await sleep(this.o.clock, await this.failed('heartbeat', outcome, backoff), signal);
+        await this.failed('heartbeat', outcome, next.ms, policy.attempts);
+        await sleep(this.o.clock, next.ms, signal);
       }
     }
   }
@@ -253,22 +237,16 @@ export class AgentLoop {
     for (const waiter of [...this.heartbeatWaiters]) waiter(true);
   }
 
-  private isRevoked(outcome: Outcome<unknown>): boolean {
-    return outcome.kind === 'fatal' && (outcome.status === 401 || outcome.status === 403);
-  }
-
-  private async failed(what: string, outcome: Outcome<unknown>, backoff: Backoff): Promise<number> {
-    if (outcome.kind === 'ok') return 0;
-    const delay = backoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
-    const log = backoff.attempts === 1 || backoff.attempts % 10 === 0 ? this.o.log.warn : this.o.log.debug;
-    log(`${what} failed`, {
-      kind: outcome.kind,
-      error: outcome.message,
-      retryInMs: delay,
-      attempt: backoff.attempts,
-    });
+  private async failed(
+    what: string,
+    outcome: Outcome<unknown>,
+    delay: number,
+    attempt: number,
+  ): Promise<void> {
+    if (outcome.kind === 'ok') return;
+    const log = attempt === 1 || attempt % 10 === 0 ? this.o.log.warn : this.o.log.debug;
+    log(`${what} failed`, { kind: outcome.kind, error: outcome.message, retryInMs: delay, attempt });
     await this.noteError(`${what}: ${outcome.message}`);
-    return delay;
   }
 
   private async noteError(message: string): Promise<void> {

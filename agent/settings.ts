@@ -1,15 +1,21 @@
 /**
  * AgentSettings: every path of protocol.md "Agent on disk" and every interval, each overridable by
- * a flag (`--state-dir /tmp/x`) or the environment (`FLOTILLA_AGENT_STATE_DIR=/tmp/x`); a flag wins.
- * Pure: reads only the argv and env it is given.
+ * a flag (`--state-dir /tmp/x`, parsed by node:util parseArgs) or the environment
+ * (`FLOTILLA_AGENT_STATE_DIR=/tmp/x`); a flag wins. Pure: reads only the argv and env it is given.
  */
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
   DEFAULT_POLL_INTERVAL_SECONDS,
+  LONG_POLL_MAX_SECONDS,
   Platform,
+  TOKEN_PREFIX,
 } from '../api/protocol/v1.ts';
 import { parseLogLevel, type LogLevel } from './log.ts';
+import { DEFAULT_BACKOFF, DEFAULT_LONG_POLL_SECONDS } from './policy.ts';
+
+const EBT = TOKEN_PREFIX.bootstrap;
 
 export const COMMANDS = ['enrol', 'run', 'status', 'version', 'upgrade-watch'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -79,14 +85,14 @@ const OPTIONS: Record<string, OptionSpec> = {
   platform: { key: 'platform', kind: 'string', help: 'linux or kubernetes (default: detected)' },
   hostname: { key: 'hostname', kind: 'string', help: 'hostname reported at enrolment' },
   'api-url': { key: 'apiUrl', kind: 'string', help: 'server URL, e.g. https://flotilla.example.com' },
-  token: { key: 'token', kind: 'string', help: 'bootstrap token EBT_…' },
+  token: { key: 'token', kind: 'string', help: `bootstrap token ${EBT}…` },
   group: { key: 'group', kind: 'string', help: 'group slug to enrol into instead of the token’s own' },
   'poll-interval': { key: 'pollIntervalMs', kind: 'duration', help: 'config poll interval (10s)' },
   'heartbeat-interval': { key: 'heartbeatIntervalMs', kind: 'duration', help: 'heartbeat interval (30s)' },
   'long-poll': {
     key: 'longPollSeconds',
     kind: 'int',
-    help: 'long-poll seconds when the server offers it; 0 = off (50)',
+    help: `long-poll seconds when the server offers it; 0 = off (${DEFAULT_LONG_POLL_SECONDS})`,
   },
   'request-timeout': { key: 'requestTimeoutMs', kind: 'duration', help: 'per-request timeout (15s)' },
   'backoff-initial': { key: 'backoffInitialMs', kind: 'duration', help: 'first retry delay (1s)' },
@@ -134,7 +140,7 @@ export function usage(): string {
     'usage: flotilla-agent <command> [options]',
     '',
     'commands:',
-    '  enrol --api-url URL --token EBT_… [--group slug]   register this host, store the agent token',
+    `  enrol --api-url URL --token ${EBT}… [--group slug]   register this host, store the agent token`,
     '  run                                               poll config, heartbeat, supervise Vector',
     '  status [--json]                                   show enrolment, config version, Vector state',
     '  version                                           print the agent version',
@@ -163,23 +169,7 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
     const fromEnv = env[envName(flag)];
     if (fromEnv !== undefined && fromEnv !== '') raw.set(flag, { value: fromEnv, source: envName(flag) });
   }
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i];
-    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
-    const eq = arg.indexOf('=');
-    const flag = arg.slice(2, eq === -1 ? undefined : eq);
-    const spec = OPTIONS[flag];
-    if (!spec) throw new UsageError(`unknown option --${flag}`);
-    let value: string;
-    if (spec.kind === 'bool') value = eq === -1 ? 'true' : arg.slice(eq + 1);
-    else if (eq !== -1) value = arg.slice(eq + 1);
-    else {
-      const next = rest[++i];
-      if (next === undefined) throw new UsageError(`option --${flag} needs a value`);
-      value = next;
-    }
-    raw.set(flag, { value, source: `--${flag}` });
-  }
+  for (const { flag, value } of flagValues(rest)) raw.set(flag, { value, source: `--${flag}` });
   const settings = defaults(env);
   for (const [flag, { value, source }] of raw) {
     const spec = OPTIONS[flag];
@@ -188,6 +178,31 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   if (!raw.has('vector-data-dir')) settings.vectorDataDir = path.join(settings.stateDir, 'vector');
   checkSettings(settings, command as Command);
   return { command: command as Command, settings };
+}
+
+/** The flags of `args` in order, as raw strings (a bare boolean flag is "true"); throws UsageError. */
+function flagValues(args: readonly string[]): { flag: string; value: string }[] {
+  const { tokens } = parseArgs({
+    args: [...args],
+    options: Object.fromEntries(
+      Object.entries(OPTIONS).map(([flag, spec]) => [
+        flag,
+        { type: spec.kind === 'bool' ? 'boolean' : 'string' },
+      ]),
+    ),
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  return tokens.map((token) => {
+    if (token.kind === 'positional') throw new UsageError(`unexpected argument "${token.value}"`);
+    if (token.kind === 'option-terminator') throw new UsageError('unexpected argument "--"');
+    const spec = OPTIONS[token.name] as OptionSpec | undefined;
+    if (!spec || !token.rawName.startsWith('--')) throw new UsageError(`unknown option ${token.rawName}`);
+    if (spec.kind === 'bool') return { flag: token.name, value: token.value ?? 'true' };
+    if (token.value === undefined) throw new UsageError(`option --${token.name} needs a value`);
+    return { flag: token.name, value: token.value };
+  });
 }
 
 function defaults(env: NodeJS.ProcessEnv): AgentSettings {
@@ -205,10 +220,10 @@ function defaults(env: NodeJS.ProcessEnv): AgentSettings {
     group: undefined,
     pollIntervalMs: DEFAULT_POLL_INTERVAL_SECONDS * 1000,
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000,
-    longPollSeconds: 50,
+    longPollSeconds: DEFAULT_LONG_POLL_SECONDS,
     requestTimeoutMs: 15_000,
-    backoffInitialMs: 1_000,
-    backoffMaxMs: 60_000,
+    backoffInitialMs: DEFAULT_BACKOFF.initialMs,
+    backoffMaxMs: DEFAULT_BACKOFF.maxMs,
     vectorStopGraceMs: 30_000,
     vectorRestartInitialMs: 1_000,
     vectorRestartMaxMs: 60_000,
@@ -265,17 +280,19 @@ function checkSettings(s: AgentSettings, command: Command): void {
     throw new UsageError(`--log-level: ${(error as Error).message}`);
   }
   if (s.apiUrl !== undefined) s.apiUrl = checkUrl(s.apiUrl);
-  if (s.token !== undefined && !s.token.startsWith('EBT_')) {
-    throw new UsageError('--token must be a bootstrap token (it starts with EBT_)');
+  if (s.token !== undefined && !s.token.startsWith(EBT)) {
+    throw new UsageError(`--token must be a bootstrap token (it starts with ${EBT})`);
   }
   if (command === 'enrol') {
     if (!s.apiUrl) throw new UsageError(`enrol needs --api-url (or ${envName('api-url')})`);
-    if (!s.token) throw new UsageError(`enrol needs --token EBT_… (or ${envName('token')})`);
+    if (!s.token) throw new UsageError(`enrol needs --token ${EBT}… (or ${envName('token')})`);
   }
   if (s.pollIntervalMs < 10 || s.heartbeatIntervalMs < 10) {
     throw new UsageError('--poll-interval and --heartbeat-interval must be at least 10ms');
   }
-  if (s.longPollSeconds > 60) throw new UsageError('--long-poll must be between 0 and 60 seconds');
+  if (s.longPollSeconds > LONG_POLL_MAX_SECONDS) {
+    throw new UsageError(`--long-poll must be between 0 and ${LONG_POLL_MAX_SECONDS} seconds`);
+  }
 }
 
 function checkUrl(value: string): string {

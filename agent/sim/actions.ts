@@ -6,7 +6,7 @@
 import { UpgradeAgentDelivery, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
 import { sleep } from '../clock.ts';
 import type { AgentClient } from '../transport/client.ts';
-import type { AgentEnv } from './virtual-agent.ts';
+import type { AgentEnv } from './env.ts';
 
 /** A result not yet acknowledged, and how many heartbeats that carried it failed. */
 export interface PendingResult {

@@ -70,7 +70,11 @@ export async function startFleet(options: FleetOptions): Promise<Fleet> {
           const snap = snapshot();
           if (done(snap)) return resolve(snap);
           if (Date.now() > deadline)
-            return reject(new Error(`fleet condition not met within ${timeoutMs} ms`));
+            return reject(
+              new Error(
+                `fleet condition not met within ${timeoutMs} ms: ${JSON.stringify({ actions: snap.actions, heartbeats: snap.heartbeats, agents: snap.agents })}`,
+              ),
+            );
           setTimeout(check, 50);
         };
         check();

@@ -7,8 +7,7 @@ import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../settings.ts';
 import { runFleet } from './fleet.ts';
-import { localAddresses } from './http-fetch.ts';
-import { checkOptions, defaultOptions, type FleetOptions } from './options.ts';
+import { checkOptions, defaultOptions, localAddresses, type FleetOptions } from './options.ts';
 
 const USAGE = `usage: npm run sim -- --server URL --token EBT_…[,EBT_…] [options]
   --agents N               virtual agents (100)

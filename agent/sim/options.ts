@@ -1,5 +1,10 @@
 /** Options of a simulated fleet, their defaults, and the part that can change while it runs. */
-import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS, DEFAULT_POLL_INTERVAL_SECONDS } from '../../api/protocol/v1.ts';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_SECONDS,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  LONG_POLL_MAX_SECONDS,
+} from '../../api/protocol/v1.ts';
+import { DEFAULT_LONG_POLL_SECONDS } from '../policy.ts';
 
 /** Behaviour that can be changed while the fleet runs (Fleet.retune). */
 export interface Tuning {
@@ -56,10 +61,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     processes: agents > AGENTS_PER_PROCESS ? Math.ceil(agents / AGENTS_PER_PROCESS) : 0,
     // Bind only when one source address is not enough: a bound socket gets its port at bind(),
     // a slow search through the whole range once many ports sit in TIME_WAIT.
-    localAddresses:
-      loopback && agents > 20_000
-        ? Array.from({ length: Math.ceil(agents / 20_000) }, (_, i) => `127.0.0.${i + 1}`)
-        : [],
+    localAddresses: loopback && agents > 20_000 ? localAddresses(Math.ceil(agents / 20_000)) : [],
     enrolConcurrency: 50,
     requestTimeoutMs: 15_000,
     download: true,
@@ -69,7 +71,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     heartbeatIntervalMs: DEFAULT_HEARTBEAT_INTERVAL_SECONDS * 1000,
     pollIntervalMs: DEFAULT_POLL_INTERVAL_SECONDS * 1000,
     pollMode: 'auto',
-    longPollSeconds: 50,
+    longPollSeconds: DEFAULT_LONG_POLL_SECONDS,
     applyDelayMs: 0,
     upgradeDelayMs: 1000,
   };
@@ -85,8 +87,12 @@ export function checkOptions(o: FleetOptions): void {
     [!Number.isInteger(o.processes) || o.processes < 0, 'processes must be 0 or more'],
     [o.heartbeatIntervalMs < 10 || o.pollIntervalMs < 10, 'intervals must be at least 10 ms'],
     [
-      !(Number.isInteger(o.longPollSeconds) && o.longPollSeconds >= 1 && o.longPollSeconds <= 60),
-      'long-poll seconds must be an integer 1–60',
+      !(
+        Number.isInteger(o.longPollSeconds) &&
+        o.longPollSeconds >= 1 &&
+        o.longPollSeconds <= LONG_POLL_MAX_SECONDS
+      ),
+      `long-poll seconds must be an integer 1–${LONG_POLL_MAX_SECONDS}`,
     ],
     [o.enrolConcurrency < 1, 'enrol concurrency must be at least 1'],
   ];
@@ -97,4 +103,16 @@ export function checkOptions(o: FleetOptions): void {
 /** True when agent `index` belongs to the failing share: exactly ⌊agents × share⌋, spread evenly. */
 export function isFailing(index: number, share: number): boolean {
   return Math.floor((index + 1) * share) > Math.floor(index * share);
+}
+
+/** Source addresses for `count` (127.0.0.1 … 127.0.0.count) or a comma-separated list. */
+export function localAddresses(spec: string | number): string[] {
+  if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+    const n = Math.max(1, Math.min(250, Number(spec)));
+    return Array.from({ length: n }, (_, i) => `127.0.0.${i + 1}`);
+  }
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }

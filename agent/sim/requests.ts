@@ -4,6 +4,7 @@
  * their own route (`config-wait`): their latency is mostly the server holding them.
  */
 import { performance } from 'node:perf_hooks';
+import type { Fetch } from '../transport/http.ts';
 import { combine, emptyHistogram, record, type Histogram } from './histogram.ts';
 
 export const ROUTES = ['enrol', 'config', 'config-wait', 'heartbeat', 'release', 'other'] as const;
@@ -39,18 +40,17 @@ export class RequestStats {
   constructor(private readonly stop: AbortSignal) {}
 
   /** Wrap `inner` so each request is counted and timed. */
-  instrument(inner: typeof fetch): typeof fetch {
-    return async (input, init) => {
-      const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-      const route = routeOf(url, init?.method ?? 'GET');
+  instrument(inner: Fetch): Fetch {
+    return async (url, init) => {
+      const route = routeOf(url, init.method);
       const started = performance.now();
       this.inFlight.set(route, (this.inFlight.get(route) ?? 0) + 1);
       try {
-        const response = await inner(input, init);
+        const response = await inner(url, init);
         this.count(route, String(response.status), started);
         return response;
       } catch (error) {
-        if (!init?.signal?.aborted) this.failed(route, error, started);
+        if (!init.signal.aborted) this.failed(route, error, started);
         else if (this.stop.aborted) this.count(route, 'cancelled');
         else this.count(route, 'timeout', started);
         throw error;

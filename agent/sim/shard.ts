@@ -7,11 +7,12 @@
 import { setMaxListeners } from 'node:events';
 import { createClient } from '../transport/client.ts';
 import { createSystemClock } from '../clock.ts';
+import { createSocketPool } from '../transport/http.ts';
 import { emptyHistogram, record, type Histogram } from './histogram.ts';
-import { createSocketPool } from './http-fetch.ts';
 import { isFailing, type FleetOptions, type Tuning } from './options.ts';
 import { RequestStats, type RequestTotals } from './requests.ts';
-import { VirtualAgent, type AgentEnv, type AgentEvents } from './virtual-agent.ts';
+import type { AgentEnv, AgentEvents } from './env.ts';
+import { VirtualAgent } from './virtual-agent.ts';
 
 export interface AgentCounts {
   target: number;
@@ -59,7 +60,7 @@ export interface ShardFinal {
 }
 
 const LOOP_SAMPLE_MS = 50;
-/** Virtual agents sharing one http.Agent (see http-fetch.ts). */
+/** Virtual agents sharing one keep-alive lane (see createSocketPool in agent/transport/http.ts). */
 const AGENTS_PER_LANE = 500;
 
 export class Shard {

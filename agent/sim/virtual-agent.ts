@@ -1,65 +1,46 @@
 /**
- * One simulated agent speaking protocol v1 through the agent's own transport (createClient). It
- * behaves like agent/loop.ts without Vector or a disk: enrol, poll or long-poll config, "apply"
- * after a delay (or fail validation, for the failing share) and poll again after the poll
- * interval, heartbeat on a jittered interval and early after a change, run `upgrade_agent` and report running → done until the server took it.
+ * One simulated agent speaking protocol v1 through the agent's own transport (createClient) and
+ * following the agent's own policy (agent/policy.ts: since, resets, long-poll, intervals, jitter,
+ * backoff, revoke), without Vector or a disk: enrol, poll or long-poll config, "apply" after a
+ * delay (or fail validation, for the failing share), heartbeat on the policy's schedule and early
+ * after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
  */
-import { sleep, type Clock } from '../clock.ts';
-import { createBackoff, type Backoff } from '../transport/backoff.ts';
-import type { AgentClient, Credentials, Outcome } from '../transport/client.ts';
+import { sleep } from '../clock.ts';
+import {
+  DEFAULT_BACKOFF,
+  HeartbeatPolicy,
+  MIN_HEARTBEAT_GAP_MS,
+  PollPolicy,
+  afterApply,
+  earlyHeartbeatDelay,
+  heartbeatPhase,
+  type PollTuning,
+  type ReportedConfig,
+} from '../policy.ts';
+import { createBackoff } from '../transport/backoff.ts';
+import type { AgentClient, Credentials } from '../transport/client.ts';
 import { AgentActions } from './actions.ts';
+import type { AgentEnv } from './env.ts';
 import type { Tuning } from './options.ts';
-
-/** What a virtual agent reports to its shard. */
-export interface AgentEvents {
-  enrolled(ok: boolean): void;
-  heartbeat(ok: boolean): void;
-  received(version: number, at: number): void;
-  /** `update`: the agent had a config before (not its first); `failed`: validation failed. */
-  applied(version: number, at: number, update: boolean, failed: boolean): void;
-  action(event: 'received' | 'redelivered' | 'done' | 'failed'): void;
-  result(event: 'created' | 'acknowledged' | 'duplicated' | 'rejected'): void;
-  revoked(): void;
-}
-
-/** Everything the agents of one shard share. */
-export interface AgentEnv {
-  serverUrl: string;
-  tokens: string[];
-  hostPrefix: string;
-  agentVersion: string;
-  vectorVersion: string;
-  download: boolean;
-  tuning: Tuning;
-  clock: Clock;
-  random: () => number;
-  /** Aborts when the run ends: waits stop, in-flight heartbeats finish (finish() ends the polls). */
-  stop: AbortSignal;
-  events: AgentEvents;
-}
-
-const MIN_HEARTBEAT_GAP_MS = 200;
-const backoffPolicy = { initialMs: 1000, maxMs: 30_000 };
 
 export class VirtualAgent {
   private creds: Credentials | undefined;
-  private applied = 0;
-  private configError: { version: number; message: string } | null = null;
+  private reported: ReportedConfig = { appliedConfigVersion: 0, configError: null };
   private hadConfig = false;
   private version: string;
   private readonly startedAt: number;
   private readonly actions: AgentActions;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: unknown;
   private heartbeatInFlight: Promise<void> | null = null;
   private heartbeatAgain = false;
-  private beats = 0;
-  private longPollMax: number | undefined;
+  /** When the last heartbeat was answered (clock time). */
+  private answeredAt = -Infinity;
   /** Aborts the config poll in flight (at the end of the run). */
   private pollAbort: AbortController | null = null;
   private revoked = false;
-  private readonly heartbeatBackoff: Backoff;
-  private readonly pollBackoff: Backoff;
+  private readonly heartbeats: HeartbeatPolicy;
+  private readonly polls: PollPolicy;
 
   constructor(
     readonly index: number,
@@ -74,8 +55,8 @@ export class VirtualAgent {
       nudge: () => this.beat(),
     });
     this.startedAt = env.clock.now();
-    this.heartbeatBackoff = createBackoff(backoffPolicy, env.random);
-    this.pollBackoff = createBackoff(backoffPolicy, env.random);
+    this.heartbeats = new HeartbeatPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
+    this.polls = new PollPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
   }
 
   /** Enrol with a bootstrap token, retrying retryable failures. Resolves false on a fatal one or a stop. */
@@ -118,7 +99,7 @@ export class VirtualAgent {
   /** The heartbeat interval changed: draw a new phase in the new interval. */
   rephase(): void {
     if (this.heartbeatInFlight || this.revoked || !this.creds) return;
-    this.schedule(this.env.random() * this.env.tuning.heartbeatIntervalMs);
+    this.schedule(heartbeatPhase(this.env.tuning.heartbeatIntervalMs, this.env.random));
   }
 
   /**
@@ -128,7 +109,7 @@ export class VirtualAgent {
    */
   async finish(): Promise<number> {
     this.pollAbort?.abort();
-    clearTimeout(this.heartbeatTimer);
+    this.env.clock.clearTimeout(this.heartbeatTimer);
     await this.actions.settled();
     await this.heartbeatInFlight;
     if (this.actions.waiting > 0 && this.creds && !this.revoked) await this.sendHeartbeat();
@@ -136,19 +117,21 @@ export class VirtualAgent {
   }
 
   private schedule(ms: number): void {
-    clearTimeout(this.heartbeatTimer);
+    this.env.clock.clearTimeout(this.heartbeatTimer);
     if (this.env.stop.aborted || this.revoked) return;
-    this.heartbeatTimer = setTimeout(() => this.beat(), ms);
+    this.heartbeatTimer = this.env.clock.setTimeout(() => this.beat(), ms);
   }
 
-  /** Heartbeat now, or right after the one in flight. */
+  /** Heartbeat now (or once the policy's minimum gap has passed), or right after the one in flight. */
   private beat(): void {
     if (this.env.stop.aborted || this.revoked) return;
     if (this.heartbeatInFlight) {
       this.heartbeatAgain = true;
       return;
     }
-    clearTimeout(this.heartbeatTimer);
+    const gap = earlyHeartbeatDelay(this.env.clock.now() - this.answeredAt);
+    if (gap > 0) return this.schedule(gap);
+    this.env.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatAgain = false;
     this.heartbeatInFlight = this.sendHeartbeat().then((next) => {
       this.heartbeatInFlight = null;
@@ -160,28 +143,26 @@ export class VirtualAgent {
   private async sendHeartbeat(): Promise<number> {
     const creds = this.creds as Credentials;
     const sent = this.actions.pending();
+    const applied = this.reported.appliedConfigVersion;
     const outcome = await this.client.heartbeat(creds, {
       agentVersion: this.version,
       vectorVersion: this.env.vectorVersion,
-      appliedConfigVersion: this.applied,
-      vectorRunning: this.applied > 0,
+      appliedConfigVersion: applied,
+      vectorRunning: applied > 0,
       vectorUptimeSeconds: Math.floor((this.env.clock.now() - this.startedAt) / 1000),
-      configError: this.configError,
+      configError: this.reported.configError,
       ...(sent.length > 0 ? { actionResults: sent.map((p) => p.result) } : {}),
     });
+    this.answeredAt = this.env.clock.now();
     this.env.events.heartbeat(outcome.kind === 'ok');
-    if (outcome.kind !== 'ok') {
-      this.actions.notDelivered(sent);
-      if (this.isRevoked(outcome)) return 0;
-      return this.heartbeatBackoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
+    const next = this.heartbeats.next(outcome, this.env.tuning.heartbeatIntervalMs);
+    if (outcome.kind !== 'ok') this.actions.notDelivered(sent);
+    else {
+      this.actions.acknowledge(sent, outcome.value.rejectedResults);
+      this.actions.receive(outcome.value.pendingActions);
     }
-    this.heartbeatBackoff.reset();
-    this.actions.acknowledge(sent, outcome.value.rejectedResults);
-    this.actions.receive(outcome.value.pendingActions);
-    this.beats += 1;
-    const interval = this.env.tuning.heartbeatIntervalMs;
-    // The second beat lands at a random phase, so a fleet enrolled in a burst spreads out.
-    return this.beats === 1 ? this.env.random() * interval : interval * (0.9 + 0.2 * this.env.random());
+    if (next.kind === 'revoked') return this.markRevoked();
+    return next.ms;
   }
 
   private async pollLoop(): Promise<void> {
@@ -193,30 +174,19 @@ export class VirtualAgent {
 
   /** One config poll (held when the server offers long-poll); resolves the delay before the next. */
   private async pollOnce(): Promise<number> {
-    const t = this.env.tuning;
-    const since = Math.max(this.applied, this.configError?.version ?? 0);
-    const longPoll = () => t.pollMode === 'auto' && this.longPollMax !== undefined;
-    const waitSeconds = longPoll() ? Math.min(this.longPollMax as number, t.longPollSeconds) : undefined;
+    const tuning = pollTuning(this.env.tuning);
+    const query = this.polls.query(this.reported, tuning);
     const started = this.env.clock.now();
     this.pollAbort = new AbortController();
-    const creds = this.creds as Credentials;
-    const outcome = await this.client.pollConfig(creds, { since, waitSeconds }, this.pollAbort.signal);
+    const outcome = await this.client.pollConfig(this.creds as Credentials, query, this.pollAbort.signal);
     this.pollAbort = null;
     if (this.env.stop.aborted) return 0;
-    const interval = t.pollIntervalMs * (0.9 + 0.2 * this.env.random());
-    if (outcome.kind !== 'ok') {
-      if (this.isRevoked(outcome)) return 0;
-      return this.pollBackoff.next(outcome.kind === 'retryable' ? outcome.retryAfterMs : undefined);
-    }
-    this.pollBackoff.reset();
-    this.longPollMax = outcome.value.longPollMax;
-    if (outcome.value.kind === 'config') {
-      // Like agent/loop.ts: after a config, the next poll waits the poll interval.
-      await this.apply(outcome.value.version, since);
-      return interval;
-    }
-    const held = waitSeconds === undefined || this.env.clock.now() - started >= 1000;
-    return longPoll() && held ? 0 : interval;
+    const heldMs = this.env.clock.now() - started;
+    if (outcome.kind === 'ok' && outcome.value.kind === 'config')
+      await this.apply(outcome.value.version, query.since);
+    const next = this.polls.next(query, outcome, tuning, heldMs);
+    if (next.kind === 'revoked') return this.markRevoked();
+    return next.ms;
   }
 
   private async apply(version: number, since: number): Promise<void> {
@@ -225,23 +195,22 @@ export class VirtualAgent {
       await sleep(this.env.clock, this.env.tuning.applyDelayMs, this.env.stop);
     const update = this.hadConfig;
     this.hadConfig = true;
-    if (this.failing) {
-      this.configError = { version, message: `simulated: vector validate failed for version ${version}` };
-      // A version at or below `since` means the server reset us (moved to another group).
-      if (version <= since) this.applied = 0;
-    } else {
-      this.applied = version;
-      this.configError = null;
-    }
+    const error = this.failing ? `simulated: vector validate failed for version ${version}` : undefined;
+    this.reported = afterApply(this.reported, version, since, error);
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
     this.beat();
   }
 
-  private isRevoked(outcome: Outcome<unknown>): boolean {
-    if (outcome.kind !== 'fatal' || (outcome.status !== 401 && outcome.status !== 403)) return false;
+  /** The token was revoked: stop both tasks (once). Returns 0, the delay before they notice. */
+  private markRevoked(): number {
     if (!this.revoked) this.env.events.revoked();
     this.revoked = true;
-    clearTimeout(this.heartbeatTimer);
-    return true;
+    this.env.clock.clearTimeout(this.heartbeatTimer);
+    return 0;
   }
+}
+
+/** The policy's view of the simulator's tuning: `poll` mode never long-polls. */
+function pollTuning(t: Tuning): PollTuning {
+  return { pollIntervalMs: t.pollIntervalMs, longPollSeconds: t.pollMode === 'poll' ? 0 : t.longPollSeconds };
 }

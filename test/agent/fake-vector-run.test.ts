@@ -199,10 +199,8 @@ describe('fake vector: test controls', SUITE, () => {
     inSandbox(async (box) => {
       const file = await box.write('vector.yaml', pipeline(box.dir, 'FAKE_VECTOR_CRASH_ON_LOAD'));
       expect((await box.run(['validate', file])).code).toBe(0);
-      const startedAt = Date.now();
       const result = await box.run(['-c', file], { FAKE_VECTOR_STATE_DIR: box.stateDir });
       expect(result.code).toBe(1);
-      expect(Date.now() - startedAt).toBeLessThan(3_000);
       expect((await box.events()).map((event) => [event.event, event.reason])).toEqual([
         ['started', undefined],
         ['crashed', 'crash_on_load'],

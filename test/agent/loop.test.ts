@@ -1,7 +1,8 @@
 /**
  * The orchestrator with scripted parts: a fake client (answers chosen per test), a fake applier
  * and supervisor, the real state store and action runner. Covers the polling and heartbeat rules
- * the real server does not exercise (long-poll offers, Retry-After, rejected versions).
+ * the real server does not exercise (long-poll offers, Retry-After, rejected versions). Time is a
+ * ManualClock: every wait of the loop is simulated, so intervals are asserted exactly.
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -9,13 +10,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
 import { ActionRunner } from '../../agent/actions/runner.ts';
 import type { ApplyOutcome } from '../../agent/apply/apply.ts';
-import { createSystemClock } from '../../agent/clock.ts';
 import { AgentLoop } from '../../agent/loop.ts';
 import { StateStore } from '../../agent/state/store.ts';
 import type { VectorEvent } from '../../agent/supervisor/vector.ts';
 import { createBackoff } from '../../agent/transport/backoff.ts';
 import type { ConfigAnswer, Outcome } from '../../agent/transport/client.ts';
-import { memoryLogger, tempDir, waitFor } from './helpers.ts';
+import { memoryLogger, tempDir } from './helpers.ts';
+import { ManualClock, drive } from './manual-clock.ts';
 
 const stops: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -30,6 +31,7 @@ async function harness(script: {
   heartbeat?: (n: number) => Outcome<{ pendingActions: []; rejectedResults: [] }>;
   apply?: (version: number) => ApplyOutcome;
   applied?: number;
+  random?: () => number;
 }) {
   const dir = await tempDir();
   const paths = {
@@ -45,18 +47,17 @@ async function harness(script: {
   const polls: Poll[] = [];
   const heartbeats: (HeartbeatRequest & { at: number })[] = [];
   const listeners: ((e: VectorEvent) => void)[] = [];
-  const clock = createSystemClock();
+  const clock = new ManualClock();
   const loop = new AgentLoop({
     store,
     client: {
       pollConfig: async (_creds, q) => {
-        const poll = { ...q, at: Date.now() };
+        const poll = { ...q, at: clock.now() };
         polls.push(poll);
-        await new Promise((resolve) => setTimeout(resolve, 2));
         return script.poll?.(polls.length, poll) ?? ok({ kind: 'unchanged' });
       },
       heartbeat: async (_creds, body) => {
-        heartbeats.push({ ...body, at: Date.now() });
+        heartbeats.push({ ...body, at: clock.now() });
         return script.heartbeat?.(heartbeats.length) ?? ok({ pendingActions: [], rejectedResults: [] });
       },
     },
@@ -71,7 +72,7 @@ async function harness(script: {
     },
     actions: new ActionRunner(store, {}, clock, log),
     clock,
-    random: () => 0.5,
+    random: script.random ?? (() => 0.5),
     newBackoff: () => createBackoff({ initialMs: 20, maxMs: 100 }, () => 0),
     log,
     agentVersion: '1.2.3',
@@ -88,7 +89,7 @@ async function harness(script: {
     await running;
     await fs.rm(dir, { recursive: true, force: true });
   });
-  return { polls, heartbeats, records, store, listeners };
+  return { polls, heartbeats, records, store, listeners, clock };
 }
 
 describe('agent loop', () => {
@@ -96,8 +97,25 @@ describe('agent loop', () => {
     const h = await harness({
       poll: (n) => ok({ kind: 'unchanged', longPollMax: n >= 2 && n < 4 ? 60 : undefined }),
     });
-    await waitFor('five polls', () => h.polls.length >= 5);
+    await drive(h.clock, 'five polls', () => h.polls.length >= 5);
     expect(h.polls.slice(0, 5).map((p) => p.waitSeconds)).toEqual([undefined, undefined, 7, 7, undefined]);
+  });
+
+  it('polls on the poll interval ± 10 % drawn from the injected random, after a config answer too', async () => {
+    const draws = [0, 0.999];
+    const h = await harness({
+      random: () => draws[0],
+      poll: (n) => (n === 3 ? ok({ kind: 'config', version: 4, body: 'x' }) : ok({ kind: 'unchanged' })),
+    });
+    await drive(h.clock, 'three polls', () => h.polls.length >= 3);
+    draws.shift();
+    await drive(h.clock, 'the poll after the config', () => h.polls.length >= 5);
+    const gaps = h.polls.slice(1, 5).map((p, i) => p.at - h.polls[i].at);
+    // 20 ms × 0.9 for the first two; 20 ms × 1.0998 → 22 ms (the clock steps whole ms) after that.
+    expect(gaps.slice(0, 2)).toEqual([18, 18]);
+    expect(gaps[2]).toBeGreaterThanOrEqual(18);
+    expect(gaps[3]).toBeGreaterThan(21);
+    expect(gaps[3]).toBeLessThanOrEqual(22 + 10);
   });
 
   it('polls with the applied version, and past a version that was rejected', async () => {
@@ -106,9 +124,11 @@ describe('agent loop', () => {
       poll: (n) => (n === 2 ? ok({ kind: 'config', version: 5, body: 'x' }) : ok({ kind: 'unchanged' })),
       apply: (version) => ({ kind: 'rejected', version, message: 'x bad' }),
     });
-    await waitFor('a poll after the rejection', () => h.polls.length >= 4);
+    await drive(h.clock, 'a poll after the rejection', () => h.polls.length >= 4);
     expect(h.polls.map((p) => p.since).slice(0, 4)).toEqual([3, 3, 5, 5]);
-    const hb = await waitFor('a heartbeat with the error', () => h.heartbeats.find((b) => b.configError));
+    const hb = await drive(h.clock, 'a heartbeat with the error', () =>
+      h.heartbeats.find((b) => b.configError),
+    );
     expect(hb).toMatchObject({ appliedConfigVersion: 3, configError: { version: 5, message: 'x bad' } });
   });
 
@@ -116,7 +136,7 @@ describe('agent loop', () => {
     const h = await harness({
       poll: (n) => (n === 1 ? ok({ kind: 'config', version: 9, body: 'x' }) : ok({ kind: 'unchanged' })),
     });
-    const hb = await waitFor('the early heartbeat after the apply', () =>
+    const hb = await drive(h.clock, 'the early heartbeat after the apply', () =>
       h.heartbeats.find((b) => b.appliedConfigVersion === 9),
     );
     expect(hb).toMatchObject({
@@ -134,21 +154,26 @@ describe('agent loop', () => {
           ? { kind: 'retryable', message: '503', status: 503, retryAfterMs: 300 }
           : ok({ kind: 'unchanged' }),
     });
-    await waitFor('polls after the outage', () => h.polls.length >= 5);
-    expect(h.polls[1].at - h.polls[0].at).toBeGreaterThanOrEqual(290);
-    expect(h.polls[2].at - h.polls[1].at).toBeGreaterThanOrEqual(290);
-    expect(h.polls[4].at - h.polls[3].at).toBeLessThan(200);
+    await drive(h.clock, 'polls after the outage', () => h.polls.length >= 5);
+    const gaps = h.polls.slice(1, 5).map((p, i) => p.at - h.polls[i].at);
+    expect(gaps[0]).toBeGreaterThanOrEqual(300);
+    expect(gaps[1]).toBeGreaterThanOrEqual(300);
+    // After the success the next polls follow the poll interval (20 ms ± 10 %), not a backoff.
+    expect(gaps[3]).toBeGreaterThanOrEqual(18);
+    expect(gaps[3]).toBeLessThanOrEqual(22 + 10);
   });
 
   it('stops polling and heartbeating on 403 and says the token was revoked', async () => {
     const h = await harness({
       heartbeat: () => ({ kind: 'fatal', status: 403, code: 'token_revoked', message: 'revoked' }),
     });
-    await waitFor('the revoke log', () => h.records.some((r) => r.msg === 'agent token revoked, re-enrol'));
+    await drive(h.clock, 'the revoke log', () =>
+      h.records.some((r) => r.msg === 'agent token revoked, re-enrol'),
+    );
     const polls = h.polls.length;
     const heartbeats = h.heartbeats.length;
-    const until = Date.now() + 300;
-    await waitFor('15 poll intervals', () => Date.now() > until);
+    const revokedAt = h.clock.now();
+    await drive(h.clock, '15 poll intervals', () => h.clock.now() >= revokedAt + 300);
     expect(h.polls.length).toBe(polls);
     expect(h.heartbeats.length).toBe(heartbeats);
     expect(h.store.current.lastError?.message).toContain('revoked');
@@ -156,10 +181,14 @@ describe('agent loop', () => {
 
   it('sends an early heartbeat when Vector exits unexpectedly', async () => {
     const h = await harness({});
-    await waitFor('the first heartbeat', () => h.heartbeats.length === 1);
+    await drive(h.clock, 'the first heartbeat', () => h.heartbeats.length === 1);
+    // The next regular heartbeat is due at a random phase of the 60 s interval (30 s here).
+    const first = h.heartbeats[0].at;
     for (const listener of h.listeners) {
       listener({ type: 'exited', pid: 1, code: 1, signal: null, expected: false, uptimeMs: 5 });
     }
-    await waitFor('an early heartbeat', () => h.heartbeats.length === 2, 2000);
+    await drive(h.clock, 'an early heartbeat', () => h.heartbeats.length === 2);
+    expect(h.heartbeats[1].at - first).toBeLessThan(1000);
+    expect(h.heartbeats[1].at - first).toBeGreaterThanOrEqual(200);
   });
 });

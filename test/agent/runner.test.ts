@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActionRunner, type ActionHandler, type RunnerHooks } from '../../agent/actions/runner.ts';
-import { createSystemClock } from '../../agent/clock.ts';
+import { ManualClock } from './manual-clock.ts';
 import { StateStore } from '../../agent/state/store.ts';
 import { memoryLogger, tempDir, waitFor } from './helpers.ts';
 
@@ -49,7 +49,7 @@ describe('action runner', () => {
       },
       resume: () => ({ status: 'failed', result: {} }),
     };
-    const runner = new ActionRunner(store, { test_action: handler }, createSystemClock(), memoryLogger().log);
+    const runner = new ActionRunner(store, { test_action: handler }, new ManualClock(), memoryLogger().log);
     await runner.receive([action], hooks());
     await runner.idle();
     expect(seenOnDisk).toMatchObject({
@@ -72,7 +72,7 @@ describe('action runner', () => {
     const first = new ActionRunner(
       await storeIn(dir),
       { test_action: handler },
-      createSystemClock(),
+      new ManualClock(),
       memoryLogger().log,
     );
     await first.receive([action], hooks());
@@ -82,7 +82,7 @@ describe('action runner', () => {
     const second = new ActionRunner(
       await storeIn(dir),
       { test_action: handler },
-      createSystemClock(),
+      new ManualClock(),
       memoryLogger().log,
     );
     await second.receive([action], hooks());
@@ -98,14 +98,14 @@ describe('action runner', () => {
       run: () => new Promise(() => undefined),
       resume: (inFlight) => ({ status: 'failed', result: { reason: `interrupted ${inFlight.id}` } }),
     };
-    await new ActionRunner(store, { test_action: hanging }, createSystemClock(), memoryLogger().log).receive(
+    await new ActionRunner(store, { test_action: hanging }, new ManualClock(), memoryLogger().log).receive(
       [action],
       hooks(),
     );
     const restarted = new ActionRunner(
       await storeIn(dir),
       { test_action: hanging },
-      createSystemClock(),
+      new ManualClock(),
       memoryLogger().log,
     );
     await restarted.resume();
@@ -118,7 +118,7 @@ describe('action runner', () => {
     const dir = await tempDir();
     dirs.push(dir);
     const store = await storeIn(dir);
-    const runner = new ActionRunner(store, {}, createSystemClock(), memoryLogger().log);
+    const runner = new ActionRunner(store, {}, new ManualClock(), memoryLogger().log);
     await runner.receive([{ id: 'x', type: 'reboot_host', payload: {} }], hooks());
     await runner.idle();
     const sent = [...runner.pendingResults()];
@@ -138,7 +138,7 @@ describe('action runner', () => {
       run: async () => ({ status: 'restarting' }),
       resume: () => ({ status: 'done', result: {} }),
     };
-    const runner = new ActionRunner(store, { test_action: handler }, createSystemClock(), memoryLogger().log);
+    const runner = new ActionRunner(store, { test_action: handler }, new ManualClock(), memoryLogger().log);
     await runner.receive([action], h);
     await waitFor('the restart request', () => h.restarts === 1);
     expect(store.current.inFlight?.id).toBe('act-1');

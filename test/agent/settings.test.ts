@@ -37,6 +37,14 @@ describe('settings', () => {
     expect(settings.serviceManager).toBe('systemd');
   });
 
+  it('takes booleans bare or as =true / =false, from a flag or the environment', () => {
+    expect(parseCommandLine(['status', '--json'], {}).settings.json).toBe(true);
+    expect(parseCommandLine(['status', '--json=false'], { FLOTILLA_AGENT_JSON: 'true' }).settings.json).toBe(
+      false,
+    );
+    expect(parseCommandLine(['status'], { FLOTILLA_AGENT_JSON: 'true' }).settings.json).toBe(true);
+  });
+
   it('detects Kubernetes from the service environment', () => {
     expect(parseCommandLine(['run'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }).settings.platform).toBe(
       'kubernetes',
@@ -49,6 +57,11 @@ describe('settings', () => {
     [['run', '--nope'], /unknown option --nope/],
     [['run', '--state-dir'], /needs a value/],
     [['run', 'extra'], /unexpected argument/],
+    [['run', '--', 'extra'], /unexpected argument/],
+    [['run', '-x'], /unknown option -x/],
+    [['run', '--json=maybe'], /use true or false/],
+    [['run', '--long-poll', '61'], /between 0 and 60 seconds/],
+    [['run', '--long-poll', 'soon'], /not a non-negative integer/],
     [['run', '--poll-interval', 'soon'], /not a duration/],
     [['run', '--platform', 'windows'], /not linux or kubernetes/],
     [['enrol', '--token', 'EBT_x'], /needs --api-url/],

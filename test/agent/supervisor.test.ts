@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isAlive, waitFor } from './helpers.ts';
+import { ManualClock } from './manual-clock.ts';
 import { pipeline, vectorHarness } from './vector-harness.ts';
 
 type Harness = Awaited<ReturnType<typeof vectorHarness>>;
@@ -64,13 +65,19 @@ describe('vector supervisor', () => {
   });
 
   it('escalates to SIGKILL when vector ignores SIGTERM past the grace period', async () => {
-    const h = await harness({ bin: STUBBORN, stopGraceMs: 300 });
+    const clock = new ManualClock();
+    const h = await harness({ bin: STUBBORN, stopGraceMs: 300, clock });
     await h.supervisor.start();
     await waitFor('the process to start', () => h.output.tail().includes('ready'));
     const pid = h.supervisor.pid as number;
-    const started = Date.now();
-    await h.supervisor.stop();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    let stopped = false;
+    const stopping = h.supervisor.stop().then(() => (stopped = true));
+    await waitFor('SIGTERM to be ignored', () => h.output.tail().includes('ignoring SIGTERM'));
+    await clock.advance(299);
+    expect(stopped).toBe(false);
+    expect(isAlive(pid)).toBe(true);
+    await clock.advance(1);
+    await stopping;
     expect(isAlive(pid)).toBe(false);
     expect(h.events.at(-1)).toMatchObject({ type: 'exited', signal: 'SIGKILL', expected: true });
     expect(h.records.some((r) => String(r.msg).includes('SIGKILL'))).toBe(true);

@@ -7,7 +7,7 @@ import * as syncFs from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Applier } from '../../agent/apply/apply.ts';
-import { createSystemClock } from '../../agent/clock.ts';
+import { createSystemClock, type Clock } from '../../agent/clock.ts';
 import { OutputLog } from '../../agent/supervisor/output-log.ts';
 import { createProcessTable } from '../../agent/supervisor/processes.ts';
 import { validateConfig } from '../../agent/supervisor/validate.ts';
@@ -31,6 +31,8 @@ export interface HarnessOptions {
   maxBytes?: number;
   keep?: number;
   env?: NodeJS.ProcessEnv;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 /** Builds the harness; call `dispose()` in afterEach (stops Vector, removes the directory). */
@@ -39,7 +41,7 @@ export async function vectorHarness(options: HarnessOptions = {}) {
   const fakeDir = path.join(dir, 'fake');
   const dataDir = path.join(dir, 'data');
   const configFile = path.join(dir, 'vector.yaml');
-  const clock = createSystemClock();
+  const clock = options.clock ?? createSystemClock();
   const { log, records } = memoryLogger();
   const env = { ...process.env, FAKE_VECTOR_STATE_DIR: fakeDir, ...options.env };
   const output = new OutputLog({

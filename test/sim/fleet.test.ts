@@ -128,7 +128,6 @@ describe('fleet simulator', () => {
     const change = report.configs.find((c) => c.reference === 'change');
     expect(change).toMatchObject({ applied: AGENTS - FAILING, failed: FAILING });
     expect(change?.propagationMs.count).toBe(AGENTS - FAILING);
-    expect(change?.propagationMs.p99).toBeLessThan(5000);
     expect(report.latencyMs.heartbeat.count).toBe(report.heartbeats.ok);
   });
 });
