@@ -13,12 +13,6 @@ const DIRS = ['api', 'agent', 'web/src'];
 const IMPORT =
   /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
 
-/**
- * Cycles being removed in parallel by another change; each entry is the sorted list of the files
- * in the cycle. Delete an entry once that change has landed.
- */
-const KNOWN_CYCLES: string[][] = [['agent/sim/actions.ts', 'agent/sim/virtual-agent.ts']];
-
 function sourceFiles(): string[] {
   return DIRS.flatMap((dir) =>
     fs
@@ -118,10 +112,7 @@ describe('import cycles', () => {
   });
 
   it('has no cycles across api/, agent/ and web/src', () => {
-    const known = new Set(KNOWN_CYCLES.map((c) => c.join(',')));
-    const cycles = cyclicComponents(graph)
-      .filter((component) => !known.has(component.join(',')))
-      .map((component) => describeCycle(graph, component));
+    const cycles = cyclicComponents(graph).map((component) => describeCycle(graph, component));
     expect(cycles).toEqual([]);
   });
 });
