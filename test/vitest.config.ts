@@ -56,12 +56,18 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default on two cores is one worker: files ran one after another although most of a
+    // file's time is spent waiting (servers, databases, timers). Two workers measured 20 % faster.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
         test: {
           name: 'pglite',
           include: dbTests,
+          // Database files share nothing through modules (each builds its own server and database),
+          // so a worker keeps its imports (Prisma, the schema) from one file to the next: 40 % faster.
+          isolate: false,
           exclude: [...pureTests, ...postgresOnlyTests, ...backendAgnosticTests],
           env: { FLOTILLA_TEST_DB: 'pglite' },
         },
@@ -71,6 +77,7 @@ export default defineConfig({
         test: {
           name: 'postgres',
           include: [...dbTests, ...postgresOnlyTests],
+          isolate: false,
           exclude: pureTests,
           env: { FLOTILLA_TEST_DB: 'postgres' },
         },
