@@ -11,7 +11,10 @@ export type Tx = Prisma.TransactionClient;
 export interface FleetSettings {
   /** How long an action may wait for its agent before the sweep expires it. */
   actionTtlMs: number;
-  /** Versions of agent releases the server can hand out (kept in sync by releases.ts). */
+  /**
+   * FLOTILLA_PUBLIC_URL without a trailing slash, or undefined: then each request's scheme and Host
+   * give the base URL (install.sh, release download URLs, the GraphQL same-origin check).
+   */
   publicUrl: string | undefined;
 }
 

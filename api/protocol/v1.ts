@@ -1,7 +1,7 @@
 /**
  * The agent protocol, version 1: the one wire contract between the server (api/rest) and
  * flotilla-agent (agent/transport). A leaf module: it imports only zod, so the agent bundle can
- * include it without pulling in the server. See ../../README.md → "Agent protocol" and protocol.md.
+ * include it without pulling in the server. The reference for agent authors is ./README.md.
  */
 import { z } from 'zod';
 
@@ -16,7 +16,10 @@ export const paths = {
   release: (version: string) => `${BASE_PATH}/releases/${encodeURIComponent(version)}`,
 } as const;
 
-/** Response headers of the config route. */
+/**
+ * Response headers: the config route's version, etag and long-poll advertisement, and the release
+ * download's checksum.
+ */
 export const headers = {
   configVersion: 'x-config-version',
   configEtag: 'x-config-etag',
@@ -132,6 +135,7 @@ export const HeartbeatRequest = z.object({
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
+/** Types an operator can queue today; the queue is generic, so a new type is an addition. */
 export const ActionType = z.enum(['upgrade_agent']);
 export type ActionType = z.infer<typeof ActionType>;
 
@@ -150,6 +154,10 @@ export const UpgradeAgentDelivery = UpgradeAgentPayload.extend({
 });
 export type UpgradeAgentDelivery = z.infer<typeof UpgradeAgentDelivery>;
 
+/**
+ * An action as delivered in `pendingActions`. `type` stays a plain string so an agent can report a
+ * type it does not know as `failed`; `payload` depends on the type (UpgradeAgentDelivery).
+ */
 export const PendingAction = z.object({
   id: z.string(),
   type: z.string(),
@@ -175,10 +183,14 @@ export const CreateActionRequest = z.object({
 });
 export type CreateActionRequest = z.infer<typeof CreateActionRequest>;
 
+/** Answer (201) of `POST :id/actions`: the queued action, with status `pending`. */
 export const CreateActionResponse = z.object({
   data: z.object({ id: z.string(), status: z.string(), type: z.string() }),
 });
 export type CreateActionResponse = z.infer<typeof CreateActionResponse>;
 
-/** Prefixes of the two token kinds the protocol carries. */
+/**
+ * Prefixes of the three token kinds the protocol carries: `EBT_` bootstrap (enrolment) tokens, `AGT_`
+ * agent tokens, `FLT_` API tokens (only on `POST :id/actions`).
+ */
 export const TOKEN_PREFIX = { bootstrap: 'EBT_', agent: 'AGT_', api: 'FLT_' } as const;

@@ -26,7 +26,7 @@ beforeAll(async () => {
   db = await handOver(await createTestDb());
   await runCli(['group', 'create', '--slug', 'replicas'], db.env);
   enrolToken = (
-    await runCli(['token', 'mint', '--group', 'replicas', '--max-uses', '5', '--ttl', '1h'], db.env)
+    await runCli(['token', 'mint', '--group', 'replicas', '--max-uses', '30', '--ttl', '1h'], db.env)
   ).stdout.trim();
   await runCli(
     ['user', 'create', '--email', 'ops@example.com', '--role', 'admin', '--password-stdin'],
@@ -66,10 +66,16 @@ const gqlAs = (i: number, query: string, variables: Loose) =>
 describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 }, () => {
   it('a config change made through one wakes a poll held on the other', async () => {
     const agent = await enrolOverHttp(base(0), enrolToken);
-    const held = fetch(`${base(1)}${paths.config(agent.agentId)}?since=${agent.configVersion}&wait=30`, {
-      headers: { authorization: `Bearer ${agent.agentToken}` },
-    });
-    await new Promise((r) => setTimeout(r, 300));
+    const poll = () =>
+      fetch(`${base(1)}${paths.config(agent.agentId)}?since=${agent.configVersion}&wait=30`, {
+        headers: { authorization: `Bearer ${agent.agentToken}` },
+      });
+    // A second held poll of one agent replaces the first, which is answered 204 at once: so once one
+    // of two polls came back 204, the other is held on the server (no sleeping until it arrives).
+    const polls = [poll(), poll()];
+    const first = await Promise.race(polls.map((p, i) => p.then((res) => ({ res, i }))));
+    expect(first.res.status).toBe(204);
+    const held = polls[1 - first.i];
     const output = await gqlAs(
       0,
       'mutation($input: CreateOutputInput!) { createOutput(input: $input) { __typename } }',
@@ -78,6 +84,7 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
       },
     );
     expect(output.createOutput.__typename).toBe('CreateOutputPayload');
+    // 200, not the 204 of a timeout: the change woke it (wait=30 is beyond the test's timeout).
     const res = await held;
     expect(res.status).toBe(200);
     expect(Number(res.headers.get('x-config-version'))).toBeGreaterThan(agent.configVersion);
@@ -86,6 +93,7 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
   it('a heartbeat handled by one reaches an agentUpdated subscriber connected to the other', async () => {
     const agent = await enrolOverHttp(base(0), enrolToken);
     const sub = await subscribe(
+      'unconfirmed',
       wsClient(base(1), { token: apiToken }),
       'subscription($id: ID) { agentUpdated(agentId: $id) { agents { id lastHeartbeatAt } } }',
       {
@@ -93,12 +101,24 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
       },
     );
     try {
-      expect(
-        (await postJson(base(0) + paths.heartbeat(agent.agentId), heartbeatBody(), agent.agentToken)).status,
-      ).toBe(200);
-      await sub.next(
-        (m: Loose) => m.agentUpdated.agents.some((a: Loose) => a.id === agent.agentId && a.lastHeartbeatAt),
-        10_000,
+      // The other process's bus cannot be watched from here: heartbeat until the subscriber hears one.
+      await waitFor(
+        async () => {
+          const seen = sub.messages.find((m: Loose) =>
+            m.agentUpdated.agents.some((a: Loose) => a.id === agent.agentId && a.lastHeartbeatAt),
+          );
+          if (!seen) {
+            const res = await postJson(
+              base(0) + paths.heartbeat(agent.agentId),
+              heartbeatBody(),
+              agent.agentToken,
+            );
+            expect(res.status).toBe(200);
+          }
+          return seen;
+        },
+        20_000,
+        500,
       );
     } finally {
       await sub.close();
@@ -107,22 +127,40 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
 
   it('stamps a silent agent offline once although both processes sweep every second', async () => {
     const agent = await enrolOverHttp(base(0), enrolToken);
-    const offline: string[] = [];
+    const stamped = new Map<string, number>();
     const bus = createRedisBus(REDIS_URL, prefix);
     await bus.ready();
     bus.subscribe('agentUpdated', (e) => {
-      if (e.agentId === agent.agentId && e.change === 'offline') offline.push(e.agentId);
+      if (e.change === 'offline') stamped.set(e.agentId, (stamped.get(e.agentId) ?? 0) + 1);
     });
     const admin = new pg.Client({ connectionString: db.env.DATABASE_URL });
     await admin.connect();
-    try {
-      await admin.query("UPDATE agents SET last_heartbeat_at = now() - interval '10 minutes' WHERE id = $1", [
-        agent.agentId,
+    const silence = (agentId: string) =>
+      admin.query("UPDATE agents SET last_heartbeat_at = now() - interval '10 minutes' WHERE id = $1", [
+        agentId,
       ]);
-      await waitFor(() => offline.length > 0, 10_000);
-      // Both processes sweep every second: after three more rounds each, still one transition.
-      await new Promise((r) => setTimeout(r, 3000));
-      expect(offline).toHaveLength(1);
+    /** Sweeps of process i that stamped an agent (each logs one "sweep" line). */
+    const sweeps = (i: number) =>
+      servers[i]
+        .logs()
+        .split('\n')
+        .filter((l) => l.includes('"msg":"sweep"')).length;
+    try {
+      await silence(agent.agentId);
+      await waitFor(() => stamped.has(agent.agentId), 10_000);
+      await waitFor(() => sweeps(0) + sweeps(1) >= 1, 10_000);
+      const since = [sweeps(0), sweeps(1)];
+      // Silence other agents one at a time until each process has stamped one: both then swept
+      // after the first agent went offline, and neither stamped it again.
+      for (let i = 0; i < 20 && (sweeps(0) === since[0] || sweeps(1) === since[1]); i++) {
+        const other = await enrolOverHttp(base(0), enrolToken);
+        await silence(other.agentId);
+        await waitFor(() => stamped.has(other.agentId), 10_000);
+        await waitFor(() => sweeps(0) + sweeps(1) >= since[0] + since[1] + i + 1, 10_000);
+      }
+      expect(sweeps(0)).toBeGreaterThan(since[0]);
+      expect(sweeps(1)).toBeGreaterThan(since[1]);
+      expect(stamped.get(agent.agentId)).toBe(1);
       const row = await admin.query('SELECT went_offline_at FROM agents WHERE id = $1', [agent.agentId]);
       expect(row.rows[0].went_offline_at).not.toBeNull();
     } finally {

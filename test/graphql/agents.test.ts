@@ -36,7 +36,11 @@ async function heartbeat(agent: EnrolledTestAgent, overrides: Parameters<typeof 
 }
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { FLOTILLA_ENROL_RATE_LIMIT: '1000' } });
+  // No sweep while statements are counted: its three statements would land in a count when the
+  // machine is slow enough for a count to span a sweep (the default interval is 30 s).
+  server = await startTestServer({
+    env: { FLOTILLA_ENROL_RATE_LIMIT: '1000', FLOTILLA_SWEEP_INTERVAL_SECONDS: '3600' },
+  });
   editor = await createTestUser(server.ctx, 'editor');
   web = await createGroupWithPipeline(server.ctx);
   db = await createGroupWithPipeline(server.ctx);

@@ -179,7 +179,7 @@ describe('WebSocket authentication', () => {
   const SUB = 'subscription { groupUpdated { membershipChanged } }';
 
   it('accepts an API token in connectionParams', async () => {
-    const sub = await subscribe(wsClient(server.baseUrl, { token: editor.token }), SUB);
+    const sub = await subscribe(server, wsClient(server.baseUrl, { token: editor.token }), SUB);
     expect(sub.errors).toEqual([]);
     await sub.close();
   });
@@ -192,7 +192,7 @@ describe('WebSocket authentication', () => {
       origin: server.baseUrl,
       onClosed: (code) => (closed = code),
     });
-    const sub = await subscribe(client, SUB);
+    const sub = await subscribe(server, client, SUB);
     expect(sub.errors).toEqual([]);
     expect(closed).toBeNull();
     await sub.close();
@@ -202,11 +202,11 @@ describe('WebSocket authentication', () => {
     const user = await createTestUser(server.ctx, 'viewer');
     let closed: number | null = null;
     const client = wsClient(server.baseUrl, { token: user.token, onClosed: (code) => (closed = code) });
-    const first = await subscribe(client, SUB);
+    const first = await subscribe(server, client, SUB);
     expect(first.errors).toEqual([]);
     const record = await server.ctx.db.apiToken.findFirstOrThrow({ where: { userId: user.id } });
     await revokeApiToken(server.ctx, CLI_ACTOR, { id: record.id });
-    await subscribe(client, SUB);
+    await subscribe(server, client, SUB);
     await waitFor(() => closed !== null);
     expect(closed).toBe(4403);
     await client.dispose();

@@ -147,17 +147,28 @@ export function wsClient(baseUrl: string, options: WsOptions = {}): Client {
   });
 }
 
+/** Where a subscription is served: the test server, whose event bus shows when it is live. */
+export interface SubscriptionHost {
+  busSubscriptions(): number;
+}
+
 /**
- * Subscribe and collect messages. Resolves once the operation is registered on the server (the
- * ~200 ms stack-notes P8 allows for it), so events published afterwards are not missed.
+ * Subscribe and collect messages. Resolves once the operation is live on `host` (it subscribed to
+ * the server's event bus), or once the server refused it (an error, or the socket closed), so
+ * events published afterwards are not missed and refusals are in `errors`. With `'unconfirmed'`
+ * (a server in another process, whose bus the test cannot see) it resolves at once, and the caller
+ * repeats its trigger until the message arrives.
  */
 export async function subscribe<T = Loose>(
+  host: SubscriptionHost | 'unconfirmed',
   client: Client,
   query: string,
   variables: Record<string, unknown> = {},
 ): Promise<Subscription<T>> {
   const messages: T[] = [];
   const errors: unknown[] = [];
+  let completed = false;
+  const before = host === 'unconfirmed' ? 0 : host.busSubscriptions();
   const unsubscribe = client.subscribe<T>(
     { query, variables },
     {
@@ -166,10 +177,12 @@ export async function subscribe<T = Loose>(
         if (result.data) messages.push(result.data as T);
       },
       error: (error) => errors.push(error),
-      complete: () => undefined,
+      complete: () => (completed = true),
     },
   );
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  if (host !== 'unconfirmed') {
+    await waitFor(() => host.busSubscriptions() > before || errors.length > 0 || completed, 5000, 5);
+  }
   return {
     messages,
     errors,

@@ -35,24 +35,22 @@ describe('two replicas sharing PostgreSQL and Redis (PostgreSQL only)', () => {
     const group = await createGroupWithPipeline(first.ctx);
     const agent = await enrolOverHttp(first.baseUrl, await mintToken(first.ctx, group.id));
     const sub = await subscribe(
+      second,
       wsClient(second.baseUrl, { token: editor.token }),
       `subscription($id: ID) { agentUpdated(agentId: $id) { agents { id lastHeartbeatAt } } }`,
       {
         id: agent.agentId,
       },
     );
-    const started = Date.now();
     const res = await postJson(
       first.baseUrl + paths.heartbeat(agent.agentId),
       heartbeatBody(),
       agent.agentToken,
     );
     expect(res.status).toBe(200);
-    const message = await sub.next(
-      (m) => m.agentUpdated.agents.some((a: Loose) => a.lastHeartbeatAt !== null),
-      2000,
+    const message = await sub.next((m) =>
+      m.agentUpdated.agents.some((a: Loose) => a.lastHeartbeatAt !== null),
     );
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(message.agentUpdated.agents[0].id).toBe(agent.agentId);
     await sub.close();
   });
@@ -60,6 +58,7 @@ describe('two replicas sharing PostgreSQL and Redis (PostgreSQL only)', () => {
   it('delivers a change made through one replica to a groupUpdated subscriber on the other', async () => {
     const group = await createGroupWithPipeline(second.ctx);
     const sub = await subscribe(
+      first,
       wsClient(first.baseUrl, { token: editor.token }),
       `subscription($id: ID) { groupUpdated(id: $id) { groups { name } } }`,
       { id: group.id },

@@ -43,22 +43,18 @@ const hasAgent =
     m.agentUpdated.agents.some((a: Loose) => a.id === id && check(a));
 
 describe('agentUpdated', () => {
-  it('delivers a REST heartbeat to a subscriber within 1 second', async () => {
+  it('delivers a REST heartbeat to a subscriber', async () => {
     const agent = await newAgent();
     const sub = await subscribe(
+      server,
       live(),
       `subscription($id: ID) { agentUpdated(agentId: $id) { agents { id status lastHeartbeatAt vectorRunning } } }`,
       {
         id: agent.agentId,
       },
     );
-    const started = Date.now();
     expect((await heartbeat(agent)).status).toBe(200);
-    const message = await sub.next(
-      hasAgent(agent.agentId, (a) => a.lastHeartbeatAt !== null),
-      1000,
-    );
-    expect(Date.now() - started).toBeLessThan(1000);
+    const message = await sub.next(hasAgent(agent.agentId, (a) => a.lastHeartbeatAt !== null));
     expect(message.agentUpdated.agents[0]).toMatchObject({
       id: agent.agentId,
       status: 'online',
@@ -72,6 +68,7 @@ describe('agentUpdated', () => {
     const to = await createGroupWithPipeline(server.ctx);
     const agent = await newAgent(from.id);
     const sub = await subscribe(
+      server,
       live(),
       `subscription($g: ID) { agentUpdated(groupId: $g) { membershipChanged agents { id group { id } } } }`,
       { g: from.id },
@@ -89,6 +86,7 @@ describe('agentUpdated', () => {
 
   it('refuses agentId and groupId together', async () => {
     const sub = await subscribe(
+      server,
       live(),
       `subscription { agentUpdated(agentId: "${crypto.randomUUID()}", groupId: "${crypto.randomUUID()}") { membershipChanged } }`,
     );
@@ -98,7 +96,7 @@ describe('agentUpdated', () => {
 });
 
 describe('actionUpdated', () => {
-  it("delivers an agent's action result to a subscriber within 1 second", async () => {
+  it("delivers an agent's action result to a subscriber", async () => {
     const agent = await newAgent();
     const { createAction } = await gqlData(
       server.baseUrl,
@@ -108,23 +106,19 @@ describe('actionUpdated', () => {
     );
     const actionId = createAction.action.id as string;
     const sub = await subscribe(
+      server,
       live(),
       `subscription($id: ID) { actionUpdated(agentId: $id) { actions { id status result finishedAt } } }`,
       {
         id: agent.agentId,
       },
     );
-    const started = Date.now();
     const res = await heartbeat(
       agent,
       heartbeatBody({ actionResults: [{ actionId, status: 'done', result: { version: '0.3.0' } }] }),
     );
     expect(res.status).toBe(200);
-    const message = await sub.next(
-      (m) => m.actionUpdated.actions.some((a: Loose) => a.status === 'done'),
-      1000,
-    );
-    expect(Date.now() - started).toBeLessThan(1000);
+    const message = await sub.next((m) => m.actionUpdated.actions.some((a: Loose) => a.status === 'done'));
     expect(message.actionUpdated.actions[0]).toMatchObject({
       id: actionId,
       status: 'done',
@@ -144,6 +138,7 @@ describe('groupUpdated and fleetSummaryUpdated', () => {
     );
     const id = created.createGroup.group.id as string;
     const sub = await subscribe(
+      server,
       live(),
       `subscription($id: ID) { groupUpdated(id: $id) { membershipChanged deletedGroupIds groups { id name configVersion } } }`,
       { id },
@@ -165,6 +160,7 @@ describe('groupUpdated and fleetSummaryUpdated', () => {
     const group = await createGroupWithPipeline(server.ctx);
     const agent = await newAgent(group.id);
     const sub = await subscribe(
+      server,
       live(),
       `subscription($g: ID) { fleetSummaryUpdated(groupId: $g) { agents upToDate behind groups { slug configVersion upToDate } } }`,
       { g: group.id },
@@ -197,13 +193,18 @@ describe('coalescing under load', () => {
     const watched: EnrolledTestAgent[] = [];
     for (let i = 0; i < 20; i++) watched.push(await newAgent(group.id));
     const sub = await subscribe(
+      server,
       live(),
       `subscription { agentUpdated { agents { id labels { key value } } } }`,
     );
     const before = sub.messages.length;
-    const started = Date.now();
+    // Rounds of 500 events, a timer tick apart. A coalescing stream sends at most one message per
+    // interval, naming every agent that changed since the last one; once it sent one, nothing is
+    // pending until the next round publishes, so whatever the machine's speed there is at most one
+    // message per round (plus one for the label change), never one per event.
+    const rounds = 40;
     let published = 0;
-    while (Date.now() - started < 1500) {
+    for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < 500; i++, published++) {
         const agent = watched[published % watched.length];
         server.events.publish('agentUpdated', {
@@ -216,13 +217,13 @@ describe('coalescing under load', () => {
     }
     const target = watched[7];
     await setAgentLabels(server.ctx, CLI_ACTOR, { agentId: target.agentId, labels: { final: 'yes' } });
-    const elapsed = Date.now() - started;
     const last = await sub.next(
       hasAgent(target.agentId, (a) => a.labels.some((l: Loose) => l.key === 'final')),
     );
     const received = sub.messages.length - before;
-    expect(published).toBeGreaterThanOrEqual(10_000);
-    expect(received).toBeLessThanOrEqual(Math.ceil(elapsed / 250) + 3);
+    expect(published).toBe(rounds * 500);
+    expect(received).toBeLessThanOrEqual(rounds + 1);
+    expect(Math.max(...sub.messages.map((m) => m.agentUpdated.agents.length))).toBeGreaterThan(1);
     const ids = new Set(sub.messages.flatMap((m) => m.agentUpdated.agents.map((a: Loose) => a.id)));
     expect(watched.every((a) => ids.has(a.agentId))).toBe(true);
     expect(last.agentUpdated.agents.find((a: Loose) => a.id === target.agentId).labels).toEqual([

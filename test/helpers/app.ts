@@ -16,6 +16,11 @@ export interface TestServer {
   testDb: TestDb;
   events: EventBus;
   config: ServerConfig;
+  /**
+   * How many handlers have subscribed to the server's event bus since it started. A GraphQL
+   * subscription subscribes its handlers once it is live, so tests poll this instead of sleeping.
+   */
+  busSubscriptions(): number;
   close(): Promise<void>;
 }
 
@@ -40,9 +45,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     FLOTILLA_HEARTBEAT_FLUSH_MS: '50',
     ...options.env,
   });
-  const events = options.redisUrl
-    ? createRedisBus(options.redisUrl, `flotilla-test-${process.pid}`)
-    : createLocalBus();
+  const events = countSubscriptions(
+    options.redisUrl ? createRedisBus(options.redisUrl, `flotilla-test-${process.pid}`) : createLocalBus(),
+  );
   await events.ready();
   const app = buildApp({
     config,
@@ -61,10 +66,29 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     testDb,
     events,
     config,
+    busSubscriptions: () => events.subscriptions(),
     async close() {
       await app.stop();
       await events.close();
       if (!options.testDb) await testDb.destroy();
     },
+  };
+}
+
+/** `bus`, counting every subscribe call (never decremented, so closing subscriptions cannot hide a new one). */
+function countSubscriptions(bus: EventBus): EventBus & { subscriptions(): number } {
+  let count = 0;
+  return {
+    publish(topic, payload) {
+      bus.publish(topic, payload);
+    },
+    subscribe(topic, handler) {
+      const unsubscribe = bus.subscribe(topic, handler);
+      count++;
+      return unsubscribe;
+    },
+    ready: () => bus.ready(),
+    close: () => bus.close(),
+    subscriptions: () => count,
   };
 }

@@ -64,7 +64,8 @@ export function startServerProcess(
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     });
     let logs = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 30_000);
+    // tsx compiles the server as it starts: past 30 s on a loaded two-core machine running two files.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${logs}`)), 60_000);
     child.stderr.on('data', (d: Buffer) => (logs += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       logs += d.toString();

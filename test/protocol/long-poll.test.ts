@@ -56,11 +56,10 @@ describe('long-poll', () => {
     );
     await waitFor(() => server.app.longPolls.size === 1);
     const input = await firstInput(server, group.id);
-    const started = Date.now();
     await updateInput(server.ctx, CLI_ACTOR, { id: input.id, options: { format: 'apache_common' } });
+    // 200, not the 204 of a timeout: the change answered it (30 s is beyond the test's timeout).
     const res = await pending;
     expect(res.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(res.headers.get('x-config-version')).toBe(String(group.configVersion + 1));
     expect(await res.text()).toContain('apache_common');
   });
@@ -104,11 +103,11 @@ describe('long-poll', () => {
         `since=${group.configVersion}&wait=60`,
       );
       await waitFor(() => extra.app.longPolls.size === 1);
-      const started = Date.now();
       await extra.app.stop();
+      // Answered before the test's timeout, far below wait=60: the shutdown answered it.
       const res = await pending;
       expect(res.status).toBe(204);
-      expect(Date.now() - started).toBeLessThan(2000);
+      expect(extra.app.longPolls.size).toBe(0);
     } finally {
       await extra.events.close();
       await extra.testDb.destroy();
