@@ -14,7 +14,8 @@ const config: CodegenConfig = {
       preset: 'client',
       config: {
         useTypeImports: true,
-        enumsAsTypes: true,
+        // Enums as `const` objects plus a union type: drop-downs list Object.values(Platform) etc.
+        enumType: 'const',
         scalars: { DateTime: 'string', JSON: 'unknown' },
       },
     },
