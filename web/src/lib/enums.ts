@@ -5,7 +5,7 @@
  */
 import { Platform, Role } from '../../../codegen/gql/graphql.ts';
 
-export interface EnumOption<E extends string> {
+interface EnumOption<E extends string> {
   value: E;
   label: string;
 }
