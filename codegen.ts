@@ -14,7 +14,10 @@ const config: CodegenConfig = {
       preset: 'client',
       config: {
         useTypeImports: true,
-        enumsAsTypes: true,
+        // Relative imports with their extension, so NodeNext code (tests) can import the output too.
+        importExtension: '.ts',
+        // Enums as `const` objects plus a union type: drop-downs list Object.values(Platform) etc.
+        enumType: 'const',
         scalars: { DateTime: 'string', JSON: 'unknown' },
       },
     },

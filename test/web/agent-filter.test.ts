@@ -51,6 +51,13 @@ describe('agent filter', () => {
     expect(filter.groupIds).toEqual(['a', 'b', 'c']);
   });
 
+  it('drops enum values the API does not know, so a hand-edited URL still loads', () => {
+    const { filter, order } = fromQuery({ statuses: 'online,asleep', platforms: 'windows', dir: 'sideways' });
+    expect(filter.statuses).toEqual(['online']);
+    expect(filter.platforms).toEqual([]);
+    expect(order.direction).toBe('asc');
+  });
+
   it('sends only the conditions that are set, labels as key/value pairs', () => {
     expect(toApiFilter(emptyFilter())).toEqual({});
     expect(

@@ -3,7 +3,7 @@
  * makes live lists catch up.
  */
 import { describe, expect, it, vi } from 'vitest';
-import { createConnectionMonitor } from '../../web/src/urql.ts';
+import { createConnectionMonitor } from '../../web/src/connection-monitor.ts';
 
 const close = (code: number) => ({ code, reason: '' });
 

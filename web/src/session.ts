@@ -6,11 +6,11 @@
 import { computed, inject, ref, type ComputedRef, type InjectionKey, type Ref } from 'vue';
 import type { Client } from '@urql/core';
 import { LoginMutation, LogoutMutation, ViewerQuery } from './graphql/viewer.ts';
-import type { ViewerQuery as ViewerQueryResult, Role } from '../../codegen/gql/graphql.ts';
+import type { ViewerQuery as ViewerQueryResult } from '../../codegen/gql/graphql.ts';
+import { ROLE_RANK } from './lib/enums.ts';
+import { runMutation } from './composables/useMutation.ts';
 
 export type Viewer = NonNullable<ViewerQueryResult['viewer']>;
-
-const RANK: Record<Role, number> = { viewer: 0, editor: 1, admin: 2 };
 
 export interface SignInOutcome {
   ok: boolean;
@@ -53,7 +53,7 @@ export function createSession(client: Client, hooks: SessionHooks): Session {
 
   return {
     viewer,
-    canEdit: computed(() => (viewer.value ? RANK[viewer.value.role] >= RANK.editor : false)),
+    canEdit: computed(() => (viewer.value ? ROLE_RANK[viewer.value.role] >= ROLE_RANK.editor : false)),
     isAdmin: computed(() => viewer.value?.role === 'admin'),
     ensureLoaded() {
       loading ??= client
@@ -67,18 +67,14 @@ export function createSession(client: Client, hooks: SessionHooks): Session {
       return loading;
     },
     async signIn(email, password) {
-      const result = await client.mutation(LoginMutation, { input: { email, password } }).toPromise();
-      const login = result.data?.login;
-      if (login?.__typename === 'LoginPayload') {
-        loading = Promise.resolve(true);
-        set(login.viewer);
-        return { ok: true };
-      }
-      if (login && 'message' in login) return { ok: false, message: login.message };
-      return { ok: false, message: result.error ? 'Cannot reach the Flotilla server.' : 'Sign-in failed.' };
+      const outcome = await runMutation(client, LoginMutation, { input: { email, password } });
+      if (!outcome.ok) return { ok: false, message: outcome.message };
+      loading = Promise.resolve(true);
+      set(outcome.payload.viewer);
+      return { ok: true };
     },
     async signOut() {
-      await client.mutation(LogoutMutation, { input: {} }).toPromise();
+      await runMutation(client, LogoutMutation, { input: {} });
       loading = Promise.resolve(false);
       set(null);
     },

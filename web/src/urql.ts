@@ -5,14 +5,12 @@
  * connection state drives the lost-connection banner and `reconnects` tells live lists to catch up.
  */
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
-import { createClient as createWsClient, type Client as WsClient, type ClientOptions } from 'graphql-ws';
-import { inject, readonly, ref, type InjectionKey, type Ref } from 'vue';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { inject, type InjectionKey, type Ref } from 'vue';
+import { createConnectionMonitor } from './connection-monitor.ts';
 
 /** Header the server demands on cookie-authenticated HTTP requests (api/graphql/auth.ts). */
-export const CSRF_HEADER = 'x-flotilla-csrf';
-
-/** Close codes with which the server refuses a WebSocket whose session is gone. */
-const REFUSED_CODES = new Set([4401, 4403]);
+const CSRF_HEADER = 'x-flotilla-csrf';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost';
 
@@ -33,54 +31,6 @@ export function useConnection(): Connection {
   const connection = inject(CONNECTION_KEY);
   if (!connection) throw new Error('useConnection() called outside the Flotilla app');
   return connection;
-}
-
-export interface ConnectionMonitor {
-  connection: Connection;
-  /** graphql-ws event listeners that keep `connection` current. */
-  listeners: NonNullable<ClientOptions['on']>;
-  /** A subscription starts: if the socket is not up yet, its first connect must count as a catch-up. */
-  subscribing(): void;
-  /** Back to idle (the socket was closed on purpose). */
-  reset(): void;
-}
-
-/**
- * Track a graphql-ws client's life. `onRefused` runs when the server refuses the session (close
- * code 4401/4403), so the app can send the user to sign in. Never throws.
- */
-export function createConnectionMonitor(onRefused: () => void): ConnectionMonitor {
-  const state = ref<ConnectionState>('idle');
-  const reconnects = ref(0);
-  let everConnected = false;
-  let waiting = false;
-  return {
-    connection: { state: readonly(state), reconnects: readonly(reconnects) },
-    listeners: {
-      connecting: () => {
-        if (state.value !== 'lost') state.value = 'connecting';
-      },
-      connected: () => {
-        if (everConnected || waiting) reconnects.value += 1;
-        everConnected = true;
-        waiting = false;
-        state.value = 'connected';
-      },
-      closed: (event) => {
-        const code = (event as { code?: number } | null)?.code;
-        if (code !== undefined && REFUSED_CODES.has(code)) onRefused();
-        if (state.value !== 'idle') state.value = 'lost';
-      },
-    },
-    subscribing() {
-      if (state.value !== 'connected') waiting = true;
-    },
-    reset() {
-      everConnected = false;
-      waiting = false;
-      state.value = 'idle';
-    },
-  };
 }
 
 export interface FlotillaClient {

@@ -9,35 +9,7 @@ export const CreateBulkActionMutation = graphql(`
         bulkId
         count
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
-    }
-  }
-`);
-
-export const CreateActionMutation = graphql(`
-  mutation CreateAction($input: CreateActionInput!) {
-    createAction(input: $input) {
-      __typename
-      ... on CreateActionPayload {
-        action {
-          id
-        }
-      }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -53,10 +25,7 @@ export const CancelActionMutation = graphql(`
           updatedAt
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -159,10 +128,7 @@ export const CancelBulkActionMutation = graphql(`
       ... on CancelBulkActionPayload {
         cancelled
       }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);

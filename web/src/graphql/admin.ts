@@ -26,14 +26,7 @@ export const CreateUserMutation = graphql(`
           email
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -49,10 +42,7 @@ export const UpdateUserMutation = graphql(`
           disabled
         }
       }
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -61,14 +51,7 @@ export const ResetUserPasswordMutation = graphql(`
   mutation ResetUserPassword($input: ResetUserPasswordInput!) {
     resetUserPassword(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);

@@ -132,14 +132,7 @@ export const MoveAgentsMutation = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -153,14 +146,7 @@ export const RevokeAgentsMutation = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -178,14 +164,7 @@ export const SetAgentLabelsMutation = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);

@@ -11,14 +11,7 @@ export const CreateGroupMutation = graphql(`
           slug
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -35,14 +28,7 @@ export const UpdateGroupMutation = graphql(`
           configVersion
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -51,10 +37,7 @@ export const DeleteGroupMutation = graphql(`
   mutation DeleteGroup($input: DeleteGroupInput!) {
     deleteGroup(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -68,14 +51,7 @@ export const CreateInputMutation = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -90,14 +66,7 @@ export const UpdateInputMutation = graphql(`
           enabled
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -106,10 +75,7 @@ export const DeleteInputMutation = graphql(`
   mutation DeleteInput($input: DeleteInputInput!) {
     deleteInput(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -123,14 +89,7 @@ export const CreateOutputMutation = graphql(`
           id
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -145,14 +104,7 @@ export const UpdateOutputMutation = graphql(`
           enabled
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -161,10 +113,7 @@ export const DeleteOutputMutation = graphql(`
   mutation DeleteOutput($input: DeleteOutputInput!) {
     deleteOutput(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);

@@ -39,14 +39,7 @@ export const MintEnrolmentTokenMutation = graphql(`
           }
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -55,10 +48,7 @@ export const RevokeEnrolmentTokenMutation = graphql(`
   mutation RevokeEnrolmentToken($input: RevokeEnrolmentTokenInput!) {
     revokeEnrolmentToken(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);
@@ -104,14 +94,7 @@ export const CreateApiTokenMutation = graphql(`
           role
         }
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -120,10 +103,7 @@ export const RevokeApiTokenMutation = graphql(`
   mutation RevokeApiToken($input: RevokeApiTokenInput!) {
     revokeApiToken(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);

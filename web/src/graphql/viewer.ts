@@ -37,14 +37,7 @@ export const LoginMutation = graphql(`
       ... on TooManyAttemptsError {
         retryAfterSeconds
       }
-      ... on Error {
-        code
-        message
-        fields {
-          path
-          message
-        }
-      }
+      ...MutationError
     }
   }
 `);
@@ -53,10 +46,7 @@ export const LogoutMutation = graphql(`
   mutation Logout($input: LogoutInput!) {
     logout(input: $input) {
       __typename
-      ... on Error {
-        code
-        message
-      }
+      ...MutationError
     }
   }
 `);

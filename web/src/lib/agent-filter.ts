@@ -3,12 +3,13 @@
  * keeps them (so a filtered view can be shared and survives reloads), and as a predicate that
  * tells whether a live-updated agent still belongs in the filtered list.
  */
-
-export type AgentStatus = 'online' | 'offline' | 'never_seen';
-export type ConfigStatus = 'up_to_date' | 'behind' | 'failed';
-export type Platform = 'linux' | 'kubernetes';
-export type OrderField =
-  'hostname' | 'last_heartbeat_at' | 'enrolled_at' | 'agent_version' | 'vector_version';
+import {
+  AgentOrderField,
+  AgentStatus,
+  ConfigStatus,
+  OrderDirection,
+  Platform,
+} from '../../../codegen/gql/graphql.ts';
 
 export interface AgentFilterState {
   hostname: string;
@@ -23,8 +24,8 @@ export interface AgentFilterState {
 }
 
 export interface AgentOrderState {
-  field: OrderField;
-  direction: 'asc' | 'desc';
+  field: AgentOrderField;
+  direction: OrderDirection;
 }
 
 /** What `belongs` needs to know about an agent. */
@@ -51,13 +52,13 @@ const LIST_KEYS = [
   'platforms',
   'labels',
 ] as const;
-const ORDER_FIELDS: OrderField[] = [
-  'hostname',
-  'last_heartbeat_at',
-  'enrolled_at',
-  'agent_version',
-  'vector_version',
-];
+/** The values a list of enum values may hold (other lists take any string). */
+const ENUM_VALUES: Partial<Record<(typeof LIST_KEYS)[number], readonly string[]>> = {
+  statuses: Object.values(AgentStatus),
+  configStatuses: Object.values(ConfigStatus),
+  platforms: Object.values(Platform),
+};
+const DEFAULT_ORDER: AgentOrderState = { field: AgentOrderField.Hostname, direction: OrderDirection.Asc };
 
 /** An empty filter (every agent that is not revoked). */
 export function emptyFilter(): AgentFilterState {
@@ -78,13 +79,16 @@ const listOf = (value: Query[string]): string[] =>
     .flatMap((v) => (v ? v.split(',') : []))
     .filter(Boolean);
 
-/** Read filter and order from a route query; unknown keys and values are ignored. */
+/** Read filter and order from a route query; unknown keys and enum values are ignored. */
 export function fromQuery(query: Query): { filter: AgentFilterState; order: AgentOrderState } {
   const filter = emptyFilter();
   filter.hostname = typeof query.q === 'string' ? query.q : '';
-  for (const key of LIST_KEYS) (filter[key] as string[]) = listOf(query[key]);
-  const field = ORDER_FIELDS.find((f) => f === query.sort) ?? 'hostname';
-  const direction = query.dir === 'desc' ? 'desc' : 'asc';
+  for (const key of LIST_KEYS) {
+    const allowed = ENUM_VALUES[key];
+    (filter[key] as string[]) = listOf(query[key]).filter((value) => !allowed || allowed.includes(value));
+  }
+  const field = Object.values(AgentOrderField).find((f) => f === query.sort) ?? DEFAULT_ORDER.field;
+  const direction = Object.values(OrderDirection).find((d) => d === query.dir) ?? DEFAULT_ORDER.direction;
   return { filter, order: { field, direction } };
 }
 
@@ -93,8 +97,8 @@ export function toQuery(filter: AgentFilterState, order: AgentOrderState): Recor
   const query: Record<string, string> = {};
   if (filter.hostname.trim()) query.q = filter.hostname.trim();
   for (const key of LIST_KEYS) if (filter[key].length) query[key] = filter[key].join(',');
-  if (order.field !== 'hostname') query.sort = order.field;
-  if (order.direction !== 'asc') query.dir = order.direction;
+  if (order.field !== DEFAULT_ORDER.field) query.sort = order.field;
+  if (order.direction !== DEFAULT_ORDER.direction) query.dir = order.direction;
   return query;
 }
 

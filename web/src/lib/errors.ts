@@ -18,7 +18,7 @@ const isCombined = (error: unknown): error is CombinedErrorLike =>
   typeof error === 'object' && error !== null && Array.isArray((error as CombinedErrorLike).graphQLErrors);
 
 /** The GraphQL error code (`UNAUTHENTICATED`, `FORBIDDEN` …) of a failed request, or null. */
-export function errorCode(error: unknown): string | null {
+function errorCode(error: unknown): string | null {
   if (!isCombined(error)) return null;
   const code = error.graphQLErrors.find((e) => typeof e.extensions?.code === 'string')?.extensions?.code;
   return typeof code === 'string' ? code : null;

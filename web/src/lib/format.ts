@@ -18,26 +18,6 @@ export function percent(part: number, whole: number): number {
   return Math.min(100, Math.max(0, Math.round((part / whole) * 100)));
 }
 
-/** Bytes as "512 B", "1.4 KiB", "12.0 MiB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-/** Labels as "key=value" strings, sorted by key. */
-export function labelPairs(labels: Record<string, unknown> | null | undefined): string[] {
-  return Object.entries(labels ?? {})
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([key, value]) => `${key}=${String(value)}`);
-}
-
 /** Parse "key=value" into a pair; null when there is no "=" or the key is empty. */
 export function parseLabel(text: string): [string, string] | null {
   const eq = text.indexOf('=');

@@ -24,7 +24,7 @@ const exact = new Intl.DateTimeFormat('en-GB', {
 });
 
 /** Parse an ISO timestamp from the API; null for null, undefined or an invalid string. */
-export function parseTime(iso: string | null | undefined): Date | null {
+function parseTime(iso: string | null | undefined): Date | null {
   if (!iso) return null;
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? null : date;
