@@ -11,7 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { checkPipeline, type ConfigRule } from '../../api/fleet/vector/checks.ts';
+import { checkPipeline } from '../../api/fleet/vector/checks.ts';
+import type { ConfigRule } from '../../api/fleet/vector/problems.ts';
 import type { VectorConfig } from '../../api/fleet/vector/render.ts';
 
 const VECTOR = path.resolve(import.meta.dirname, '../helpers/fake-vector/vector');

@@ -4,7 +4,7 @@
  * each other.
  */
 
-type ConfigRule =
+export type ConfigRule =
   | 'duplicate-id'
   | 'id-contains-dot'
   | 'no-sources'
