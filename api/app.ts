@@ -20,7 +20,7 @@ import { pendingMigrations } from './migrations.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
-import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
+import { HttpError, requestBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { createWebStatic } from './web-static.ts';
@@ -103,7 +103,7 @@ export function buildApp(deps: AppDeps): App {
   const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
     if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
-    const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
+    const baseUrl = requestBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
     const body = script
       .replaceAll('__FLOTILLA_URL__', baseUrl)
       .replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
@@ -144,6 +144,7 @@ export function buildApp(deps: AppDeps): App {
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
       return void installScript(req, res).catch((err) => {
+        if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
         log.error({ err }, 'install.sh failed');
         sendError(res, 500, 'internal_error', 'internal error');
       });

@@ -93,18 +93,3 @@ export function clearedSessionCookie(secure: boolean): string {
     ...(secure ? ['Secure'] : []),
   ].join('; ');
 }
-
-/**
- * The origin browsers use for this server: FLOTILLA_PUBLIC_URL's when set, else the Host header
- * with `https` when a trusted proxy says so (X-Forwarded-Proto), else `http`.
- */
-export function serverOrigin(
-  settings: { publicUrl: string | undefined; trustProxy: boolean },
-  headers: { host?: string | undefined; 'x-forwarded-proto'?: string | string[] | undefined },
-): string {
-  if (settings.publicUrl) return new URL(settings.publicUrl).origin;
-  const forwarded = settings.trustProxy ? headers['x-forwarded-proto'] : undefined;
-  const proto =
-    typeof forwarded === 'string' && forwarded.split(',')[0].trim() === 'https' ? 'https' : 'http';
-  return `${proto}://${headers.host ?? 'localhost'}`;
-}
