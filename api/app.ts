@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
 import type { EventBus } from './fleet/events.ts';
-import type { Clock, FleetContext } from './fleet/context.ts';
+import { createFleetContext, type Clock, type FleetContext } from './fleet/context.ts';
 import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
@@ -54,16 +54,6 @@ const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/instal
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-}
-
-/** The fleet context for a configuration; start-up chores use it before the app is built. */
-export function createFleetContext(deps: Pick<AppDeps, 'config' | 'db' | 'events' | 'clock'>): FleetContext {
-  return {
-    db: deps.db.prisma,
-    events: deps.events,
-    clock: deps.clock ?? (() => new Date()),
-    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
-  };
 }
 
 /** Build the server around already opened dependencies. Nothing listens until listen(). */
@@ -165,7 +155,6 @@ export function buildApp(deps: AppDeps): App {
     sweeper,
     async listen(port, host) {
       await directory.start();
-      await graphql.start();
       heartbeats.start();
       sweeper.start();
       await new Promise<void>((resolve, reject) => {

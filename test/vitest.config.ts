@@ -61,6 +61,7 @@ export default defineConfig({
             'test/web/**/*.test.ts',
             'test/sim/**/*.test.ts',
             'test/http/**/*.test.ts',
+            'test/cli/**/*.test.ts',
             'test/*.test.ts',
           ],
           env: { FLOTILLA_TEST_DB: 'pglite' },
