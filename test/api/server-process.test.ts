@@ -54,7 +54,9 @@ describe('server process', { timeout: 180_000 }, () => {
       });
       expect(res.status).toBe(200);
     } finally {
+      const stopped = new Promise((resolve) => check.child.once('exit', resolve));
       check.child.kill('SIGTERM');
+      await stopped;
     }
   });
 
@@ -64,6 +66,7 @@ describe('server process', { timeout: 180_000 }, () => {
       db.env,
       'a long enough password\n',
     );
+    expect(user.stderr).toBe('');
     expect(user.code).toBe(0);
     const server = await startServerProcess({
       ...db.env,
