@@ -1,5 +1,6 @@
 /**
- * Limits on /graphql: query depth, query cost, page size and body size (HTTP and WebSocket);
+ * Limits on /graphql: parser tokens, query depth, query cost (@pothos/plugin-complexity, with the
+ * dashboard's own documents as the yardstick), page size and body size (HTTP and WebSocket);
  * introspection stays available; unexpected errors are masked for clients and logged.
  */
 import { Writable } from 'node:stream';
