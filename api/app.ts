@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
 import type { Db } from './db.ts';
 import type { EventBus } from './fleet/events.ts';
-import type { Clock, FleetContext } from './fleet/context.ts';
+import { createFleetContext, type Clock, type FleetContext } from './fleet/context.ts';
 import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
@@ -21,7 +21,7 @@ import { ErrorCode } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
-import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
+import { HttpError, requestBaseUrl, sendError, sendJson } from './rest/http.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { createWebStatic } from './web-static.ts';
@@ -55,16 +55,6 @@ const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/instal
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-}
-
-/** The fleet context for a configuration; start-up chores use it before the app is built. */
-export function createFleetContext(deps: Pick<AppDeps, 'config' | 'db' | 'events' | 'clock'>): FleetContext {
-  return {
-    db: deps.db.prisma,
-    events: deps.events,
-    clock: deps.clock ?? (() => new Date()),
-    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
-  };
 }
 
 /** Build the server around already opened dependencies. Nothing listens until listen(). */
@@ -104,7 +94,7 @@ export function buildApp(deps: AppDeps): App {
   const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
     if (script === null) return sendError(res, 404, ErrorCode.notFound, 'install script not available');
-    const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
+    const baseUrl = requestBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
     const body = script
       .replaceAll('__FLOTILLA_URL__', baseUrl)
       .replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
@@ -145,6 +135,7 @@ export function buildApp(deps: AppDeps): App {
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
       return void installScript(req, res).catch((err) => {
+        if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
         log.error({ err }, 'install.sh failed');
         sendError(res, 500, ErrorCode.internal, 'internal error');
       });
@@ -165,7 +156,6 @@ export function buildApp(deps: AppDeps): App {
     sweeper,
     async listen(port, host) {
       await directory.start();
-      await graphql.start();
       heartbeats.start();
       sweeper.start();
       await new Promise<void>((resolve, reject) => {

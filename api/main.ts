@@ -7,8 +7,9 @@ import { pathToFileURL } from 'node:url';
 import { ConfigurationError, loadConfig, type ServerConfig } from './config.ts';
 import { openDb } from './db.ts';
 import { applyMigrations } from './migrations.ts';
-import { createLocalBus, createRedisBus } from './fleet/events.ts';
-import { buildApp, createFleetContext } from './app.ts';
+import { createEventBus } from './fleet/events.ts';
+import { createFleetContext } from './fleet/context.ts';
+import { buildApp } from './app.ts';
 import { createLogger } from './log.ts';
 import { ensureFirstAdmin, registerBundledAgent } from './startup.ts';
 
@@ -20,9 +21,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const db = await openDb(config.database);
   const applied = await applyMigrations(db);
   if (applied.length > 0) log.info({ applied }, 'migrations applied');
-  const events = config.redisUrl
-    ? createRedisBus(config.redisUrl, config.redisPrefix, (err) => log.error({ err }, 'redis bus error'))
-    : createLocalBus();
+  const events = createEventBus(config, (err) => log.error({ err }, 'redis bus error'));
   await events.ready();
   const ctx = createFleetContext({ config, db, events });
   await ensureFirstAdmin(ctx, config, log);

@@ -1,5 +1,6 @@
 /**
- * Import rules of architecture.md: agent ↛ api (except api/protocol); api/fleet ↛ rest|graphql;
+ * Import rules of architecture.md: agent ↛ api (except api/protocol); api/fleet ↛ rest|graphql|http;
+ * api/cli ↛ the app (it loads fleet, db and config; `serve` alone loads api/main.ts);
  * api/protocol imports only zod; web ↛ api. Fails naming the file and the forbidden import.
  */
 import fs from 'node:fs';
@@ -66,7 +67,16 @@ describe('architecture', () => {
     expect(
       violations(
         'api/fleet',
-        (s) => /^api\/(rest|graphql)\//.test(s) || s === 'graphql' || s.startsWith('graphql-'),
+        (s) => /^api\/(rest|graphql|http)\//.test(s) || s === 'graphql' || s.startsWith('graphql-'),
+      ),
+    ).toEqual([]);
+  });
+
+  it('api/cli imports fleet, db and config, not the app, REST or GraphQL', () => {
+    expect(
+      violations(
+        'api/cli',
+        (s) => s === 'api/app.ts' || /^api\/(rest|graphql|http)\//.test(s) || s.startsWith('graphql'),
       ),
     ).toEqual([]);
   });

@@ -91,6 +91,8 @@ export default defineConfig({
             'test/agent/**/*.test.ts',
             'test/web/**/*.test.ts',
             'test/sim/**/*.test.ts',
+            'test/http/**/*.test.ts',
+            'test/cli/**/*.test.ts',
             'test/*.test.ts',
           ],
           env: { FLOTILLA_TEST_DB: 'pglite' },

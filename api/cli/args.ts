@@ -51,11 +51,14 @@ export function durationSeconds(name: string, value: string | boolean | undefine
   return Number(match[1]) * unit;
 }
 
-/** Read all of standard input as one secret line (trailing newline removed). */
-export async function readSecretFromStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('pipe the password on standard input, e.g. `echo "$PW" | …`');
+/** Standard input as the CLI reads it (process.stdin, or a stream a test hands in). */
+export type CliInput = AsyncIterable<Buffer | string> & { isTTY?: boolean };
+
+/** Read all of `stdin` as one secret line (trailing newline removed); a terminal is refused. */
+export async function readSecret(stdin: CliInput): Promise<string> {
+  if (stdin.isTTY) throw new UsageError('pipe the password on standard input, e.g. `echo "$PW" | …`');
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks)
     .toString('utf8')
     .replace(/\r?\n$/, '');

@@ -11,12 +11,16 @@ import { createApiToken } from '../fleet/api-tokens.ts';
 import { createGroup, getGroupBySlug } from '../fleet/groups.ts';
 import { mintEnrolmentToken } from '../fleet/enrolment-tokens.ts';
 import { registerRelease } from '../fleet/releases.ts';
-import { UsageError, durationSeconds, flags, integer, readSecretFromStdin } from './args.ts';
+import { UsageError, durationSeconds, flags, integer } from './args.ts';
 
-export type Print = (line: string) => void;
-export type Command = (ctx: FleetContext, argv: string[], print: Print) => Promise<void>;
+/** What a command may do besides acting on the fleet: print a line, read a piped secret. */
+export interface CommandIo {
+  print(line: string): void;
+  readSecret(): Promise<string>;
+}
+export type Command = (ctx: FleetContext, argv: string[], io: CommandIo) => Promise<void>;
 
-const userCreate: Command = async (ctx, argv, print) => {
+const userCreate: Command = async (ctx, argv, { print, readSecret }) => {
   const { values } = flags(argv, {
     email: { type: 'string', required: true },
     role: { type: 'string', required: true },
@@ -27,12 +31,12 @@ const userCreate: Command = async (ctx, argv, print) => {
   const user = await createUser(ctx, CLI_ACTOR, {
     email: values.email,
     role: values.role,
-    password: await readSecretFromStdin(),
+    password: await readSecret(),
   });
   print(`created ${user.role} ${user.email} (${user.id})`);
 };
 
-const userResetPassword: Command = async (ctx, argv, print) => {
+const userResetPassword: Command = async (ctx, argv, { print, readSecret }) => {
   const { values } = flags(argv, {
     email: { type: 'string', required: true },
     'password-stdin': { type: 'boolean' },
@@ -41,12 +45,12 @@ const userResetPassword: Command = async (ctx, argv, print) => {
     throw new UsageError('--password-stdin is required: pipe the password on standard input');
   const user = await resetPassword(ctx, CLI_ACTOR, {
     email: values.email,
-    password: await readSecretFromStdin(),
+    password: await readSecret(),
   });
   print(`password changed for ${user.email}; their sessions were ended`);
 };
 
-const apiTokenCreate: Command = async (ctx, argv, print) => {
+const apiTokenCreate: Command = async (ctx, argv, { print }) => {
   const { values } = flags(argv, {
     user: { type: 'string', required: true },
     name: { type: 'string', required: true },
@@ -63,7 +67,7 @@ const apiTokenCreate: Command = async (ctx, argv, print) => {
   print(created.token);
 };
 
-const groupCreate: Command = async (ctx, argv, print) => {
+const groupCreate: Command = async (ctx, argv, { print }) => {
   const { values } = flags(argv, {
     slug: { type: 'string', required: true },
     name: { type: 'string' },
@@ -77,7 +81,7 @@ const groupCreate: Command = async (ctx, argv, print) => {
   print(`created group ${group.slug} (${group.id}), config version ${group.configVersion}`);
 };
 
-const tokenMint: Command = async (ctx, argv, print) => {
+const tokenMint: Command = async (ctx, argv, { print }) => {
   const { values } = flags(argv, {
     group: { type: 'string', required: true },
     'max-uses': { type: 'string', required: true },
@@ -92,7 +96,7 @@ const tokenMint: Command = async (ctx, argv, print) => {
   print(minted.token);
 };
 
-const releaseAdd: Command = async (ctx, argv, print) => {
+const releaseAdd: Command = async (ctx, argv, { print }) => {
   const { values, positionals } = flags(argv, { version: { type: 'string' } });
   const file = positionals[0];
   if (!file) throw new UsageError('usage: release add <agent bundle file> [--version x.y.z]');

@@ -1,17 +1,18 @@
 /**
  * The admin CLI: `npm run flotilla -- <command>`. `serve` runs the server, `migrate` applies
- * migrations, the rest act on the fleet through api/fleet. Exit codes: 0 done, 1 failed (the
- * message says why), 2 bad arguments.
+ * migrations, the rest act on the fleet through api/fleet (only fleet, db and config are loaded:
+ * the app is imported for `serve` alone, so commands start quickly). Exit codes: 0 done,
+ * 1 failed (the message says why), 2 bad arguments.
  */
+import { pathToFileURL } from 'node:url';
 import { ConfigurationError, loadConfig } from '../config.ts';
 import { openDb } from '../db.ts';
 import { applyMigrations } from '../migrations.ts';
-import { createLocalBus, createRedisBus } from '../fleet/events.ts';
-import { createFleetContext } from '../app.ts';
+import { createEventBus } from '../fleet/events.ts';
+import { createFleetContext } from '../fleet/context.ts';
 import { FleetError } from '../fleet/errors.ts';
-import { runServer } from '../main.ts';
 import { COMMANDS } from './commands.ts';
-import { UsageError } from './args.ts';
+import { UsageError, readSecret, type CliInput } from './args.ts';
 
 const USAGE = `usage: npm run flotilla -- <command>
   serve                                   run the server (same as npm start)
@@ -23,26 +24,40 @@ const USAGE = `usage: npm run flotilla -- <command>
   token mint --group SLUG --max-uses N --ttl 24h                        prints the EBT_ token once
   release add FILE [--version x.y.z]     register an agent bundle for upgrades`;
 
-/** Run one CLI invocation; resolves the exit code. */
-export async function runCli(
-  argv: string[],
-  print: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
-): Promise<number> {
+/** Where one CLI invocation reads and writes; the process's own streams by default. */
+export interface CliIo {
+  stdin: CliInput;
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  /** The environment configuration is read from. */
+  env: NodeJS.ProcessEnv;
+}
+
+const PROCESS_IO: CliIo = {
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+};
+
+async function run(argv: string[], io: CliIo): Promise<number | null> {
+  const print = (line: string) => void io.stdout.write(`${line}\n`);
   const [first, second, ...rest] = argv;
   if (!first || first === 'help' || first === '--help') {
     print(USAGE);
     return first ? 0 : 2;
   }
-  const config = loadConfig();
+  const config = loadConfig(io.env);
   if (first === 'serve') {
+    const { runServer } = await import('../main.ts');
     await runServer(config);
-    return -1;
+    return null;
   }
   const command = COMMANDS[`${first} ${second ?? ''}`.trim()];
   if (first !== 'migrate' && !command)
     throw new UsageError(`unknown command "${[first, second].filter(Boolean).join(' ')}"\n${USAGE}`);
   const db = await openDb(config.database);
-  const events = config.redisUrl ? createRedisBus(config.redisUrl, config.redisPrefix) : createLocalBus();
+  const events = createEventBus(config);
   try {
     const applied = await applyMigrations(db);
     if (first === 'migrate') {
@@ -50,7 +65,10 @@ export async function runCli(
       return 0;
     }
     await events.ready();
-    await command(createFleetContext({ config, db, events }), rest, print);
+    await command(createFleetContext({ config, db, events }), rest, {
+      print,
+      readSecret: () => readSecret(io.stdin),
+    });
     return 0;
   } finally {
     await events.close();
@@ -58,16 +76,28 @@ export async function runCli(
   }
 }
 
-const code = await runCli(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(error.message);
-    return 2;
-  }
-  if (error instanceof FleetError || error instanceof ConfigurationError) {
-    console.error(`error: ${error.message}`);
+/**
+ * Run one CLI invocation with `argv` (the words after `flotilla`). Resolves the exit code, or
+ * null for `serve`, which keeps running; never rejects: failures are written to `io.stderr`.
+ */
+export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<number | null> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof FleetError || error instanceof ConfigurationError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return 1;
+    }
+    io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
   }
-  console.error(error);
-  return 1;
-});
-if (code >= 0) process.exit(code);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const code = await runCli(process.argv.slice(2));
+  if (code !== null) process.exit(code);
+}

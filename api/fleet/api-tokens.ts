@@ -8,7 +8,8 @@ import type { ApiToken, Role } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
-import { hashToken, mintToken } from './tokens.ts';
+import { TOKEN_PREFIX } from '../protocol/v1.ts';
+import { bearerToken, hashToken, mintToken } from './tokens.ts';
 import { parseInput } from './validate.ts';
 import { roleAtLeast } from './users.ts';
 
@@ -119,4 +120,18 @@ export async function authenticateApiToken(ctx: FleetContext, token: string): Pr
     label: `${record.user.email} (token ${record.name})`,
     role,
   };
+}
+
+/**
+ * The actor behind an `Authorization: Bearer FLT_…` header, or null when the header is missing,
+ * malformed, not an API token, or names a token that is unknown, revoked, expired or belongs to
+ * a disabled user. REST and GraphQL both authenticate automation through this one function.
+ */
+export async function apiTokenActorFromBearer(
+  ctx: FleetContext,
+  authorization: string | undefined,
+): Promise<Actor | null> {
+  const token = bearerToken(authorization);
+  if (!token?.startsWith(TOKEN_PREFIX.api)) return null;
+  return authenticateApiToken(ctx, token);
 }

@@ -1,8 +1,11 @@
 /**
  * What every fleet function receives: the database, the event bus, a clock and a few settings.
- * Built once by api/app.ts (tests build their own); no module-level singletons.
+ * Built once per process by createFleetContext (the server, the admin CLI; tests build their
+ * own); no module-level singletons.
  */
 import type { Prisma, PrismaClient, Role } from '../generated/prisma/client.ts';
+import type { ServerConfig } from '../config.ts';
+import type { Db } from '../db.ts';
 import type { EventBus } from './events.ts';
 
 export type Clock = () => Date;
@@ -35,3 +38,18 @@ export interface Actor {
 
 /** The actor for changes made with `npm run flotilla` on the server host. */
 export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'admin' };
+
+/** The fleet context for a configuration, an opened database and a bus. Never fails. */
+export function createFleetContext(deps: {
+  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl'>;
+  db: Pick<Db, 'prisma'>;
+  events: EventBus;
+  clock?: Clock;
+}): FleetContext {
+  return {
+    db: deps.db.prisma,
+    events: deps.events,
+    clock: deps.clock ?? (() => new Date()),
+    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
+  };
+}

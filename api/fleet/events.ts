@@ -89,6 +89,19 @@ export function createRedisBus(url: string, prefix = 'flotilla', onError?: (erro
   };
 }
 
+/**
+ * The bus of a server or CLI process: through Redis when `redisUrl` (REDIS_URL) is set, else
+ * in-process. Call ready() before relying on it.
+ */
+export function createEventBus(
+  settings: { redisUrl: string | undefined; redisPrefix: string },
+  onError?: (error: Error) => void,
+): EventBus {
+  return settings.redisUrl
+    ? createRedisBus(settings.redisUrl, settings.redisPrefix, onError)
+    : createLocalBus();
+}
+
 function deliver(emitter: EventEmitter, topic: string, payload: unknown): void {
   for (const listener of emitter.listeners(topic)) {
     try {

@@ -26,3 +26,13 @@ export function mintToken(kind: TokenKind): MintedToken {
 export function hashToken(token: string): string {
   return crypto.createHash('sha256').update(token).digest('hex');
 }
+
+/**
+ * The token of an `Authorization: Bearer <token>` header (RFC 6750 b64token; the scheme is
+ * case-insensitive), or null when the header is missing or malformed. The one parser for every
+ * transport.
+ */
+export function bearerToken(authorization: string | undefined): string | null {
+  const match = authorization ? /^Bearer +([A-Za-z0-9_\-.~+/]+=*) *$/i.exec(authorization) : null;
+  return match ? match[1] : null;
+}

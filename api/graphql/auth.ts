@@ -6,7 +6,7 @@
  * granted here), and a cookie-authenticated WebSocket must come from this server's own origin.
  */
 import type { Actor, FleetContext } from '../fleet/context.ts';
-import { authenticateApiToken } from '../fleet/api-tokens.ts';
+import { apiTokenActorFromBearer } from '../fleet/api-tokens.ts';
 import { authenticateSession } from '../fleet/sessions.ts';
 
 export const SESSION_COOKIE = 'flotilla_session';
@@ -47,12 +47,6 @@ function readCookie(header: string | undefined, name: string): string | null {
   return null;
 }
 
-/** The bearer token of an Authorization header, or null when there is none. */
-function bearerOf(authorization: string | undefined): string | null {
-  const match = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization.trim()) : null;
-  return match ? match[1] : null;
-}
-
 /**
  * Resolve the caller: a valid API token, else a valid session cookie (when `allowCookie`), else
  * anonymous. Throws RequestRejected(401, UNAUTHENTICATED) for an Authorization header that is not a
@@ -65,8 +59,7 @@ export async function authenticate(
   allowCookie: boolean,
 ): Promise<RequestAuth> {
   if (headers.authorization !== undefined) {
-    const token = bearerOf(headers.authorization);
-    const actor = token?.startsWith('FLT_') ? await authenticateApiToken(fleet, token) : null;
+    const actor = await apiTokenActorFromBearer(fleet, headers.authorization);
     if (!actor)
       throw new RequestRejected(401, 'UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
     return { actor, method: 'api_token', sessionId: null };
@@ -99,19 +92,4 @@ export function clearedSessionCookie(secure: boolean): string {
     'Max-Age=0',
     ...(secure ? ['Secure'] : []),
   ].join('; ');
-}
-
-/**
- * The origin browsers use for this server: FLOTILLA_PUBLIC_URL's when set, else the Host header
- * with `https` when a trusted proxy says so (X-Forwarded-Proto), else `http`.
- */
-export function serverOrigin(
-  settings: { publicUrl: string | undefined; trustProxy: boolean },
-  headers: { host?: string | undefined; 'x-forwarded-proto'?: string | string[] | undefined },
-): string {
-  if (settings.publicUrl) return new URL(settings.publicUrl).origin;
-  const forwarded = settings.trustProxy ? headers['x-forwarded-proto'] : undefined;
-  const proto =
-    typeof forwarded === 'string' && forwarded.split(',')[0].trim() === 'https' ? 'https' : 'http';
-  return `${proto}://${headers.host ?? 'localhost'}`;
 }

@@ -7,12 +7,13 @@ import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import RelayPlugin from '@pothos/plugin-relay';
+import ComplexityPlugin from '@pothos/plugin-complexity';
 import { GraphQLError, GraphQLScalarType, Kind, valueFromASTUntyped } from 'graphql';
 import type PrismaTypes from '../generated/pothos-prisma-types.ts';
 import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { roleAtLeast } from '../fleet/users.ts';
 import type { GraphQLContext } from './context.ts';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './limits.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, fieldCost } from './limits.ts';
 
 export interface SchemaTypes {
   PrismaTypes: PrismaTypes;
@@ -29,7 +30,7 @@ export interface SchemaTypes {
 const ucfirst = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 export const builder = new SchemaBuilder<SchemaTypes>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, PrismaPlugin, RelayPlugin, ComplexityPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
@@ -62,6 +63,8 @@ export const builder = new SchemaBuilder<SchemaTypes>({
     maxConnectionSize: MAX_PAGE_SIZE,
     onUnusedQuery: null,
   },
+  // Costs only: limits.ts checks them before execution (useQueryLimits), not per resolver.
+  complexity: { fieldComplexity: fieldCost },
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',

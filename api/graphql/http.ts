@@ -1,20 +1,15 @@
 /**
- * POST/GET /graphql on node:http: enforces the body limit, authenticates (API token, or session
- * cookie plus the CSRF header), builds the context and hands a Fetch Request to Yoga. The
- * GraphiQL page itself (GET, Accept: text/html) needs no credentials; its queries do.
+ * POST/GET /graphql on node:http: refuses bad Host headers, enforces the body limit,
+ * authenticates (API token, or session cookie plus the CSRF header), builds the context and hands
+ * the node request and response to Yoga's own Node adapter. The GraphiQL page itself (GET,
+ * Accept: text/html) needs no credentials; its queries do.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  ANONYMOUS,
-  CSRF_HEADER,
-  RequestRejected,
-  authenticate,
-  serverOrigin,
-  type RequestAuth,
-} from './auth.ts';
+import { ANONYMOUS, CSRF_HEADER, RequestRejected, authenticate, type RequestAuth } from './auth.ts';
 import { createContext, type GraphqlServices } from './context.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
+import { clientAddress, isValidHost, publicOrigin, readBoundedBody } from '../http/request-info.ts';
 
 function sendErrors(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -25,27 +20,15 @@ function sendErrors(res: ServerResponse, status: number, code: string, message: 
   res.end(body);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES)
-    throw new RequestRejected(413, 'BODY_TOO_LARGE', tooLarge);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new RequestRejected(413, 'BODY_TOO_LARGE', tooLarge);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-}
+const tooLarge = () =>
+  new RequestRejected(413, 'BODY_TOO_LARGE', `GraphQL request bodies are limited to ${MAX_BODY_BYTES} bytes`);
 
-const tooLarge = `GraphQL request bodies are limited to ${MAX_BODY_BYTES} bytes`;
-
-/** The client address: X-Forwarded-For's first hop behind a trusted proxy, else the socket's. */
-function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-  return first || req.socket.remoteAddress || 'unknown';
-}
+const badHeader = () =>
+  new RequestRejected(
+    400,
+    'BAD_REQUEST',
+    'the Host header must be a hostname or IP address with an optional port, and X-Forwarded-Proto http or https',
+  );
 
 function isGraphiqlPage(req: IncomingMessage): boolean {
   return req.method === 'GET' && (req.headers.accept ?? '').includes('text/html');
@@ -64,50 +47,37 @@ async function authOf(services: GraphqlServices, req: IncomingMessage): Promise<
   return authenticate(services.fleet, { authorization, cookie }, true);
 }
 
-function toHeaders(req: IncomingMessage): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
-}
-
 /**
- * The /graphql handler for node:http. It never rejects: refused credentials and oversized bodies
- * are answered with a GraphQL error body and 401 / 403 / 413; other failures with 500 (logged).
+ * The /graphql handler for node:http. It never rejects: bad headers, refused credentials and
+ * oversized bodies are answered with a GraphQL error body and 400 / 401 / 403 / 413; failures
+ * before Yoga with 500 (logged); Yoga answers everything else (masking unexpected errors).
  */
 export function createGraphqlHttpHandler(yoga: GraphqlYoga, services: GraphqlServices) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
-      const auth = await authOf(services, req);
-      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await readBody(req);
-      const cookies: string[] = [];
-      const origin = serverOrigin(
+      // Yoga's adapter builds the request URL from Host, so it is checked even when
+      // FLOTILLA_PUBLIC_URL decides the origin.
+      const origin = publicOrigin(
         { publicUrl: services.fleet.settings.publicUrl, trustProxy: services.trustProxy },
         req.headers,
       );
+      if (origin === null || !isValidHost(req.headers.host ?? 'localhost')) throw badHeader();
+      const auth = await authOf(services, req);
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        // Yoga's adapter takes an already read body from `req.body` instead of the stream.
+        (req as IncomingMessage & { body?: Buffer }).body = await readBoundedBody(
+          req,
+          MAX_BODY_BYTES,
+          tooLarge,
+        );
+      }
       const context = createContext(services, auth, {
         transport: 'http',
-        clientAddress: clientAddressOf(req, services.trustProxy),
+        clientAddress: clientAddress(req, services.trustProxy),
         secure: origin.startsWith('https:'),
-        setCookie: (value) => cookies.push(value),
+        setCookie: (value) => res.appendHeader('set-cookie', value),
       });
-      const request = new yoga.fetchAPI.Request(new URL(req.url ?? '/', origin), {
-        method: req.method,
-        headers: toHeaders(req),
-        body: body === undefined ? undefined : new Uint8Array(body),
-      });
-      const response = await yoga.fetch(request, context);
-      const headers: Record<string, string | string[]> = {};
-      response.headers.forEach((value, name) => {
-        if (name !== 'set-cookie') headers[name] = value;
-      });
-      if (cookies.length > 0) headers['set-cookie'] = cookies;
-      const payload = Buffer.from(await response.arrayBuffer());
-      headers['content-length'] = String(payload.length);
-      res.writeHead(response.status, headers);
-      res.end(payload);
+      await yoga.handle(req, res, context);
     } catch (error) {
       if (res.headersSent) return void res.destroy();
       if (error instanceof RequestRejected) return sendErrors(res, error.status, error.code, error.message);

@@ -1,62 +1,49 @@
 /**
- * Request limits for /graphql: body size, page size, query depth and query cost. Depth and cost
- * are measured on the operation about to run (with its variables), before any resolver: each
- * field costs 1, and everything below a connection field is multiplied by its page size
- * (`first`/`last`, else DEFAULT_PAGE_SIZE). Introspection (`__schema`, `__type`) is free.
+ * Request limits for /graphql: body size, parser tokens, page size, query depth and query cost.
+ * Cost and depth come from @pothos/plugin-complexity (the builder registers `fieldCost` as every
+ * field's default; a field with its own `complexity` option overrides it) and are checked by its
+ * validation rule on the operation about to run, with its variables, before any resolver.
+ *
+ * The cost model: a field costs 1; a root field (query, mutation, subscription) is a database
+ * round trip and costs ROOT_FIELD_COST; an aggregate over the whole fleet declares
+ * AGGREGATE_COST; a connection multiplies what it selects by its page size (`first`/`last`, else
+ * DEFAULT_PAGE_SIZE). Other lists (labels, inputs, catalogue entries) come with their parent row
+ * or from memory and do not multiply. Introspection (`__schema`, `__type`) is free.
  */
-import {
-  GraphQLError,
-  Kind,
-  getNamedType,
-  getOperationAST,
-  isInterfaceType,
-  isObjectType,
-  type DocumentNode,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type GraphQLNamedType,
-  type GraphQLSchema,
-  type SelectionSetNode,
-} from 'graphql';
+import { GraphQLError, parse, validate } from 'graphql';
+import type { DocumentNode, GraphQLField, GraphQLSchema } from 'graphql';
+import { PothosValidationError } from '@pothos/core';
+import { createComplexityRule, type FieldComplexityValue } from '@pothos/plugin-complexity';
 import type { Plugin } from 'graphql-yoga';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
 export const MAX_DEPTH = 10;
-export const MAX_COST = 25_000;
+export const MAX_COST = 50_000;
+/** What a root field (one database round trip or transaction) costs. */
+export const ROOT_FIELD_COST = 50;
+/** What a field that aggregates over the whole fleet costs (fleetSummary). */
+export const AGGREGATE_COST = 2_500;
+/** Most lexical tokens a document may have: refuses huge or 2,000-level documents while parsing. */
+export const MAX_TOKENS = 2_000;
 /** Largest HTTP body and WebSocket message /graphql accepts. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-interface OperationMeasure {
-  depth: number;
-  cost: number;
-}
-
-interface Walk {
-  schema: GraphQLSchema;
-  fragments: Record<string, FragmentDefinitionNode>;
-  variables: Record<string, unknown>;
-}
+const ROOT_KINDS = new Set(['Query', 'Mutation', 'Subscription']);
 
 function limitError(message: string, code: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code } });
 }
 
-function pageSize(field: FieldNode, w: Walk): number {
+function pageSize(fieldName: string, args: Record<string, unknown>): number {
   let size: number | null = null;
-  for (const arg of field.arguments ?? []) {
-    if (arg.name.value !== 'first' && arg.name.value !== 'last') continue;
-    const value =
-      arg.value.kind === Kind.INT
-        ? Number(arg.value.value)
-        : arg.value.kind === Kind.VARIABLE
-          ? w.variables[arg.value.name.value]
-          : null;
+  for (const name of ['first', 'last']) {
+    const value = args[name];
     if (typeof value !== 'number') continue;
     if (value > MAX_PAGE_SIZE) {
-      throw limitError(
-        `${field.name.value}(${arg.name.value}: ${value}): pages hold at most ${MAX_PAGE_SIZE} items`,
-        'PAGE_SIZE_TOO_LARGE',
+      throw new PothosValidationError(
+        `${fieldName}(${name}: ${value}): pages hold at most ${MAX_PAGE_SIZE} items`,
+        { extensions: { code: 'PAGE_SIZE_TOO_LARGE' } },
       );
     }
     size = Math.max(size ?? 0, value);
@@ -64,103 +51,77 @@ function pageSize(field: FieldNode, w: Walk): number {
   return size ?? DEFAULT_PAGE_SIZE;
 }
 
-function walk(
-  selectionSet: SelectionSetNode,
-  parent: GraphQLNamedType | undefined,
-  depth: number,
-  w: Walk,
-  path: string[],
-): OperationMeasure {
-  let maxDepth = depth;
-  let cost = 0;
-  const add = (m: OperationMeasure, multiplier = 1) => {
-    maxDepth = Math.max(maxDepth, m.depth);
-    cost += multiplier * m.cost;
-  };
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value.startsWith('__')) continue;
-      const def =
-        parent && (isObjectType(parent) || isInterfaceType(parent))
-          ? parent.getFields()[selection.name.value]
-          : undefined;
-      const isConnection = def?.args.some((a) => a.name === 'first') ?? false;
-      const child = selection.selectionSet
-        ? walk(selection.selectionSet, def ? getNamedType(def.type) : undefined, depth + 1, w, path)
-        : { depth: depth + 1, cost: 0 };
-      cost += 1;
-      add(child, isConnection ? pageSize(selection, w) : 1);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      const type = selection.typeCondition ? w.schema.getType(selection.typeCondition.name.value) : parent;
-      add(walk(selection.selectionSet, type, depth, w, path));
-    } else {
-      const name = selection.name.value;
-      const fragment = w.fragments[name];
-      if (!fragment || path.includes(name)) continue;
-      add(
-        walk(fragment.selectionSet, w.schema.getType(fragment.typeCondition.name.value), depth, w, [
-          ...path,
-          name,
-        ]),
-      );
-    }
-  }
-  return { depth: maxDepth, cost };
+/**
+ * The default cost of a field for @pothos/plugin-complexity (see the cost model above). Throws a
+ * PothosValidationError (code PAGE_SIZE_TOO_LARGE) for a page over MAX_PAGE_SIZE, which the
+ * complexity rule reports as a validation error.
+ */
+export function fieldCost<Context>(
+  args: Record<string, unknown>,
+  _ctx: Context,
+  field: GraphQLField<unknown, Context, Record<string, unknown>>,
+): FieldComplexityValue {
+  const kind = (field.extensions.pothosConfig as { kind?: string } | undefined)?.kind;
+  const own = kind !== undefined && ROOT_KINDS.has(kind) ? ROOT_FIELD_COST : 1;
+  if (field.args.some((a) => a.name === 'first'))
+    return { field: own, multiplier: pageSize(field.name, args) };
+  // Other lists (labels, inputs, catalogue entries) come with their parent row or from memory.
+  return { field: own, multiplier: 1 };
 }
 
 /**
- * Measure the depth and cost of the operation `operationName` in a validated `document`. Throws a
- * GraphQLError (code PAGE_SIZE_TOO_LARGE) when a page size exceeds MAX_PAGE_SIZE.
+ * The errors that keep operation `operationName` of a parsed `document` from running: depth over
+ * MAX_DEPTH (QUERY_TOO_DEEP), cost over MAX_COST (QUERY_TOO_COSTLY), a page over MAX_PAGE_SIZE
+ * (PAGE_SIZE_TOO_LARGE). Empty when it may run.
  */
-function measureOperation(
-  schema: GraphQLSchema,
-  document: DocumentNode,
-  operationName: string | null | undefined,
-  variables: Record<string, unknown> | null | undefined,
-): OperationMeasure {
-  const operation = getOperationAST(document, operationName);
-  if (!operation) return { depth: 0, cost: 0 };
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const def of document.definitions)
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-  const root = schema.getRootType(operation.operation) ?? undefined;
-  return walk(operation.selectionSet, root, 0, { schema, fragments, variables: variables ?? {} }, []);
-}
-
-function check(args: {
+export function queryLimitErrors(args: {
   schema: GraphQLSchema;
   document: DocumentNode;
   operationName?: string | null;
   variableValues?: Record<string, unknown> | null;
-}): GraphQLError | null {
+  contextValue?: unknown;
+}): readonly GraphQLError[] {
+  const rule = createComplexityRule({
+    context: (args.contextValue as object | undefined) ?? {},
+    variableValues: args.variableValues ?? {},
+    operationName: args.operationName,
+    validate: ({ depth, complexity }, report) => {
+      if (depth > MAX_DEPTH)
+        report(limitError(`the query is ${depth} levels deep; the limit is ${MAX_DEPTH}`, 'QUERY_TOO_DEEP'));
+      else if (complexity > MAX_COST)
+        report(limitError(`the query costs ${complexity}; the limit is ${MAX_COST}`, 'QUERY_TOO_COSTLY'));
+    },
+  });
+  return validate(args.schema, args.document, [rule]);
+}
+
+/** graphql-js's parser with the MAX_TOKENS limit; an over-long document is QUERY_TOO_LARGE. */
+function parseWithLimit(source: Parameters<typeof parse>[0], options?: Parameters<typeof parse>[1]) {
   try {
-    const { depth, cost } = measureOperation(
-      args.schema,
-      args.document,
-      args.operationName,
-      args.variableValues,
-    );
-    if (depth > MAX_DEPTH)
-      return limitError(`the query is ${depth} levels deep; the limit is ${MAX_DEPTH}`, 'QUERY_TOO_DEEP');
-    if (cost > MAX_COST)
-      return limitError(`the query may return ${cost} fields; the limit is ${MAX_COST}`, 'QUERY_TOO_COSTLY');
-    return null;
+    return parse(source, { ...options, maxTokens: MAX_TOKENS });
   } catch (error) {
-    if (error instanceof GraphQLError) return error;
+    if (error instanceof GraphQLError && /more tha[nt] \d+ tokens/.test(error.message))
+      throw limitError(`the document has more than ${MAX_TOKENS} tokens`, 'QUERY_TOO_LARGE');
     throw error;
   }
 }
 
-/** The Yoga/envelop plugin refusing operations over the depth, cost or page-size limits. */
+/**
+ * The Yoga/envelop plugin: parses with the token limit, and refuses operations over the depth,
+ * cost or page-size limits before they execute (HTTP and graphql-ws alike).
+ */
 export function useQueryLimits(): Plugin {
   return {
+    onParse({ setParseFn }) {
+      setParseFn(parseWithLimit);
+    },
     onExecute({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      const errors = queryLimitErrors(args);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
     },
     onSubscribe({ args, setResultAndStopExecution }) {
-      const error = check(args);
-      if (error) setResultAndStopExecution({ errors: [error] });
+      const errors = queryLimitErrors(args);
+      if (errors.length > 0) setResultAndStopExecution({ errors });
     },
   };
 }

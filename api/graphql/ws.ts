@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import { GraphQLError, type ExecutionArgs } from 'graphql';
 import { WebSocketServer } from 'ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { ANONYMOUS, RequestRejected, authenticate, serverOrigin } from './auth.ts';
+import { ANONYMOUS, RequestRejected, authenticate } from './auth.ts';
+import { clientAddress, publicOrigin } from '../http/request-info.ts';
 import { createContext, type GraphqlServices } from './context.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
@@ -39,14 +40,15 @@ function connectionAuthorization(
 export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): GraphqlWs {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const originOf = (req: IncomingMessage) =>
-    serverOrigin(
+    publicOrigin(
       { publicUrl: services.fleet.settings.publicUrl, trustProxy: services.trustProxy },
       req.headers,
     );
 
   /** The caller of a connection, or anonymous when its credentials are refused. */
   const connectionAuth = async (params: Record<string, unknown> | undefined, req: IncomingMessage) => {
-    const sameOrigin = !req.headers.origin || req.headers.origin === originOf(req);
+    const origin = originOf(req);
+    const sameOrigin = origin !== null && (!req.headers.origin || req.headers.origin === origin);
     try {
       const headers = { authorization: connectionAuthorization(params, req), cookie: req.headers.cookie };
       return await authenticate(services.fleet, headers, sameOrigin);
@@ -73,8 +75,8 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): G
         }
         const context = createContext(services, auth, {
           transport: 'ws',
-          clientAddress: req.socket.remoteAddress ?? 'unknown',
-          secure: originOf(req).startsWith('https:'),
+          clientAddress: clientAddress(req, services.trustProxy),
+          secure: originOf(req)?.startsWith('https:') ?? false,
         });
         const enveloped = yoga.getEnveloped({ ...context, req, socket: ctx.extra.socket, params });
         let document;

@@ -42,6 +42,7 @@ export const EMPTY_CONFIG = '{}';
 export const ErrorCode = {
   invalidBody: 'invalid_body',
   invalidQuery: 'invalid_query',
+  invalidHeader: 'invalid_header',
   bodyTooLarge: 'body_too_large',
   unsupportedMediaType: 'unsupported_media_type',
   unauthenticated: 'unauthenticated',

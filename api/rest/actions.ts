@@ -3,18 +3,11 @@
  * as the reference describes. `GET /api/v1/agents/releases/:version`: download an agent release.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  CreateActionRequest,
-  ErrorCode,
-  TOKEN_PREFIX,
-  headers,
-  type CreateActionResponse,
-} from '../protocol/v1.ts';
+import { CreateActionRequest, ErrorCode, headers, type CreateActionResponse } from '../protocol/v1.ts';
 import { createActions } from '../fleet/actions.ts';
-import { authenticateApiToken } from '../fleet/api-tokens.ts';
+import { apiTokenActorFromBearer } from '../fleet/api-tokens.ts';
 import { getRelease } from '../fleet/releases.ts';
 import { roleAtLeast } from '../fleet/users.ts';
-import { bearerToken } from './auth.ts';
 import { HttpError, readJson, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
@@ -25,8 +18,7 @@ export async function createAgentAction(
   res: ServerResponse,
   agentId: string,
 ): Promise<void> {
-  const token = bearerToken(req);
-  const actor = token.startsWith(TOKEN_PREFIX.api) ? await authenticateApiToken(deps.ctx, token) : null;
+  const actor = await apiTokenActorFromBearer(deps.ctx, req.headers.authorization);
   if (!actor)
     throw new HttpError(401, ErrorCode.unauthenticated, 'this route takes a valid API (FLT_) token');
   if (!roleAtLeast(actor.role, 'editor'))

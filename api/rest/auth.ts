@@ -6,15 +6,14 @@
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, TOKEN_PREFIX } from '../protocol/v1.ts';
 import type { AgentDirectory, AgentEntry } from '../fleet/agent-directory.ts';
-import { hashToken } from '../fleet/tokens.ts';
+import { bearerToken as parseBearer, hashToken } from '../fleet/tokens.ts';
 import { HttpError } from './http.ts';
 
 /** The bearer token of a request; throws HttpError 401 when the header is missing or malformed. */
 export function bearerToken(req: IncomingMessage): string {
-  const header = req.headers.authorization;
-  const match = header ? /^Bearer ([A-Za-z0-9_\-.~+/]+=*)$/.exec(header) : null;
-  if (!match) throw new HttpError(401, ErrorCode.unauthenticated, 'send Authorization: Bearer <token>');
-  return match[1];
+  const token = parseBearer(req.headers.authorization);
+  if (!token) throw new HttpError(401, ErrorCode.unauthenticated, 'send Authorization: Bearer <token>');
+  return token;
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EnrolRequest, ErrorCode, type EnrolResponse } from '../protocol/v1.ts';
 import { enrolAgent } from '../fleet/agents.ts';
+import { clientAddress } from '../http/request-info.ts';
 import { HttpError, readJson, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
@@ -30,10 +31,4 @@ export async function enrol(deps: RestDeps, req: IncomingMessage, res: ServerRes
   };
   deps.log.info({ agentId: enrolled.agent.id, hostname: enrolled.agent.hostname }, 'agent enrolled');
   sendJson(res, 201, response);
-}
-
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-  return first || req.socket.remoteAddress || 'unknown';
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
 import { authenticateAgent } from './auth.ts';
-import { publicBaseUrl, readJson, sendJson } from './http.ts';
+import { readJson, requestBaseUrl, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
 /** Handle one heartbeat of agent `agentId`. */
@@ -21,7 +21,7 @@ export async function heartbeat(
     deps.heartbeats,
     agent,
     body,
-    publicBaseUrl(deps, req),
+    requestBaseUrl(deps, req),
   );
   const response: HeartbeatResponse = { data: outcome };
   sendJson(res, 200, response);

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { ErrorCode, MAX_BODY_BYTES } from '../protocol/v1.ts';
+import { publicBaseUrl, readBoundedBody, type OriginSettings } from '../http/request-info.ts';
 
 /** An error with an HTTP status and a protocol error code; the router answers it as is. */
 export class HttpError extends Error {
@@ -61,18 +62,10 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
   if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, ErrorCode.unsupportedMediaType, 'send the body as application/json');
   }
-  const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
+  const body = await readBoundedBody(req, MAX_BODY_BYTES, tooLarge);
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    value = JSON.parse(body.toString('utf8'));
   } catch {
     throw new HttpError(400, ErrorCode.invalidBody, 'the body is not valid JSON');
   }
@@ -86,17 +79,26 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
 }
 
 /**
- * The base URL clients use to reach this server: FLOTILLA_PUBLIC_URL when set, else the scheme
- * (X-Forwarded-Proto only behind a trusted proxy) and Host of this request.
+ * The base URL clients use to reach this server (request-info.ts decides it). Throws HttpError 400
+ * (invalid_header) when the Host or a trusted X-Forwarded-Proto header is refused.
  */
-export function publicBaseUrl(
+export function requestBaseUrl(
   deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: boolean },
   req: IncomingMessage,
 ): string {
-  if (deps.ctx.settings.publicUrl) return deps.ctx.settings.publicUrl;
-  const forwarded = deps.trustProxy ? req.headers['x-forwarded-proto'] : undefined;
-  const proto = typeof forwarded === 'string' && forwarded ? forwarded.split(',')[0].trim() : 'http';
-  return `${proto}://${req.headers.host ?? 'localhost'}`;
+  const settings: OriginSettings = { publicUrl: deps.ctx.settings.publicUrl, trustProxy: deps.trustProxy };
+  const base = publicBaseUrl(settings, req.headers);
+  if (base === null) throw invalidHostHeader();
+  return base;
+}
+
+/** The HttpError for a refused Host or X-Forwarded-Proto header. */
+export function invalidHostHeader(): HttpError {
+  return new HttpError(
+    400,
+    ErrorCode.invalidHeader,
+    'the Host header must be a hostname or IP address with an optional port, and X-Forwarded-Proto http or https',
+  );
 }
 
 function tooLarge(): HttpError {

@@ -139,6 +139,20 @@ describe('API tokens', () => {
     expect(revoked.status).toBe(401);
   });
 
+  it('answers 401 for a malformed Authorization header and an expired token', async () => {
+    const user = await createTestUser(server.ctx, 'viewer');
+    for (const authorization of [`Basic ${user.token}`, `Bearer ${user.token} extra`, 'Bearer `id`']) {
+      const res = await gql(server.baseUrl, VIEWER, {}, { headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+      expect(errorCode(res)).toBe('UNAUTHENTICATED');
+    }
+    const record = await server.ctx.db.apiToken.findFirstOrThrow({ where: { userId: user.id } });
+    await server.ctx.db.apiToken.update({ where: { id: record.id }, data: { expiresAt: new Date(0) } });
+    const expired = await gql(server.baseUrl, VIEWER, {}, { token: user.token });
+    expect(expired.status).toBe(401);
+    expect(errorCode(expired)).toBe('UNAUTHENTICATED');
+  });
+
   it('answers UNAUTHENTICATED for protected fields when anonymous', async () => {
     const res = await gql(server.baseUrl, '{ groups { totalCount } }');
     expect(errorCode(res)).toBe('UNAUTHENTICATED');

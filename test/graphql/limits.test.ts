@@ -1,19 +1,23 @@
 /**
- * Limits on /graphql: query depth, query cost, page size and body size (HTTP and WebSocket);
+ * Limits on /graphql: parser tokens, query depth, query cost (@pothos/plugin-complexity, with the
+ * dashboard's own documents as the yardstick), page size and body size (HTTP and WebSocket);
  * introspection stays available; unexpected errors are masked for clients and logged.
  */
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { getIntrospectionQuery } from 'graphql';
+import { Lexer, Source, TokenKind, getIntrospectionQuery, parse, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGraphqlYoga } from '../../api/graphql/yoga.ts';
 import { createContext, type GraphqlServices } from '../../api/graphql/context.ts';
 import { createLoginLimiter } from '../../api/graphql/login-limiter.ts';
 import { DEFAULT_LIVE } from '../../api/graphql/mount.ts';
+import { AGGREGATE_COST, MAX_COST, MAX_TOKENS, queryLimitErrors } from '../../api/graphql/limits.ts';
+import { schema } from '../../api/graphql/schema/index.ts';
 import type { FleetContext } from '../../api/fleet/context.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { waitFor } from '../helpers/factories.ts';
 import { createTestUser, errorCode, gql, gqlData, wsClient, type TestUser } from './helpers.ts';
+import { dashboardOperations } from './dashboard-documents.ts';
 
 let server: TestServer;
 let viewer: TestUser;
@@ -48,6 +52,58 @@ describe('query limits', () => {
       '{ agents(first: 500) { edges { node { id actions(first: 100) { edges { node { id status } } } } } } }',
     );
     expect(errorCode(res)).toBe('QUERY_TOO_COSTLY');
+    expect(res.data).toBeNull();
+  });
+
+  it('refuses 1,000 aliases of fleetSummary (or of viewer) before running any', async () => {
+    const aliases = (field: string, n: number) =>
+      `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
+    const thousand = queryLimitErrors({ schema, document: parse(aliases('fleetSummary { agents }', 1_000)) });
+    expect(thousand.map((e) => e.extensions.code)).toEqual(['QUERY_TOO_COSTLY']);
+    const viewers = queryLimitErrors({ schema, document: parse(aliases('viewer { role }', 1_000)) });
+    expect(viewers.map((e) => e.extensions.code)).toEqual(['QUERY_TOO_COSTLY']);
+    // Over HTTP, 1,000 aliases already exceed the parser's token limit; 100 pass it and cost too much.
+    const overTokens = await ask(aliases('fleetSummary { agents }', 1_000));
+    expect(errorCode(overTokens)).toBe('QUERY_TOO_LARGE');
+    expect(overTokens.data).toBeNull();
+    const overCost = await ask(aliases('fleetSummary { agents }', 100));
+    expect(errorCode(overCost)).toBe('QUERY_TOO_COSTLY');
+    expect(overCost.errors).toHaveLength(1);
+    expect(overCost.data).toBeNull();
+    // A few summaries stay fine; the limit sits near MAX_COST / AGGREGATE_COST of them.
+    expect((await ask(aliases('fleetSummary { agents }', 2))).errors).toBeUndefined();
+    const limit = Math.floor(MAX_COST / AGGREGATE_COST);
+    expect(errorCode(await ask(aliases('fleetSummary { agents }', limit + 1)))).toBe('QUERY_TOO_COSTLY');
+  });
+
+  it('refuses a 2,000-level nested selection while parsing, anonymous or not', async () => {
+    const nested = `{ ${'a { '.repeat(2_000)}b${' }'.repeat(2_000)} }`;
+    for (const caller of [{ token: viewer.token }, {}]) {
+      const res = await gql(server.baseUrl, nested, {}, caller);
+      expect(errorCode(res)).toBe('QUERY_TOO_LARGE');
+      expect(res.data).toBeNull();
+    }
+  });
+
+  it('lets every document the dashboard sends through, at its largest page sizes', () => {
+    const operations = dashboardOperations(schema);
+    expect(operations.length).toBeGreaterThan(40);
+    expect(operations.map((o) => o.name)).toEqual(
+      expect.arrayContaining(['Agents', 'FleetSummary', 'Actions']),
+    );
+    for (const operation of operations) {
+      const errors = queryLimitErrors({
+        schema,
+        document: operation.document,
+        operationName: operation.name,
+        variableValues: operation.variables,
+      });
+      expect(
+        errors.map((e) => e.message),
+        operation.name,
+      ).toEqual([]);
+      expect(tokenCount(print(operation.document)), operation.name).toBeLessThan(MAX_TOKENS);
+    }
   });
 
   it('keeps introspection available, as GraphiQL and codegen use it', async () => {
@@ -55,6 +111,13 @@ describe('query limits', () => {
     expect(data.__schema.queryType.name).toBe('Query');
   });
 });
+
+function tokenCount(text: string): number {
+  const lexer = new Lexer(new Source(text));
+  let n = 0;
+  while (lexer.advance().kind !== TokenKind.EOF) n++;
+  return n;
+}
 
 describe('body limits', () => {
   it('answers 413 for an HTTP body over 256 KiB', async () => {

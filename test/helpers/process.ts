@@ -1,9 +1,14 @@
-/** Run the server and the admin CLI as real child processes against a test database. */
+/**
+ * Run the server as a real child process against a test database, and the admin CLI in-process
+ * (runCli with its streams injected) or, for the smoke test, as a child process.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Readable } from 'node:stream';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestDb } from './db.ts';
+import { runCli as runCliInProcess } from '../../api/cli/main.ts';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
@@ -37,8 +42,25 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Run `npm run flotilla -- <args>` (as tsx api/cli/main.ts) to completion. */
-export function runCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
+/** Run the admin CLI in this process with `env` as its environment and `stdin` piped in. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  stdin?: string,
+): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCliInProcess(args, {
+    stdin: Readable.from(stdin ? [Buffer.from(stdin)] : []),
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+  });
+  return { code, stdout, stderr };
+}
+
+/** Run `npm run flotilla -- <args>` as a child process (tsx api/cli/main.ts) to completion. */
+export function spawnCli(args: string[], env: Record<string, string>, stdin?: string): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, ['api/cli/main.ts', ...args], {
       cwd: ROOT,

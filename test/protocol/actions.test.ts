@@ -5,7 +5,7 @@ import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { createActions, cancelAction } from '../../api/fleet/actions.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import { createUser } from '../../api/fleet/users.ts';
-import { createApiToken } from '../../api/fleet/api-tokens.ts';
+import { createApiToken, revokeApiToken } from '../../api/fleet/api-tokens.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import {
   createGroupWithPipeline,
@@ -164,6 +164,46 @@ describe('actions', () => {
     expect(badPayload.status).toBe(400);
     const badType = await postJson(url, { type: 'reboot', payload: {} }, editorToken);
     expect(badType.status).toBe(400);
+    expect(await server.ctx.db.action.count({ where: { agentId: agent.agentId } })).toBe(1);
+  });
+
+  it('POST :id/actions answers 401 for a malformed header and an unknown, revoked or expired API token', async () => {
+    const agent = await enrolled();
+    const user = await createUser(server.ctx, CLI_ACTOR, {
+      email: `bearer-${agent.agentId}@example.com`,
+      role: 'editor',
+      password: 'correct horse battery',
+    });
+    const mint = async (name: string) => createApiToken(server.ctx, CLI_ACTOR, { userId: user.id, name });
+    const revoked = await mint('revoked');
+    await revokeApiToken(server.ctx, CLI_ACTOR, { id: revoked.record.id });
+    const expired = await mint('expired');
+    await server.ctx.db.apiToken.update({
+      where: { id: expired.record.id },
+      data: { expiresAt: new Date(0) },
+    });
+    const valid = (await mint('valid')).token;
+    const url = server.baseUrl + paths.actions(agent.agentId);
+    const body = { type: 'upgrade_agent', payload: { targetVersion: '0.2.0' } };
+    const send = (authorization: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify(body),
+      });
+    for (const authorization of [
+      `Basic ${valid}`,
+      `Bearer ${valid} extra`,
+      `Bearer "${valid}"`,
+      'Bearer FLT_unknown',
+      `Bearer ${revoked.token}`,
+      `Bearer ${expired.token}`,
+    ]) {
+      const res = await send(authorization);
+      expect(res.status, authorization).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
+    }
+    expect((await send(`bearer ${valid}`)).status).toBe(201);
     expect(await server.ctx.db.action.count({ where: { agentId: agent.agentId } })).toBe(1);
   });
 

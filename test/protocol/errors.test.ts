@@ -1,4 +1,5 @@
 /** protocol.md → General: the error shape, unknown routes, limits, rate limiting, request ids. */
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorBody, MAX_BODY_BYTES, paths } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
@@ -95,6 +96,31 @@ describe('errors and limits', () => {
       await broken.events.close();
       await broken.testDb.destroy().catch(() => undefined);
     }
+  });
+
+  it('answers 400 invalid_header to a hostile Host or X-Forwarded-Proto on /install.sh and /graphql', async () => {
+    const get = (path: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request(`${server.baseUrl}${path}`, { headers }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    for (const host of ['x$(touch pwned)', 'a"b', 'a`id`', 'a b', "a'b"]) {
+      const script = await get('/install.sh', { host });
+      expect(script.status, host).toBe(400);
+      expect(ErrorBody.parse(JSON.parse(script.body)).error.code).toBe('invalid_header');
+      expect(script.body).not.toContain('pwned');
+      const graphql = await get('/graphql?query=%7B__typename%7D', { host, 'x-flotilla-csrf': '1' });
+      expect(graphql.status, host).toBe(400);
+      expect(JSON.parse(graphql.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    }
+    const ok = await get('/install.sh', { host: 'fleet.example.com:8080' });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toContain('http://fleet.example.com:8080');
   });
 
   it('answers /healthz and /readyz', async () => {

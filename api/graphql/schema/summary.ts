@@ -11,6 +11,7 @@ import {
   type GroupRollout as Rollout,
   type VersionCount,
 } from '../../fleet/summary.ts';
+import { AGGREGATE_COST } from '../limits.ts';
 
 const VersionCountRef = builder.objectRef<VersionCount>('VersionCount').implement({
   fields: (t) => ({ version: t.exposeString('version'), count: t.exposeInt('count') }),
@@ -62,6 +63,7 @@ builder.queryField('fleetSummary', (t) =>
   t.field({
     type: FleetSummary,
     authScopes: { viewer: true },
+    complexity: AGGREGATE_COST,
     description: 'Counts by status, version, config status and group, for the fleet or one group.',
     args: { groupId: t.arg.id() },
     resolve: (_root, args, ctx) => {
@@ -75,6 +77,7 @@ builder.subscriptionField('fleetSummaryUpdated', (t) =>
   t.field({
     type: FleetSummary,
     authScopes: { viewer: true },
+    complexity: AGGREGATE_COST,
     description:
       'The summary again whenever it may have changed (agents, configs, groups), at most once per second.',
     args: { groupId: t.arg.id() },

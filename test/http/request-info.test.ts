@@ -1,0 +1,123 @@
+/**
+ * api/http/request-info.ts: the client address, the public base URL / origin (strict about Host
+ * and X-Forwarded-Proto, so no hostile header reaches install.sh or a Set-Cookie decision) and
+ * bounded body reading.
+ */
+import { Readable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import {
+  clientAddress,
+  isValidHost,
+  publicBaseUrl,
+  publicOrigin,
+  readBoundedBody,
+} from '../../api/http/request-info.ts';
+
+const direct = { publicUrl: undefined, trustProxy: false };
+const proxied = { publicUrl: undefined, trustProxy: true };
+
+const HOSTILE_HOSTS = [
+  'x$(touch pwned)',
+  'example.com$(touch pwned)',
+  'example.com"; touch pwned; echo "',
+  "example.com'",
+  'example.com`id`',
+  'example.com foo',
+  ' example.com',
+  'example.com\nX-Injected: 1',
+  'example.com\r\n',
+  'example.com/path',
+  'user@example.com',
+  'example.com:80:80',
+  'example.com:port',
+  '-example.com',
+  'exa_mple.com',
+  '[::1',
+  '',
+  'a'.repeat(300),
+];
+
+describe('public base URL and origin', () => {
+  it('accepts hostnames, IPv4 and bracketed IPv6 literals with an optional port', () => {
+    for (const host of [
+      'localhost',
+      'fleet.example.com',
+      'fleet.example.com.',
+      '10.0.0.1:8080',
+      '[::1]:3000',
+    ])
+      expect(isValidHost(host), host).toBe(true);
+    expect(publicBaseUrl(direct, { host: 'fleet.example.com:8080' })).toBe('http://fleet.example.com:8080');
+    expect(publicBaseUrl(direct, {})).toBe('http://localhost');
+  });
+
+  it('refuses every hostile Host header (null: the transport answers 400)', () => {
+    for (const host of HOSTILE_HOSTS) {
+      expect(isValidHost(host), JSON.stringify(host)).toBe(false);
+      expect(publicBaseUrl(direct, { host }), JSON.stringify(host)).toBeNull();
+      expect(publicOrigin(proxied, { host, 'x-forwarded-proto': 'https' })).toBeNull();
+    }
+  });
+
+  it('takes X-Forwarded-Proto only from a trusted proxy, and only exactly http or https', () => {
+    const host = 'fleet.example.com';
+    expect(publicBaseUrl(direct, { host, 'x-forwarded-proto': 'https' })).toBe('http://fleet.example.com');
+    expect(publicBaseUrl(direct, { host, 'x-forwarded-proto': 'x$(touch pwned)' })).toBe(
+      'http://fleet.example.com',
+    );
+    expect(publicBaseUrl(proxied, { host, 'x-forwarded-proto': 'https' })).toBe('https://fleet.example.com');
+    expect(publicBaseUrl(proxied, { host, 'x-forwarded-proto': 'http' })).toBe('http://fleet.example.com');
+    expect(publicBaseUrl(proxied, { host })).toBe('http://fleet.example.com');
+    for (const proto of [
+      'HTTPS',
+      'https, http',
+      'https ',
+      'x$(touch pwned)',
+      'ht"tp',
+      'ftp',
+      '`id`',
+      'https\n',
+      '',
+    ])
+      expect(publicBaseUrl(proxied, { host, 'x-forwarded-proto': proto }), JSON.stringify(proto)).toBeNull();
+    expect(publicBaseUrl(proxied, { host, 'x-forwarded-proto': ['https', 'http'] })).toBeNull();
+  });
+
+  it('FLOTILLA_PUBLIC_URL always wins, whatever the headers say', () => {
+    const settings = { publicUrl: 'https://fleet.example.com/base', trustProxy: true };
+    const headers = { host: 'x$(touch pwned)', 'x-forwarded-proto': '`id`' };
+    expect(publicBaseUrl(settings, headers)).toBe('https://fleet.example.com/base');
+    expect(publicOrigin(settings, headers)).toBe('https://fleet.example.com');
+  });
+});
+
+describe('client address', () => {
+  const req = (headers: Record<string, string>) => ({ headers, socket: { remoteAddress: '10.1.1.1' } });
+  it('uses the first X-Forwarded-For hop only behind a trusted proxy', () => {
+    const forwarded = req({ 'x-forwarded-for': '203.0.113.7, 10.0.0.2' });
+    expect(clientAddress(forwarded, true)).toBe('203.0.113.7');
+    expect(clientAddress(forwarded, false)).toBe('10.1.1.1');
+    expect(clientAddress(req({}), true)).toBe('10.1.1.1');
+    expect(clientAddress({ headers: {}, socket: {} }, false)).toBe('unknown');
+  });
+});
+
+describe('bounded body reading', () => {
+  const body = (chunks: string[], headers: Record<string, string> = {}) =>
+    Object.assign(Readable.from(chunks.map((c) => Buffer.from(c))), {
+      headers,
+    }) as unknown as IncomingMessage;
+  const tooLarge = () => new Error('too large');
+
+  it('returns the whole body up to the limit', async () => {
+    expect((await readBoundedBody(body(['ab', 'cd']), 4, tooLarge)).toString()).toBe('abcd');
+  });
+
+  it('refuses a body over the limit, whether declared or streamed', async () => {
+    await expect(readBoundedBody(body(['ab', 'cde']), 4, tooLarge)).rejects.toThrow('too large');
+    await expect(readBoundedBody(body([], { 'content-length': '5' }), 4, tooLarge)).rejects.toThrow(
+      'too large',
+    );
+  });
+});
