@@ -6,8 +6,6 @@
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
@@ -20,7 +18,9 @@ import { pendingMigrations } from './migrations.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
-import { publicBaseUrl, sendError, sendJson } from './rest/http.ts';
+import { sendError, sendJson } from './rest/http.ts';
+import { serveInstallScript } from './install-script.ts';
+import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { createWebStatic } from './web-static.ts';
@@ -42,18 +42,29 @@ export interface App {
   heartbeats: HeartbeatBuffer;
   longPolls: LongPolls;
   sweeper: Job;
+  metrics: ServerMetrics;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stop accepting, flush heartbeats, stop jobs; the caller closes db and bus afterwards. */
   stop(): Promise<void>;
 }
 
-const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/install.sh');
-
 /** The caller's X-Request-Id when it looks sane, else a fresh one. */
 function requestIdOf(req: http.IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+}
+
+/**
+ * Slow-client limits: time to send the headers and the whole request (a held long-poll is not
+ * affected: these clocks stop once the request is received), checked often enough to hold them.
+ */
+function serverLimits(config: ServerConfig): http.ServerOptions {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
+  };
 }
 
 /** The fleet context for a configuration; start-up chores use it before the app is built. */
@@ -71,8 +82,16 @@ export function buildApp(deps: AppDeps): App {
   const { config, db, log } = deps;
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
-  const heartbeats = new HeartbeatBuffer(ctx, config.heartbeatFlushMs, (err) =>
-    log.error({ err }, 'heartbeat flush failed'),
+  const metrics = createMetrics();
+  const heartbeats = new HeartbeatBuffer(
+    ctx,
+    config.heartbeatFlushMs,
+    (err) => log.error({ err }, 'heartbeat flush failed'),
+    ({ agentId, error, firstSinceStored }) => {
+      metrics.heartbeatRowsRejected.inc();
+      if (firstSinceStored)
+        log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
+    },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy });
@@ -100,23 +119,9 @@ export function buildApp(deps: AppDeps): App {
     }
   };
 
-  const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
-    if (script === null) return sendError(res, 404, 'not_found', 'install script not available');
-    const baseUrl = publicBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
-    const body = script
-      .replaceAll('__FLOTILLA_URL__', baseUrl)
-      .replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
-    res.writeHead(200, {
-      'content-type': 'text/x-shellscript; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
-  };
-
   const dashboard = createWebStatic();
   const accessLog = log.isLevelEnabled('debug');
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverLimits(config), (req, res) => {
     const raw = req.url ?? '/';
     const queryAt = raw.indexOf('?');
     const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
@@ -143,8 +148,19 @@ export function buildApp(deps: AppDeps): App {
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
-      return void installScript(req, res).catch((err) => {
+      const options = {
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        agentVersion: deps.agentVersion,
+      };
+      return void serveInstallScript(options, req, res).catch((err) => {
         log.error({ err }, 'install.sh failed');
+        sendError(res, 500, 'internal_error', 'internal error');
+      });
+    }
+    if (url.pathname === METRICS_PATH && req.method === 'GET') {
+      return void serveMetrics(metrics, config.metricsToken, req, res).catch((err) => {
+        log.error({ err }, 'metrics failed');
         sendError(res, 500, 'internal_error', 'internal error');
       });
     }
@@ -153,7 +169,7 @@ export function buildApp(deps: AppDeps): App {
   });
   server.on('upgrade', (req, socket, head) => graphql.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.maxConnections = config.maxConnections;
 
   return {
     ctx,
@@ -162,6 +178,7 @@ export function buildApp(deps: AppDeps): App {
     heartbeats,
     longPolls,
     sweeper,
+    metrics,
     async listen(port, host) {
       await directory.start();
       await graphql.start();
