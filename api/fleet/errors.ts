@@ -23,6 +23,7 @@ export const FleetErrorCode = {
   invalidTransition: 'invalid_transition',
   invalidCredentials: 'invalid_credentials',
   forbidden: 'forbidden',
+  groupOverrideForbidden: 'group_override_forbidden',
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

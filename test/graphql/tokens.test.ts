@@ -66,6 +66,27 @@ describe('enrolment tokens', () => {
     expect((await run(LIST, { groupId: group.id })).enrolmentTokens.totalCount).toBe(0);
   });
 
+  it('mints a token that lets hosts choose their group only when asked to', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const other = await createGroupWithPipeline(server.ctx);
+    const run = (q: string, v: Record<string, unknown>) =>
+      gqlData(server.baseUrl, q, v, { token: editor.token });
+    const OVERRIDE = `mutation($input: MintEnrolmentTokenInput!) {
+      mintEnrolmentToken(input: $input) { ... on MintEnrolmentTokenPayload { token enrolmentToken { allowGroupOverride } } }
+    }`;
+    const base = { groupId: group.id, maxUses: 2, ttlSeconds: 3600 };
+    const plain = (await run(OVERRIDE, { input: base })).mintEnrolmentToken;
+    const open = (await run(OVERRIDE, { input: { ...base, allowGroupOverride: true } })).mintEnrolmentToken;
+    expect([plain.enrolmentToken.allowGroupOverride, open.enrolmentToken.allowGroupOverride]).toEqual([
+      false,
+      true,
+    ]);
+    const elsewhere = (token: string) =>
+      postJson(server.baseUrl + paths.enrol, enrolBody(token, { groupSlug: other.slug }));
+    expect((await elsewhere(plain.token)).status).toBe(403);
+    expect((await elsewhere(open.token)).status).toBe(201);
+  });
+
   it('answers ValidationError naming the field and NotFoundError for unknown groups and tokens', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const run = (q: string, v: Record<string, unknown>) =>

@@ -19,6 +19,9 @@ builder.prismaObject('EnrolmentToken', {
     prefix: t.exposeString('prefix', { description: 'The first characters of the secret, to recognise it.' }),
     maxUses: t.exposeInt('maxUses'),
     uses: t.exposeInt('uses'),
+    allowGroupOverride: t.exposeBoolean('allowGroupOverride', {
+      description: 'Whether enrolments may name another group than this one.',
+    }),
     usesLeft: t.int({ resolve: (tok) => Math.max(0, tok.maxUses - tok.uses) }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -113,6 +116,10 @@ const MintEnrolmentTokenInput = builder.inputType('MintEnrolmentTokenInput', {
     groupId: t.id({ required: true }),
     maxUses: t.int({ required: true }),
     ttlSeconds: t.int({ required: true, description: 'Lifetime, 60 s to a year.' }),
+    allowGroupOverride: t.boolean({
+      description:
+        'Let hosts enrolling with this token choose another group by slug. Default false: they join this group only.',
+    }),
   }),
 });
 const RevokeEnrolmentTokenInput = builder.inputType('RevokeEnrolmentTokenInput', {
@@ -167,7 +174,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: MintEnrolmentTokenInput, required: true }) },
     errors: { types: INPUT_ERRORS, directResult: true },
     resolve: async (_root, { input }, ctx) => {
-      const minted = await runFleet(() => mintEnrolmentToken(ctx.fleet, actorOf(ctx), input));
+      const minted = await runFleet(() => mintEnrolmentToken(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return { token: minted.token, id: minted.record.id };
     },
   }),
