@@ -8,7 +8,7 @@ import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, runFleet } from '../errors.ts';
 import { mintEnrolmentToken, revokeEnrolmentToken } from '../../fleet/enrolment-tokens.ts';
-import { createApiToken, revokeApiToken } from '../../fleet/api-tokens.ts';
+import { createApiToken, revokeApiToken, revokeUserApiTokens } from '../../fleet/api-tokens.ts';
 import { Role } from './enums.ts';
 
 builder.prismaObject('EnrolmentToken', {
@@ -135,6 +135,18 @@ const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
     ttlDays: t.int({ description: 'Lifetime in days; no expiry when left out.' }),
   }),
 });
+const RevokeUserApiTokensInput = builder.inputType('RevokeUserApiTokensInput', {
+  fields: (t) => ({ userId: t.id({ required: true }) }),
+});
+const RevokeUserApiTokensPayload = builder
+  .objectRef<{ revokedCount: number }>('RevokeUserApiTokensPayload')
+  .implement({
+    fields: (t) => ({
+      revokedCount: t.exposeInt('revokedCount', {
+        description: 'Tokens that were active and are now revoked.',
+      }),
+    }),
+  });
 const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
@@ -210,5 +222,16 @@ builder.mutationFields((t) => ({
       const revoked = await runFleet(() => revokeApiToken(ctx.fleet, actorOf(ctx), input));
       return ctx.fleet.db.apiToken.findUniqueOrThrow({ ...selected(query), where: { id: revoked.id } });
     },
+  }),
+  revokeUserApiTokens: t.field({
+    type: RevokeUserApiTokensPayload,
+    description:
+      'Revoke every active API token of a user at once. API tokens survive a password reset; this ends them.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: RevokeUserApiTokensInput, required: true }) },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: async (_root, { input }, ctx) => ({
+      revokedCount: await runFleet(() => revokeUserApiTokens(ctx.fleet, actorOf(ctx), input)),
+    }),
   }),
 }));
