@@ -208,7 +208,10 @@ export const ActionType = z.enum(['upgrade_agent']);
 export type ActionType = z.infer<typeof ActionType>;
 
 export const UpgradeAgentPayload = z.object({
-  targetVersion: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'targetVersion must be x.y.z'),
+  targetVersion: z
+    .string()
+    .max(64)
+    .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'targetVersion must be x.y.z'),
 });
 export type UpgradeAgentPayload = z.infer<typeof UpgradeAgentPayload>;
 
