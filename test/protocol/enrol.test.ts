@@ -4,6 +4,7 @@ import { paths } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
 import { mintEnrolmentToken, revokeEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
+import { COMMANDS } from '../../api/cli/commands.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolBody, mintToken, postJson, uniqueSlug } from '../helpers/factories.ts';
 
@@ -73,6 +74,21 @@ describe('enrol', () => {
       where: { action: 'enrolment_token.mint', targetId: record.id },
     });
     expect(audit.after).toMatchObject({ allowGroupOverride: true });
+  });
+
+  it('CLI token mint: --allow-group-override decides whether groupSlug may name another group', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const other = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('other'), name: 'Other' });
+    const mint = async (...extra: string[]) => {
+      const lines: string[] = [];
+      const args = ['--group', group.slug, '--max-uses', '1', '--ttl', '1h', ...extra];
+      await COMMANDS['token mint'](server.ctx, args, (l) => lines.push(l));
+      return lines[0];
+    };
+    const [plain, open] = [await mint(), await mint('--allow-group-override')];
+    const elsewhere = (token: string) => postJson(enrolUrl(), enrolBody(token, { groupSlug: other.slug }));
+    expect((await elsewhere(plain)).status).toBe(403);
+    expect((await elsewhere(open)).status).toBe(201);
   });
 
   it('answers 401 for unknown, revoked, expired and exhausted bootstrap tokens', async () => {
