@@ -8,6 +8,7 @@ import { HeartbeatBuffer, type RejectedRow } from '../../api/fleet/heartbeats.ts
 import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
 import { paths } from '../../api/protocol/v1.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { createTestDb } from '../helpers/db.ts';
 import {
   createGroupWithPipeline,
   enrolOverHttp,
@@ -118,6 +119,34 @@ describe('heartbeat flush isolation', () => {
     await buffer.flush({ rethrow: true });
     expect(seen.at(-1)).toMatchObject({ agentId: bad.agentId, firstSinceStored: true });
     expect(seen).toHaveLength(4);
+  });
+
+  it('keeps every row buffered (none dropped) when the database is unreachable rather than refusing data', async () => {
+    const testDb = await createTestDb();
+    await testDb.db.close();
+    // Closed here already: let destroy() skip the second close and only remove the database.
+    testDb.db.close = () => Promise.resolve();
+    const errors: Error[] = [];
+    const seen: RejectedRow[] = [];
+    const ctx = { ...server.ctx, db: testDb.db.prisma };
+    const buffer = new HeartbeatBuffer(
+      ctx,
+      60_000,
+      (e) => errors.push(e),
+      (r) => seen.push(r),
+    );
+    try {
+      for (let i = 0; i < 3; i++) {
+        const entry = { id: crypto.randomUUID(), groupId: crypto.randomUUID() } as AgentEntry;
+        buffer.add(entry, heartbeatBody({ agentVersion: i === 0 ? 'bad\u0000' : '0.1.0' }), new Date());
+      }
+      await buffer.flush();
+      expect(errors).toHaveLength(1);
+      expect(seen).toEqual([]);
+      expect(buffer.size).toBe(3);
+    } finally {
+      await testDb.destroy();
+    }
   });
 
   it('guards /metrics with FLOTILLA_METRICS_TOKEN, and answers 404 when it is unset', async () => {
