@@ -6,8 +6,6 @@
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
@@ -21,7 +19,9 @@ import { ErrorCode } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
-import { HttpError, requestBaseUrl, sendError, sendJson } from './rest/http.ts';
+import { sendError, sendJson } from './rest/http.ts';
+import { serveInstallScript } from './install-script.ts';
+import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { createWebStatic } from './web-static.ts';
@@ -43,13 +43,12 @@ export interface App {
   heartbeats: HeartbeatBuffer;
   longPolls: LongPolls;
   sweeper: Job;
+  metrics: ServerMetrics;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stop accepting, flush heartbeats, stop jobs; the caller closes db and bus afterwards. */
   stop(): Promise<void>;
 }
-
-const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/install.sh');
 
 /** The caller's X-Request-Id when it looks sane, else a fresh one. */
 function requestIdOf(req: http.IncomingMessage): string {
@@ -57,13 +56,33 @@ function requestIdOf(req: http.IncomingMessage): string {
   return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
 }
 
+/**
+ * Slow-client limits: time to send the headers and the whole request (a held long-poll is not
+ * affected: these clocks stop once the request is received), checked often enough to hold them.
+ */
+function serverLimits(config: ServerConfig): http.ServerOptions {
+  return {
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),
+  };
+}
+
 /** Build the server around already opened dependencies. Nothing listens until listen(). */
 export function buildApp(deps: AppDeps): App {
   const { config, db, log } = deps;
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
-  const heartbeats = new HeartbeatBuffer(ctx, config.heartbeatFlushMs, (err) =>
-    log.error({ err }, 'heartbeat flush failed'),
+  const metrics = createMetrics();
+  const heartbeats = new HeartbeatBuffer(
+    ctx,
+    config.heartbeatFlushMs,
+    (err) => log.error({ err }, 'heartbeat flush failed'),
+    ({ agentId, error, firstSinceStored }) => {
+      metrics.heartbeatRowsRejected.inc();
+      if (firstSinceStored)
+        log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
+    },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy });
@@ -91,23 +110,9 @@ export function buildApp(deps: AppDeps): App {
     }
   };
 
-  const installScript = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const script = await fs.readFile(INSTALL_SCRIPT, 'utf8').catch(() => null);
-    if (script === null) return sendError(res, 404, ErrorCode.notFound, 'install script not available');
-    const baseUrl = requestBaseUrl({ ctx, trustProxy: config.trustProxy }, req);
-    const body = script
-      .replaceAll('__FLOTILLA_URL__', baseUrl)
-      .replaceAll('__FLOTILLA_VERSION__', deps.agentVersion ?? '');
-    res.writeHead(200, {
-      'content-type': 'text/x-shellscript; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
-  };
-
   const dashboard = createWebStatic();
   const accessLog = log.isLevelEnabled('debug');
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(serverLimits(config), (req, res) => {
     const raw = req.url ?? '/';
     const queryAt = raw.indexOf('?');
     const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
@@ -134,9 +139,19 @@ export function buildApp(deps: AppDeps): App {
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
-      return void installScript(req, res).catch((err) => {
-        if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+      const options = {
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        agentVersion: deps.agentVersion,
+      };
+      return void serveInstallScript(options, req, res).catch((err) => {
         log.error({ err }, 'install.sh failed');
+        sendError(res, 500, ErrorCode.internal, 'internal error');
+      });
+    }
+    if (url.pathname === METRICS_PATH && req.method === 'GET') {
+      return void serveMetrics(metrics, config.metricsToken, req, res).catch((err) => {
+        log.error({ err }, 'metrics failed');
         sendError(res, 500, ErrorCode.internal, 'internal error');
       });
     }
@@ -145,7 +160,7 @@ export function buildApp(deps: AppDeps): App {
   });
   server.on('upgrade', (req, socket, head) => graphql.handleUpgrade(req, socket, head));
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.maxConnections = config.maxConnections;
 
   return {
     ctx,
@@ -154,6 +169,7 @@ export function buildApp(deps: AppDeps): App {
     heartbeats,
     longPolls,
     sweeper,
+    metrics,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();

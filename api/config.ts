@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isShellSafeUrl } from './install-script.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -23,7 +24,13 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9:_-]{1,64}$/, 'letters, digits, ":", "_" and "-"')
     .default('flotilla'),
-  FLOTILLA_PUBLIC_URL: z.url().optional(),
+  FLOTILLA_PUBLIC_URL: z
+    .url()
+    .refine(
+      (u) => isShellSafeUrl(u.replace(/\/+$/, '')),
+      'use http(s)://host[:port][/path] with letters, digits and . _ ~ / - only',
+    )
+    .optional(),
   LOG_LEVEL: LogLevel.default('info'),
   FLOTILLA_ADMIN_EMAIL: z.email().optional(),
   FLOTILLA_ADMIN_PASSWORD: z
@@ -35,6 +42,13 @@ const EnvSchema = z.object({
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  FLOTILLA_METRICS_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters, no spaces')
+    .optional(),
+  FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
+  FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+  FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -60,6 +74,13 @@ export interface ServerConfig {
   heartbeatFlushMs: number;
   sweepIntervalMs: number;
   actionTtlMs: number;
+  /** Bearer token of GET /metrics; unset: /metrics answers 404. */
+  metricsToken: string | undefined;
+  /** Time a client has to send its request headers, and its whole request (headers and body). */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  /** Open connections the server accepts at once (held long-polls and WebSockets count). */
+  maxConnections: number;
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -102,5 +123,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     heartbeatFlushMs: e.FLOTILLA_HEARTBEAT_FLUSH_MS,
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
+    metricsToken: e.FLOTILLA_METRICS_TOKEN,
+    headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
+    maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
   };
 }

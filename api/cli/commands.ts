@@ -86,12 +86,14 @@ const tokenMint: Command = async (ctx, argv, { print }) => {
     group: { type: 'string', required: true },
     'max-uses': { type: 'string', required: true },
     ttl: { type: 'string', required: true },
+    'allow-group-override': { type: 'boolean' },
   });
   const group = await getGroupBySlug(ctx, String(values.group));
   const minted = await mintEnrolmentToken(ctx, CLI_ACTOR, {
     groupId: group.id,
     maxUses: integer('max-uses', values['max-uses']),
     ttlSeconds: durationSeconds('ttl', values.ttl),
+    allowGroupOverride: values['allow-group-override'] === true,
   });
   print(minted.token);
 };

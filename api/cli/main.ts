@@ -21,7 +21,8 @@ const USAGE = `usage: npm run flotilla -- <command>
   user reset-password --email E --password-stdin
   api-token create --user EMAIL --name NAME [--role R] [--ttl-days N]   prints the token once
   group create --slug S [--name N] [--description D]
-  token mint --group SLUG --max-uses N --ttl 24h                        prints the EBT_ token once
+  token mint --group SLUG --max-uses N --ttl 24h [--allow-group-override]
+                                                                     prints the EBT_ token once
   release add FILE [--version x.y.z]     register an agent bundle for upgrades`;
 
 /** Where one CLI invocation reads and writes; the process's own streams by default. */

@@ -3,8 +3,8 @@
  * heartbeats.ts, the hot-path view of agents in agent-directory.ts.
  */
 import { z } from 'zod';
-import type { Actor, FleetContext } from './context.ts';
-import type { Agent, Prisma } from '../generated/prisma/client.ts';
+import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Agent, EnrolmentToken, Group, Prisma } from '../generated/prisma/client.ts';
 import type { EnrolRequest } from '../protocol/v1.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { recordAudit } from './audit.ts';
@@ -21,8 +21,10 @@ export interface EnrolledAgent {
 
 /**
  * Enrol a host with a bootstrap token, consuming one use atomically: N concurrent enrolments on a
- * token with k uses left create exactly min(N, k) agents. Fails with bootstrap_token_invalid /
- * _expired / _exhausted or group_not_found; nothing is written then.
+ * token with k uses left create exactly min(N, k) agents. The agent joins the token's group; a
+ * `groupSlug` naming another group needs a token minted with allowGroupOverride. Fails with
+ * bootstrap_token_invalid / _expired / _exhausted, group_override_forbidden or group_not_found;
+ * nothing is written then.
  */
 export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Promise<EnrolledAgent> {
   const minted = mintToken('agent');
@@ -36,11 +38,7 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
     }
     if (token.expiresAt <= now)
       throw new FleetError(FleetErrorCode.bootstrapTokenExpired, 'the bootstrap token has expired');
-    const group = request.groupSlug
-      ? await tx.group.findUnique({ where: { slug: request.groupSlug } })
-      : await tx.group.findUnique({ where: { id: token.groupId } });
-    if (!group)
-      throw new FleetError(FleetErrorCode.groupNotFound, `no group with slug "${request.groupSlug}"`);
+    const group = await enrolmentGroup(tx, token, request.groupSlug);
     const consumed = await tx.enrolmentToken.updateMany({
       where: {
         id: token.id,
@@ -75,6 +73,28 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
     emit('agentUpdated', { agentId: agent.id, groupId: group.id, change: 'enrolled' });
     return { agent, agentToken: minted.token, configVersion: group.configVersion };
   });
+}
+
+/**
+ * The group an enrolment joins. Without allowGroupOverride, a slug other than the token's own group
+ * gets group_override_forbidden whether or not that group exists, so tokens cannot probe slugs.
+ */
+async function enrolmentGroup(
+  tx: Tx,
+  token: Pick<EnrolmentToken, 'groupId' | 'allowGroupOverride'>,
+  slug: string | undefined,
+): Promise<Group> {
+  const own = await tx.group.findUniqueOrThrow({ where: { id: token.groupId } });
+  if (slug === undefined || slug === own.slug) return own;
+  if (!token.allowGroupOverride) {
+    throw new FleetError(
+      FleetErrorCode.groupOverrideForbidden,
+      'this enrolment token enrols into its own group only; mint one that allows choosing the group',
+    );
+  }
+  const chosen = await tx.group.findUnique({ where: { slug } });
+  if (!chosen) throw new FleetError(FleetErrorCode.groupNotFound, `no group with slug "${slug}"`);
+  return chosen;
 }
 
 const AgentIds = z.array(z.uuid()).min(1, 'select at least one agent').max(100_000);

@@ -26,6 +26,7 @@ export const CreateApiTokenInput = z
     path: ['userId'],
   });
 export const RevokeApiTokenInput = z.object({ id: z.uuid() });
+export const RevokeUserApiTokensInput = z.object({ userId: z.uuid() });
 
 export interface CreatedApiToken {
   /** The secret FLT_ token: returned once, never stored. */
@@ -95,6 +96,33 @@ export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unk
       null,
     );
     return revoked;
+  });
+}
+
+/**
+ * Revoke every active API token of one user in one step (API tokens survive a password reset: they
+ * are separate credentials; this is how an admin ends them all). Audited once, naming the tokens.
+ * Fails with user_not_found; resolves the number revoked (0 when none was active).
+ */
+export async function revokeUserApiTokens(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
+  const { userId } = parseInput(RevokeUserApiTokensInput, input);
+  return inTransaction(ctx, async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: userId } });
+    if (!user) throw new FleetError(FleetErrorCode.userNotFound, `no user with id ${userId}`);
+    const active = await tx.apiToken.findMany({
+      where: { userId, revokedAt: null },
+      select: { id: true, prefix: true },
+    });
+    if (active.length === 0) return 0;
+    await tx.apiToken.updateMany({
+      where: { id: { in: active.map((t) => t.id) }, revokedAt: null },
+      data: { revokedAt: ctx.clock() },
+    });
+    await recordAudit(tx, actor, 'api_token.revoke_all', { type: 'user', id: userId }, null, {
+      revoked: active.length,
+      prefixes: active.map((t) => t.prefix),
+    });
+    return active.length;
   });
 }
 

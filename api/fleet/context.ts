@@ -30,7 +30,8 @@ export interface FleetContext {
 
 /** Who performs a change; written to the audit log and used for role checks. */
 export interface Actor {
-  type: 'user' | 'api_token' | 'agent' | 'system' | 'cli';
+  /** `anonymous`: someone not signed in (a failed sign-in names the email they tried). */
+  type: 'user' | 'api_token' | 'agent' | 'system' | 'cli' | 'anonymous';
   id: string | null;
   label: string;
   role: Role | null;

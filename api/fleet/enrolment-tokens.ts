@@ -1,6 +1,7 @@
 /**
  * Enrolment (EBT_) tokens: minted per group with a use count and a lifetime, shown once, stored as
- * SHA-256. Enrolment consumes one use atomically (see agents.ts → enrolAgent).
+ * SHA-256. Enrolment consumes one use atomically (see agents.ts → enrolAgent). A token enrols into
+ * its own group; only a token minted with allowGroupOverride lets the enrolment name another.
  */
 import { z } from 'zod';
 import type { Actor, FleetContext } from './context.ts';
@@ -17,6 +18,8 @@ export const MintEnrolmentTokenInput = z.object({
   groupId: z.uuid(),
   maxUses: z.number().int().min(1).max(1_000_000),
   ttlSeconds: z.number().int().min(60).max(MAX_TOKEN_TTL_SECONDS),
+  /** Let enrolments name another group (groupSlug). Off by default: the token enrols into its own group only. */
+  allowGroupOverride: z.boolean().default(false),
 });
 export const RevokeEnrolmentTokenInput = z.object({ id: z.uuid() });
 
@@ -27,7 +30,13 @@ export interface MintedEnrolmentToken {
 }
 
 function summary(t: EnrolmentToken) {
-  return { prefix: t.prefix, groupId: t.groupId, maxUses: t.maxUses, expiresAt: t.expiresAt.toISOString() };
+  return {
+    prefix: t.prefix,
+    groupId: t.groupId,
+    maxUses: t.maxUses,
+    expiresAt: t.expiresAt.toISOString(),
+    allowGroupOverride: t.allowGroupOverride,
+  };
 }
 
 /**
@@ -50,6 +59,7 @@ export async function mintEnrolmentToken(
         tokenHash: minted.hash,
         prefix: minted.displayPrefix,
         maxUses: data.maxUses,
+        allowGroupOverride: data.allowGroupOverride,
         expiresAt: new Date(ctx.clock().getTime() + data.ttlSeconds * 1000),
         createdById: actor.type === 'user' || actor.type === 'api_token' ? actor.id : null,
         createdBy: actor.label,

@@ -26,6 +26,7 @@ export const FleetErrorCode = {
   invalidTransition: 'invalid_transition',
   invalidCredentials: 'invalid_credentials',
   forbidden: ErrorCode.forbidden,
+  groupOverrideForbidden: ErrorCode.groupOverrideForbidden,
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

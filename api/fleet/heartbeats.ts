@@ -37,15 +37,55 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[
   AS v(id, seen_at, agent_version, vector_version, applied, running, started_at, error_version, error_message)
 WHERE a.id = v.id AND a.revoked_at IS NULL`;
 
+type Entry = [agentId: string, row: SoftRow];
+
+/** A buffered row the database refused (bad data, not a lost connection); it is dropped. */
+export interface RejectedRow {
+  agentId: string;
+  error: Error;
+  /** False when this agent's rows were already refused since its last stored heartbeat. */
+  firstSinceStored: boolean;
+}
+
+/**
+ * SQLSTATE classes that blame the data of a statement, not the connection: 22 data exception
+ * (NUL in text, integer or timestamp out of range), 23 integrity constraint, 54 program limit.
+ */
+const DATA_ERROR_CLASSES = new Set(['22', '23', '54']);
+
+/**
+ * The SQLSTATE in a Prisma error (`meta.driverAdapterError.cause.originalCode`), a driver-adapter
+ * error or a raw pg / PGlite error, if any.
+ */
+function sqlState(error: unknown): string | undefined {
+  let e: unknown = error;
+  for (let hops = 0; e && typeof e === 'object' && hops < 6; hops++) {
+    const o = e as Record<string, unknown>;
+    for (const code of [o.originalCode, o.code]) {
+      if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('P')) return code;
+    }
+    e = o.meta ?? o.driverAdapterError ?? o.cause;
+  }
+  return undefined;
+}
+
+function isDataError(error: unknown): boolean {
+  const state = sqlState(error);
+  return state !== undefined && DATA_ERROR_CLASSES.has(state.slice(0, 2));
+}
+
 export class HeartbeatBuffer {
   private pending = new Map<string, SoftRow>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  /** Agents whose rows were refused since their last stored heartbeat (logged once each). */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly ctx: FleetContext,
     private readonly flushMs: number,
     private readonly onError: (error: Error) => void,
+    private readonly onRowRejected: (rejection: RejectedRow) => void = () => undefined,
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
@@ -84,8 +124,11 @@ export class HeartbeatBuffer {
 
   /**
    * Write everything buffered in one statement, then publish agentUpdated for each agent. Flushes
-   * never overlap. On failure the rows go back into the buffer (newer heartbeats win) and the
-   * error is reported through onError (or rethrown when asked).
+   * never overlap. When the database refuses the data of the batch, the batch is split in halves
+   * down to single rows so one bad row cannot sink the others; a single refused row is dropped and
+   * reported through onRowRejected. When the write fails otherwise (connection lost), the unwritten
+   * rows go back into the buffer (newer heartbeats win) and the error is reported through onError
+   * (or rethrown when asked).
    */
   flush(options: { rethrow?: boolean } = {}): Promise<void> {
     const run = this.flushing.then(() => this.writeBatch());
@@ -98,34 +141,62 @@ export class HeartbeatBuffer {
 
   private async writeBatch(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = this.pending;
+    const batch: Entry[] = [...this.pending];
     this.pending = new Map();
-    const ids = [...batch.keys()];
-    const rows = [...batch.values()];
+    const done = new Set<string>();
+    const written: Entry[] = [];
     try {
-      await this.ctx.db.$executeRawUnsafe(
-        FLUSH_SQL,
-        ids,
-        rows.map((r) => r.seenAt),
-        rows.map((r) => r.agentVersion),
-        rows.map((r) => r.vectorVersion),
-        rows.map((r) => r.appliedConfigVersion),
-        rows.map((r) => r.vectorRunning),
-        rows.map((r) => r.vectorStartedAt),
-        rows.map((r) => r.configErrorVersion),
-        rows.map((r) => r.configErrorMessage),
-      );
+      await this.writeIsolating(batch, written, done);
     } catch (error) {
-      for (const [id, row] of batch) if (!this.pending.has(id)) this.pending.set(id, row);
+      for (const [id, row] of batch) if (!done.has(id) && !this.pending.has(id)) this.pending.set(id, row);
       throw error;
+    } finally {
+      for (const [agentId, row] of written) {
+        this.refused.delete(agentId);
+        this.ctx.events.publish('agentUpdated', { agentId, groupId: row.groupId, change: 'heartbeat' });
+      }
     }
-    for (let i = 0; i < ids.length; i++) {
-      this.ctx.events.publish('agentUpdated', {
-        agentId: ids[i],
-        groupId: rows[i].groupId,
-        change: 'heartbeat',
-      });
+  }
+
+  /** Write `rows`; on a data error bisect, dropping single rows the database refuses. */
+  private async writeIsolating(rows: Entry[], written: Entry[], done: Set<string>): Promise<void> {
+    try {
+      await this.write(rows);
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (rows.length === 1) {
+        const [agentId] = rows[0];
+        done.add(agentId);
+        const firstSinceStored = !this.refused.has(agentId);
+        this.refused.add(agentId);
+        this.onRowRejected({ agentId, error: error as Error, firstSinceStored });
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await this.writeIsolating(rows.slice(0, half), written, done);
+      await this.writeIsolating(rows.slice(half), written, done);
+      return;
     }
+    for (const entry of rows) {
+      done.add(entry[0]);
+      written.push(entry);
+    }
+  }
+
+  private async write(entries: Entry[]): Promise<void> {
+    const rows = entries.map((e) => e[1]);
+    await this.ctx.db.$executeRawUnsafe(
+      FLUSH_SQL,
+      entries.map((e) => e[0]),
+      rows.map((r) => r.seenAt),
+      rows.map((r) => r.agentVersion),
+      rows.map((r) => r.vectorVersion),
+      rows.map((r) => r.appliedConfigVersion),
+      rows.map((r) => r.vectorRunning),
+      rows.map((r) => r.vectorStartedAt),
+      rows.map((r) => r.configErrorVersion),
+      rows.map((r) => r.configErrorMessage),
+    );
   }
 }
 

@@ -8,7 +8,9 @@ import type { Actor, FleetContext } from './context.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { hashToken } from './tokens.ts';
-import { verifyCredentials, type PublicUser } from './users.ts';
+import { FleetError, FleetErrorCode } from './errors.ts';
+import { isStorableText } from '../protocol/v1.ts';
+import { MAX_EMAIL_LENGTH, verifyCredentials, type PublicUser } from './users.ts';
 
 /** How long a session lasts after sign-in. */
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -33,16 +35,48 @@ export function userActor(user: Pick<PublicUser, 'id' | 'email' | 'role'>): Acto
   return { type: 'user', id: user.id, label: user.email, role: user.role };
 }
 
+/** Where a sign-in attempt came from, for the audit log. */
+export interface SignInSource {
+  clientAddress?: string;
+}
+
+/**
+ * The email of a sign-in attempt as the audit log keeps it: at most MAX_EMAIL_LENGTH characters,
+ * with anything the database cannot store replaced by U+FFFD. The password is never kept.
+ */
+function attemptedEmail(email: string): string {
+  const chars = Array.from(email.slice(0, MAX_EMAIL_LENGTH * 2)).slice(0, MAX_EMAIL_LENGTH);
+  return chars.map((c) => (isStorableText(c) ? c : '\ufffd')).join('');
+}
+
+/** Audit a failed sign-in: who was tried (bounded email, the user's id when it exists) and from where. */
+async function auditFailedSignIn(ctx: FleetContext, email: string, source: SignInSource): Promise<void> {
+  const stored = attemptedEmail(email);
+  const user = await ctx.db.user.findUnique({ where: { email: stored.trim().toLowerCase() } });
+  const actor: Actor = { type: 'anonymous', id: null, label: stored, role: null };
+  await recordAudit(ctx.db, actor, 'session.start_failed', { type: 'user', id: user?.id ?? null }, null, {
+    email: stored,
+    clientAddress: source.clientAddress?.slice(0, 64) ?? null,
+  });
+}
+
 /**
  * Check the credentials and start a session. Throws FleetError(invalid_credentials) for an unknown
- * email, a wrong password or a disabled user; nothing is written then.
+ * email, a wrong password or a disabled user; then only the failed attempt is audited (never the
+ * password). Rejects when the database fails.
  */
 export async function startSession(
   ctx: FleetContext,
   email: string,
   password: string,
+  source: SignInSource = {},
 ): Promise<StartedSession> {
-  const user = await verifyCredentials(ctx, email, password);
+  const user = await verifyCredentials(ctx, email, password).catch(async (error: unknown) => {
+    if (error instanceof FleetError && error.code === FleetErrorCode.invalidCredentials) {
+      await auditFailedSignIn(ctx, email, source);
+    }
+    throw error;
+  });
   const token = crypto.randomBytes(32).toString('base64url');
   const expiresAt = new Date(ctx.clock().getTime() + SESSION_TTL_MS);
   return inTransaction(ctx, async (tx) => {

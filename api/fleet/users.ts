@@ -9,6 +9,7 @@ import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { parseInput } from './validate.ts';
+import { isStorableText } from '../protocol/v1.ts';
 
 export const ROLES: Role[] = ['viewer', 'editor', 'admin'];
 
@@ -17,9 +18,12 @@ export function roleAtLeast(role: Role | null, required: Role): boolean {
   return role !== null && ROLES.indexOf(role) >= ROLES.indexOf(required);
 }
 
+/** Longest email address (RFC 5321 path limit); longer sign-in attempts are cut to this in the audit log. */
+export const MAX_EMAIL_LENGTH = 254;
+
 const Email = z
   .email()
-  .max(254)
+  .max(MAX_EMAIL_LENGTH)
   .transform((e) => e.toLowerCase());
 export const Password = z.string().min(12, 'use at least 12 characters').max(1024);
 export const CreateUserInput = z.object({
@@ -108,7 +112,10 @@ export async function verifyCredentials(
   email: string,
   password: string,
 ): Promise<PublicUser> {
-  const user = await ctx.db.user.findUnique({ where: { email: email.trim().toLowerCase() } });
+  const normalized = email.trim().toLowerCase();
+  // An email no account can have (too long, or text the database cannot hold) is an unknown user.
+  const lookup = normalized.length <= MAX_EMAIL_LENGTH && isStorableText(normalized);
+  const user = lookup ? await ctx.db.user.findUnique({ where: { email: normalized } }) : null;
   const ok = user
     ? await verifyPassword(password, user.passwordHash)
     : await hashPassword(password).then(() => false);

@@ -55,6 +55,8 @@ export const ErrorCode = {
   agentNotFound: 'agent_not_found',
   releaseNotFound: 'release_not_found',
   notFound: 'not_found',
+  invalidPath: 'invalid_path',
+  groupOverrideForbidden: 'group_override_forbidden',
   methodNotAllowed: 'method_not_allowed',
   rateLimited: 'rate_limited',
   internal: 'internal_error',
@@ -69,18 +71,88 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const Platform = z.enum(['linux', 'kubernetes']);
 export type Platform = z.infer<typeof Platform>;
 
-const shortText = z.string().trim().min(1).max(255);
-const versionText = z.string().trim().min(1).max(64);
+/*
+ * Bounds every request field to what the database stores, written once and used by every schema
+ * below: text without NUL or unpaired surrogates (PostgreSQL rejects both), integers in the int32
+ * range of an `integer` column, durations that keep a timestamp in range, and JSON objects of
+ * bounded depth and size (jsonb rejects deep nesting, and every row must fit one flush).
+ */
+
+/** Largest value a PostgreSQL `integer` column holds. */
+export const INT32_MAX = 2_147_483_647;
+/** Longest uptime an agent may report (10 years): the start time it implies stays a sane timestamp. */
+export const MAX_UPTIME_SECONDS = 10 * 365 * 24 * 3600;
+/** Deepest nesting of a JSON object in a request (action results, action payloads). */
+export const MAX_JSON_DEPTH = 16;
+/** Largest JSON object in a request, in bytes of its JSON text. */
+export const MAX_JSON_BYTES = 16 * 1024;
+
+const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
+const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
+
+/** True when PostgreSQL can store `s` as text: no NUL character and no unpaired surrogate. */
+export function isStorableText(s: string): boolean {
+  return !UNSTORABLE_TEXT.test(s);
+}
+
+/** A string of at most `max` characters (at least `min`, trimmed when asked) that the database can store. */
+export function boundedText(max: number, options: { min?: number; trim?: boolean } = {}) {
+  const base = options.trim ? z.string().trim() : z.string();
+  return base
+    .min(options.min ?? 0)
+    .max(max)
+    .refine(isStorableText, UNSTORABLE_MESSAGE);
+}
+
+/** An integer that fits a PostgreSQL `integer` column, at least `min` (default 0). */
+export function int32(min = 0) {
+  return z.number().int().min(min).max(INT32_MAX);
+}
+
+/**
+ * Why `value` cannot be stored as a JSON blob (too deep, too large, a key or string the database
+ * rejects), or null when it can. Stops at the first problem, so hostile input costs little.
+ */
+export function jsonBlobProblem(value: unknown): string | null {
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
+  while (stack.length > 0) {
+    const { value: v, depth } = stack.pop()!;
+    if (typeof v === 'string') {
+      if (!isStorableText(v)) return `strings ${UNSTORABLE_MESSAGE}`;
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH) return `must not nest deeper than ${MAX_JSON_DEPTH} levels`;
+    for (const [key, child] of Object.entries(v)) {
+      if (!isStorableText(key)) return `keys ${UNSTORABLE_MESSAGE}`;
+      stack.push({ value: child, depth: depth + 1 });
+    }
+  }
+  const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
+  return bytes > MAX_JSON_BYTES ? `must be at most ${MAX_JSON_BYTES} bytes of JSON` : null;
+}
+
+/** A JSON object the database can store: bounded depth and size, storable keys and strings. */
+export function jsonObject() {
+  return z.record(z.string(), z.unknown()).superRefine((value, ctx) => {
+    const problem = jsonBlobProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}
+
+const shortText = boundedText(255, { min: 1, trim: true });
+const versionText = boundedText(64, { min: 1, trim: true });
 
 export const EnrolRequest = z.object({
-  bootstrapToken: z.string().min(1).max(512),
+  bootstrapToken: boundedText(512, { min: 1 }),
   hostname: shortText,
   platform: Platform,
-  os: z.string().max(255),
-  kernel: z.string().max(255),
+  os: boundedText(255),
+  kernel: boundedText(255),
   agentVersion: versionText,
-  vectorVersion: z.string().max(64),
-  groupSlug: z.string().min(1).max(64).optional(),
+  vectorVersion: boundedText(64),
+  /** Enrol into this group instead of the token's own; only tokens minted to allow it accept another group. */
+  groupSlug: boundedText(64, { min: 1 }).optional(),
 });
 export type EnrolRequest = z.infer<typeof EnrolRequest>;
 
@@ -113,24 +185,24 @@ export const ActionStatusReported = z.enum(['running', 'done', 'failed']);
 export type ActionStatusReported = z.infer<typeof ActionStatusReported>;
 
 export const ActionResult = z.object({
-  actionId: z.string().min(1).max(64),
+  actionId: boundedText(64, { min: 1 }),
   status: ActionStatusReported,
-  result: z.record(z.string(), z.unknown()).optional(),
+  result: jsonObject().optional(),
 });
 export type ActionResult = z.infer<typeof ActionResult>;
 
 export const ConfigError = z.object({
-  version: z.number().int().min(0),
-  message: z.string().max(16 * 1024),
+  version: int32(),
+  message: boundedText(16 * 1024),
 });
 export type ConfigError = z.infer<typeof ConfigError>;
 
 export const HeartbeatRequest = z.object({
   agentVersion: versionText,
-  vectorVersion: z.string().max(64),
-  appliedConfigVersion: z.number().int().min(0),
+  vectorVersion: boundedText(64),
+  appliedConfigVersion: int32(),
   vectorRunning: z.boolean(),
-  vectorUptimeSeconds: z.number().min(0),
+  vectorUptimeSeconds: z.number().min(0).max(MAX_UPTIME_SECONDS),
   configError: ConfigError.nullish(),
   actionResults: z.array(ActionResult).max(100).optional(),
 });
@@ -141,7 +213,10 @@ export const ActionType = z.enum(['upgrade_agent']);
 export type ActionType = z.infer<typeof ActionType>;
 
 export const UpgradeAgentPayload = z.object({
-  targetVersion: z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'targetVersion must be x.y.z'),
+  targetVersion: z
+    .string()
+    .max(64)
+    .regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'targetVersion must be x.y.z'),
 });
 export type UpgradeAgentPayload = z.infer<typeof UpgradeAgentPayload>;
 
@@ -180,7 +255,7 @@ export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 /** Body of `POST :id/actions` (API token): queue one action for that agent. */
 export const CreateActionRequest = z.object({
   type: ActionType,
-  payload: z.record(z.string(), z.unknown()),
+  payload: jsonObject(),
 });
 export type CreateActionRequest = z.infer<typeof CreateActionRequest>;
 

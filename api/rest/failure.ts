@@ -17,6 +17,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [FleetErrorCode.bootstrapTokenExhausted]: 401,
   [FleetErrorCode.tokenRevoked]: 403,
   [FleetErrorCode.forbidden]: 403,
+  [FleetErrorCode.groupOverrideForbidden]: 403,
   [FleetErrorCode.groupNotFound]: 404,
   [FleetErrorCode.agentNotFound]: 404,
   [FleetErrorCode.conflict]: 409,

@@ -4,7 +4,7 @@
  * is 404, a known path with another method 405; failures are answered by failure.ts.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BASE_PATH, ErrorCode } from '../protocol/v1.ts';
+import { BASE_PATH, ErrorCode, isStorableText } from '../protocol/v1.ts';
 import { HttpError } from './http.ts';
 import { sendFailure } from './failure.ts';
 import { enrol } from './enrol.ts';
@@ -27,6 +27,8 @@ interface Route {
 }
 
 const SEGMENT = '([^/]+)';
+/** Longest agent id or release version a path may name. */
+const MAX_PATH_PARAM_LENGTH = 128;
 const routes: Route[] = [
   { pattern: new RegExp(`^${BASE_PATH}/enrol$`), methods: { POST: (d, req, res) => enrol(d, req, res) } },
   {
@@ -73,7 +75,21 @@ function match(method: string, pathname: string): { handler: Handler; param: str
         allow: Object.keys(route.methods).join(', '),
       });
     }
-    return { handler, param: decodeURIComponent(found[1] ?? '') };
+    return { handler, param: decodeSegment(found[1] ?? '') };
   }
   throw new HttpError(404, ErrorCode.notFound, `no route ${method} ${pathname}`);
+}
+
+/** A path segment, %-decoded; 400 invalid_path when the escapes are malformed or decode to unstorable text. */
+function decodeSegment(segment: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    throw new HttpError(400, ErrorCode.invalidPath, 'the path has a malformed %-escape');
+  }
+  if (!isStorableText(decoded) || decoded.length > MAX_PATH_PARAM_LENGTH) {
+    throw new HttpError(400, ErrorCode.invalidPath, 'the path names an id or version that cannot exist');
+  }
+  return decoded;
 }

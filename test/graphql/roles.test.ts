@@ -55,6 +55,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   ],
   createApiToken: ['admin', () => ({ userId: NONE, name: 'matrix' })],
   revokeApiToken: ['admin', () => ({ id: NONE })],
+  revokeUserApiTokens: ['admin', () => ({ userId: NONE })],
 };
 
 /** Each query: the role it needs and a minimal selection. */

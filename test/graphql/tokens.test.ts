@@ -66,6 +66,27 @@ describe('enrolment tokens', () => {
     expect((await run(LIST, { groupId: group.id })).enrolmentTokens.totalCount).toBe(0);
   });
 
+  it('mints a token that lets hosts choose their group only when asked to', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const other = await createGroupWithPipeline(server.ctx);
+    const run = (q: string, v: Record<string, unknown>) =>
+      gqlData(server.baseUrl, q, v, { token: editor.token });
+    const OVERRIDE = `mutation($input: MintEnrolmentTokenInput!) {
+      mintEnrolmentToken(input: $input) { ... on MintEnrolmentTokenPayload { token enrolmentToken { allowGroupOverride } } }
+    }`;
+    const base = { groupId: group.id, maxUses: 2, ttlSeconds: 3600 };
+    const plain = (await run(OVERRIDE, { input: base })).mintEnrolmentToken;
+    const open = (await run(OVERRIDE, { input: { ...base, allowGroupOverride: true } })).mintEnrolmentToken;
+    expect([plain.enrolmentToken.allowGroupOverride, open.enrolmentToken.allowGroupOverride]).toEqual([
+      false,
+      true,
+    ]);
+    const elsewhere = (token: string) =>
+      postJson(server.baseUrl + paths.enrol, enrolBody(token, { groupSlug: other.slug }));
+    expect((await elsewhere(plain.token)).status).toBe(403);
+    expect((await elsewhere(open.token)).status).toBe(201);
+  });
+
   it('answers ValidationError naming the field and NotFoundError for unknown groups and tokens', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const run = (q: string, v: Record<string, unknown>) =>
@@ -125,6 +146,33 @@ describe('API tokens', () => {
     expect((await gql(server.baseUrl, '{ viewer { role } }', {}, { token: secret })).status).toBe(401);
     const unknown = await run(REVOKE_API, { input: { id: '00000000-0000-4000-8000-000000000000' } });
     expect(unknown.revokeApiToken).toMatchObject({ __typename: 'NotFoundError', code: 'token_not_found' });
+  });
+
+  it('revokes every API token of a user in one audited action; they survive a password reset until then', async () => {
+    const user = await createTestUser(server.ctx, 'editor');
+    const second = (await run(CREATE, { input: { userId: user.id, name: 'second' } })).createApiToken
+      .token as string;
+    const RESET = `mutation($input: ResetUserPasswordInput!) { resetUserPassword(input: $input) { __typename } }`;
+    await run(RESET, { input: { email: user.email, password: 'a brand new long password' } });
+    for (const token of [user.token, second]) {
+      expect((await gql(server.baseUrl, '{ viewer { role } }', {}, { token })).status).toBe(200);
+    }
+    const REVOKE_ALL = `mutation($input: RevokeUserApiTokensInput!) { revokeUserApiTokens(input: $input) { __typename ... on RevokeUserApiTokensPayload { revokedCount } ${ERROR} } }`;
+    const { revokeUserApiTokens } = await run(REVOKE_ALL, { input: { userId: user.id } });
+    expect(revokeUserApiTokens).toEqual({ __typename: 'RevokeUserApiTokensPayload', revokedCount: 2 });
+    for (const token of [user.token, second]) {
+      expect((await gql(server.baseUrl, '{ viewer { role } }', {}, { token })).status).toBe(401);
+    }
+    expect((await gql(server.baseUrl, '{ viewer { role } }', {}, { token: admin.token })).status).toBe(200);
+    const audit = await server.ctx.db.auditEvent.findFirstOrThrow({
+      where: { action: 'api_token.revoke_all', targetId: user.id },
+    });
+    expect(audit.after).toMatchObject({ revoked: 2 });
+    expect(audit.actorLabel).toContain(admin.email);
+    const again = await run(REVOKE_ALL, { input: { userId: user.id } });
+    expect(again.revokeUserApiTokens.revokedCount).toBe(0);
+    const nobody = await run(REVOKE_ALL, { input: { userId: '00000000-0000-4000-8000-000000000000' } });
+    expect(nobody.revokeUserApiTokens).toMatchObject({ __typename: 'NotFoundError', code: 'user_not_found' });
   });
 
   it('refuses a role above the user’s (ValidationError on role) and unknown users (NotFoundError)', async () => {

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
-import { revokeEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
+import { mintEnrolmentToken, revokeEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
+import { COMMANDS } from '../../api/cli/commands.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolBody, mintToken, postJson, uniqueSlug } from '../helpers/factories.ts';
 
@@ -35,18 +36,62 @@ describe('enrol', () => {
     expect(agent.tokenHash).not.toContain('AGT_');
   });
 
-  it('enrols into groupSlug instead of the token’s group, and answers 404 for an unknown slug', async () => {
+  it('enrols into the token’s own group; another groupSlug gets 403 whether or not it exists', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const other = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('other'), name: 'Other' });
     const token = await mintToken(server.ctx, group.id, 5);
+    const own = await postJson(enrolUrl(), enrolBody(token, { groupSlug: group.slug }));
+    expect(own.status).toBe(201);
+    expect(((await own.json()) as { data: { groupId: string } }).data.groupId).toBe(group.id);
+    const existing = await postJson(enrolUrl(), enrolBody(token, { groupSlug: other.slug }));
+    const missing = await postJson(enrolUrl(), enrolBody(token, { groupSlug: 'no-such-group' }));
+    expect([existing.status, missing.status]).toEqual([403, 403]);
+    const [a, b] = [await errorOf(existing), await errorOf(missing)];
+    expect(a).toEqual(b);
+    expect(a.code).toBe('group_override_forbidden');
+    expect(await server.ctx.db.agent.count({ where: { groupId: other.id } })).toBe(0);
+    const used = await server.ctx.db.enrolmentToken.findFirstOrThrow({ where: { groupId: group.id } });
+    expect(used.uses).toBe(1);
+  });
+
+  it('enrols into groupSlug with a token minted to allow it, and answers 404 for an unknown slug', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const other = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('other'), name: 'Other' });
+    const { token, record } = await mintEnrolmentToken(server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      maxUses: 5,
+      ttlSeconds: 3600,
+      allowGroupOverride: true,
+    });
     const moved = await postJson(enrolUrl(), enrolBody(token, { groupSlug: other.slug }));
     expect(moved.status).toBe(201);
     expect(((await moved.json()) as { data: { groupId: string } }).data.groupId).toBe(other.id);
     const missing = await postJson(enrolUrl(), enrolBody(token, { groupSlug: 'no-such-group' }));
     expect(missing.status).toBe(404);
     expect((await errorOf(missing)).code).toBe('group_not_found');
-    const used = await server.ctx.db.enrolmentToken.findFirstOrThrow({ where: { groupId: group.id } });
-    expect(used.uses).toBe(1);
+    expect((await server.ctx.db.enrolmentToken.findUniqueOrThrow({ where: { id: record.id } })).uses).toBe(1);
+    const audit = await server.ctx.db.auditEvent.findFirstOrThrow({
+      where: { action: 'enrolment_token.mint', targetId: record.id },
+    });
+    expect(audit.after).toMatchObject({ allowGroupOverride: true });
+  });
+
+  it('CLI token mint: --allow-group-override decides whether groupSlug may name another group', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    const other = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('other'), name: 'Other' });
+    const mint = async (...extra: string[]) => {
+      const lines: string[] = [];
+      const args = ['--group', group.slug, '--max-uses', '1', '--ttl', '1h', ...extra];
+      await COMMANDS['token mint'](server.ctx, args, {
+        print: (line) => void lines.push(line),
+        readSecret: () => Promise.reject(new Error('no secret is read')),
+      });
+      return lines[0];
+    };
+    const [plain, open] = [await mint(), await mint('--allow-group-override')];
+    const elsewhere = (token: string) => postJson(enrolUrl(), enrolBody(token, { groupSlug: other.slug }));
+    expect((await elsewhere(plain)).status).toBe(403);
+    expect((await elsewhere(open)).status).toBe(201);
   });
 
   it('answers 401 for unknown, revoked, expired and exhausted bootstrap tokens', async () => {

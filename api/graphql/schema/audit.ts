@@ -9,7 +9,9 @@ builder.prismaObject('AuditEvent', {
   authScopes: { admin: true },
   fields: (t) => ({
     id: t.exposeID('id'),
-    actorType: t.exposeString('actorType', { description: 'user, api_token, agent, system or cli.' }),
+    actorType: t.exposeString('actorType', {
+      description: 'user, api_token, agent, system, cli or anonymous.',
+    }),
     actorId: t.exposeString('actorId', { nullable: true }),
     actorLabel: t.exposeString('actorLabel'),
     action: t.exposeString('action', { description: 'What happened, e.g. group.create or agent.move.' }),

@@ -8,7 +8,7 @@ import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, runFleet } from '../errors.ts';
 import { mintEnrolmentToken, revokeEnrolmentToken } from '../../fleet/enrolment-tokens.ts';
-import { createApiToken, revokeApiToken } from '../../fleet/api-tokens.ts';
+import { createApiToken, revokeApiToken, revokeUserApiTokens } from '../../fleet/api-tokens.ts';
 import { Role } from './enums.ts';
 
 builder.prismaObject('EnrolmentToken', {
@@ -19,6 +19,9 @@ builder.prismaObject('EnrolmentToken', {
     prefix: t.exposeString('prefix', { description: 'The first characters of the secret, to recognise it.' }),
     maxUses: t.exposeInt('maxUses'),
     uses: t.exposeInt('uses'),
+    allowGroupOverride: t.exposeBoolean('allowGroupOverride', {
+      description: 'Whether enrolments may name another group than this one.',
+    }),
     usesLeft: t.int({ resolve: (tok) => Math.max(0, tok.maxUses - tok.uses) }),
     expiresAt: t.expose('expiresAt', { type: 'DateTime' }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -113,6 +116,10 @@ const MintEnrolmentTokenInput = builder.inputType('MintEnrolmentTokenInput', {
     groupId: t.id({ required: true }),
     maxUses: t.int({ required: true }),
     ttlSeconds: t.int({ required: true, description: 'Lifetime, 60 s to a year.' }),
+    allowGroupOverride: t.boolean({
+      description:
+        'Let hosts enrolling with this token choose another group by slug. Default false: they join this group only.',
+    }),
   }),
 });
 const RevokeEnrolmentTokenInput = builder.inputType('RevokeEnrolmentTokenInput', {
@@ -128,6 +135,18 @@ const CreateApiTokenInput = builder.inputType('CreateApiTokenInput', {
     ttlDays: t.int({ description: 'Lifetime in days; no expiry when left out.' }),
   }),
 });
+const RevokeUserApiTokensInput = builder.inputType('RevokeUserApiTokensInput', {
+  fields: (t) => ({ userId: t.id({ required: true }) }),
+});
+const RevokeUserApiTokensPayload = builder
+  .objectRef<{ revokedCount: number }>('RevokeUserApiTokensPayload')
+  .implement({
+    fields: (t) => ({
+      revokedCount: t.exposeInt('revokedCount', {
+        description: 'Tokens that were active and are now revoked.',
+      }),
+    }),
+  });
 const RevokeApiTokenInput = builder.inputType('RevokeApiTokenInput', {
   fields: (t) => ({ id: t.id({ required: true }) }),
 });
@@ -167,7 +186,7 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: MintEnrolmentTokenInput, required: true }) },
     errors: { types: INPUT_ERRORS, directResult: true },
     resolve: async (_root, { input }, ctx) => {
-      const minted = await runFleet(() => mintEnrolmentToken(ctx.fleet, actorOf(ctx), input));
+      const minted = await runFleet(() => mintEnrolmentToken(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return { token: minted.token, id: minted.record.id };
     },
   }),
@@ -203,5 +222,16 @@ builder.mutationFields((t) => ({
       const revoked = await runFleet(() => revokeApiToken(ctx.fleet, actorOf(ctx), input));
       return ctx.fleet.db.apiToken.findUniqueOrThrow({ ...selected(query), where: { id: revoked.id } });
     },
+  }),
+  revokeUserApiTokens: t.field({
+    type: RevokeUserApiTokensPayload,
+    description:
+      'Revoke every active API token of a user at once. API tokens survive a password reset; this ends them.',
+    authScopes: { admin: true },
+    args: { input: t.arg({ type: RevokeUserApiTokensInput, required: true }) },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: async (_root, { input }, ctx) => ({
+      revokedCount: await runFleet(() => revokeUserApiTokens(ctx.fleet, actorOf(ctx), input)),
+    }),
   }),
 }));

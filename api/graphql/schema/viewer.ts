@@ -93,12 +93,12 @@ builder.mutationFields((t) => ({
       const limiter = ctx.services.loginLimiter;
       const wait = limiter.retryAfter(input.email, ctx.clientAddress);
       if (wait > 0) throw new TooManyAttemptsError(wait);
-      const session = await runFleet(() => startSession(ctx.fleet, input.email, input.password)).catch(
-        (error: unknown) => {
-          if (error instanceof InvalidCredentialsError) limiter.fail(input.email, ctx.clientAddress);
-          throw error;
-        },
-      );
+      const session = await runFleet(() =>
+        startSession(ctx.fleet, input.email, input.password, { clientAddress: ctx.clientAddress }),
+      ).catch((error: unknown) => {
+        if (error instanceof InvalidCredentialsError) limiter.fail(input.email, ctx.clientAddress);
+        throw error;
+      });
       limiter.succeed(input.email);
       ctx.identity.userId = session.user.id;
       ctx.setCookie(sessionCookie(session.token, session.expiresAt, ctx.secure));
