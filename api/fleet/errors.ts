@@ -5,6 +5,8 @@
 
 export const FleetErrorCode = {
   validationFailed: 'validation_failed',
+  /** A bulk request targets more agents than queries.ts → MAX_BULK_AGENTS. */
+  tooManyAgents: 'too_many_agents',
   groupNotFound: 'group_not_found',
   inputNotFound: 'input_not_found',
   outputNotFound: 'output_not_found',

@@ -52,8 +52,8 @@ export const AgentListUpdatedSubscription = graphql(`
 `);
 
 export const AgentFilterOptionsQuery = graphql(`
-  query AgentFilterOptions {
-    groups(first: 500) {
+  query AgentFilterOptions($first: Int!) {
+    groups(first: $first) {
       edges {
         node {
           id
@@ -128,9 +128,7 @@ export const MoveAgentsMutation = graphql(`
     moveAgents(input: $input) {
       __typename
       ... on MoveAgentsPayload {
-        agents {
-          id
-        }
+        count
       }
       ... on Error {
         code
@@ -149,9 +147,7 @@ export const RevokeAgentsMutation = graphql(`
     revokeAgents(input: $input) {
       __typename
       ... on RevokeAgentsPayload {
-        agents {
-          id
-        }
+        count
       }
       ... on Error {
         code
