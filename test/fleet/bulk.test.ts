@@ -135,6 +135,15 @@ describe('bulk operations by filter', () => {
     expect((await fail(revokeAgents(server.ctx, CLI_ACTOR, { filter })))?.code).toBe('validation_failed');
   });
 
+  it('takes the filter through GraphQL: one mutation, the count of agents changed', async () => {
+    const { ids, filter } = await labelledAgents(2);
+    const REVOKE = `mutation($input: RevokeAgentsInput!) { revokeAgents(input: $input) {
+      __typename ... on RevokeAgentsPayload { count targeted agents { id revoked } } } }`;
+    const data = await gqlData(server.baseUrl, REVOKE, { input: { filter } }, { token: editor.token });
+    expect(data.revokeAgents).toMatchObject({ __typename: 'RevokeAgentsPayload', count: 2, targeted: 2 });
+    expect(data.revokeAgents.agents.map((a: { id: string }) => a.id).sort()).toEqual([...ids].sort());
+  });
+
   it('wants ids or a filter, not both and not neither', async () => {
     const { ids, filter } = await labelledAgents(1);
     for (const input of [{ agentIds: ids, filter }, {}]) {
