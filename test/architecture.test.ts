@@ -2,6 +2,7 @@
  * Import rules of architecture.md: agent ↛ api (except api/protocol); api/fleet ↛ rest|graphql|http;
  * api/cli ↛ the app (it loads fleet, db and config; `serve` alone loads api/main.ts);
  * api/protocol imports only zod; web ↛ api. Fails naming the file and the forbidden import.
+ * And "api/fleet owns every write": no database write (Prisma or SQL) in the other server rooms.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -84,4 +85,44 @@ describe('architecture', () => {
   it('web imports nothing from api/', () => {
     expect(violations('web', (s) => s.startsWith('api/') || s.includes('/api/'))).toEqual([]);
   });
+
+  it('finds database writes (self-check)', () => {
+    expect(writesIn('await ctx.fleet.db.agent.updateMany({ where, data })')).toEqual(['agent.updateMany(']);
+    expect(writesIn('tx.auditEvent.create({ data })')).toEqual(['auditEvent.create(']);
+    expect(writesIn('await db.$executeRawUnsafe(sql)')).toEqual(['$executeRawUnsafe']);
+    expect(writesIn('db.$queryRaw`UPDATE agents AS a SET x = 1`')).toEqual(['UPDATE agents AS a SET']);
+    expect(writesIn('`INSERT INTO "actions" (id) VALUES ($1)`')).toEqual(['INSERT INTO "actions']);
+    expect(writesIn('this.pending.delete(id); cache.set(key, v); db.agent.findMany({})')).toEqual([]);
+  });
+
+  it('no database write outside api/fleet (rest, graphql, cli, jobs, top-level api files)', () => {
+    const files = [
+      ...['api/rest', 'api/graphql', 'api/cli', 'api/jobs'].flatMap(filesUnder),
+      ...fs
+        .readdirSync(path.join(ROOT, 'api'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => `api/${f}`),
+    ];
+    expect(files).toContain('api/rest/config.ts');
+    // The one exception: api/migrations.ts records applied migrations in Prisma's own table.
+    const found = files.flatMap((file) =>
+      writesIn(fs.readFileSync(path.join(ROOT, file), 'utf8'))
+        .filter((w) => !(file === 'api/migrations.ts' && w.endsWith('"_prisma_migrations')))
+        .map((w) => `${file}: ${w}`),
+    );
+    expect(found).toEqual([]);
+  });
 });
+
+/** Prisma model delegates (lower camel case), read from the schema. */
+const MODELS = [
+  ...fs.readFileSync(path.join(ROOT, 'prisma/schema.prisma'), 'utf8').matchAll(/^model (\w+)/gm),
+].map(([, name]) => name[0].toLowerCase() + name.slice(1));
+const WRITE =
+  /\b(?:MODEL)\s*\.\s*(?:create|createMany|createManyAndReturn|update|updateMany|updateManyAndReturn|upsert|delete|deleteMany)\s*\(|\$executeRaw(?:Unsafe)?\b|\b(?:INSERT\s+INTO\s+"?\w+|UPDATE\s+"?\w+"?(?:\s+AS\s+\w+)?\s+SET|DELETE\s+FROM\s+"?\w+)/g;
+const WRITES = new RegExp(WRITE.source.replace('MODEL', MODELS.join('|')), 'g');
+
+/** Every database write in `text`: Prisma write calls on a model, raw executes, SQL writes. */
+function writesIn(text: string): string[] {
+  return [...text.matchAll(WRITES)].map((m) => m[0].replace(/\s+/g, ' ').replace(/ ?\. ?/g, '.'));
+}

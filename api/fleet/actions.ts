@@ -5,7 +5,7 @@
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
-import type { Action, ActionStatus, Prisma } from '../generated/prisma/client.ts';
+import { Prisma, type Action, type ActionStatus } from '../generated/prisma/client.ts';
 import {
   paths,
   ActionType,
@@ -19,6 +19,7 @@ import { FleetError, FleetErrorCode, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
 import { parseInput } from './validate.ts';
+import { AgentFilterInput, bulkTargets } from './queries.ts';
 
 /** Allowed moves: from → to. Anything else is rejected. */
 export const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
@@ -35,8 +36,47 @@ export function canTransition(from: ActionStatus, to: ActionStatus): boolean {
   return TRANSITIONS[from].includes(to);
 }
 
+/** The statuses the table allows to move to `to` (for set-based moves: `WHERE status IN (...)`). */
+export function fromStates(to: ActionStatus): ActionStatus[] {
+  return (Object.keys(TRANSITIONS) as ActionStatus[]).filter((from) => canTransition(from, to));
+}
+
+/** One action moved by transitionActions. */
+export interface MovedAction {
+  id: string;
+  agent_id: string;
+  bulk_id: string | null;
+}
+
+/**
+ * THE set-based status change: move every action matching `where` (a SQL condition on `actions`)
+ * whose current status the transition table allows to move to `to`, in one statement, so
+ * concurrent writers never move an action twice. Actions in other statuses are left alone. Emits
+ * actionUpdated for each through `emit` (after commit when it comes from inTransaction). Every
+ * bulk status change (bulk cancel, expiry, revoke) goes through here.
+ */
+export async function transitionActions(
+  db: Tx,
+  where: Prisma.Sql,
+  to: ActionStatus,
+  now: Date,
+  emit: Emit,
+): Promise<MovedAction[]> {
+  const final = TRANSITIONS[to].length === 0;
+  const rows = await db.$queryRaw<MovedAction[]>(Prisma.sql`
+    UPDATE actions SET status = ${to}::"ActionStatus", updated_at = ${now}
+      ${final ? Prisma.sql`, finished_at = ${now}` : Prisma.empty}
+    WHERE (${where}) AND status = ANY(${fromStates(to)}::"ActionStatus"[])
+    RETURNING id, agent_id, bulk_id`);
+  for (const r of rows)
+    emit('actionUpdated', { actionId: r.id, agentId: r.agent_id, bulkId: r.bulk_id, status: to });
+  return rows;
+}
+
 export const CreateActionsInput = z.object({
-  agentIds: z.array(z.uuid()).min(1, 'select at least one agent').max(100_000),
+  /** Target agents by id or by filter (exactly one); see queries.ts → bulkTargets. */
+  agentIds: z.array(z.uuid()).nullish(),
+  filter: AgentFilterInput.nullish(),
   type: ActionType,
   payload: z.record(z.string(), z.unknown()),
   /** Tie the actions with a bulk id even when only one agent is targeted (bulk requests by filter). */
@@ -51,10 +91,10 @@ export interface CreatedActions {
 }
 
 /**
- * Queue one action per agent (a bulk id ties them when there is more than one, or when `bulk` is
- * set). The payload is checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
- * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found or agent_not_found
- * (any id unknown or revoked); nothing is written then.
+ * Queue one action per agent, targeted by ids or by filter (a bulk id ties them when there is
+ * more than one, or when `bulk` is set); the filter is resolved in the same transaction. The payload is checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
+ * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found,
+ * too_many_agents or agent_not_found (any id unknown or revoked); nothing is written then.
  */
 export async function createActions(
   ctx: FleetContext,
@@ -62,11 +102,11 @@ export async function createActions(
   input: unknown,
 ): Promise<CreatedActions> {
   const data = parseInput(CreateActionsInput, input);
-  const agentIds = [...new Set(data.agentIds)];
   const payload = await completePayload(ctx, data.type, data.payload);
-  const bulkId = data.bulk || agentIds.length > 1 ? crypto.randomUUID() : null;
   const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
   return inTransaction(ctx, async (tx, emit) => {
+    const agentIds = await bulkTargets(tx, data, ctx.clock());
+    const bulkId = data.bulk || agentIds.length > 1 ? crypto.randomUUID() : null;
     const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });
     if (found !== agentIds.length)
       throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
@@ -162,16 +202,16 @@ export async function cancelBulkActions(ctx: FleetContext, actor: Actor, input: 
     if ((await tx.action.count({ where: { bulkId } })) === 0) {
       throw new FleetError(FleetErrorCode.actionNotFound, `no bulk request ${bulkId}`);
     }
-    const now = ctx.clock();
-    const rows = await tx.$queryRaw<{ id: string; agent_id: string }[]>`
-      UPDATE actions SET status = 'cancelled', finished_at = ${now}, updated_at = ${now}
-      WHERE bulk_id = ${bulkId}::uuid AND status = 'pending'
-      RETURNING id, agent_id`;
+    const rows = await transitionActions(
+      tx,
+      Prisma.sql`bulk_id = ${bulkId}::uuid`,
+      'cancelled',
+      ctx.clock(),
+      emit,
+    );
     await recordAudit(tx, actor, 'action.cancel_bulk', { type: 'bulk', id: bulkId }, null, {
       cancelled: rows.length,
     });
-    for (const r of rows)
-      emit('actionUpdated', { actionId: r.id, agentId: r.agent_id, bulkId, status: 'cancelled' });
     return rows.length;
   });
 }
@@ -256,21 +296,12 @@ export async function pendingActionsFor(
 }
 
 /**
- * Expire every pending or running action past its deadline in one statement, so two replicas
- * sweeping together expire each action once. Returns how many expired.
+ * Expire every action past its deadline that the transition table lets expire, in one statement,
+ * so two replicas sweeping together expire each action once. Returns how many expired.
  */
 export async function expireActions(ctx: FleetContext): Promise<number> {
-  const rows = await ctx.db.$queryRaw<{ id: string; agent_id: string; bulk_id: string | null }[]>`
-    UPDATE actions SET status = 'expired', finished_at = ${ctx.clock()}, updated_at = ${ctx.clock()}
-    WHERE status IN ('pending', 'running') AND deadline <= ${ctx.clock()}
-    RETURNING id, agent_id, bulk_id`;
-  for (const r of rows) {
-    ctx.events.publish('actionUpdated', {
-      actionId: r.id,
-      agentId: r.agent_id,
-      bulkId: r.bulk_id,
-      status: 'expired',
-    });
-  }
+  const now = ctx.clock();
+  const publish: Emit = (topic, payload) => ctx.events.publish(topic, payload);
+  const rows = await transitionActions(ctx.db, Prisma.sql`deadline <= ${now}`, 'expired', now, publish);
   return rows.length;
 }

@@ -2,12 +2,16 @@
  * Agents: enrolment, moves between groups, revocation and labels. Heartbeats live in
  * heartbeats.ts, the hot-path view of agents in agent-directory.ts.
  */
+import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
-import type { Agent, EnrolmentToken, Group, Prisma } from '../generated/prisma/client.ts';
+import { Prisma, type Agent, type EnrolmentToken, type Group } from '../generated/prisma/client.ts';
 import type { EnrolRequest } from '../protocol/v1.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
-import { recordAudit } from './audit.ts';
+import { recordAudit, recordAuditBatch } from './audit.ts';
+import { transitionActions } from './actions.ts';
+import { AgentFilterInput, bulkTargets } from './queries.ts';
+import type { AgentDirectory } from './agent-directory.ts';
 import { inTransaction } from './transaction.ts';
 import { hashToken, mintToken } from './tokens.ts';
 import { parseInput } from './validate.ts';
@@ -97,9 +101,13 @@ async function enrolmentGroup(
   return chosen;
 }
 
-const AgentIds = z.array(z.uuid()).min(1, 'select at least one agent').max(100_000);
-export const MoveAgentsInput = z.object({ agentIds: AgentIds, groupId: z.uuid() });
-export const RevokeAgentsInput = z.object({ agentIds: AgentIds });
+/** Target agents by `agentIds` or by `filter` (exactly one); see queries.ts → bulkTargets. */
+const BulkAgents = {
+  agentIds: z.array(z.uuid()).nullish(),
+  filter: AgentFilterInput.nullish(),
+};
+export const MoveAgentsInput = z.object({ ...BulkAgents, groupId: z.uuid() });
+export const RevokeAgentsInput = z.object(BulkAgents);
 const LabelKey = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,62}$/, 'label keys: letters, digits, "_", ".", "/", "-"');
@@ -110,78 +118,93 @@ export const SetAgentLabelsInput = z.object({
     .refine((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
 });
 
+/** The outcome of a bulk change of agents. */
+export interface BulkOutcome {
+  /** Every agent the request targeted (by id, or matching the filter). */
+  agentIds: string[];
+  /** How many of them changed (agents already in the group, or already revoked, did not). */
+  changed: number;
+}
+
+/** Throw agent_not_found unless every id names an agent (a non-revoked one unless `revokedToo`). */
+async function assertAgents(tx: Tx, ids: string[], revokedToo: boolean): Promise<void> {
+  const found = await tx.agent.count({
+    where: { id: { in: ids }, ...(revokedToo ? {} : { revokedAt: null }) },
+  });
+  if (found !== ids.length) {
+    const what = revokedToo ? 'some agents do not exist' : 'some agents do not exist or are revoked';
+    throw new FleetError(FleetErrorCode.agentNotFound, what);
+  }
+}
+
 /**
- * Move agents to another group: their applied version resets to 0 and their next poll gets the new
- * group's config whatever `since` they send. Fails with group_not_found or agent_not_found (when any
- * id is unknown or revoked); nothing is written then. Returns the number moved.
+ * Move agents (by ids or by filter) to another group in ONE transaction with one audit batch:
+ * their applied version resets to 0 and their next poll gets the new group's config whatever
+ * `since` they send. Fails with group_not_found, agent_not_found (an id unknown or revoked),
+ * validation_failed or too_many_agents; nothing is written then.
  */
-export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
-  const { agentIds, groupId } = parseInput(MoveAgentsInput, input);
+export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<BulkOutcome> {
+  const { groupId, ...target } = parseInput(MoveAgentsInput, input);
+  const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
     const group = await tx.group.findUnique({ where: { id: groupId } });
     if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${groupId}`);
-    const agents = await tx.agent.findMany({
-      where: { id: { in: agentIds }, revokedAt: null },
-      select: { id: true, groupId: true },
-    });
-    if (agents.length !== new Set(agentIds).size) {
-      throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
-    }
-    const moving = agents.filter((a) => a.groupId !== groupId);
-    await tx.agent.updateMany({
-      where: { id: { in: moving.map((a) => a.id) } },
-      data: {
-        groupId,
-        appliedConfigVersion: 0,
-        configResetPending: true,
-        configErrorVersion: null,
-        configErrorMessage: null,
-      },
-    });
-    for (const a of moving) {
-      await recordAudit(
-        tx,
-        actor,
-        'agent.move',
-        { type: 'agent', id: a.id },
-        { groupId: a.groupId },
-        { groupId },
-      );
-      emit('agentUpdated', { agentId: a.id, groupId, change: 'moved', previousGroupId: a.groupId });
-    }
-    return moving.length;
+    const agentIds = await bulkTargets(tx, target, now);
+    if (target.agentIds) await assertAgents(tx, agentIds, false);
+    const moved = await tx.$queryRaw<{ id: string; previous_group_id: string }[]>`
+      UPDATE agents AS a SET group_id = ${groupId}::uuid, applied_config_version = 0,
+        config_reset_pending = true, config_error_version = NULL, config_error_message = NULL,
+        updated_at = ${now}
+      FROM agents AS old
+      WHERE old.id = a.id AND a.id = ANY(${agentIds}::uuid[]) AND a.revoked_at IS NULL
+        AND a.group_id <> ${groupId}::uuid
+      RETURNING a.id, old.group_id AS previous_group_id`;
+    const batchId = crypto.randomUUID();
+    await recordAuditBatch(
+      tx,
+      actor,
+      'agent.move',
+      'agent',
+      moved.map((a) => ({
+        targetId: a.id,
+        before: { groupId: a.previous_group_id },
+        after: { groupId, batchId },
+      })),
+    );
+    for (const a of moved)
+      emit('agentUpdated', { agentId: a.id, groupId, change: 'moved', previousGroupId: a.previous_group_id });
+    return { agentIds, changed: moved.length };
   });
 }
 
 /**
- * Revoke agents: their token gets 403 from now on and their pending actions are cancelled.
- * Already revoked agents are skipped. Fails with agent_not_found for unknown ids. Returns the number revoked.
+ * Revoke agents (by ids or by filter) in ONE transaction with one audit batch: their token gets
+ * 403 from now on and their pending actions are cancelled (through the action transition table).
+ * Already revoked agents are skipped. Fails with agent_not_found for unknown ids, validation_failed
+ * or too_many_agents; nothing is written then.
  */
-export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
-  const { agentIds } = parseInput(RevokeAgentsInput, input);
+export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<BulkOutcome> {
+  const target = parseInput(RevokeAgentsInput, input);
+  const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
-    const agents = await tx.agent.findMany({
-      where: { id: { in: agentIds } },
-      select: { id: true, groupId: true, revokedAt: true },
-    });
-    if (agents.length !== new Set(agentIds).size)
-      throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist');
-    const revoking = agents.filter((a) => !a.revokedAt);
-    const ids = revoking.map((a) => a.id);
-    await tx.agent.updateMany({ where: { id: { in: ids } }, data: { revokedAt: ctx.clock() } });
-    const cancelled = await tx.action.findMany({ where: { agentId: { in: ids }, status: 'pending' } });
-    await tx.action.updateMany({
-      where: { id: { in: cancelled.map((a) => a.id) } },
-      data: { status: 'cancelled', finishedAt: ctx.clock() },
-    });
-    for (const a of revoking) {
-      await recordAudit(tx, actor, 'agent.revoke', { type: 'agent', id: a.id }, null, null);
-      emit('agentUpdated', { agentId: a.id, groupId: a.groupId, change: 'revoked' });
-    }
-    for (const a of cancelled) {
-      emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId: a.bulkId, status: 'cancelled' });
-    }
-    return revoking.length;
+    const agentIds = await bulkTargets(tx, target, now);
+    if (target.agentIds) await assertAgents(tx, agentIds, true);
+    const revoked = await tx.$queryRaw<{ id: string; group_id: string }[]>`
+      UPDATE agents SET revoked_at = ${now}, updated_at = ${now}
+      WHERE id = ANY(${agentIds}::uuid[]) AND revoked_at IS NULL
+      RETURNING id, group_id`;
+    const ids = revoked.map((a) => a.id);
+    await transitionActions(tx, Prisma.sql`agent_id = ANY(${ids}::uuid[])`, 'cancelled', now, emit);
+    const batchId = crypto.randomUUID();
+    await recordAuditBatch(
+      tx,
+      actor,
+      'agent.revoke',
+      'agent',
+      revoked.map((a) => ({ targetId: a.id, after: { batchId } })),
+    );
+    for (const a of revoked) emit('agentUpdated', { agentId: a.id, groupId: a.group_id, change: 'revoked' });
+    return { agentIds, changed: revoked.length };
   });
 }
 
@@ -206,4 +229,23 @@ export async function setAgentLabels(ctx: FleetContext, actor: Actor, input: unk
     emit('agentUpdated', { agentId, groupId: agent.groupId, change: 'labels' });
     return agent;
   });
+}
+
+/**
+ * Note that a moved agent was just sent its new group's config: clear its config-reset flag in the
+ * database and in `directory`, and publish agentUpdated ('config'). Idempotent (a second call
+ * changes nothing in the database). Rejects only when the database fails.
+ */
+export async function acknowledgeConfigReset(
+  ctx: FleetContext,
+  directory: AgentDirectory,
+  agentId: string,
+  groupId: string,
+): Promise<void> {
+  await ctx.db.agent.updateMany({
+    where: { id: agentId, configResetPending: true },
+    data: { configResetPending: false },
+  });
+  directory.clearConfigReset(agentId);
+  ctx.events.publish('agentUpdated', { agentId, groupId, change: 'config' });
 }

@@ -35,3 +35,32 @@ export async function recordAudit(
     },
   });
 }
+
+/** One entry of an audit batch: the target's id and its before/after summary. */
+export interface AuditEntry {
+  targetId: string;
+  before?: Record<string, unknown> | null;
+  after?: Record<string, unknown> | null;
+}
+
+/**
+ * Record the audit events of one bulk change inside transaction `tx`, in ONE statement, however
+ * many targets (one event per target of type `targetType`, so each target's history stays
+ * searchable). Call after the change's own writes; rejects, and so rolls back, on failure.
+ */
+export async function recordAuditBatch(
+  tx: Tx,
+  actor: Actor,
+  action: string,
+  targetType: string,
+  entries: AuditEntry[],
+): Promise<void> {
+  if (entries.length === 0) return;
+  const json = (value: Record<string, unknown> | null | undefined) => (value ? JSON.stringify(value) : null);
+  await tx.$executeRaw`
+    INSERT INTO audit_events (id, actor_type, actor_id, actor_label, action, target_type, target_id, before, after)
+    SELECT gen_random_uuid(), ${actor.type}, ${actor.id}, ${actor.label}, ${action}, ${targetType},
+      t.target_id, t.before::jsonb, t.after::jsonb
+    FROM unnest(${entries.map((e) => e.targetId)}::text[], ${entries.map((e) => json(e.before))}::text[],
+      ${entries.map((e) => json(e.after))}::text[]) AS t(target_id, before, after)`;
+}

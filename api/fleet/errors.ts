@@ -8,6 +8,8 @@ import { ErrorCode } from '../protocol/v1.ts';
 
 export const FleetErrorCode = {
   validationFailed: 'validation_failed',
+  /** A bulk request targets more agents than queries.ts → MAX_BULK_AGENTS. */
+  tooManyAgents: 'too_many_agents',
   groupNotFound: ErrorCode.groupNotFound,
   inputNotFound: 'input_not_found',
   outputNotFound: 'output_not_found',

@@ -1,19 +1,21 @@
 /**
- * Read rules for agent lists: what "online", "behind" or "failed" mean as database filters, shared
- * by the GraphQL agents connection, bulk actions by filter and the fleet summary, so every view
- * counts an agent the same way.
+ * Read rules for agent lists: an AgentFilter becomes one Prisma `where` (agentWhere), shared by the
+ * GraphQL agents connection and every bulk operation by filter (bulkTargets), so a list and a bulk
+ * request over the same filter select the same agents. Statuses come from agent-status.ts.
  */
-import type { FleetContext } from './context.ts';
+import { z } from 'zod';
+import type { Tx } from './context.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
-import { OFFLINE_AFTER_MS, type AgentStatus } from './liveness.ts';
+import { Platform } from '../protocol/v1.ts';
+import {
+  AGENT_STATUSES,
+  CONFIG_STATUSES,
+  agentStatusWhere,
+  configStatusWhere,
+  type AgentStatus,
+  type ConfigStatus,
+} from './agent-status.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
-import type { Platform } from '../protocol/v1.ts';
-
-/**
- * How an agent's config relates to its group's newest version: `failed` while it reports a config
- * error, else `up_to_date` once it applied the group's version, else `behind`.
- */
-export type ConfigStatus = 'up_to_date' | 'behind' | 'failed';
 
 export interface AgentFilter {
   groupIds?: string[] | null;
@@ -30,51 +32,35 @@ export interface AgentFilter {
   includeRevoked?: boolean | null;
 }
 
-/** The most agents one bulk request may target (the same cap as createActions). */
-export const MAX_BULK_AGENTS = 100_000;
+/** The zod form of AgentFilter, for fleet functions that take a filter as untrusted input. */
+export const AgentFilterInput = z.object({
+  groupIds: z.array(z.uuid()).nullish(),
+  statuses: z.array(z.enum(AGENT_STATUSES)).nullish(),
+  agentVersions: z.array(z.string()).nullish(),
+  vectorVersions: z.array(z.string()).nullish(),
+  platforms: z.array(Platform).nullish(),
+  labels: z.array(z.object({ key: z.string(), value: z.string() })).nullish(),
+  configStatuses: z.array(z.enum(CONFIG_STATUSES)).nullish(),
+  hostname: z.string().nullish(),
+  includeRevoked: z.boolean().nullish(),
+}) satisfies z.ZodType<AgentFilter>;
 
-/** The config status of one agent given its group's newest version. */
-export function configStatusOf(
-  agent: { appliedConfigVersion: number; configErrorVersion: number | null },
-  desiredVersion: number,
-): ConfigStatus {
-  if (agent.configErrorVersion !== null) return 'failed';
-  return agent.appliedConfigVersion >= desiredVersion ? 'up_to_date' : 'behind';
-}
+/** The most agents one bulk request (actions, move, revoke) may target. */
+export const MAX_BULK_AGENTS = 100_000;
 
 const nonEmpty = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 
-function statusWhere(statuses: AgentStatus[], now: Date): Prisma.AgentWhereInput {
-  const threshold = new Date(now.getTime() - OFFLINE_AFTER_MS);
-  const byStatus: Record<AgentStatus, Prisma.AgentWhereInput> = {
-    online: { lastHeartbeatAt: { gt: threshold } },
-    offline: { lastHeartbeatAt: { lte: threshold } },
-    never_seen: { lastHeartbeatAt: null },
-  };
-  return { OR: [...new Set(statuses)].map((s) => byStatus[s]) };
-}
-
-/**
- * Config status compares two tables, so it becomes one condition per group (groups are few): an
- * agent of group g is up to date when its applied version reaches g's current version.
- */
-async function configStatusWhere(
-  ctx: FleetContext,
+/** Config status compares two tables, so it becomes one condition per group (groups are few). */
+async function configStatusesWhere(
+  db: Tx,
   statuses: ConfigStatus[],
   groupIds: string[] | undefined,
 ): Promise<Prisma.AgentWhereInput> {
-  const groups = await ctx.db.group.findMany({
+  const groups = await db.group.findMany({
     where: groupIds ? { id: { in: groupIds } } : {},
     select: { id: true, configVersion: true },
   });
-  const versionIs = (op: 'gte' | 'lt'): Prisma.AgentWhereInput[] =>
-    groups.map((g) => ({ groupId: g.id, appliedConfigVersion: { [op]: g.configVersion } }));
-  const byStatus: Record<ConfigStatus, Prisma.AgentWhereInput> = {
-    failed: { configErrorVersion: { not: null } },
-    up_to_date: { configErrorVersion: null, OR: versionIs('gte') },
-    behind: { configErrorVersion: null, OR: versionIs('lt') },
-  };
-  return { OR: [...new Set(statuses)].map((s) => byStatus[s]) };
+  return { OR: [...new Set(statuses)].flatMap((s) => groups.map((g) => configStatusWhere(s, g))) };
 }
 
 /**
@@ -83,7 +69,7 @@ async function configStatusWhere(
  * well-typed filter; rejects only when the database fails.
  */
 export async function agentWhere(
-  ctx: FleetContext,
+  db: Tx,
   filter: AgentFilter | null | undefined,
   now: Date,
 ): Promise<Prisma.AgentWhereInput> {
@@ -91,36 +77,61 @@ export async function agentWhere(
   const and: Prisma.AgentWhereInput[] = [];
   if (!f.includeRevoked) and.push({ revokedAt: null });
   if (nonEmpty(f.groupIds)) and.push({ groupId: { in: f.groupIds } });
-  if (nonEmpty(f.statuses)) and.push(statusWhere(f.statuses, now));
+  if (nonEmpty(f.statuses)) and.push({ OR: [...new Set(f.statuses)].map((s) => agentStatusWhere(s, now)) });
   if (nonEmpty(f.agentVersions)) and.push({ agentVersion: { in: f.agentVersions } });
   if (nonEmpty(f.vectorVersions)) and.push({ vectorVersion: { in: f.vectorVersions } });
   if (nonEmpty(f.platforms)) and.push({ platform: { in: f.platforms } });
   for (const { key, value } of f.labels ?? []) and.push({ labels: { path: [key], equals: value } });
   if (f.hostname?.trim()) and.push({ hostname: { contains: f.hostname.trim(), mode: 'insensitive' } });
   if (nonEmpty(f.configStatuses)) {
-    and.push(await configStatusWhere(ctx, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
+    and.push(await configStatusesWhere(db, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
   }
   return { AND: and };
 }
 
+/** What a bulk request targets: explicit ids, or every agent matching a filter (exactly one). */
+export interface BulkTarget {
+  agentIds?: string[] | null;
+  filter?: AgentFilter | null;
+}
+
+function bulkError(code: FleetErrorCode, path: string, message: string): FleetError {
+  return new FleetError(code, `${path}: ${message}`, [{ path, message }]);
+}
+
 /**
- * The ids of every non-revoked agent matching `filter` (revoked agents cannot take actions), for
- * bulk requests. Throws validation_failed naming `filter` when nothing or more than
- * MAX_BULK_AGENTS agents match.
+ * The ids a bulk request targets, read in `db` (pass the request's transaction so the selection and
+ * the change are one atomic step). A filter never selects revoked agents (they cannot be changed).
+ * Throws validation_failed when both or neither of ids and filter are given, or when nothing is
+ * targeted; too_many_agents when more than MAX_BULK_AGENTS are.
  */
-export async function findAgentIds(ctx: FleetContext, filter: AgentFilter): Promise<string[]> {
-  const where = await agentWhere(ctx, { ...filter, includeRevoked: false }, ctx.clock());
-  const rows = await ctx.db.agent.findMany({
-    where,
-    select: { id: true },
-    orderBy: { id: 'asc' },
-    take: MAX_BULK_AGENTS + 1,
-  });
-  if (rows.length === 0 || rows.length > MAX_BULK_AGENTS) {
-    const message = rows.length === 0 ? 'matches no agents' : `matches more than ${MAX_BULK_AGENTS} agents`;
-    throw new FleetError(FleetErrorCode.validationFailed, `filter: ${message}`, [
-      { path: 'filter', message },
-    ]);
+export async function bulkTargets(db: Tx, target: BulkTarget, now: Date): Promise<string[]> {
+  const { agentIds, filter } = target;
+  if (!agentIds === !filter) {
+    throw bulkError(FleetErrorCode.validationFailed, 'agentIds', 'give agentIds or filter, not both');
   }
-  return rows.map((r) => r.id);
+  let ids: string[];
+  if (agentIds) {
+    ids = [...new Set(agentIds)];
+  } else {
+    const rows = await db.agent.findMany({
+      where: await agentWhere(db, { ...filter, includeRevoked: false }, now),
+      select: { id: true },
+      orderBy: { id: 'asc' },
+      take: MAX_BULK_AGENTS + 1,
+    });
+    ids = rows.map((r) => r.id);
+  }
+  const path = agentIds ? 'agentIds' : 'filter';
+  if (ids.length === 0) {
+    throw bulkError(
+      FleetErrorCode.validationFailed,
+      path,
+      agentIds ? 'select at least one agent' : 'matches no agents',
+    );
+  }
+  if (ids.length > MAX_BULK_AGENTS) {
+    throw bulkError(FleetErrorCode.tooManyAgents, path, `targets more than ${MAX_BULK_AGENTS} agents`);
+  }
+  return ids;
 }

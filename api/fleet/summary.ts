@@ -3,8 +3,9 @@
  * group (rollout progress: how many agents run their group's newest config). Counted by the
  * database in three aggregate statements, never by loading agents. Revoked agents are not counted.
  */
+import { Prisma } from '../generated/prisma/client.ts';
 import type { FleetContext } from './context.ts';
-import { OFFLINE_AFTER_MS } from './liveness.ts';
+import { agentStatusSql, configStatusSql } from './agent-status.ts';
 
 export interface GroupRollout {
   groupId: string;
@@ -60,26 +61,26 @@ const COUNTED = ['agents', 'online', 'offline', 'neverSeen', 'upToDate', 'behind
 
 /**
  * Count the fleet (or one group's agents when `groupId` is given) as of the context's clock. The
- * statuses follow queries.ts → configStatusOf and liveness.ts → agentStatus. Rejects only when the
+ * statuses are agent-status.ts's SQL fragments. Rejects only when the
  * database fails; an unknown group gives an empty summary.
  */
 export async function fleetSummary(ctx: FleetContext, groupId: string | null = null): Promise<FleetSummary> {
-  const threshold = new Date(ctx.clock().getTime() - OFFLINE_AFTER_MS);
+  const now = ctx.clock();
   const [rows, agentVersions, vectorVersions] = await Promise.all([
-    ctx.db.$queryRaw<RolloutRow[]>`
+    ctx.db.$queryRaw<RolloutRow[]>(Prisma.sql`
       SELECT g.id::text AS group_id, g.slug, g.name, g.config_version,
         count(a.id)::int AS agents,
-        count(a.id) FILTER (WHERE a.last_heartbeat_at > ${threshold})::int AS online,
-        count(a.id) FILTER (WHERE a.last_heartbeat_at <= ${threshold})::int AS offline,
-        count(a.id) FILTER (WHERE a.id IS NOT NULL AND a.last_heartbeat_at IS NULL)::int AS never_seen,
-        count(a.id) FILTER (WHERE a.config_error_version IS NULL AND a.applied_config_version >= g.config_version)::int AS up_to_date,
-        count(a.id) FILTER (WHERE a.config_error_version IS NULL AND a.applied_config_version < g.config_version)::int AS behind,
-        count(a.id) FILTER (WHERE a.config_error_version IS NOT NULL)::int AS failed
+        count(a.id) FILTER (WHERE ${agentStatusSql('online', now)})::int AS online,
+        count(a.id) FILTER (WHERE ${agentStatusSql('offline', now)})::int AS offline,
+        count(a.id) FILTER (WHERE ${agentStatusSql('never_seen', now)})::int AS never_seen,
+        count(a.id) FILTER (WHERE ${configStatusSql('up_to_date')})::int AS up_to_date,
+        count(a.id) FILTER (WHERE ${configStatusSql('behind')})::int AS behind,
+        count(a.id) FILTER (WHERE ${configStatusSql('failed')})::int AS failed
       FROM groups g
       LEFT JOIN agents a ON a.group_id = g.id AND a.revoked_at IS NULL
       WHERE ${groupId}::uuid IS NULL OR g.id = ${groupId}::uuid
       GROUP BY g.id
-      ORDER BY g.slug`,
+      ORDER BY g.slug`),
     versionCounts(ctx, 'agent_version', groupId),
     versionCounts(ctx, 'vector_version', groupId),
   ]);

@@ -100,6 +100,7 @@ function typedError(error: FleetError): TypedError | null {
   if (NOT_FOUND_CODES.has(error.code)) return new NotFoundError(...args);
   switch (error.code) {
     case FleetErrorCode.validationFailed:
+    case FleetErrorCode.tooManyAgents:
       return new ValidationError(...args);
     case FleetErrorCode.conflict:
       return new ConflictError(...args);

@@ -30,8 +30,6 @@ export const headers = {
 export const MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 30;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
-/** An agent is offline once its last heartbeat is older than this. */
-export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
 export const LONG_POLL_MAX_SECONDS = 60;
 export const MAX_PENDING_ACTIONS = 10;
 export const YAML_CONTENT_TYPE = 'application/yaml';

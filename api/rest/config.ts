@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ConfigQuery, ErrorCode, LONG_POLL_MAX_SECONDS, YAML_CONTENT_TYPE, headers } from '../protocol/v1.ts';
 import type { AgentEntry } from '../fleet/agent-directory.ts';
+import { acknowledgeConfigReset } from '../fleet/agents.ts';
 import { authenticateAgent } from './auth.ts';
 import { HttpError, sendNoContent } from './http.ts';
 import { sendFailure } from './failure.ts';
@@ -60,7 +61,8 @@ async function answer(
   const rendered = await deps.directory.renderedConfig(agent.groupId, version, agent.platform);
   if (!rendered)
     throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
-  if (agent.configResetPending) await clearConfigReset(deps, agent.id, agent.groupId);
+  if (agent.configResetPending)
+    await acknowledgeConfigReset(deps.ctx, deps.directory, agent.id, agent.groupId);
   res.writeHead(200, {
     'content-type': `${YAML_CONTENT_TYPE}; charset=utf-8`,
     'content-length': Buffer.byteLength(rendered.yaml),
@@ -83,13 +85,4 @@ async function resumeAfterChange(
   if (!agent) throw new HttpError(403, ErrorCode.forbidden, 'unknown agent token: enrol again');
   if (agent.revoked) throw new HttpError(403, ErrorCode.tokenRevoked, 'this agent was revoked: enrol again');
   await answer(deps, req, res, agent, since, undefined);
-}
-
-async function clearConfigReset(deps: RestDeps, agentId: string, groupId: string): Promise<void> {
-  await deps.ctx.db.agent.updateMany({
-    where: { id: agentId, configResetPending: true },
-    data: { configResetPending: false },
-  });
-  deps.directory.clearConfigReset(agentId);
-  deps.ctx.events.publish('agentUpdated', { agentId, groupId, change: 'config' });
 }

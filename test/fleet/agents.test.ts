@@ -51,9 +51,9 @@ describe('agents', () => {
     const agent = await enrolled();
     await server.ctx.db.agent.update({ where: { id: agent.agentId }, data: { appliedConfigVersion: 5 } });
     const target = await createGroupWithPipeline(server.ctx);
-    expect(await moveAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId], groupId: target.id })).toBe(
-      1,
-    );
+    expect(
+      await moveAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId], groupId: target.id }),
+    ).toEqual({ agentIds: [agent.agentId], changed: 1 });
     const moved = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } });
     expect(moved).toMatchObject({ groupId: target.id, appliedConfigVersion: 0, configResetPending: true });
     expect(
@@ -88,8 +88,8 @@ describe('agents', () => {
       type: 'upgrade_agent',
       payload: { targetVersion: '0.9.0' },
     });
-    expect(await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] })).toBe(1);
-    expect(await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] })).toBe(0);
+    expect((await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] })).changed).toBe(1);
+    expect((await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] })).changed).toBe(0);
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: actions[0].id } })).status).toBe(
       'cancelled',
     );

@@ -73,6 +73,7 @@ const QUERIES: Record<string, [Need, string]> = {
   vectorComponents: ['viewer', 'vectorComponents(kind: source) { type }'],
   vectorComponent: ['viewer', 'vectorComponent(kind: sink, type: "console") { type }'],
   agentReleases: ['viewer', 'agentReleases { version }'],
+  fleetRules: ['viewer', 'fleetRules { offlineAfterSeconds maxPageSize maxBulkAgents }'],
   users: ['admin', 'users { totalCount }'],
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],

@@ -1,6 +1,7 @@
 /** protocol.md → Liveness: offline after 5 minutes without a heartbeat; the next heartbeat clears wentOfflineAt. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OFFLINE_AFTER_MS, paths } from '../../api/protocol/v1.ts';
+import { paths } from '../../api/protocol/v1.ts';
+import { OFFLINE_AFTER_MS } from '../../api/fleet/agent-status.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import {
   createGroupWithPipeline,

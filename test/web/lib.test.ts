@@ -1,35 +1,31 @@
-/** Pure dashboard helpers: liveness (5-minute rule), config state, formatting, install commands. */
-import { readFile } from 'node:fs/promises';
+/** Pure dashboard helpers: status ageing (threshold from fleetRules), formatting, install commands. */
+import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { configStateOf, humanize, livenessOf, OFFLINE_AFTER_MS } from '../../web/src/lib/status.ts';
+import { agedStatus, humanize } from '../../web/src/lib/status.ts';
 import { exactTime, formatDuration, timeAgo } from '../../web/src/lib/time.ts';
 import { parseLabel, percent, plural } from '../../web/src/lib/format.ts';
 import { kubernetesInstallCommands, linuxInstallCommand } from '../../web/src/lib/install.ts';
-import { OFFLINE_AFTER_MS as SERVER_OFFLINE_AFTER_MS } from '../../api/protocol/v1.ts';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
 
 describe('status', () => {
-  it('uses the same offline threshold as the server', () => {
-    expect(OFFLINE_AFTER_MS).toBe(SERVER_OFFLINE_AFTER_MS);
+  it('keeps the API status, and ages an online answer past the threshold fleetRules gives', () => {
+    const threshold = 300;
+    const online = (ms: number) => ({ status: 'online' as const, lastHeartbeatAt: ago(ms) });
+    expect(agedStatus(online(threshold * 1000), threshold, now)).toBe('online');
+    expect(agedStatus(online(threshold * 1000 + 1), threshold, now)).toBe('offline');
+    expect(agedStatus(online(threshold * 1000 + 1), null, now)).toBe('online');
+    expect(agedStatus({ status: 'offline', lastHeartbeatAt: ago(0) }, threshold, now)).toBe('offline');
+    expect(agedStatus({ status: 'never_seen', lastHeartbeatAt: null }, threshold, now)).toBe('never_seen');
   });
 
-  it('is online up to five minutes after the last heartbeat, offline after, never seen without one', () => {
-    expect(livenessOf(ago(OFFLINE_AFTER_MS), now)).toBe('online');
-    expect(livenessOf(ago(OFFLINE_AFTER_MS + 1), now)).toBe('offline');
-    expect(livenessOf(null, now)).toBe('never_seen');
-  });
-
-  it('derives the config state from desired, applied and failed versions', () => {
-    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 3 })).toBe('up_to_date');
-    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 2 })).toBe('behind');
-    expect(configStateOf({ desiredConfigVersion: 3, appliedConfigVersion: 2, configErrorVersion: 3 })).toBe(
-      'failed',
-    );
-    expect(configStateOf({ desiredConfigVersion: 4, appliedConfigVersion: 2, configErrorVersion: 3 })).toBe(
-      'behind',
-    );
+  it('the dashboard holds no copy of a server rule: no threshold, no literal page size', async () => {
+    const files = (await readdir('web/src', { recursive: true })).filter((f) => /\.(ts|vue)$/.test(f));
+    for (const file of files) {
+      const text = await readFile(`web/src/${file}`, 'utf8');
+      expect(text, file).not.toMatch(/OFFLINE_AFTER|5 \* 60 \* 1000|\bfirst: \d{2,}/);
+    }
   });
 
   it('humanizes enum values', () => {

@@ -19,7 +19,6 @@ import {
 } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
 import { cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
-import { findAgentIds } from '../../fleet/queries.ts';
 import { ActionStatus } from './enums.ts';
 import { AgentFilter, fleetFilter } from './agent.ts';
 
@@ -165,21 +164,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateBulkActionInput, required: true }) },
     errors: { types: INPUT_ERRORS, directResult: true },
     resolve: async (_root, { input }, ctx) => {
-      if (!input.agentIds === !input.filter) {
-        throw new ValidationError('validation_failed', 'give agentIds or filter', [
-          { path: 'agentIds', message: 'give agentIds or filter' },
-        ]);
-      }
-      const created = await runFleet(async () => {
-        const agentIds =
-          input.agentIds ?? (await findAgentIds(ctx.fleet, fleetFilter(input.filter, 'input.filter')));
-        return createActions(ctx.fleet, actorOf(ctx), {
-          agentIds,
-          type: input.type,
-          payload: input.payload,
-          bulk: true,
-        });
-      });
+      const filter = input.filter ? fleetFilter(input.filter, 'input.filter') : input.filter;
+      const created = await runFleet(() =>
+        createActions(ctx.fleet, actorOf(ctx), { ...input, filter, bulk: true }),
+      );
       return { bulkId: created.bulkId as string, count: created.actions.length };
     },
   }),

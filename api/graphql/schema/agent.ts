@@ -9,9 +9,9 @@ import { selected } from '../selection.ts';
 import { actorOf, type GraphQLContext } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
-import { agentStatus } from '../../fleet/liveness.ts';
-import { agentWhere, configStatusOf, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
-import { moveAgents, revokeAgents, setAgentLabels } from '../../fleet/agents.ts';
+import { agentStatus, configStatus } from '../../fleet/agent-status.ts';
+import { agentWhere, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
+import { moveAgents, revokeAgents, setAgentLabels, type BulkOutcome } from '../../fleet/agents.ts';
 import { AgentStatus, ConfigStatus, OrderDirection, Platform } from './enums.ts';
 
 const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
@@ -62,7 +62,7 @@ builder.prismaObject('Agent', {
     configStatus: t.field({
       type: ConfigStatus,
       select: desiredVersion,
-      resolve: (a) => configStatusOf(a, a.group.configVersion),
+      resolve: (a) => configStatus(a, a.group.configVersion),
     }),
     configError: t.field({
       type: ConfigError,
@@ -143,7 +143,7 @@ function whereFor(ctx: GraphQLContext, filter: typeof AgentFilter.$inferInput | 
   const key = JSON.stringify(filter ?? null);
   let where = cache.get(key);
   if (!where) {
-    where = agentWhere(ctx.fleet, fleetFilter(filter), ctx.fleet.clock());
+    where = agentWhere(ctx.fleet.db, fleetFilter(filter), ctx.fleet.clock());
     cache.set(key, where);
   }
   return where;
@@ -187,12 +187,47 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const BULK_TARGET =
+  'Target agents by `agentIds` or by `filter` (exactly one; at most fleetRules.maxBulkAgents).';
 const MoveAgentsInput = builder.inputType('MoveAgentsInput', {
-  fields: (t) => ({ agentIds: t.idList({ required: true }), groupId: t.id({ required: true }) }),
+  description: BULK_TARGET,
+  fields: (t) => ({
+    agentIds: t.idList(),
+    filter: t.field({ type: AgentFilter }),
+    groupId: t.id({ required: true }),
+  }),
 });
 const RevokeAgentsInput = builder.inputType('RevokeAgentsInput', {
-  fields: (t) => ({ agentIds: t.idList({ required: true }) }),
+  description: BULK_TARGET,
+  fields: (t) => ({ agentIds: t.idList(), filter: t.field({ type: AgentFilter }) }),
 });
+
+function bulkPayload(name: string, verb: string) {
+  return builder.objectRef<BulkOutcome>(name).implement({
+    fields: (t) => ({
+      count: t.int({ description: `Agents ${verb} (others were already).`, resolve: (o) => o.changed }),
+      targeted: t.int({ description: 'Agents the request targeted.', resolve: (o) => o.agentIds.length }),
+      agents: t.prismaField({
+        type: ['Agent'],
+        description: 'The agents targeted, by hostname (use `count` for large requests by filter).',
+        resolve: (query, o, _args, ctx) =>
+          ctx.fleet.db.agent.findMany({
+            ...query,
+            where: { id: { in: o.agentIds } },
+            orderBy: { hostname: 'asc' },
+          }),
+      }),
+    }),
+  });
+}
+const MoveAgentsPayload = bulkPayload('MoveAgentsPayload', 'moved');
+const RevokeAgentsPayload = bulkPayload('RevokeAgentsPayload', 'revoked');
+
+/** The fleet input of a bulk mutation: the filter's ids checked, everything else passed on. */
+function bulkInput<I extends { filter?: typeof AgentFilter.$inferInput | null }>(input: I) {
+  return { ...input, filter: input.filter ? fleetFilter(input.filter, 'input.filter') : input.filter };
+}
+
 const SetAgentLabelsInput = builder.inputType('SetAgentLabelsInput', {
   fields: (t) => ({
     agentId: t.id({ required: true }),
@@ -201,36 +236,23 @@ const SetAgentLabelsInput = builder.inputType('SetAgentLabelsInput', {
 });
 
 builder.mutationFields((t) => ({
-  moveAgents: t.prismaField({
-    type: ['Agent'],
-    description: "Move agents to another group; their next poll gets that group's config.",
+  moveAgents: t.field({
+    type: MoveAgentsPayload,
+    description: "Move agents to another group in one transaction; their next poll gets that group's config.",
     authScopes: { editor: true },
     args: { input: t.arg({ type: MoveAgentsInput, required: true }) },
-    errors: { types: INPUT_ERRORS, dataField: { name: 'agents' } },
-    resolve: async (query, _root, { input }, ctx) => {
-      await runFleet(() => moveAgents(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.agent.findMany({
-        ...selected(query),
-        where: { id: { in: input.agentIds } },
-        orderBy: { hostname: 'asc' },
-      });
-    },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: (_root, { input }, ctx) => runFleet(() => moveAgents(ctx.fleet, actorOf(ctx), bulkInput(input))),
   }),
-  revokeAgents: t.prismaField({
-    type: ['Agent'],
+  revokeAgents: t.field({
+    type: RevokeAgentsPayload,
     description:
-      'Revoke agents: their tokens are refused from now on and their pending actions are cancelled.',
+      'Revoke agents in one transaction: their tokens are refused from now on and their pending actions are cancelled.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: RevokeAgentsInput, required: true }) },
-    errors: { types: INPUT_ERRORS, dataField: { name: 'agents' } },
-    resolve: async (query, _root, { input }, ctx) => {
-      await runFleet(() => revokeAgents(ctx.fleet, actorOf(ctx), input));
-      return ctx.fleet.db.agent.findMany({
-        ...selected(query),
-        where: { id: { in: input.agentIds } },
-        orderBy: { hostname: 'asc' },
-      });
-    },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: (_root, { input }, ctx) =>
+      runFleet(() => revokeAgents(ctx.fleet, actorOf(ctx), bulkInput(input))),
   }),
   setAgentLabels: t.prismaField({
     type: 'Agent',

@@ -5,6 +5,7 @@
 import { Platform as PlatformValues } from '../../protocol/v1.ts';
 import { COMPONENT_KINDS } from '../../fleet/vector/catalogue-types.ts';
 import { builder } from '../builder.ts';
+import { AGENT_STATUSES, CONFIG_STATUSES } from '../../fleet/agent-status.ts';
 
 export const Platform = builder.enumType('Platform', {
   description: 'Where an agent runs.',
@@ -21,14 +22,14 @@ export const OrderDirection = builder.enumType('OrderDirection', { values: ['asc
 
 export const AgentStatus = builder.enumType('AgentStatus', {
   description:
-    'online: heartbeat within the offline threshold (5 min); offline: older; never_seen: none yet.',
-  values: ['online', 'offline', 'never_seen'] as const,
+    'online: last heartbeat at most fleetRules.offlineAfterSeconds old; offline: older; never_seen: none yet.',
+  values: AGENT_STATUSES,
 });
 
 export const ConfigStatus = builder.enumType('ConfigStatus', {
   description:
-    "failed: reports a config error; up_to_date: runs its group's newest version; behind: otherwise.",
-  values: ['up_to_date', 'behind', 'failed'] as const,
+    "failed: reports a config error for its group's newest version; up_to_date: runs that version; behind: otherwise.",
+  values: CONFIG_STATUSES,
 });
 
 export const ActionStatus = builder.enumType('ActionStatus', {

@@ -18,5 +18,6 @@ import './audit.ts';
 import './summary.ts';
 import './catalogue.ts';
 import './release.ts';
+import './rules.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

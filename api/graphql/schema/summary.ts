@@ -24,7 +24,7 @@ const counts = {
   neverSeen: 'No heartbeat yet.',
   upToDate: "Running their group's newest config version.",
   behind: "Not yet running their group's newest config version.",
-  failed: 'Reporting a config error.',
+  failed: "Reporting a config error for their group's newest config version.",
 } as const;
 
 const GroupRollout = builder.objectRef<Rollout>('GroupRollout').implement({

@@ -9,6 +9,7 @@ import { ActionsQuery, ActionsUpdatedSubscription } from '../graphql/actions.ts'
 import { useConnection } from '../urql.ts';
 import { useLiveList, type LiveList } from './useLiveList.ts';
 import { queryOnce, subscribeTo } from './urqlSources.ts';
+import { loadFleetRules } from './useFleetRules.ts';
 
 export type ActionRow = ActionsData['actions']['edges'][number]['node'];
 
@@ -27,9 +28,10 @@ export function useActionList(scope: Ref<ActionScope>, pageSize = 100): LiveList
     ...(scope.value.statuses?.length ? { statuses: scope.value.statuses } : {}),
   });
   const read = async (first: number, after: string | null) => {
+    const { maxPageSize } = await loadFleetRules(client);
     const data = await queryOnce(client, ActionsQuery, {
       filter: filter(),
-      first: Math.min(first, 500),
+      first: Math.min(first, maxPageSize),
       after,
     });
     const { edges, pageInfo, totalCount } = data.actions;

@@ -18,11 +18,9 @@ import {
 } from '../lib/agent-filter.ts';
 import { useLiveList, type LiveList, type LivePage } from './useLiveList.ts';
 import { queryOnce, subscribeTo } from './urqlSources.ts';
+import { loadFleetRules } from './useFleetRules.ts';
 
 export type AgentRow = AgentListRowData;
-
-/** Largest page the API serves (api/graphql/limits.ts MAX_PAGE_SIZE). */
-const MAX_PAGE = 500;
 
 /**
  * Live agents for `filter` and `order` (refs; a change reloads from the top). Call in setup.
@@ -37,10 +35,11 @@ export function useAgentList(
   const connection = useConnection();
 
   const read = async (count: number, after: string | null): Promise<LivePage<AgentRow>> => {
+    const { maxPageSize } = await loadFleetRules(client);
     const data = await queryOnce(client, AgentsQuery, {
       filter: toApiFilter(filter.value),
       orderBy: { field: order.value.field, direction: order.value.direction },
-      first: Math.min(count, MAX_PAGE),
+      first: Math.min(count, maxPageSize),
       after,
     });
     const { edges, pageInfo, totalCount } = data.agents;
@@ -57,7 +56,7 @@ export function useAgentList(
     reconnects: connection.reconnects,
     version: (agent) => Date.parse(agent.updatedAt),
     belongs: (agent) => matchesFilter(agent, filter.value),
-    /** Reads pages of at most MAX_PAGE until `size` rows (or the end). */
+    /** Reads pages of at most fleetRules.maxPageSize until `size` rows (or the end). */
     async fetch(size) {
       const first = await read(size, null);
       const items = [...first.items];

@@ -132,19 +132,3 @@ export const CancelBulkActionMutation = graphql(`
     }
   }
 `);
-
-export const AgentIdsQuery = graphql(`
-  query AgentIds($filter: AgentFilter, $after: String) {
-    agents(filter: $filter, first: 500, after: $after) {
-      pageInfo {
-        endCursor
-        hasNextPage
-      }
-      edges {
-        node {
-          id
-        }
-      }
-    }
-  }
-`);

@@ -2,8 +2,8 @@
 import { graphql } from '../../../codegen/gql/index.ts';
 
 export const UsersQuery = graphql(`
-  query Users {
-    users(first: 500) {
+  query Users($first: Int!) {
+    users(first: $first) {
       totalCount
       edges {
         node {

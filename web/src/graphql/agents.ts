@@ -52,8 +52,8 @@ export const AgentListUpdatedSubscription = graphql(`
 `);
 
 export const AgentFilterOptionsQuery = graphql(`
-  query AgentFilterOptions {
-    groups(first: 500) {
+  query AgentFilterOptions($first: Int!) {
+    groups(first: $first) {
       edges {
         node {
           id
@@ -128,9 +128,7 @@ export const MoveAgentsMutation = graphql(`
     moveAgents(input: $input) {
       __typename
       ... on MoveAgentsPayload {
-        agents {
-          id
-        }
+        count
       }
       ...MutationError
     }
@@ -142,9 +140,7 @@ export const RevokeAgentsMutation = graphql(`
     revokeAgents(input: $input) {
       __typename
       ... on RevokeAgentsPayload {
-        agents {
-          id
-        }
+        count
       }
       ...MutationError
     }

@@ -34,3 +34,13 @@ export const FleetSummaryUpdatedSubscription = graphql(`
     }
   }
 `);
+
+export const FleetRulesQuery = graphql(`
+  query FleetRules {
+    fleetRules {
+      offlineAfterSeconds
+      maxPageSize
+      maxBulkAgents
+    }
+  }
+`);

@@ -2,8 +2,8 @@
 import { graphql } from '../../../codegen/gql/index.ts';
 
 export const GroupsQuery = graphql(`
-  query Groups($search: String) {
-    groups(first: 500, search: $search) {
+  query Groups($search: String, $first: Int!) {
+    groups(first: $first, search: $search) {
       totalCount
       pageInfo {
         endCursor

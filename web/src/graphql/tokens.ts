@@ -2,8 +2,8 @@
 import { graphql } from '../../../codegen/gql/index.ts';
 
 export const EnrolmentTokensQuery = graphql(`
-  query EnrolmentTokens($activeOnly: Boolean, $groupId: ID) {
-    enrolmentTokens(first: 500, activeOnly: $activeOnly, groupId: $groupId) {
+  query EnrolmentTokens($activeOnly: Boolean, $groupId: ID, $first: Int!) {
+    enrolmentTokens(first: $first, activeOnly: $activeOnly, groupId: $groupId) {
       edges {
         node {
           id
@@ -54,8 +54,8 @@ export const RevokeEnrolmentTokenMutation = graphql(`
 `);
 
 export const TokenFormOptionsQuery = graphql(`
-  query TokenFormOptions {
-    groups(first: 500) {
+  query TokenFormOptions($first: Int!) {
+    groups(first: $first) {
       edges {
         node {
           id
@@ -70,8 +70,8 @@ export const TokenFormOptionsQuery = graphql(`
 `);
 
 export const ApiTokensQuery = graphql(`
-  query ApiTokens {
-    apiTokens(first: 500) {
+  query ApiTokens($first: Int!) {
+    apiTokens(first: $first) {
       edges {
         node {
           id

@@ -1,35 +1,29 @@
 /**
- * Agent status as the dashboard shows it. Liveness follows the server's rule: an agent is offline
- * once its last heartbeat is older than five minutes (OFFLINE_AFTER_MS in api/protocol, which web
- * code may not import), and "never seen" before its first heartbeat. Config status compares the
- * group's newest config version with the one the agent applied.
+ * Agent status as the dashboard shows it. The rules live on the server (api/fleet/agent-status.ts):
+ * the API computes `status` and `configStatus`, and `fleetRules.offlineAfterSeconds` says how long
+ * an `online` answer stays true, so a badge can age between updates. Nothing here restates a rule.
  */
+import type { AgentStatus, ConfigStatus } from '../../../codegen/gql/graphql.ts';
 
-export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
-
-export type Liveness = 'online' | 'offline' | 'never_seen';
-export type ConfigState = 'up_to_date' | 'behind' | 'failed';
+export type Liveness = AgentStatus;
+export type ConfigState = ConfigStatus;
 export type Severity = 'success' | 'warn' | 'danger' | 'secondary' | 'info';
 
-/** Liveness from the last heartbeat time (ISO string or null) as of `now`. */
-export function livenessOf(lastHeartbeatAt: string | null | undefined, now: Date): Liveness {
-  if (!lastHeartbeatAt) return 'never_seen';
-  const age = now.getTime() - new Date(lastHeartbeatAt).getTime();
-  return age > OFFLINE_AFTER_MS ? 'offline' : 'online';
-}
-
 /**
- * Config state of an agent: failed when the agent reported a config error for the desired version,
- * up to date when it applied the desired version, behind otherwise.
+ * The API's `status`, aged to `now`: an `online` answer lapses to `offline` once the last heartbeat
+ * is more than the server's threshold old (`offlineAfterSeconds`, from fleetRules; null while
+ * unknown, then the API's answer stands), the same boundary the server uses. The sweep's
+ * agentUpdated brings the server's own verdict soon after.
  */
-export function configStateOf(agent: {
-  desiredConfigVersion: number;
-  appliedConfigVersion: number;
-  configErrorVersion?: number | null;
-}): ConfigState {
-  if (agent.configErrorVersion != null && agent.configErrorVersion >= agent.desiredConfigVersion)
-    return 'failed';
-  return agent.appliedConfigVersion >= agent.desiredConfigVersion ? 'up_to_date' : 'behind';
+export function agedStatus(
+  agent: { status: AgentStatus; lastHeartbeatAt?: string | null },
+  offlineAfterSeconds: number | null,
+  now: Date,
+): AgentStatus {
+  if (agent.status !== 'online' || offlineAfterSeconds === null || !agent.lastHeartbeatAt)
+    return agent.status;
+  const expires = Date.parse(agent.lastHeartbeatAt) + offlineAfterSeconds * 1000;
+  return now.getTime() > expires ? 'offline' : 'online';
 }
 
 export const LIVENESS_LABEL: Record<Liveness, string> = {

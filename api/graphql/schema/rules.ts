@@ -1,0 +1,42 @@
+/**
+ * fleetRules: the server's limits and thresholds, read from their single homes, so the dashboard
+ * (and any client) never keeps a copy of a rule.
+ */
+import { builder } from '../builder.ts';
+import { OFFLINE_AFTER_MS } from '../../fleet/agent-status.ts';
+import { MAX_BULK_AGENTS } from '../../fleet/queries.ts';
+import { MAX_PAGE_SIZE } from '../limits.ts';
+
+interface Rules {
+  offlineAfterSeconds: number;
+  maxPageSize: number;
+  maxBulkAgents: number;
+}
+
+const RULES: Rules = {
+  offlineAfterSeconds: OFFLINE_AFTER_MS / 1000,
+  maxPageSize: MAX_PAGE_SIZE,
+  maxBulkAgents: MAX_BULK_AGENTS,
+};
+
+const FleetRules = builder.objectRef<Rules>('FleetRules').implement({
+  description: "The server's rules that clients need to show and page the fleet.",
+  fields: (t) => ({
+    offlineAfterSeconds: t.exposeInt('offlineAfterSeconds', {
+      description: 'An agent is offline once its last heartbeat is older than this.',
+    }),
+    maxPageSize: t.exposeInt('maxPageSize', { description: 'The largest `first` a connection accepts.' }),
+    maxBulkAgents: t.exposeInt('maxBulkAgents', {
+      description: 'The most agents one bulk request (actions, move, revoke) may target.',
+    }),
+  }),
+});
+
+builder.queryField('fleetRules', (t) =>
+  t.field({
+    type: FleetRules,
+    authScopes: { viewer: true },
+    description: 'Thresholds and limits of this server.',
+    resolve: () => RULES,
+  }),
+);

@@ -1,0 +1,215 @@
+/**
+ * agent-status.ts: the TypeScript predicate, the Prisma filter (counted through it, and through the
+ * agents list's agentWhere) and the SQL fragment (through the fleet summary aggregate and the
+ * offline sweep) agree on every boundary case. One group per case, so a per-group count names the
+ * status the database gives that one agent.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import {
+  AGENT_STATUSES,
+  CONFIG_STATUSES,
+  OFFLINE_AFTER_MS,
+  agentStatus,
+  agentStatusWhere,
+  configStatus,
+  configStatusWhere,
+  type AgentStatus,
+  type ConfigStatus,
+} from '../../api/fleet/agent-status.ts';
+import { agentWhere } from '../../api/fleet/queries.ts';
+import { fleetSummary } from '../../api/fleet/summary.ts';
+import { sweepOffline } from '../../api/fleet/liveness.ts';
+import { createGroup } from '../../api/fleet/groups.ts';
+import { enrolAgent } from '../../api/fleet/agents.ts';
+import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { enrolBody, mintToken, uniqueSlug } from '../helpers/factories.ts';
+
+const now = new Date('2026-11-23T12:00:00.000Z');
+const ago = (ms: number) => new Date(now.getTime() - ms);
+const DESIRED = 5;
+
+interface Case {
+  name: string;
+  lastHeartbeatAt: Date | null;
+  applied: number;
+  errorVersion: number | null;
+  status: AgentStatus;
+  config: ConfigStatus;
+}
+
+const CASES: Case[] = [
+  {
+    name: 'heartbeat 1 ms inside the threshold',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS - 1),
+    applied: 5,
+    errorVersion: null,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'heartbeat exactly at the threshold',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS),
+    applied: 5,
+    errorVersion: null,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'heartbeat 1 ms past the threshold',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS + 1),
+    applied: 5,
+    errorVersion: null,
+    status: 'offline',
+    config: 'up_to_date',
+  },
+  {
+    name: 'heartbeat long ago',
+    lastHeartbeatAt: ago(30 * OFFLINE_AFTER_MS),
+    applied: 4,
+    errorVersion: null,
+    status: 'offline',
+    config: 'behind',
+  },
+  {
+    name: 'heartbeat stamped after now (skew)',
+    lastHeartbeatAt: ago(-1000),
+    applied: 5,
+    errorVersion: null,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'never seen',
+    lastHeartbeatAt: null,
+    applied: 0,
+    errorVersion: null,
+    status: 'never_seen',
+    config: 'behind',
+  },
+  {
+    name: 'one version behind',
+    lastHeartbeatAt: ago(0),
+    applied: 4,
+    errorVersion: null,
+    status: 'online',
+    config: 'behind',
+  },
+  {
+    name: 'ahead of the group (counts as up to date)',
+    lastHeartbeatAt: ago(0),
+    applied: 6,
+    errorVersion: null,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'error for the newest version',
+    lastHeartbeatAt: ago(0),
+    applied: 4,
+    errorVersion: 5,
+    status: 'online',
+    config: 'failed',
+  },
+  {
+    name: 'error for the newest version while reporting it applied',
+    lastHeartbeatAt: ago(0),
+    applied: 5,
+    errorVersion: 5,
+    status: 'online',
+    config: 'failed',
+  },
+  {
+    name: 'error for an older version (not tried the newest yet)',
+    lastHeartbeatAt: ago(0),
+    applied: 3,
+    errorVersion: 4,
+    status: 'online',
+    config: 'behind',
+  },
+  {
+    name: 'error for an older version, never seen since',
+    lastHeartbeatAt: null,
+    applied: 5,
+    errorVersion: 4,
+    status: 'never_seen',
+    config: 'up_to_date',
+  },
+];
+
+let server: TestServer;
+const groupOf = new Map<string, string>();
+beforeAll(async () => {
+  server = await startTestServer({ clock: () => now });
+  for (const c of CASES) {
+    const group = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('status'), name: c.name });
+    await server.ctx.db.group.update({ where: { id: group.id }, data: { configVersion: DESIRED } });
+    const { agent } = await enrolAgent(server.ctx, enrolBody(await mintToken(server.ctx, group.id)));
+    await server.ctx.db.agent.update({
+      where: { id: agent.id },
+      data: {
+        lastHeartbeatAt: c.lastHeartbeatAt,
+        appliedConfigVersion: c.applied,
+        configErrorVersion: c.errorVersion,
+      },
+    });
+    groupOf.set(c.name, group.id);
+  }
+});
+afterAll(() => server.close());
+
+const SUMMARY_KEY = {
+  online: 'online',
+  offline: 'offline',
+  never_seen: 'neverSeen',
+  up_to_date: 'upToDate',
+  behind: 'behind',
+  failed: 'failed',
+} as const;
+
+describe('agent status: one rule in three forms', () => {
+  it.each(CASES)('$name → $status / $config', async (c) => {
+    const groupId = groupOf.get(c.name)!;
+    const { db } = server.ctx;
+    const row = await db.agent.findFirstOrThrow({ where: { groupId }, include: { group: true } });
+
+    expect(agentStatus(row.lastHeartbeatAt, now)).toBe(c.status);
+    expect(configStatus(row, row.group.configVersion)).toBe(c.config);
+
+    const summary = await fleetSummary(server.ctx, groupId);
+    for (const s of AGENT_STATUSES) {
+      const expected = s === c.status ? 1 : 0;
+      expect(await db.agent.count({ where: { groupId, ...agentStatusWhere(s, now) } }), `prisma ${s}`).toBe(
+        expected,
+      );
+      const listed = await db.agent.count({
+        where: await agentWhere(db, { groupIds: [groupId], statuses: [s] }, now),
+      });
+      expect(listed, `agentWhere ${s}`).toBe(expected);
+      expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);
+    }
+    for (const s of CONFIG_STATUSES) {
+      const expected = s === c.config ? 1 : 0;
+      expect(await db.agent.count({ where: configStatusWhere(s, row.group) }), `prisma ${s}`).toBe(expected);
+      const listed = await db.agent.count({
+        where: await agentWhere(db, { groupIds: [groupId], configStatuses: [s] }, now),
+      });
+      expect(listed, `agentWhere ${s}`).toBe(expected);
+      expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);
+    }
+  });
+
+  it('the offline sweep stamps exactly the agents the predicate calls offline', async () => {
+    await sweepOffline(server.ctx);
+    const rows = await server.ctx.db.agent.findMany({ where: { groupId: { in: [...groupOf.values()] } } });
+    expect(rows).toHaveLength(CASES.length);
+    for (const row of rows) {
+      expect(row.wentOfflineAt !== null, row.hostname).toBe(
+        agentStatus(row.lastHeartbeatAt, now) === 'offline',
+      );
+    }
+    expect(rows.filter((r) => r.wentOfflineAt).length).toBe(
+      CASES.filter((c) => c.status === 'offline').length,
+    );
+  });
+});
