@@ -62,7 +62,11 @@ export function createFleetContext(deps: Pick<AppDeps, 'config' | 'db' | 'events
     db: deps.db.prisma,
     events: deps.events,
     clock: deps.clock ?? (() => new Date()),
-    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
+    settings: {
+      actionTtlMs: deps.config.actionTtlMs,
+      publicUrl: deps.config.publicUrl,
+      secretKeys: deps.config.secretKeys,
+    },
   };
 }
 

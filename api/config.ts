@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -35,6 +36,23 @@ const EnvSchema = z.object({
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  FLOTILLA_SECRET_KEY: z
+    .string()
+    .refine((k) => keyProblem(k) === null, 'FLOTILLA_SECRET_KEY must be 32 bytes as base64 or 64 hex digits')
+    .optional(),
+  FLOTILLA_SECRET_KEY_PREVIOUS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .refine(
+      (keys) => keys.every((k) => keyProblem(k) === null),
+      'FLOTILLA_SECRET_KEY_PREVIOUS must list keys like FLOTILLA_SECRET_KEY, separated by commas',
+    )
+    .optional(),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -60,6 +78,11 @@ export interface ServerConfig {
   heartbeatFlushMs: number;
   sweepIntervalMs: number;
   actionTtlMs: number;
+  /**
+   * Keys that encrypt secret values (FLOTILLA_SECRET_KEY, with FLOTILLA_SECRET_KEY_PREVIOUS still
+   * accepted for reading); undefined when no key is set, and then secrets cannot be created.
+   */
+  secretKeys: SecretKeyring | undefined;
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -79,6 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if ((e.FLOTILLA_ADMIN_EMAIL === undefined) !== (e.FLOTILLA_ADMIN_PASSWORD === undefined)) {
     throw new ConfigurationError(
       'invalid configuration: set both FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD',
+    );
+  }
+  if (e.FLOTILLA_SECRET_KEY_PREVIOUS?.length && !e.FLOTILLA_SECRET_KEY) {
+    throw new ConfigurationError(
+      'invalid configuration: FLOTILLA_SECRET_KEY_PREVIOUS needs FLOTILLA_SECRET_KEY (the key to re-encrypt with)',
     );
   }
   const dataDir = path.resolve(e.FLOTILLA_DATA_DIR);
@@ -102,5 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     heartbeatFlushMs: e.FLOTILLA_HEARTBEAT_FLUSH_MS,
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
+    secretKeys: e.FLOTILLA_SECRET_KEY
+      ? createKeyring(e.FLOTILLA_SECRET_KEY, e.FLOTILLA_SECRET_KEY_PREVIOUS)
+      : undefined,
   };
 }

@@ -4,6 +4,7 @@
  */
 import type { Prisma, PrismaClient, Role } from '../generated/prisma/client.ts';
 import type { EventBus } from './events.ts';
+import type { SecretKeyring } from './secret-crypto.ts';
 
 export type Clock = () => Date;
 export type Tx = Prisma.TransactionClient;
@@ -13,6 +14,8 @@ export interface FleetSettings {
   actionTtlMs: number;
   /** Versions of agent releases the server can hand out (kept in sync by releases.ts). */
   publicUrl: string | undefined;
+  /** Keys for secret values (FLOTILLA_SECRET_KEY); absent: secrets can be neither stored nor read. */
+  secretKeys?: SecretKeyring;
 }
 
 export interface FleetContext {
