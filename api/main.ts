@@ -10,7 +10,7 @@ import { applyMigrations } from './migrations.ts';
 import { createLocalBus, createRedisBus } from './fleet/events.ts';
 import { buildApp, createFleetContext } from './app.ts';
 import { createLogger } from './log.ts';
-import { ensureFirstAdmin, registerBundledAgent } from './startup.ts';
+import { ensureFirstAdmin, prepareSecrets, registerBundledAgent } from './startup.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -25,6 +25,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
     : createLocalBus();
   await events.ready();
   const ctx = createFleetContext({ config, db, events });
+  await prepareSecrets(ctx, log);
   await ensureFirstAdmin(ctx, config, log);
   const agentVersion = await registerBundledAgent(ctx, log);
   const app = buildApp({ config, db, events, log, agentVersion });

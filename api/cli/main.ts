@@ -21,7 +21,9 @@ const USAGE = `usage: npm run flotilla -- <command>
   api-token create --user EMAIL --name NAME [--role R] [--ttl-days N]   prints the token once
   group create --slug S [--name N] [--description D]
   token mint --group SLUG --max-uses N --ttl 24h                        prints the EBT_ token once
-  release add FILE [--version x.y.z]     register an agent bundle for upgrades`;
+  release add FILE [--version x.y.z]     register an agent bundle for upgrades
+  secrets rotate                          re-encrypt secrets under FLOTILLA_SECRET_KEY (old keys in
+                                          FLOTILLA_SECRET_KEY_PREVIOUS); the server also does this at start`;
 
 /** Run one CLI invocation; resolves the exit code. */
 export async function runCli(

@@ -3,13 +3,14 @@
  * FLOTILLA_SECRET_KEY and the old one in FLOTILLA_SECRET_KEY_PREVIOUS, then start the server (it
  * re-encrypts at start) or run `npm run flotilla -- secrets rotate`; once done, drop the old key.
  */
+import { ConfigurationError } from '../config.ts';
 import { CLI_ACTOR, type Actor, type FleetContext } from './context.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { open, seal } from './secret-crypto.ts';
 
 /** Thrown when stored secrets cannot be read with the configured keys; the message says what to set. */
-export class SecretKeyError extends Error {}
+export class SecretKeyError extends ConfigurationError {}
 
 /**
  * Check that every stored secret can be decrypted with the configured keys. Call at start, before

@@ -33,16 +33,6 @@ export const FLEET_SCOPE = 'fleet';
 
 /** A secret as every reader sees it: never the value or its ciphertext. */
 export type SecretInfo = Omit<Secret, 'ciphertext' | 'keyId'>;
-export const SECRET_INFO = {
-  id: true,
-  groupId: true,
-  scope: true,
-  name: true,
-  createdBy: true,
-  updatedBy: true,
-  createdAt: true,
-  updatedAt: true,
-} as const;
 
 const Name = z.string().regex(SECRET_NAME, 'use 1–64 letters, digits and "_"');
 const Value = z.string().min(1, 'must not be empty').max(16_384);

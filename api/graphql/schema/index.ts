@@ -18,5 +18,7 @@ import './audit.ts';
 import './summary.ts';
 import './catalogue.ts';
 import './release.ts';
+import './policy.ts';
+import './secret.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

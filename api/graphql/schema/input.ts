@@ -5,7 +5,7 @@
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
-import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
+import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createInput, deleteInput, updateInput } from '../../fleet/inputs.ts';
 import { Platform } from './enums.ts';
 
@@ -71,7 +71,7 @@ builder.mutationFields((t) => ({
     description: 'Add a source to a group and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateInputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'input' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'input' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createInput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.input.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
@@ -82,7 +82,7 @@ builder.mutationFields((t) => ({
     description: 'Change a source and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: UpdateInputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'input' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'input' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() =>
         updateInput(ctx.fleet, actorOf(ctx), fleetInput(input, OVERRIDES)),

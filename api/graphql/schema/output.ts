@@ -5,7 +5,7 @@
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
-import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
+import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createOutput, deleteOutput, updateOutput } from '../../fleet/outputs.ts';
 
 builder.prismaObject('Output', {
@@ -63,7 +63,7 @@ builder.mutationFields((t) => ({
     description: 'Add a sink to a group and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateOutputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
@@ -74,7 +74,7 @@ builder.mutationFields((t) => ({
     description: 'Change a sink and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: UpdateOutputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() => updateOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: updated.id } });
