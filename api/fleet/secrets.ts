@@ -227,8 +227,8 @@ export async function checkSecretReferences(tx: Tx, groupId: string, options: un
 /**
  * The bytes an agent of `groupId` receives for a stored config: references replaced by the
  * decrypted values (the group's secret, else the fleet-wide one). Call only on the agent config
- * path; the result must never be logged or stored. Rejects with secret_key_missing, or an Error
- * naming (never revealing) a secret that is missing or does not decrypt.
+ * path; the result must never be logged or stored. Rejects with an Error naming (never revealing)
+ * a secret that is missing or does not decrypt, or saying that no key is configured.
  */
 export async function resolveDeliveredConfig(
   ctx: FleetContext,
@@ -237,7 +237,9 @@ export async function resolveDeliveredConfig(
 ): Promise<string> {
   const names = referencedNames(yaml);
   if (names.length === 0) return yaml;
-  const keyring = requireKeyring(ctx);
+  // A server-side fault, not the agent's: a plain Error is logged and answered 500.
+  const keyring = ctx.settings.secretKeys;
+  if (!keyring) throw new Error('a config references secrets but FLOTILLA_SECRET_KEY is not set');
   const rows = await ctx.db.secret.findMany({
     where: { name: { in: names }, scope: { in: [groupId, FLEET_SCOPE] } },
   });
