@@ -4,6 +4,7 @@
  * `SECRET[name]`; only the agents of a group receive the value, inside their config.
  */
 import { builder } from '../builder.ts';
+import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import {
   ConfigInvalidError,
@@ -95,7 +96,7 @@ builder.mutationFields((t) => ({
     errors: { types: WRITE_ERRORS, dataField: { name: 'secret' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createSecret(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.secret.findUniqueOrThrow({ ...query, where: { id: created.id } });
+      return ctx.fleet.db.secret.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
     },
   }),
   updateSecret: t.prismaField({
@@ -106,7 +107,7 @@ builder.mutationFields((t) => ({
     errors: { types: WRITE_ERRORS, dataField: { name: 'secret' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() => updateSecret(ctx.fleet, actorOf(ctx), fleetInput(input)));
-      return ctx.fleet.db.secret.findUniqueOrThrow({ ...query, where: { id: updated.id } });
+      return ctx.fleet.db.secret.findUniqueOrThrow({ ...selected(query), where: { id: updated.id } });
     },
   }),
   deleteSecret: t.id({
