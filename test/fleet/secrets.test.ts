@@ -11,6 +11,9 @@ import { createOutput, deleteOutput } from '../../api/fleet/outputs.ts';
 import { createSecret, deleteSecret, resolveDeliveredConfig, updateSecret } from '../../api/fleet/secrets.ts';
 import { createKeyring, open, seal } from '../../api/fleet/secret-crypto.ts';
 import { checkSecretKeys, rotateSecrets } from '../../api/fleet/secret-rotation.ts';
+import { ConfigurationError, loadConfig } from '../../api/config.ts';
+import { prepareSecrets } from '../../api/startup.ts';
+import { pino } from 'pino';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline } from '../helpers/factories.ts';
 
@@ -143,6 +146,38 @@ describe('secrets in pipelines', () => {
     const error = await failure(createSecret(noKey, CLI_ACTOR, { name: 'x', value: 'y' }));
     expect(error.code).toBe('secret_key_missing');
     await expect(checkSecretKeys(noKey)).rejects.toThrow(/FLOTILLA_SECRET_KEY is not set/);
+  });
+});
+
+describe('configuration and start-up', () => {
+  it('validates FLOTILLA_SECRET_KEY and FLOTILLA_SECRET_KEY_PREVIOUS, naming the variable', () => {
+    expect(() => loadConfig({ FLOTILLA_SECRET_KEY: 'too-short' })).toThrow(
+      /FLOTILLA_SECRET_KEY must be 32 bytes/,
+    );
+    expect(() => loadConfig({ FLOTILLA_SECRET_KEY_PREVIOUS: KEY })).toThrow(/needs FLOTILLA_SECRET_KEY/);
+    expect(() =>
+      loadConfig({ FLOTILLA_SECRET_KEY: KEY, FLOTILLA_SECRET_KEY_PREVIOUS: `${KEY},nope` }),
+    ).toThrow(/FLOTILLA_SECRET_KEY_PREVIOUS/);
+    const config = loadConfig({
+      FLOTILLA_SECRET_KEY: KEY,
+      FLOTILLA_SECRET_KEY_PREVIOUS: ` ${'ab'.repeat(32)} `,
+    });
+    expect(config.secretKeys?.previous).toHaveLength(1);
+  });
+
+  it('refuses to start with stored secrets and no key, saying which variable to set', async () => {
+    await createSecret(server.ctx, CLI_ACTOR, { name: 'startup_check', value: VALUE });
+    const noKey: FleetContext = {
+      ...server.ctx,
+      settings: { ...server.ctx.settings, secretKeys: undefined },
+    };
+    const error = await prepareSecrets(noKey, pino({ level: 'silent' })).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toMatch(/secret\(s\) are stored but FLOTILLA_SECRET_KEY is not set/);
+    await prepareSecrets(server.ctx, pino({ level: 'silent' }));
   });
 });
 
