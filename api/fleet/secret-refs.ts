@@ -130,3 +130,61 @@ export function resolveReferences(yaml: string, lookup: (name: string) => string
 
 /** The protocol's etag of config bytes: `sha256:<hex>`. */
 export const etagOf = (yaml: string) => `sha256:${createHash('sha256').update(yaml, 'utf8').digest('hex')}`;
+
+/** What readers see instead of a literal credential saved before sensitive options required references. */
+export const MASK = '********';
+
+const masked = (value: unknown): unknown =>
+  typeof value === 'string' && EXACT_REFERENCE.test(value)
+    ? value
+    : Array.isArray(value)
+      ? value.map(masked)
+      : MASK;
+
+/** Sensitive option paths of `type` set in `options` to something other than references. */
+function literalPaths(kind: 'source' | 'sink', type: string, options: Record<string, unknown>): string[] {
+  return sensitiveOptions(kind, type).filter((path) => {
+    const value = getOption(options, path);
+    return value !== undefined && value !== null && JSON.stringify(masked(value)) !== JSON.stringify(value);
+  });
+}
+
+/**
+ * `options` as readers may see them: a sensitive option holding a literal (only rows saved before
+ * references were required can) shows as `********`. Returns `options` itself when nothing is masked.
+ */
+export function maskCredentials(kind: 'source' | 'sink', type: string, options: unknown): unknown {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return options;
+  const record = options as Record<string, unknown>;
+  const paths = literalPaths(kind, type, record);
+  if (paths.length === 0) return options;
+  const copy = structuredClone(record);
+  for (const path of paths) {
+    const keys = path.split('.');
+    let parent = copy;
+    for (const key of keys.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+    const leaf = keys[keys.length - 1];
+    parent[leaf] = masked(parent[leaf]);
+  }
+  return copy;
+}
+
+/** A stored rendering as readers may see it: literal credentials of sources and sinks masked (see maskCredentials). */
+export function maskRenderedCredentials(yaml: string): string {
+  if (yaml === '{}') return yaml;
+  const doc = parseDocument(yaml);
+  const config = doc.toJS() as Record<string, Record<string, Record<string, unknown>> | undefined>;
+  let changed = false;
+  for (const [section, kind] of [
+    ['sources', 'source'],
+    ['sinks', 'sink'],
+  ] as const) {
+    for (const [id, component] of Object.entries(config[section] ?? {})) {
+      for (const path of literalPaths(kind, String(component.type), component)) {
+        doc.setIn([section, id, ...path.split('.')], masked(getOption(component, path)));
+        changed = true;
+      }
+    }
+  }
+  return changed ? doc.toString({ lineWidth: 0 }) : yaml;
+}

@@ -9,6 +9,8 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
+import { inTransaction } from '../../api/fleet/transaction.ts';
+import { publishGroupConfig } from '../../api/fleet/publish.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../helpers/factories.ts';
 import { createTestUser, gql, gqlData, type TestUser } from './helpers.ts';
@@ -145,6 +147,24 @@ describe('secrets over GraphQL and the agent protocol', () => {
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('')).not.toContain(VALUE);
     expect(logLines.join('')).not.toContain(NEW_VALUE);
+  });
+
+  it('masks a literal credential saved before references were required, yet still delivers it', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    // A row as an older version stored it: the rule now refuses this through every fleet entry point.
+    await server.ctx.db.output.create({
+      data: { ...hec(group.id), options: { ...hec(group.id).options, default_token: VALUE } },
+    });
+    await inTransaction(server.ctx, (tx, emit) => publishGroupConfig(tx, group.id, emit));
+    const read = await gqlData(server.baseUrl, READ_ALL, { slug: group.slug }, viewer);
+    const text = JSON.stringify(read);
+    expect(text).not.toContain(VALUE);
+    expect(
+      read.group.outputs.map((o: { options: { default_token?: string } }) => o.options.default_token),
+    ).toContain('********');
+    expect(read.group.linux.yaml).toContain('default_token: "********"');
+    const agent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, group.id));
+    expect(await (await poll(agent, 'since=0')).text()).toContain(VALUE);
   });
 
   it('answers typed errors: a literal token, a missing secret, a secret in use', async () => {

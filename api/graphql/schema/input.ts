@@ -7,6 +7,7 @@ import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createInput, deleteInput, updateInput } from '../../fleet/inputs.ts';
+import { maskCredentials } from '../../fleet/secret-refs.ts';
 import { Platform } from './enums.ts';
 
 builder.prismaObject('Input', {
@@ -16,7 +17,13 @@ builder.prismaObject('Input', {
     id: t.exposeID('id'),
     name: t.exposeString('name', { description: 'The Vector component id; unique within the group.' }),
     type: t.exposeString('type', { description: 'The source type, see vectorComponents(kind: source).' }),
-    options: t.expose('options', { type: 'JSON' }),
+    options: t.field({
+      type: 'JSON',
+      description:
+        'Sensitive options show `SECRET[name]` (a literal saved before that rule shows `********`).',
+      select: { type: true, options: true },
+      resolve: (i) => maskCredentials('source', i.type, i.options),
+    }),
     platforms: t.expose('platforms', { type: [Platform], description: 'Where the input runs.' }),
     enabled: t.exposeBoolean('enabled'),
     indexOverride: t.exposeString('indexOverride', { nullable: true }),

@@ -7,6 +7,7 @@ import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
 import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createOutput, deleteOutput, updateOutput } from '../../fleet/outputs.ts';
+import { maskCredentials } from '../../fleet/secret-refs.ts';
 
 builder.prismaObject('Output', {
   description: 'One Vector sink of a group (a catalogue `sink` component).',
@@ -15,7 +16,13 @@ builder.prismaObject('Output', {
     id: t.exposeID('id'),
     name: t.exposeString('name', { description: 'The Vector component id; unique within the group.' }),
     type: t.exposeString('type', { description: 'The sink type, see vectorComponents(kind: sink).' }),
-    options: t.expose('options', { type: 'JSON' }),
+    options: t.field({
+      type: 'JSON',
+      description:
+        'Sensitive options show `SECRET[name]` (a literal saved before that rule shows `********`).',
+      select: { type: true, options: true },
+      resolve: (o) => maskCredentials('sink', o.type, o.options),
+    }),
     enabled: t.exposeBoolean('enabled'),
     inputIds: t.exposeIDList('inputIds', {
       description: 'The inputs feeding this output; empty means every enabled input.',
