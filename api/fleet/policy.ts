@@ -1,7 +1,7 @@
 /**
  * Component policy: which components need an admin's consent, per group. Hosts are a security
  * boundary: an editor's pipeline runs on every host of the group, as the agent user under systemd
- * and as root in the DaemonSet, so what that pipeline may execute, and which local paths it may
+ * (and uid 1000 in the DaemonSet, which used to be root), so what that pipeline may execute, and which local paths it may
  * read or write, is decided here and not left to accident.
  *
  * Guarded component types (allowed only where an admin enabled them for the group, audited):
@@ -51,7 +51,7 @@ export const GUARDED_COMPONENTS: readonly GuardedComponent[] = [
     key: 'source:exec',
     kind: 'source',
     type: 'exec',
-    reason: 'runs any command on every host of the group (as root in the DaemonSet)',
+    reason: 'runs any command on every host of the group, as the user Vector runs as',
   },
   {
     key: 'sink:file',
