@@ -1,8 +1,8 @@
 /**
  * Component policy: which components need an admin's consent, per group. Hosts are a security
  * boundary: an editor's pipeline runs on every host of the group, as the agent user under systemd
- * (and uid 1000 in the DaemonSet, which used to be root), so what that pipeline may execute, and which local paths it may
- * read or write, is decided here and not left to accident.
+ * and as uid 1000 in the DaemonSet (root before), so what that pipeline may execute, and which
+ * local paths it may read or write, is decided here and not left to accident.
  *
  * Guarded component types (allowed only where an admin enabled them for the group, audited):
  * - `source:exec` runs any command on every host of the group.
