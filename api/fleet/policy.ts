@@ -22,7 +22,7 @@
 import { z } from 'zod';
 import type { Actor, FleetContext } from './context.ts';
 import type { Group } from '../generated/prisma/client.ts';
-import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
+import { FleetError, FleetErrorCode, type FieldIssue } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { findGroupForUpdate } from './groups.ts';
@@ -167,10 +167,8 @@ export async function setGroupComponentPolicy(
   };
   return inTransaction(ctx, async (tx, emit) => {
     const before = await findGroupForUpdate(tx, data.groupId);
-    const [inputs, outputs] = await Promise.all([
-      tx.input.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } }),
-      tx.output.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } }),
-    ]);
+    const inputs = await tx.input.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } });
+    const outputs = await tx.output.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } });
     const breaking = [
       ...inputs.map((i) => ['source', i] as const),
       ...outputs.map((o) => ['sink', o] as const),
@@ -181,14 +179,8 @@ export async function setGroupComponentPolicy(
         : [];
     });
     if (breaking.length > 0) {
-      const error = validationError([
-        { path: 'allowedComponents', message: `would break ${breaking.join('; ')}` },
-      ]);
-      throw new FleetError(
-        FleetErrorCode.conflict,
-        `the new policy would break ${breaking.join('; ')}`,
-        error.issues,
-      );
+      const message = `the new policy would break ${breaking.join('; ')}: change or remove them first`;
+      throw new FleetError(FleetErrorCode.conflict, message, [{ path: 'allowedComponents', message }]);
     }
     const after = await tx.group.update({ where: { id: data.groupId }, data: policy });
     await recordAudit(
