@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
+import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -49,6 +50,23 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_SECRET_KEY: z
+    .string()
+    .refine((k) => keyProblem(k) === null, 'FLOTILLA_SECRET_KEY must be 32 bytes as base64 or 64 hex digits')
+    .optional(),
+  FLOTILLA_SECRET_KEY_PREVIOUS: z
+    .string()
+    .transform((list) =>
+      list
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
+    )
+    .refine(
+      (keys) => keys.every((k) => keyProblem(k) === null),
+      'FLOTILLA_SECRET_KEY_PREVIOUS must list keys like FLOTILLA_SECRET_KEY, separated by commas',
+    )
+    .optional(),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -81,6 +99,11 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** Open connections the server accepts at once (held long-polls and WebSockets count). */
   maxConnections: number;
+  /**
+   * Keys that encrypt secret values (FLOTILLA_SECRET_KEY, with FLOTILLA_SECRET_KEY_PREVIOUS still
+   * accepted for reading); undefined when no key is set, and then secrets cannot be created.
+   */
+  secretKeys: SecretKeyring | undefined;
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -100,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if ((e.FLOTILLA_ADMIN_EMAIL === undefined) !== (e.FLOTILLA_ADMIN_PASSWORD === undefined)) {
     throw new ConfigurationError(
       'invalid configuration: set both FLOTILLA_ADMIN_EMAIL and FLOTILLA_ADMIN_PASSWORD',
+    );
+  }
+  if (e.FLOTILLA_SECRET_KEY_PREVIOUS?.length && !e.FLOTILLA_SECRET_KEY) {
+    throw new ConfigurationError(
+      'invalid configuration: FLOTILLA_SECRET_KEY_PREVIOUS needs FLOTILLA_SECRET_KEY (the key to re-encrypt with)',
     );
   }
   const dataDir = path.resolve(e.FLOTILLA_DATA_DIR);
@@ -127,5 +155,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
     maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
+    secretKeys: e.FLOTILLA_SECRET_KEY
+      ? createKeyring(e.FLOTILLA_SECRET_KEY, e.FLOTILLA_SECRET_KEY_PREVIOUS)
+      : undefined,
   };
 }

@@ -11,7 +11,7 @@ import { createEventBus } from './fleet/events.ts';
 import { createFleetContext } from './fleet/context.ts';
 import { buildApp } from './app.ts';
 import { createLogger } from './log.ts';
-import { ensureFirstAdmin, registerBundledAgent } from './startup.ts';
+import { ensureFirstAdmin, prepareSecrets, registerBundledAgent } from './startup.ts';
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
@@ -24,6 +24,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   const events = createEventBus(config, (err) => log.error({ err }, 'redis bus error'));
   await events.ready();
   const ctx = createFleetContext({ config, db, events });
+  await prepareSecrets(ctx, log);
   await ensureFirstAdmin(ctx, config, log);
   const agentVersion = await registerBundledAgent(ctx, log);
   const app = buildApp({ config, db, events, log, agentVersion });

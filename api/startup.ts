@@ -8,7 +8,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import type { ServerConfig } from './config.ts';
-import { CLI_ACTOR, type FleetContext } from './fleet/context.ts';
+import { CLI_ACTOR, SYSTEM_ACTOR, type FleetContext } from './fleet/context.ts';
+import { checkSecretKeys, rotateSecrets } from './fleet/secret-rotation.ts';
 import { countUsers, createUser } from './fleet/users.ts';
 import { registerRelease } from './fleet/releases.ts';
 
@@ -68,4 +69,16 @@ export async function registerBundledAgent(
     log.error({ err, bundlePath }, 'could not register the agent bundle');
     return undefined;
   }
+}
+
+/**
+ * Check that every stored secret decrypts with FLOTILLA_SECRET_KEY or a key of
+ * FLOTILLA_SECRET_KEY_PREVIOUS, then re-encrypt those under a previous key with the current one.
+ * Rejects with SecretKeyError (a ConfigurationError: the process prints it and exits) when secrets
+ * exist but no key, or not the right one, is configured.
+ */
+export async function prepareSecrets(ctx: FleetContext, log: Logger): Promise<void> {
+  await checkSecretKeys(ctx);
+  const rotated = await rotateSecrets(ctx, SYSTEM_ACTOR);
+  if (rotated > 0) log.info({ rotated }, 'secrets re-encrypted with the current FLOTILLA_SECRET_KEY');
 }

@@ -11,6 +11,7 @@ import { createApiToken } from '../fleet/api-tokens.ts';
 import { createGroup, getGroupBySlug } from '../fleet/groups.ts';
 import { mintEnrolmentToken } from '../fleet/enrolment-tokens.ts';
 import { registerRelease } from '../fleet/releases.ts';
+import { checkSecretKeys, rotateSecrets } from '../fleet/secret-rotation.ts';
 import { UsageError, durationSeconds, flags, integer } from './args.ts';
 
 /** What a command may do besides acting on the fleet: print a line, read a piped secret. */
@@ -116,6 +117,16 @@ const releaseAdd: Command = async (ctx, argv, { print }) => {
   print(`release ${release.version} sha256 ${release.sha256} (${release.size} bytes)`);
 };
 
+const secretsRotate: Command = async (ctx, _argv, { print }) => {
+  await checkSecretKeys(ctx);
+  const count = await rotateSecrets(ctx, CLI_ACTOR);
+  print(
+    count > 0
+      ? `re-encrypted ${count} secret(s) with FLOTILLA_SECRET_KEY`
+      : 'every secret already uses FLOTILLA_SECRET_KEY',
+  );
+};
+
 /** Commands that need the database, by their words. */
 export const COMMANDS: Record<string, Command> = {
   'user create': userCreate,
@@ -124,4 +135,5 @@ export const COMMANDS: Record<string, Command> = {
   'group create': groupCreate,
   'token mint': tokenMint,
   'release add': releaseAdd,
+  'secrets rotate': secretsRotate,
 };

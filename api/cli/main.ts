@@ -23,7 +23,9 @@ const USAGE = `usage: npm run flotilla -- <command>
   group create --slug S [--name N] [--description D]
   token mint --group SLUG --max-uses N --ttl 24h [--allow-group-override]
                                                                      prints the EBT_ token once
-  release add FILE [--version x.y.z]     register an agent bundle for upgrades`;
+  release add FILE [--version x.y.z]     register an agent bundle for upgrades
+  secrets rotate                          re-encrypt secrets under FLOTILLA_SECRET_KEY (old keys in
+                                          FLOTILLA_SECRET_KEY_PREVIOUS); the server also does this at start`;
 
 /** Where one CLI invocation reads and writes; the process's own streams by default. */
 export interface CliIo {

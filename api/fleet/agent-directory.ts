@@ -5,6 +5,8 @@
  */
 import type { FleetContext } from './context.ts';
 import type { Platform } from '../generated/prisma/client.ts';
+import { REFERENCE_MARK, etagOf } from './secret-refs.ts';
+import { resolveDeliveredConfig } from './secrets.ts';
 
 export interface AgentEntry {
   id: string;
@@ -123,7 +125,12 @@ export class AgentDirectory {
     return group.configVersion;
   }
 
-  /** The rendered config of a group's version for a platform (cached; database on a miss). */
+  /**
+   * The config of a group's version for a platform as its agents receive it (cached; database on
+   * a miss): the stored bytes with `SECRET[name]` references resolved (secrets.ts) and the etag of
+   * those bytes. Only the agent config route may call this; never log or expose the result.
+   * Secret changes republish the group, so a cached version never goes stale.
+   */
   async renderedConfig(groupId: string, version: number, platform: Platform): Promise<RenderedEntry | null> {
     const key = `${groupId}:${version}:${platform}`;
     const cached = this.rendered.get(key);
@@ -135,6 +142,11 @@ export class AgentDirectory {
       .findUnique({
         where: { groupId_version_platform: { groupId, version, platform } },
         select: { version: true, yaml: true, etag: true },
+      })
+      .then(async (stored) => {
+        if (!stored?.yaml.includes(REFERENCE_MARK)) return stored;
+        const yaml = await resolveDeliveredConfig(this.ctx, groupId, stored.yaml);
+        return { version: stored.version, yaml, etag: etagOf(yaml) };
       })
       .then((row) => {
         if (row) {

@@ -7,6 +7,7 @@ import type { Prisma, PrismaClient, Role } from '../generated/prisma/client.ts';
 import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db.ts';
 import type { EventBus } from './events.ts';
+import type { SecretKeyring } from './secret-crypto.ts';
 
 export type Clock = () => Date;
 export type Tx = Prisma.TransactionClient;
@@ -19,6 +20,8 @@ export interface FleetSettings {
    * give the base URL (install.sh, release download URLs, the GraphQL same-origin check).
    */
   publicUrl: string | undefined;
+  /** Keys for secret values (FLOTILLA_SECRET_KEY); absent: secrets can be neither stored nor read. */
+  secretKeys?: SecretKeyring;
 }
 
 export interface FleetContext {
@@ -37,12 +40,15 @@ export interface Actor {
   role: Role | null;
 }
 
+/** The actor for changes made by the server itself (start-up chores such as re-encrypting secrets). */
+export const SYSTEM_ACTOR: Actor = { type: 'system', id: null, label: 'system', role: null };
+
 /** The actor for changes made with `npm run flotilla` on the server host. */
 export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'admin' };
 
 /** The fleet context for a configuration, an opened database and a bus. Never fails. */
 export function createFleetContext(deps: {
-  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl'>;
+  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl' | 'secretKeys'>;
   db: Pick<Db, 'prisma'>;
   events: EventBus;
   clock?: Clock;
@@ -51,6 +57,10 @@ export function createFleetContext(deps: {
     db: deps.db.prisma,
     events: deps.events,
     clock: deps.clock ?? (() => new Date()),
-    settings: { actionTtlMs: deps.config.actionTtlMs, publicUrl: deps.config.publicUrl },
+    settings: {
+      actionTtlMs: deps.config.actionTtlMs,
+      publicUrl: deps.config.publicUrl,
+      secretKeys: deps.config.secretKeys,
+    },
   };
 }

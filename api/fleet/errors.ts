@@ -29,6 +29,17 @@ export const FleetErrorCode = {
   invalidCredentials: 'invalid_credentials',
   forbidden: ErrorCode.forbidden,
   groupOverrideForbidden: ErrorCode.groupOverrideForbidden,
+  /** A guarded component type (policy.ts) the group's admin has not enabled. */
+  componentNotAllowed: 'component_not_allowed',
+  /** A path option outside the group's allowed prefixes, or inside a denied directory. */
+  pathNotAllowed: 'path_not_allowed',
+  /** A sensitive option (token, password, …) holds a literal instead of `SECRET[name]`. */
+  secretRequired: 'secret_required',
+  secretNotFound: 'secret_not_found',
+  /** A secret still referenced by a group's pipeline cannot be deleted. */
+  secretInUse: 'secret_in_use',
+  /** FLOTILLA_SECRET_KEY is not set, so secrets can be neither stored nor read. */
+  secretKeyMissing: 'secret_key_missing',
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

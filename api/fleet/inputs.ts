@@ -9,6 +9,7 @@ import type { Input, Prisma } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
 import { changePipeline } from './pipeline-change.ts';
 import { parseInput } from './validate.ts';
+import { enforceComponentRules } from './component-rules.ts';
 import { defaultPlatforms, getComponent, validateComponentOptions } from './vector/components.ts';
 import { Platform } from '../protocol/v1.ts';
 
@@ -68,7 +69,8 @@ export async function createInput(ctx: FleetContext, actor: Actor, input: unknow
   const platforms = data.platforms ?? defaultPlatforms(data.type);
   const issues = checkSource(data.type, data.options, platforms);
   if (issues.length > 0) throw validationError(issues);
-  return changePipeline(ctx, actor, data.groupId, 'input.create', data.name, async (tx) => {
+  return changePipeline(ctx, actor, data.groupId, 'input.create', data.name, async (tx, group) => {
+    await enforceComponentRules(tx, group, 'source', data.type, data.options);
     const created = await tx.input.create({
       data: { ...data, platforms, options: data.options as Prisma.InputJsonValue },
     });
@@ -90,9 +92,10 @@ export async function updateInput(ctx: FleetContext, actor: Actor, input: unknow
     data.platforms ?? existing.platforms,
   );
   if (issues.length > 0) throw validationError(issues);
-  return changePipeline(ctx, actor, existing.groupId, 'input.update', data.name, async (tx) => {
+  return changePipeline(ctx, actor, existing.groupId, 'input.update', data.name, async (tx, group) => {
     const before = await tx.input.findUnique({ where: { id: data.id } });
     if (!before) throw new FleetError(FleetErrorCode.inputNotFound, `no input with id ${data.id}`);
+    await enforceComponentRules(tx, group, 'source', before.type, data.options ?? before.options);
     const { id, options, ...rest } = data;
     const updated = await tx.input.update({
       where: { id },

@@ -10,6 +10,7 @@ import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './
 import { changePipeline } from './pipeline-change.ts';
 import { ComponentName } from './inputs.ts';
 import { parseInput } from './validate.ts';
+import { enforceComponentRules } from './component-rules.ts';
 import { getComponent, validateComponentOptions } from './vector/components.ts';
 
 const Options = z.record(z.string(), z.unknown());
@@ -53,7 +54,8 @@ export async function createOutput(ctx: FleetContext, actor: Actor, input: unkno
   const data = parseInput(CreateOutputInput, input);
   const issues = checkSink(data.type, data.options);
   if (issues.length > 0) throw validationError(issues);
-  return changePipeline(ctx, actor, data.groupId, 'output.create', data.name, async (tx) => {
+  return changePipeline(ctx, actor, data.groupId, 'output.create', data.name, async (tx, group) => {
+    await enforceComponentRules(tx, group, 'sink', data.type, data.options);
     await checkInputIds(tx, data.groupId, data.inputIds);
     const created = await tx.output.create({
       data: { ...data, options: data.options as Prisma.InputJsonValue },
@@ -69,7 +71,8 @@ export async function updateOutput(ctx: FleetContext, actor: Actor, input: unkno
   if (!existing) throw new FleetError(FleetErrorCode.outputNotFound, `no output with id ${data.id}`);
   const issues = checkSink(existing.type, data.options ?? existing.options);
   if (issues.length > 0) throw validationError(issues);
-  return changePipeline(ctx, actor, existing.groupId, 'output.update', data.name, async (tx) => {
+  return changePipeline(ctx, actor, existing.groupId, 'output.update', data.name, async (tx, group) => {
+    await enforceComponentRules(tx, group, 'sink', existing.type, data.options ?? existing.options);
     if (data.inputIds) await checkInputIds(tx, existing.groupId, data.inputIds);
     const { id, options, ...rest } = data;
     const updated = await tx.output.update({

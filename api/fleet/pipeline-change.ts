@@ -4,6 +4,7 @@
  * fail `vector validate`, or anything else throws, nothing is written.
  */
 import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Group } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, isUniqueViolation, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
@@ -38,8 +39,8 @@ function nameTaken(name: string): FleetError {
 }
 
 /**
- * Run `write` for group `groupId` and publish. `action` names the audit event (`input.update`); a
- * unique-name violation becomes conflict on `name`. Rejects with whatever `write` or the
+ * Run `write` for group `groupId` (it gets the locked group row) and publish. `action` names the
+ * audit event (`input.update`); a unique-name violation becomes conflict on `name`. Rejects with whatever `write` or the
  * publication throws (group_not_found, config_invalid, …), and then nothing was written.
  */
 export async function changePipeline<T extends PipelineRow>(
@@ -48,12 +49,12 @@ export async function changePipeline<T extends PipelineRow>(
   groupId: string,
   action: string,
   name: string | undefined,
-  write: (tx: Tx) => Promise<PipelineWrite<T>>,
+  write: (tx: Tx, group: Group) => Promise<PipelineWrite<T>>,
 ): Promise<T> {
   try {
     return await inTransaction(ctx, async (tx, emit) => {
-      await findGroupForUpdate(tx, groupId);
-      const { before, after, result } = await write(tx);
+      const group = await findGroupForUpdate(tx, groupId);
+      const { before, after, result } = await write(tx, group);
       await publishGroupConfig(tx, groupId, emit);
       await recordAudit(
         tx,

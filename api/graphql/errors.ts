@@ -35,6 +35,8 @@ export class ConfigInvalidError extends TypedError {}
 export class GroupNotEmptyError extends TypedError {}
 export class InvalidTransitionError extends TypedError {}
 export class InvalidCredentialsError extends TypedError {}
+export class ComponentPolicyError extends TypedError {}
+export class SecretKeyMissingError extends TypedError {}
 export class TooManyAttemptsError extends TypedError {
   constructor(readonly retryAfterSeconds: number) {
     super('too_many_attempts', `too many failed sign-ins: try again in ${retryAfterSeconds} s`);
@@ -83,6 +85,16 @@ errorType(
   'InvalidCredentialsError',
   'Wrong email or password (or the user is disabled).',
 );
+errorType(
+  ComponentPolicyError,
+  'ComponentPolicyError',
+  'The group’s component policy refuses this (code component_not_allowed or path_not_allowed); `fields` names the type or option. An admin can change the policy.',
+);
+errorType(
+  SecretKeyMissingError,
+  'SecretKeyMissingError',
+  'The server has no FLOTILLA_SECRET_KEY, so secrets can be neither stored nor read.',
+);
 builder.objectType(TooManyAttemptsError, {
   name: 'TooManyAttemptsError',
   description: 'Too many failed sign-ins for this email or address: wait `retryAfterSeconds`.',
@@ -101,9 +113,16 @@ function typedError(error: FleetError): TypedError | null {
   switch (error.code) {
     case FleetErrorCode.validationFailed:
     case FleetErrorCode.tooManyAgents:
+    case FleetErrorCode.secretRequired:
       return new ValidationError(...args);
     case FleetErrorCode.conflict:
+    case FleetErrorCode.secretInUse:
       return new ConflictError(...args);
+    case FleetErrorCode.componentNotAllowed:
+    case FleetErrorCode.pathNotAllowed:
+      return new ComponentPolicyError(...args);
+    case FleetErrorCode.secretKeyMissing:
+      return new SecretKeyMissingError(...args);
     case FleetErrorCode.configInvalid:
       return new ConfigInvalidError(...args);
     case FleetErrorCode.groupNotEmpty:
@@ -131,6 +150,8 @@ export async function runFleet<T>(work: () => Promise<T>): Promise<T> {
 
 /** Error types of mutations that create or change pipeline parts (groups, inputs, outputs). */
 export const PIPELINE_ERRORS = [ValidationError, ConflictError, NotFoundError, ConfigInvalidError];
+/** Error types of mutations that create or change inputs and outputs (adds the component policy). */
+export const COMPONENT_ERRORS = [...PIPELINE_ERRORS, ComponentPolicyError];
 /** Error types of mutations that only validate input and look things up. */
 export const INPUT_ERRORS = [ValidationError, NotFoundError];
 

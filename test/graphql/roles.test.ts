@@ -1,7 +1,7 @@
 /**
  * Authorisation as a matrix: every mutation and every query × anonymous, viewer, editor and admin.
- * Viewers read; editors change groups, inputs, outputs, tokens, agents and actions; admins also
- * manage users and API tokens and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
+ * Viewers read; editors change groups, inputs, outputs, secrets, tokens, agents and actions; admins
+ * also manage users, API tokens and groups' component policies, and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
  * FORBIDDEN (role too low); admitted calls reach their resolver (a payload or a typed error).
  */
 import crypto from 'node:crypto';
@@ -56,6 +56,13 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   createApiToken: ['admin', () => ({ userId: NONE, name: 'matrix' })],
   revokeApiToken: ['admin', () => ({ id: NONE })],
   revokeUserApiTokens: ['admin', () => ({ userId: NONE })],
+  setGroupComponentPolicy: [
+    'admin',
+    () => ({ groupId: NONE, allowedComponents: [], readPathPrefixes: [], writePathPrefixes: [] }),
+  ],
+  createSecret: ['editor', () => ({ groupId: NONE, name: 'matrix', value: 'v' })],
+  updateSecret: ['editor', () => ({ id: NONE, value: 'v' })],
+  deleteSecret: ['editor', () => ({ id: NONE })],
 };
 
 /** Each query: the role it needs and a minimal selection. */
@@ -74,6 +81,7 @@ const QUERIES: Record<string, [Need, string]> = {
   vectorComponent: ['viewer', 'vectorComponent(kind: sink, type: "console") { type }'],
   agentReleases: ['viewer', 'agentReleases { version }'],
   fleetRules: ['viewer', 'fleetRules { offlineAfterSeconds maxPageSize maxBulkAgents }'],
+  fleetSecrets: ['viewer', 'fleetSecrets { name }'],
   users: ['admin', 'users { totalCount }'],
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],

@@ -2,7 +2,7 @@
  * The real server on port 0 over a fresh test database (helpers/db.ts), for protocol, GraphQL and
  * agent end-to-end tests. `close()` stops it and removes the database.
  */
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { buildApp, type App } from '../../api/app.ts';
 import { loadConfig, type ServerConfig } from '../../api/config.ts';
 import { createLocalBus, createRedisBus, type EventBus } from '../../api/fleet/events.ts';
@@ -33,6 +33,8 @@ export interface TestServerOptions {
   /** Use Redis pub/sub for events (replica tests). */
   redisUrl?: string;
   agentVersion?: string;
+  /** The server's logger (default: silent unless TEST_LOG_LEVEL), e.g. to capture log lines. */
+  log?: Logger;
 }
 
 /** Start a server on 127.0.0.1 with a free port. Rejects when the database cannot be prepared. */
@@ -53,7 +55,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     config,
     db: testDb.db,
     events,
-    log: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock: options.clock,
     agentVersion: options.agentVersion,
   });

@@ -69,6 +69,12 @@ export function createAppRouter(session: Session): Router {
         meta: { title: 'Actions' },
       },
       {
+        path: '/settings',
+        name: 'settings',
+        component: () => import('./pages/SettingsPage.vue'),
+        meta: { title: 'Settings' },
+      },
+      {
         path: '/admin/:tab(users|api-tokens|audit)?',
         name: 'admin',
         component: () => import('./pages/AdminPage.vue'),

@@ -9,6 +9,7 @@ import { GroupNotEmptyError, NotFoundError, PIPELINE_ERRORS, ValidationError, ru
 import { liveBatches, source, type LiveBatch } from '../live.ts';
 import { createGroup, deleteGroup, updateGroup } from '../../fleet/groups.ts';
 import { Platform } from './enums.ts';
+import { maskRenderedCredentials } from '../../fleet/secret-refs.ts';
 
 const RenderedConfig = builder.prismaObject('RenderedConfig', {
   description: 'One published config of a group for one platform: exactly the bytes its agents download.',
@@ -16,8 +17,11 @@ const RenderedConfig = builder.prismaObject('RenderedConfig', {
   fields: (t) => ({
     version: t.exposeInt('version'),
     platform: t.expose('platform', { type: Platform }),
-    yaml: t.exposeString('yaml', {
-      description: 'The Vector YAML (`{}` when the group has nothing to run).',
+    yaml: t.string({
+      description:
+        'The Vector YAML (`{}` when the group has nothing to run), with `SECRET[name]` where agents get the value (a literal credential saved before references were required shows `********`).',
+      select: { yaml: true },
+      resolve: (r) => maskRenderedCredentials(r.yaml),
     }),
     etag: t.exposeString('etag'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

@@ -19,5 +19,7 @@ import './summary.ts';
 import './catalogue.ts';
 import './release.ts';
 import './rules.ts';
+import './policy.ts';
+import './secret.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

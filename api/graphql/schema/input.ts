@@ -5,8 +5,9 @@
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
-import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
+import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createInput, deleteInput, updateInput } from '../../fleet/inputs.ts';
+import { maskCredentials } from '../../fleet/secret-refs.ts';
 import { Platform } from './enums.ts';
 
 builder.prismaObject('Input', {
@@ -16,7 +17,13 @@ builder.prismaObject('Input', {
     id: t.exposeID('id'),
     name: t.exposeString('name', { description: 'The Vector component id; unique within the group.' }),
     type: t.exposeString('type', { description: 'The source type, see vectorComponents(kind: source).' }),
-    options: t.expose('options', { type: 'JSON' }),
+    options: t.field({
+      type: 'JSON',
+      description:
+        'Sensitive options show `SECRET[name]` (a literal saved before that rule shows `********`).',
+      select: { type: true, options: true },
+      resolve: (i) => maskCredentials('source', i.type, i.options),
+    }),
     platforms: t.expose('platforms', { type: [Platform], description: 'Where the input runs.' }),
     enabled: t.exposeBoolean('enabled'),
     indexOverride: t.exposeString('indexOverride', { nullable: true }),
@@ -71,7 +78,7 @@ builder.mutationFields((t) => ({
     description: 'Add a source to a group and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateInputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'input' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'input' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createInput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.input.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
@@ -82,7 +89,7 @@ builder.mutationFields((t) => ({
     description: 'Change a source and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: UpdateInputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'input' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'input' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() =>
         updateInput(ctx.fleet, actorOf(ctx), fleetInput(input, OVERRIDES)),

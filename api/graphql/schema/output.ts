@@ -5,8 +5,9 @@
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
-import { PIPELINE_ERRORS, runFleet } from '../errors.ts';
+import { COMPONENT_ERRORS, PIPELINE_ERRORS, runFleet } from '../errors.ts';
 import { createOutput, deleteOutput, updateOutput } from '../../fleet/outputs.ts';
+import { maskCredentials } from '../../fleet/secret-refs.ts';
 
 builder.prismaObject('Output', {
   description: 'One Vector sink of a group (a catalogue `sink` component).',
@@ -15,7 +16,13 @@ builder.prismaObject('Output', {
     id: t.exposeID('id'),
     name: t.exposeString('name', { description: 'The Vector component id; unique within the group.' }),
     type: t.exposeString('type', { description: 'The sink type, see vectorComponents(kind: sink).' }),
-    options: t.expose('options', { type: 'JSON' }),
+    options: t.field({
+      type: 'JSON',
+      description:
+        'Sensitive options show `SECRET[name]` (a literal saved before that rule shows `********`).',
+      select: { type: true, options: true },
+      resolve: (o) => maskCredentials('sink', o.type, o.options),
+    }),
     enabled: t.exposeBoolean('enabled'),
     inputIds: t.exposeIDList('inputIds', {
       description: 'The inputs feeding this output; empty means every enabled input.',
@@ -63,7 +70,7 @@ builder.mutationFields((t) => ({
     description: 'Add a sink to a group and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CreateOutputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const created = await runFleet(() => createOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: created.id } });
@@ -74,7 +81,7 @@ builder.mutationFields((t) => ({
     description: 'Change a sink and publish.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: UpdateOutputInput, required: true }) },
-    errors: { types: PIPELINE_ERRORS, dataField: { name: 'output' } },
+    errors: { types: COMPONENT_ERRORS, dataField: { name: 'output' } },
     resolve: async (query, _root, { input }, ctx) => {
       const updated = await runFleet(() => updateOutput(ctx.fleet, actorOf(ctx), fleetInput(input)));
       return ctx.fleet.db.output.findUniqueOrThrow({ ...selected(query), where: { id: updated.id } });
