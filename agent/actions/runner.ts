@@ -6,7 +6,7 @@
  * action is neither run twice (its id is seen) nor lost (the in-flight record is resumed into a
  * final result by its handler). Results stay in the state file until a heartbeat carried them.
  */
-import type { ActionResult, PendingAction } from '../../api/protocol/v1.ts';
+import { toStorableText, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../log.ts';
@@ -140,7 +140,7 @@ export class ActionRunner {
           })
         : { status: 'failed', result: { error: `unsupported action type "${action.type}"` } };
     } catch (error) {
-      outcome = { status: 'failed', result: { error: errorMessage(error) } };
+      outcome = { status: 'failed', result: { error: toStorableText(errorMessage(error), 2000) } };
     }
     if (outcome.status === 'restarting') {
       this.log.info('action needs a restart to finish', { actionId: action.id });

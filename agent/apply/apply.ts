@@ -9,7 +9,7 @@
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
  * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours).
  */
-import { EMPTY_CONFIG } from '../../api/protocol/v1.ts';
+import { EMPTY_CONFIG, toStorableText } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
 import type { AgentFs } from '../state/atomic-write.ts';
 import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
@@ -148,5 +148,5 @@ function describeDeath(exit: VectorExit, version: number, tail: string[]): strin
   const how = exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`;
   const lines = tail.slice(-5).join('\n');
   const text = `vector exited (${how}) after loading config version ${version}; the previous config was restored`;
-  return (lines ? `${text}\n${lines}` : text).slice(0, 4000);
+  return toStorableText(lines ? `${text}\n${lines}` : text, 4000);
 }

@@ -5,6 +5,7 @@
 import type { spawn as nodeSpawn } from 'node:child_process';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../log.ts';
+import { toStorableText } from '../../api/protocol/v1.ts';
 
 export interface VectorCli {
   bin: string;
@@ -36,7 +37,7 @@ export async function validateConfig(cli: VectorCli, file: string): Promise<Vali
     ? `vector validate could not run: ${run.error}`
     : `vector validate exited with code ${run.code ?? run.signal}`;
   const message = detail ? `${prefix}\n${detail}` : prefix;
-  return { ok: false, exitCode: run.code, message: message.slice(0, MAX_MESSAGE) };
+  return { ok: false, exitCode: run.code, message: toStorableText(message, MAX_MESSAGE) };
 }
 
 /**
@@ -46,7 +47,7 @@ export async function validateConfig(cli: VectorCli, file: string): Promise<Vali
 export async function readVectorVersion(cli: VectorCli): Promise<string> {
   const run = await runVector(cli, ['--version']);
   const match = /^vector (\S+)/m.exec(run.output);
-  return run.code === 0 && match ? match[1].slice(0, 64) : '';
+  return run.code === 0 && match ? toStorableText(match[1], 64) : '';
 }
 
 interface RunResult {

@@ -93,6 +93,18 @@ export function isStorableText(s: string): boolean {
   return !UNSTORABLE_TEXT.test(s);
 }
 
+/**
+ * `s` made storable for a field of at most `max` characters: NUL and unpaired surrogates become
+ * U+FFFD, and the cut never splits a surrogate pair. Agents pass text they did not write (Vector's
+ * output, error messages) through this before sending it.
+ */
+export function toStorableText(s: string, max: number): string {
+  const clean = s.replace(/[\u0000\p{Cs}]/gu, '\uFFFD');
+  if (clean.length <= max) return clean;
+  const end = /[\uD800-\uDBFF]/.test(clean[max - 1] ?? '') ? max - 1 : max;
+  return clean.slice(0, end);
+}
+
 /** A string of at most `max` characters (at least `min`, trimmed when asked) that the database can store. */
 export function boundedText(max: number, options: { min?: number; trim?: boolean } = {}) {
   const base = options.trim ? z.string().trim() : z.string();
