@@ -49,6 +49,9 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
+  FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -81,6 +84,18 @@ export interface ServerConfig {
   requestTimeoutMs: number;
   /** Open connections the server accepts at once (held long-polls and WebSockets count). */
   maxConnections: number;
+  /** Caps on graphql-ws connections (per replica): see graphql/ws-connections.ts. */
+  ws: WsLimits;
+}
+
+/** Caps on the GraphQL WebSocket endpoint of one server process. */
+export interface WsLimits {
+  /** Open WebSocket connections in all. */
+  maxConnections: number;
+  /** Open WebSocket connections of one user (sessions and API tokens together). */
+  maxConnectionsPerUser: number;
+  /** Operations running at once on one connection. */
+  maxSubscriptionsPerConnection: number;
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -127,5 +142,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
     maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
+    ws: {
+      maxConnections: e.FLOTILLA_WS_MAX_CONNECTIONS,
+      maxConnectionsPerUser: e.FLOTILLA_WS_MAX_CONNECTIONS_PER_USER,
+      maxSubscriptionsPerConnection: e.FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    },
   };
 }
