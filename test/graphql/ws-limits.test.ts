@@ -4,6 +4,7 @@
  * server (4429).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigurationError, loadConfig } from '../../api/config.ts';
 import { WsCloseCode, TOO_MANY_SUBSCRIPTIONS } from '../../api/graphql/ws-connections.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { waitFor } from '../helpers/factories.ts';
@@ -95,5 +96,19 @@ describe('per server', () => {
     expect(await sockets.open(users[0].token).settled()).toBe('open');
     expect(await sockets.open(users[1].token).settled()).toBe('open');
     expect(await sockets.open(users[2].token).settled()).toBe(WsCloseCode.tooManyConnections);
+  });
+});
+
+describe('configuration', () => {
+  it('defaults to 10,000 connections, 20 per user and 50 operations per connection; refuses 0', () => {
+    expect(loadConfig({}).ws).toEqual({
+      maxConnections: 10_000,
+      maxConnectionsPerUser: 20,
+      maxSubscriptionsPerConnection: 50,
+    });
+    expect(() => loadConfig({ FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: '0' })).toThrow(ConfigurationError);
+    expect(() => loadConfig({ FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 'many' })).toThrow(
+      /FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION/,
+    );
   });
 });
