@@ -43,6 +43,8 @@ interface Entry {
   auth: RequestAuth;
   authenticate: () => Promise<RequestAuth>;
   timer?: NodeJS.Timeout;
+  /** Re-checks run one after another, so the last one sees the latest state. */
+  rechecks?: Promise<void>;
 }
 
 /** A multimap key → entries. */
@@ -128,6 +130,9 @@ export function createWsConnections(fleet: FleetContext, limits: WsLimits, log: 
       const before = entry.auth.actor?.role ?? null;
       if (!auth.actor || (before !== null && !roleAtLeast(auth.actor.role, before))) {
         end(entry, WsCloseCode.forbidden, 'the credential has ended or lost rights');
+      } else {
+        // A raised role is the one later operations run with, so lowering it again must close.
+        entry.auth = { ...entry.auth, actor: auth.actor };
       }
     } catch (error) {
       log.warn({ err: error }, 'could not re-check a WebSocket credential; closing the connection');
@@ -143,7 +148,9 @@ export function createWsConnections(fleet: FleetContext, limits: WsLimits, log: 
     for (const id of event.apiTokenIds ?? []) {
       for (const entry of byToken.get(id)) end(entry, WsCloseCode.forbidden, 'the API token was revoked');
     }
-    if (event.userId) for (const entry of byUser.get(event.userId)) void recheck(entry);
+    for (const entry of event.userId ? byUser.get(event.userId) : []) {
+      entry.rechecks = (entry.rechecks ?? Promise.resolve()).then(() => recheck(entry));
+    }
   };
   const unsubscribe = fleet.events.subscribe('credentialsRevoked', revoked);
 
