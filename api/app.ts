@@ -85,7 +85,7 @@ export function buildApp(deps: AppDeps): App {
     },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
-  const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy });
+  const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy, wsLimits: config.ws });
   const longPolls = new LongPolls(directory);
   const agentRouter = createAgentRouter({
     ctx,

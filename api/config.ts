@@ -67,6 +67,9 @@ const EnvSchema = z.object({
       'FLOTILLA_SECRET_KEY_PREVIOUS must list keys like FLOTILLA_SECRET_KEY, separated by commas',
     )
     .optional(),
+  FLOTILLA_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
+  FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
+  FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -104,6 +107,18 @@ export interface ServerConfig {
    * accepted for reading); undefined when no key is set, and then secrets cannot be created.
    */
   secretKeys: SecretKeyring | undefined;
+  /** Caps on graphql-ws connections (per replica): see graphql/ws-connections.ts. */
+  ws: WsLimits;
+}
+
+/** Caps on the GraphQL WebSocket endpoint of one server process. */
+export interface WsLimits {
+  /** Open WebSocket connections in all. */
+  maxConnections: number;
+  /** Open WebSocket connections of one user (sessions and API tokens together). */
+  maxConnectionsPerUser: number;
+  /** Operations running at once on one connection. */
+  maxSubscriptionsPerConnection: number;
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -158,5 +173,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     secretKeys: e.FLOTILLA_SECRET_KEY
       ? createKeyring(e.FLOTILLA_SECRET_KEY, e.FLOTILLA_SECRET_KEY_PREVIOUS)
       : undefined,
+    ws: {
+      maxConnections: e.FLOTILLA_WS_MAX_CONNECTIONS,
+      maxConnectionsPerUser: e.FLOTILLA_WS_MAX_CONNECTIONS_PER_USER,
+      maxSubscriptionsPerConnection: e.FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+    },
   };
 }

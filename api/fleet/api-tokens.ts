@@ -1,6 +1,7 @@
 /**
  * API tokens (FLT_) for automation: tied to a user, acting with at most that user's role, shown
- * once, stored as SHA-256, with a last-used time.
+ * once, stored as SHA-256, with a last-used time. Revocations are published as
+ * `credentialsRevoked`, which closes the token's WebSocket connections.
  */
 import { z } from 'zod';
 import type { Actor, FleetContext } from './context.ts';
@@ -79,10 +80,13 @@ export async function createApiToken(
   });
 }
 
-/** Revoke an API token; it is refused from then on. Fails with token_not_found. */
+/**
+ * Revoke an API token; it is refused from then on and its WebSocket connections close. Fails with
+ * token_not_found.
+ */
 export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unknown): Promise<ApiToken> {
   const { id } = parseInput(RevokeApiTokenInput, input);
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
     const existing = await tx.apiToken.findUnique({ where: { id } });
     if (!existing) throw new FleetError(FleetErrorCode.tokenNotFound, `no API token with id ${id}`);
     if (existing.revokedAt) return existing;
@@ -95,18 +99,20 @@ export async function revokeApiToken(ctx: FleetContext, actor: Actor, input: unk
       { name: existing.name },
       null,
     );
+    emit('credentialsRevoked', { apiTokenIds: [id] });
     return revoked;
   });
 }
 
 /**
  * Revoke every active API token of one user in one step (API tokens survive a password reset: they
- * are separate credentials; this is how an admin ends them all). Audited once, naming the tokens.
+ * are separate credentials; this is how an admin ends them all); their WebSocket connections
+ * close. Audited once, naming the tokens.
  * Fails with user_not_found; resolves the number revoked (0 when none was active).
  */
 export async function revokeUserApiTokens(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const { userId } = parseInput(RevokeUserApiTokensInput, input);
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
     const user = await tx.user.findUnique({ where: { id: userId } });
     if (!user) throw new FleetError(FleetErrorCode.userNotFound, `no user with id ${userId}`);
     const active = await tx.apiToken.findMany({
@@ -122,15 +128,23 @@ export async function revokeUserApiTokens(ctx: FleetContext, actor: Actor, input
       revoked: active.length,
       prefixes: active.map((t) => t.prefix),
     });
+    emit('credentialsRevoked', { apiTokenIds: active.map((t) => t.id) });
     return active.length;
   });
 }
 
+/** An API token that authenticated: which one, who it acts as, and until when. */
+export interface AuthenticatedApiToken {
+  tokenId: string;
+  actor: Actor;
+  expiresAt: Date | null;
+}
+
 /**
- * Resolve a presented FLT_ token to the actor it acts as, or null when it is unknown, revoked,
- * expired or its user is disabled. Updates lastUsedAt at most once a minute.
+ * Resolve a presented FLT_ token to the token and the actor it acts as, or null when it is unknown,
+ * revoked, expired or its user is disabled. Updates lastUsedAt at most once a minute.
  */
-export async function authenticateApiToken(ctx: FleetContext, token: string): Promise<Actor | null> {
+async function resolveApiToken(ctx: FleetContext, token: string): Promise<AuthenticatedApiToken | null> {
   const record = await ctx.db.apiToken.findUnique({
     where: { tokenHash: hashToken(token) },
     include: { user: true },
@@ -142,24 +156,42 @@ export async function authenticateApiToken(ctx: FleetContext, token: string): Pr
     await ctx.db.apiToken.update({ where: { id: record.id }, data: { lastUsedAt: now } });
   }
   const role = roleAtLeast(record.user.role, record.role) ? record.role : record.user.role;
-  return {
+  const actor: Actor = {
     type: 'api_token',
     id: record.user.id,
     label: `${record.user.email} (token ${record.name})`,
     role,
   };
+  return { tokenId: record.id, actor, expiresAt: record.expiresAt };
 }
 
 /**
- * The actor behind an `Authorization: Bearer FLT_…` header, or null when the header is missing,
- * malformed, not an API token, or names a token that is unknown, revoked, expired or belongs to
- * a disabled user. REST and GraphQL both authenticate automation through this one function.
+ * Resolve a presented FLT_ token to the actor it acts as, or null when it is unknown, revoked,
+ * expired or its user is disabled. Updates lastUsedAt at most once a minute.
  */
+export async function authenticateApiToken(ctx: FleetContext, token: string): Promise<Actor | null> {
+  return (await resolveApiToken(ctx, token))?.actor ?? null;
+}
+
+/**
+ * The API token behind an `Authorization: Bearer FLT_…` header, or null when the header is
+ * missing, malformed, not an API token, or names a token that is unknown, revoked, expired or
+ * belongs to a disabled user. REST and GraphQL both authenticate automation through this one
+ * function.
+ */
+export async function apiTokenFromBearer(
+  ctx: FleetContext,
+  authorization: string | undefined,
+): Promise<AuthenticatedApiToken | null> {
+  const token = bearerToken(authorization);
+  if (!token?.startsWith(TOKEN_PREFIX.api)) return null;
+  return resolveApiToken(ctx, token);
+}
+
+/** The actor of apiTokenFromBearer, or null. */
 export async function apiTokenActorFromBearer(
   ctx: FleetContext,
   authorization: string | undefined,
 ): Promise<Actor | null> {
-  const token = bearerToken(authorization);
-  if (!token?.startsWith(TOKEN_PREFIX.api)) return null;
-  return authenticateApiToken(ctx, token);
+  return (await apiTokenFromBearer(ctx, authorization))?.actor ?? null;
 }

@@ -1,6 +1,6 @@
 /**
  * The fleet's typed event bus. Fleet services publish after their transaction commits; REST caches,
- * long-polls and GraphQL subscriptions listen. In-process by default; with REDIS_URL every message
+ * long-polls, GraphQL subscriptions and the WebSocket credential index listen. In-process by default; with REDIS_URL every message
  * goes through Redis pub/sub, so every replica (this one included) sees every change exactly once.
  */
 import { EventEmitter } from 'node:events';
@@ -15,6 +15,12 @@ export interface FleetEvents {
   groupUpdated: { groupId: string; deleted?: boolean };
   configPublished: { groupId: string; version: number };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
+  /**
+   * Credentials that ended or changed, so the WebSocket connections using them close: ended
+   * sessions, revoked API tokens, and `userId` when every credential of that user must be checked
+   * again (disabled, role changed).
+   */
+  credentialsRevoked: { sessionIds?: string[]; apiTokenIds?: string[]; userId?: string };
 }
 export type Topic = keyof FleetEvents;
 
@@ -28,7 +34,13 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-const TOPICS: Topic[] = ['agentUpdated', 'groupUpdated', 'configPublished', 'actionUpdated'];
+const TOPICS: Topic[] = [
+  'agentUpdated',
+  'groupUpdated',
+  'configPublished',
+  'actionUpdated',
+  'credentialsRevoked',
+];
 
 /** An in-process bus for one server process (the default without REDIS_URL). */
 export function createLocalBus(): EventBus {

@@ -1,7 +1,8 @@
 /**
  * Dashboard sessions: a successful sign-in creates a row holding the SHA-256 of a random secret;
  * the browser keeps the secret in an httpOnly cookie. Sessions end on logout, after SESSION_TTL_MS,
- * when the user is disabled or their password is reset (users.ts deletes the rows).
+ * when the user is disabled or their password is reset (users.ts deletes the rows); every ending
+ * is published as `credentialsRevoked`, which closes the session's WebSocket connections.
  */
 import crypto from 'node:crypto';
 import type { Actor, FleetContext } from './context.ts';
@@ -10,7 +11,7 @@ import { inTransaction } from './transaction.ts';
 import { hashToken } from './tokens.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { isStorableText } from '../protocol/v1.ts';
-import { MAX_EMAIL_LENGTH, verifyCredentials, type PublicUser } from './users.ts';
+import { MAX_EMAIL_LENGTH, deleteSessions, verifyCredentials, type PublicUser } from './users.ts';
 
 /** How long a session lasts after sign-in. */
 const SESSION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -28,6 +29,7 @@ export interface StartedSession {
 export interface AuthenticatedSession {
   sessionId: string;
   actor: Actor;
+  expiresAt: Date;
 }
 
 /** The actor a signed-in user acts as (their current role). */
@@ -106,12 +108,13 @@ export async function authenticateSession(
   if (now.getTime() - session.lastSeenAt.getTime() > LAST_SEEN_GRANULARITY_MS) {
     await ctx.db.session.updateMany({ where: { id: session.id }, data: { lastSeenAt: now } });
   }
-  return { sessionId: session.id, actor: userActor(session.user) };
+  return { sessionId: session.id, actor: userActor(session.user), expiresAt: session.expiresAt };
 }
 
 /**
- * End one session, or with `everywhere` every session of its user. Ending a session that is
- * already gone does nothing. Resolves how many sessions ended.
+ * End one session, or with `everywhere` every session of its user; their open WebSocket
+ * connections close. Ending a session that is already gone does nothing. Resolves how many
+ * sessions ended.
  */
 export async function endSession(
   ctx: FleetContext,
@@ -119,13 +122,11 @@ export async function endSession(
   sessionId: string,
   everywhere = false,
 ): Promise<number> {
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
     const session = await tx.session.findUnique({ where: { id: sessionId } });
     if (!session) return 0;
-    const ended = await tx.session.deleteMany({
-      where: everywhere ? { userId: session.userId } : { id: sessionId },
-    });
+    const ended = await deleteSessions(tx, emit, everywhere ? { userId: session.userId } : { id: sessionId });
     await recordAudit(tx, actor, 'session.end', { type: 'user', id: session.userId }, null, { everywhere });
-    return ended.count;
+    return ended;
   });
 }

@@ -2,11 +2,11 @@
  * Users and roles (viewer < editor < admin). Passwords are stored as scrypt hashes only.
  */
 import { z } from 'zod';
-import type { Actor, FleetContext } from './context.ts';
-import type { Role, User } from '../generated/prisma/client.ts';
+import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Prisma, Role, User } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, isUniqueViolation, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
-import { inTransaction } from './transaction.ts';
+import { inTransaction, type Emit } from './transaction.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { parseInput } from './validate.ts';
 import { isStorableText } from '../protocol/v1.ts';
@@ -45,6 +45,18 @@ function publicUser(u: User): PublicUser {
   return rest;
 }
 
+/**
+ * Delete `where`'s sessions inside `tx` and announce them (after the commit) so WebSocket
+ * connections signed in with them close. Resolves how many ended.
+ */
+export async function deleteSessions(tx: Tx, emit: Emit, where: Prisma.SessionWhereInput): Promise<number> {
+  const ended = (await tx.session.findMany({ where, select: { id: true } })).map((s) => s.id);
+  if (ended.length === 0) return 0;
+  await tx.session.deleteMany({ where: { id: { in: ended } } });
+  emit('credentialsRevoked', { sessionIds: ended });
+  return ended.length;
+}
+
 /** Create a user. Fails with validation_failed or conflict (email taken); nothing is written then. */
 export async function createUser(ctx: FleetContext, actor: Actor, input: unknown): Promise<PublicUser> {
   const data = parseInput(CreateUserInput, input);
@@ -67,30 +79,40 @@ export async function createUser(ctx: FleetContext, actor: Actor, input: unknown
   }
 }
 
-/** Set a new password for a user by email and end their sessions. Fails with user_not_found. */
+/**
+ * Set a new password for a user by email and end their sessions (their WebSocket connections
+ * close). Fails with user_not_found.
+ */
 export async function resetPassword(ctx: FleetContext, actor: Actor, input: unknown): Promise<PublicUser> {
   const data = parseInput(ResetPasswordInput, input);
   const passwordHash = await hashPassword(data.password);
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
     const existing = await tx.user.findUnique({ where: { email: data.email } });
     if (!existing) throw new FleetError(FleetErrorCode.userNotFound, `no user with email ${data.email}`);
     const user = await tx.user.update({ where: { id: existing.id }, data: { passwordHash } });
-    await tx.session.deleteMany({ where: { userId: user.id } });
+    await deleteSessions(tx, emit, { userId: user.id });
     await recordAudit(tx, actor, 'user.reset_password', { type: 'user', id: user.id }, null, null);
     return publicUser(user);
   });
 }
 
-/** Change a user's role or disable them (disabling ends their sessions). Fails with user_not_found. */
+/**
+ * Change a user's role or disable them (disabling ends their sessions). Either makes every open
+ * WebSocket connection of the user re-check its credential (`credentialsRevoked` with the user's
+ * id): disabled users and lowered roles are closed. Fails with user_not_found.
+ */
 export async function updateUser(ctx: FleetContext, actor: Actor, input: unknown): Promise<PublicUser> {
   const data = parseInput(UpdateUserInput, input);
-  return inTransaction(ctx, async (tx) => {
+  return inTransaction(ctx, async (tx, emit) => {
     const before = await tx.user.findUnique({ where: { id: data.id } });
     if (!before) throw new FleetError(FleetErrorCode.userNotFound, `no user with id ${data.id}`);
     const disabledAt =
       data.disabled === undefined ? undefined : data.disabled ? (before.disabledAt ?? ctx.clock()) : null;
     const user = await tx.user.update({ where: { id: data.id }, data: { role: data.role, disabledAt } });
-    if (user.disabledAt) await tx.session.deleteMany({ where: { userId: user.id } });
+    if (user.disabledAt) await deleteSessions(tx, emit, { userId: user.id });
+    if (user.role !== before.role || (user.disabledAt && !before.disabledAt)) {
+      emit('credentialsRevoked', { userId: user.id });
+    }
     await recordAudit(
       tx,
       actor,

@@ -6,7 +6,7 @@
  * granted here), and a cookie-authenticated WebSocket must come from this server's own origin.
  */
 import type { Actor, FleetContext } from '../fleet/context.ts';
-import { apiTokenActorFromBearer } from '../fleet/api-tokens.ts';
+import { apiTokenFromBearer } from '../fleet/api-tokens.ts';
 import { authenticateSession } from '../fleet/sessions.ts';
 
 export const SESSION_COOKIE = 'flotilla_session';
@@ -17,9 +17,19 @@ export interface RequestAuth {
   method: 'session' | 'api_token' | null;
   /** The session behind a cookie-authenticated request (logout ends it). */
   sessionId: string | null;
+  /** The API token behind a bearer-authenticated request. */
+  apiTokenId: string | null;
+  /** When the session or API token ends by itself (null: a token without expiry, or anonymous). */
+  expiresAt: Date | null;
 }
 
-export const ANONYMOUS: RequestAuth = { actor: null, method: null, sessionId: null };
+export const ANONYMOUS: RequestAuth = {
+  actor: null,
+  method: null,
+  sessionId: null,
+  apiTokenId: null,
+  expiresAt: null,
+};
 
 /** A request refused before it runs (bad credentials, missing CSRF header, too large). */
 export class RequestRejected extends Error {
@@ -59,14 +69,17 @@ export async function authenticate(
   allowCookie: boolean,
 ): Promise<RequestAuth> {
   if (headers.authorization !== undefined) {
-    const actor = await apiTokenActorFromBearer(fleet, headers.authorization);
-    if (!actor)
+    const token = await apiTokenFromBearer(fleet, headers.authorization);
+    if (!token)
       throw new RequestRejected(401, 'UNAUTHENTICATED', 'the API token is unknown, revoked or expired');
-    return { actor, method: 'api_token', sessionId: null };
+    const { actor, tokenId, expiresAt } = token;
+    return { actor, method: 'api_token', sessionId: null, apiTokenId: tokenId, expiresAt };
   }
   const secret = allowCookie ? readCookie(headers.cookie, SESSION_COOKIE) : null;
   const session = secret ? await authenticateSession(fleet, secret) : null;
-  return session ? { actor: session.actor, method: 'session', sessionId: session.sessionId } : ANONYMOUS;
+  if (!session) return ANONYMOUS;
+  const { actor, sessionId, expiresAt } = session;
+  return { actor, method: 'session', sessionId, apiTokenId: null, expiresAt };
 }
 
 /** The Set-Cookie value that stores a session secret (base64url, needs no escaping) until `expiresAt`. */

@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { WsLimits } from '../config.ts';
 import type { FleetContext } from '../fleet/context.ts';
 import type { GraphqlServices, LiveSettings } from './context.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
@@ -19,6 +20,8 @@ export interface GraphqlMountDeps {
   fleet: FleetContext;
   log: Logger;
   trustProxy: boolean;
+  /** Caps on WebSocket connections and their operations (FLOTILLA_WS_*). */
+  wsLimits: WsLimits;
   /** Coalescing of subscription messages; defaults suit a fleet of 10,000 agents. */
   live?: Partial<LiveSettings>;
   loginLimiter?: LoginLimiter;
@@ -46,7 +49,7 @@ export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
   };
   const yoga = createGraphqlYoga(deps.log, GRAPHQL_PATH);
   const http = createGraphqlHttpHandler(yoga, services);
-  const ws = createGraphqlWs(yoga, services);
+  const ws = createGraphqlWs(yoga, services, deps.wsLimits);
   return {
     handle(req, res) {
       void http(req, res);

@@ -3,9 +3,11 @@
  * and again for every subscription: an API token in `connectionParams.authorization` ("Bearer
  * FLT_…") or the Authorization header, else the session cookie — accepted only from this server's
  * own origin, since browsers send cookies with cross-site WebSocket handshakes. Anonymous or
- * refused connections, and connections whose session or token has since ended, are closed with
- * 4403 Forbidden. Operations run through Yoga's envelop (same schema, limits and error masking
- * as HTTP).
+ * refused connections, and connections whose session or token has since ended (signed out,
+ * revoked, expired, user disabled or downgraded: see ws-connections.ts), are closed with 4403
+ * Forbidden; connections beyond the caps with 4429, operations beyond the per-connection cap get a
+ * TOO_MANY_SUBSCRIPTIONS error. Operations run through Yoga's envelop (same schema, limits and
+ * error masking as HTTP).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -15,6 +17,8 @@ import { useServer } from 'graphql-ws/use/ws';
 import { ANONYMOUS, RequestRejected, authenticate } from './auth.ts';
 import { clientAddress, publicOrigin } from '../http/request-info.ts';
 import { createContext, type GraphqlServices } from './context.ts';
+import { createWsConnections, WsCloseCode } from './ws-connections.ts';
+import type { WsLimits } from '../config.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
 
@@ -36,9 +40,10 @@ function connectionAuthorization(
   return typeof given === 'string' ? given : req.headers.authorization;
 }
 
-/** Build the graphql-ws server for `yoga`. Never fails. */
-export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): GraphqlWs {
+/** Build the graphql-ws server for `yoga`, holding connections within `limits`. Never fails. */
+export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, limits: WsLimits): GraphqlWs {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const connections = createWsConnections(services.fleet, limits, services.log);
   const originOf = (req: IncomingMessage) =>
     publicOrigin(
       { publicUrl: services.fleet.settings.publicUrl, trustProxy: services.trustProxy },
@@ -60,13 +65,22 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): G
 
   const server = useServer<Record<string, unknown> | undefined>(
     {
-      onConnect: async (ctx) =>
-        (await connectionAuth(ctx.connectionParams, ctx.extra.request)).actor !== null,
+      onConnect: async (ctx) => {
+        const { socket, request } = ctx.extra;
+        const admission = await connections.admit(socket, () =>
+          connectionAuth(ctx.connectionParams, request),
+        );
+        if (admission === 'too_many') socket.close(WsCloseCode.tooManyConnections, 'Too many connections');
+        return admission === 'admitted';
+      },
+      onClose: (ctx) => connections.release(ctx.extra.socket),
       onSubscribe: async (ctx, _id, params) => {
+        const tooMany = connections.tooManyOperations(Object.keys(ctx.subscriptions).length);
+        if (tooMany) return [tooMany];
         const req = ctx.extra.request;
         const auth = await connectionAuth(ctx.connectionParams, req);
         if (!auth.actor) {
-          ctx.extra.socket.close(4403, 'Forbidden');
+          ctx.extra.socket.close(WsCloseCode.forbidden, 'Forbidden');
           return [
             new GraphQLError('the session or API token has ended', {
               extensions: { code: 'UNAUTHENTICATED' },
@@ -106,9 +120,13 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices): G
 
   return {
     handleUpgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        if (connections.hasRoom(wss.clients.size)) return void wss.emit('connection', ws, req);
+        ws.close(WsCloseCode.tooManyConnections, 'Too many connections');
+      });
     },
     async close() {
+      connections.close();
       await server.dispose();
     },
   };

@@ -93,7 +93,12 @@ export interface DashboardMemory {
 
 /** Server RSS growth per connected dashboard (one agentUpdated subscription each), on an idle server. */
 export async function benchDashboardMemory(count = 1000): Promise<DashboardMemory> {
-  const server = await startBenchServer('dashboards', {}, 1);
+  // One API token stands for `count` dashboards here, so lift the per-user WebSocket cap.
+  const server = await startBenchServer(
+    'dashboards',
+    { FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(count) },
+    1,
+  );
   const clients: Client[] = [];
   try {
     await sleep(2000);

@@ -115,6 +115,9 @@ export interface Subscription<T> {
   errors: unknown[];
   /** Resolve once a message satisfies `match` (default: any), polling until `timeoutMs`. */
   next(match?: (message: T) => boolean, timeoutMs?: number): Promise<T>;
+  /** Complete this operation, keeping the connection open. */
+  complete(): void;
+  /** Complete this operation and close the connection. */
   close(): Promise<void>;
 }
 
@@ -124,6 +127,8 @@ export interface WsOptions {
   origin?: string;
   /** Called with the close event code when the server closes the socket. */
   onClosed?: (code: number) => void;
+  /** Called when the server acknowledged the connection (it was admitted). */
+  onConnected?: () => void;
 }
 
 /** A graphql-ws client for `baseUrl`/graphql. */
@@ -143,13 +148,43 @@ export function wsClient(baseUrl: string, options: WsOptions = {}): Client {
     retryAttempts: 0,
     onNonLazyError: () => undefined,
     connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : undefined,
-    on: { closed: (event) => options.onClosed?.((event as { code: number }).code) },
+    on: {
+      closed: (event) => options.onClosed?.((event as { code: number }).code),
+      connected: () => options.onConnected?.(),
+    },
   });
 }
 
 /** Where a subscription is served: the test server, whose event bus shows when it is live. */
 export interface SubscriptionHost {
   busSubscriptions(): number;
+}
+
+/** A socket's fate as a test watches it: acknowledged (`open`), then maybe closed with a code. */
+export interface WatchedSocket {
+  client: Client;
+  state(): { open: boolean; closed: number | null };
+  /** Resolve once the server acknowledged (`'open'`) or closed the connection (its code). */
+  settled(timeoutMs?: number): Promise<'open' | number>;
+  /** Resolve the close code once the server closed the connection. */
+  closed(timeoutMs?: number): Promise<number>;
+}
+
+/** Open a graphql-ws connection to `baseUrl` and watch whether it is admitted or closed. */
+export function watchedClient(baseUrl: string, options: WsOptions = {}): WatchedSocket {
+  const state = { open: false, closed: null as number | null };
+  const client = wsClient(baseUrl, {
+    ...options,
+    onConnected: () => (state.open = true),
+    onClosed: (code) => (state.closed = code),
+  });
+  return {
+    client,
+    state: () => ({ ...state }),
+    settled: (timeoutMs = 5000) =>
+      waitFor(() => state.closed ?? (state.open ? ('open' as const) : null), timeoutMs, 5),
+    closed: (timeoutMs = 5000) => waitFor(() => state.closed, timeoutMs, 5),
+  };
 }
 
 /**
@@ -187,6 +222,7 @@ export async function subscribe<T = Loose>(
     messages,
     errors,
     next: (match = () => true, timeoutMs = 5000) => waitFor(() => messages.find(match), timeoutMs, 10),
+    complete: unsubscribe,
     async close() {
       unsubscribe();
       await client.dispose();

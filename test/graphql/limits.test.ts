@@ -177,6 +177,8 @@ describe('unexpected errors', () => {
         actor: { type: 'user', id: viewer.id, label: viewer.email, role: 'viewer' },
         method: 'api_token',
         sessionId: null,
+        apiTokenId: null,
+        expiresAt: null,
       },
       {
         transport: 'http',
