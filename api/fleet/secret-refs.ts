@@ -9,6 +9,7 @@ import { isNode, parseDocument, visit } from 'yaml';
 import { getComponent } from './vector/components.ts';
 import { getOption } from './vector/conditions.ts';
 import type { FieldIssue } from './errors.ts';
+import { EMPTY_CONFIG } from '../protocol/v1.ts';
 
 /** A secret's name: letters, digits and `_`, at most 64 (no `.`: that is Vector's own syntax). */
 export const SECRET_NAME = /^[A-Za-z0-9_]{1,64}$/;
@@ -171,7 +172,7 @@ export function maskCredentials(kind: 'source' | 'sink', type: string, options: 
 
 /** A stored rendering as readers may see it: literal credentials of sources and sinks masked (see maskCredentials). */
 export function maskRenderedCredentials(yaml: string): string {
-  if (yaml === '{}') return yaml;
+  if (yaml === EMPTY_CONFIG) return yaml;
   const doc = parseDocument(yaml);
   const config = doc.toJS() as Record<string, Record<string, Record<string, unknown>> | undefined>;
   let changed = false;

@@ -35,7 +35,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const ADMIT_ATTEMPTS = 3;
 
 /** The outcome of admit(). */
-export type Admission = 'admitted' | 'forbidden' | 'too_many';
+export type Admission = 'admitted' | 'refused' | 'too_many';
 
 interface Entry {
   socket: WebSocket;
@@ -76,7 +76,7 @@ export interface WsConnections {
   hasRoom(open: number): boolean;
   /**
    * Authenticate a connection with `authenticate` (kept to re-check it later) and admit it:
-   * 'forbidden' without an actor or when the credential expired, 'too_many' when its user is at the
+   * 'refused' without an actor or when the credential expired, 'too_many' when its user is at the
    * cap. A revocation arriving while it authenticates makes it authenticate again.
    */
   admit(socket: WebSocket, authenticate: () => Promise<RequestAuth>): Promise<Admission>;
@@ -164,8 +164,8 @@ export function createWsConnections(fleet: FleetContext, limits: WsLimits, log: 
         if (seen === revocations) auth = candidate;
       }
       const userId = auth?.actor?.id;
-      if (!auth || !userId || socket.readyState !== socket.OPEN) return 'forbidden';
-      if (auth.expiresAt && auth.expiresAt <= fleet.clock()) return 'forbidden';
+      if (!auth || !userId || socket.readyState !== socket.OPEN) return 'refused';
+      if (auth.expiresAt && auth.expiresAt <= fleet.clock()) return 'refused';
       if (byUser.count(userId) >= limits.maxConnectionsPerUser) return 'too_many';
       const entry: Entry = { socket, userId, auth, authenticate };
       entries.set(socket, entry);

@@ -3,9 +3,20 @@
  * signal that makes live lists catch up, driven by graphql-ws's event listeners; urql.ts wires it
  * into the client.
  */
-import { readonly, ref } from 'vue';
+import { readonly, ref, type Ref } from 'vue';
 import type { ClientOptions } from 'graphql-ws';
-import type { Connection, ConnectionState } from './urql.ts';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost';
+
+export interface Connection {
+  /** idle (signed out), connecting (first attempt), connected, lost (closed, retrying). */
+  state: Readonly<Ref<ConnectionState>>;
+  /**
+   * Increments each time the socket comes up while subscriptions were waiting for it (after a loss,
+   * or a first connect slower than the first fetch): live lists refetch then.
+   */
+  reconnects: Readonly<Ref<number>>;
+}
 
 /** Close codes with which the server refuses a WebSocket whose session is gone. */
 const REFUSED_CODES = new Set([4401, 4403]);
