@@ -4,7 +4,7 @@
  * the fuzzer made, and the server's readiness.
  */
 import http from 'node:http';
-import type { Db } from '../../api/db.ts';
+import type { FleetContext } from '../../api/fleet/context.ts';
 
 /**
  * Columns that change without a change of data: a token's or session's last use is stamped when
@@ -32,7 +32,7 @@ interface TableInfo {
  * A function returning a digest of every row of every table (migrations bookkeeping aside), each
  * table's rows in primary-key order, volatile columns left out. One SQL statement per call.
  */
-export async function databaseDigest(db: Db): Promise<() => Promise<string>> {
+export async function databaseDigest(db: FleetContext['db']): Promise<() => Promise<string>> {
   const tables = await db.$queryRawUnsafe<TableInfo[]>(`
     SELECT c.relname AS "table",
            array_agg(a.attname::text ORDER BY array_position(i.indkey::int2[], a.attnum)) AS keys

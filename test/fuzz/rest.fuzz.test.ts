@@ -17,8 +17,6 @@ import {
   MAX_BODY_BYTES,
   MAX_HEADER_BYTES,
   paths,
-  type EnrolRequest,
-  type HeartbeatRequest,
 } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { FleetErrorCode } from '../../api/fleet/errors.ts';
@@ -173,7 +171,7 @@ const headersArb = (auth = authorization()) =>
   );
 
 const enrolBody = () =>
-  mutatedObject<EnrolRequest & Record<string, unknown>>(
+  mutatedObject(
     fc.record(
       {
         bootstrapToken: fc.oneof(fc.constant(fx.bootstrap), fc.constantFrom('EBT_unknown', fx.agent.token)),
@@ -210,7 +208,7 @@ const actionResult = fc.record(
 );
 
 const heartbeatBody = () =>
-  mutatedObject<HeartbeatRequest & Record<string, unknown>>(
+  mutatedObject(
     fc.record(
       {
         agentVersion: fc.constantFrom('0.1.0', '1.0.0'),
