@@ -16,9 +16,9 @@ import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../helpers/factories.ts';
 import { createTestUser, gql } from '../graphql/helpers.ts';
-import { deepValue, fuzzParams, unstorableString } from './arbitraries.ts';
+import { deepJsonText, deepValue, fuzzParams, headerValue, unstorableString } from './arbitraries.ts';
 import { inputValue } from './graphql-inputs.ts';
-import { databaseDigest, readyStatus } from './harness.ts';
+import { databaseDigest, rawRequest, readyStatus } from './harness.ts';
 
 /**
  * Extension codes of the GraphQL errors the server documents: input coercion and validation,
@@ -29,10 +29,14 @@ const KNOWN_ERROR_CODES = new Set([
   'BAD_USER_INPUT',
   'BAD_REQUEST',
   'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
   'UNAUTHENTICATED',
   'FORBIDDEN',
   'BODY_TOO_LARGE',
 ]);
+
+/** Codes of the refusals before GraphQL runs (api/graphql/http.ts): CSRF, credentials, Host, size. */
+const TRANSPORT_ERROR_CODES = new Set([...KNOWN_ERROR_CODES, 'CSRF_HEADER_REQUIRED']);
 
 /**
  * graphql-js's own refusal of a variable that does not fit its type ("Variable "$input" got invalid
@@ -242,6 +246,73 @@ describe('GraphQL mutations under fuzzing', () => {
         expect(await digest(), `${name} wrote to the database`).toBe(before);
       }),
       fuzzParams(40, 5_000),
+    );
+  });
+
+  it('answers hostile transport (Host, Content-Type, Authorization, CSRF, body) with a coded error', async () => {
+    let before = await digest();
+    const host = new URL(server.baseUrl).host;
+    const query = document(mutationFields.updateGroup);
+    const requestArb = fc.record(
+      {
+        host: fc.oneof(
+          fc.constant(host),
+          fc.constantFrom('evil.com:99999', 'a b', '[::1', '', 'é'),
+          headerValue,
+        ),
+        'content-type': fc.oneof(
+          fc.constant('application/json'),
+          fc.constantFrom('text/plain', 'application/graphql', 'application/json; charset=latin1', ''),
+          headerValue,
+        ),
+        authorization: fc.oneof(
+          fc.constantFrom(...Object.values(callers)).map((t) => `Bearer ${t}`),
+          fc.constantFrom('Bearer', 'Basic abc', 'Bearer FLT_unknown', 'Bearer AGT_x', 'bearer  x'),
+          headerValue,
+        ),
+        'x-flotilla-csrf': fc.constantFrom('1', ''),
+        body: fc.oneof(
+          inputValue(mutationFields.updateGroup.args[0].type, ids, 'input').map((input) =>
+            JSON.stringify({ query, variables: { input } }),
+          ),
+          fc.constantFrom(
+            '',
+            '{',
+            'null',
+            '[]',
+            '{"query":1}',
+            '{"query":"mutation {"}',
+            deepJsonText(2_000, 'array'),
+          ),
+        ),
+      },
+      { requiredKeys: ['host', 'body'] },
+    );
+    await fc.assert(
+      fc.asyncProperty(requestArb, async ({ body, ...headers }) => {
+        const res = await rawRequest(server.baseUrl, { method: 'POST', path: '/graphql', headers, body });
+        expect(res.status, res.body).toBeLessThan(500);
+        expect(res.headers['content-type'], `${res.status} answered without a JSON body`).toMatch(
+          /^application\/(graphql-response\+)?json/,
+        );
+        const parsed = JSON.parse(res.body) as {
+          data?: unknown;
+          errors?: { message: string; path?: unknown; extensions?: { code?: string } }[];
+        };
+        for (const error of parsed.errors ?? []) {
+          expect(error.message).not.toMatch(/^Unexpected error/);
+          if (isCoercionError(error, parsed.data ?? null)) continue;
+          expect(TRANSPORT_ERROR_CODES, `${res.status} ${error.message}`).toContain(error.extensions?.code);
+        }
+        const result = (parsed.data as { updateGroup?: { __typename: string } } | null)?.updateGroup;
+        if (res.status === 200 && result && !implementsError(result.__typename) && !parsed.errors) {
+          before = await digest();
+        } else {
+          expect(await digest(), res.body.slice(0, 200)).toBe(before);
+        }
+        expect(await readyStatus(server.baseUrl)).toBe(200);
+      }),
+      fuzzParams(150, 5_000),
     );
   });
 });
