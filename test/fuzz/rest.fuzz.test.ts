@@ -102,7 +102,7 @@ describe('agent protocol under fuzzing', () => {
         }
         expect(await readyStatus(server.baseUrl)).toBe(200);
       }),
-      fuzzParams(300, 8_000),
+      fuzzParams(300, 6_000),
     );
   });
 
