@@ -15,7 +15,7 @@ import { createFleetContext, type Clock, type FleetContext } from './fleet/conte
 import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
-import { ErrorCode } from './protocol/v1.ts';
+import { ErrorCode, MAX_HEADER_BYTES } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { LongPolls } from './rest/long-poll.ts';
@@ -57,11 +57,13 @@ function requestIdOf(req: http.IncomingMessage): string {
 }
 
 /**
- * Slow-client limits: time to send the headers and the whole request (a held long-poll is not
- * affected: these clocks stop once the request is received), checked often enough to hold them.
+ * Client limits: the size of the request line and headers (protocol v1), and the time to send the
+ * headers and the whole request (a held long-poll is not affected: these clocks stop once the
+ * request is received), checked often enough to hold them.
  */
 function serverLimits(config: ServerConfig): http.ServerOptions {
   return {
+    maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(config.headersTimeoutMs / 4))),

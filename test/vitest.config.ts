@@ -76,7 +76,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'postgres',
-          include: [...dbTests, ...postgresOnlyTests],
+          include: [...dbTests, ...postgresOnlyTests, 'test/fuzz/**/*.test.ts'],
           isolate: false,
           exclude: pureTests,
           env: { FLOTILLA_TEST_DB: 'postgres' },

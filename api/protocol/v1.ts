@@ -28,6 +28,8 @@ export const headers = {
 } as const;
 
 export const MAX_BODY_BYTES = 64 * 1024;
+/** Largest request line plus headers the server reads; past it the HTTP layer answers 431. */
+export const MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 30;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
 export const LONG_POLL_MAX_SECONDS = 60;
