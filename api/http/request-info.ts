@@ -24,7 +24,9 @@ const MAX_HOST_LENGTH = 261;
 
 /** True when `host` is a hostname or IP literal with an optional port, and nothing else. */
 export function isValidHost(host: string): boolean {
-  return host.length <= MAX_HOST_LENGTH && HOST.test(host);
+  if (host.length > MAX_HOST_LENGTH || !HOST.test(host)) return false;
+  const port = /:([0-9]{1,5})$/.exec(host);
+  return port === null || Number(port[1]) <= 65_535;
 }
 
 /**

@@ -46,10 +46,18 @@ describe('public base URL and origin', () => {
       'fleet.example.com.',
       '10.0.0.1:8080',
       '[::1]:3000',
+      'fleet.example.com:65535',
     ])
       expect(isValidHost(host), host).toBe(true);
     expect(publicBaseUrl(direct, { host: 'fleet.example.com:8080' })).toBe('http://fleet.example.com:8080');
     expect(publicBaseUrl(direct, {})).toBe('http://localhost');
+  });
+
+  it('refuses a port above 65535 (a URL built from it would not parse)', () => {
+    for (const host of ['evil.com:99999', '[::1]:65536']) {
+      expect(isValidHost(host), host).toBe(false);
+      expect(publicBaseUrl(direct, { host }), host).toBeNull();
+    }
   });
 
   it('refuses every hostile Host header (null: the transport answers 400)', () => {
