@@ -70,6 +70,8 @@ export default defineConfig({
           isolate: false,
           exclude: [...pureTests, ...postgresOnlyTests, ...backendAgnosticTests],
           env: { FLOTILLA_TEST_DB: 'pglite' },
+          // The browser tests build the dashboard and start chromium in beforeAll: minutes on a busy machine.
+          hookTimeout: 180_000,
         },
       },
       {
@@ -96,6 +98,8 @@ export default defineConfig({
             'test/*.test.ts',
           ],
           env: { FLOTILLA_TEST_DB: 'pglite' },
+          // The browser tests build the dashboard and start chromium in beforeAll: minutes on a busy machine.
+          hookTimeout: 180_000,
         },
       },
     ],
