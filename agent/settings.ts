@@ -12,6 +12,7 @@ import {
   Platform,
   TOKEN_PREFIX,
 } from '../api/protocol/v1.ts';
+import { parseDuration } from '../api/protocol/duration.ts';
 import { parseLogLevel, type LogLevel } from './log.ts';
 import { DEFAULT_BACKOFF, DEFAULT_LONG_POLL_SECONDS } from './policy.ts';
 
@@ -235,14 +236,6 @@ function defaults(env: NodeJS.ProcessEnv): AgentSettings {
     logLevel: 'info',
     json: false,
   };
-}
-
-/** Parses `250ms`, `10s`, `5m`, `1h` or a bare number of seconds into milliseconds. */
-export function parseDuration(value: string): number | undefined {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  if (!match) return undefined;
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 's'] ?? 1000;
-  return Math.round(Number(match[1]) * factor);
 }
 
 function convert(spec: OptionSpec, value: string, source: string): unknown {

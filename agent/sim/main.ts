@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../settings.ts';
+import { parseDuration } from '../../api/protocol/duration.ts';
 import { runFleet } from './fleet.ts';
 import { checkOptions, defaultOptions, localAddresses, type FleetOptions } from './options.ts';
 

@@ -3,6 +3,7 @@
  * secrets read from standard input (never from argv, where `ps` would show them).
  */
 import { parseArgs } from 'node:util';
+import { parseDuration } from '../protocol/duration.ts';
 
 /** A usage mistake: printed as is, exit code 2. */
 export class UsageError extends Error {}
@@ -43,12 +44,13 @@ export function integer(name: string, value: string | boolean | undefined): numb
   return Number(value);
 }
 
-/** Seconds from `90`, `30m`, `24h` or `7d`; throws UsageError otherwise. */
+/** Whole seconds from `90`, `30m`, `24h` or `7d` (protocol/duration.ts); throws UsageError otherwise. */
 export function durationSeconds(name: string, value: string | boolean | undefined): number {
-  const match = typeof value === 'string' ? /^(\d+)([smhd]?)$/.exec(value) : null;
-  if (!match) throw new UsageError(`--${name} takes a duration such as 3600, 30m, 24h or 7d`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  return Number(match[1]) * unit;
+  const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined || ms % 1000 !== 0) {
+    throw new UsageError(`--${name} takes a duration such as 3600, 30m, 24h or 7d`);
+  }
+  return ms / 1000;
 }
 
 /** Standard input as the CLI reads it (process.stdin, or a stream a test hands in). */

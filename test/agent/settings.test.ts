@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { agentPaths } from '../../agent/paths.ts';
-import { UsageError, parseCommandLine, parseDuration } from '../../agent/settings.ts';
+import { UsageError, parseCommandLine } from '../../agent/settings.ts';
+import { parseDuration } from '../../api/protocol/duration.ts';
 
 describe('settings', () => {
   it('uses the protocol.md paths and intervals by default', () => {
