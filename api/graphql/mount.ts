@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
+import type { TrustedProxies } from '../http/request-info.ts';
 import type { FleetContext } from '../fleet/context.ts';
 import type { GraphqlServices, LiveSettings } from './context.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
@@ -18,7 +19,7 @@ export const GRAPHQL_PATH = '/graphql';
 export interface GraphqlMountDeps {
   fleet: FleetContext;
   log: Logger;
-  trustProxy: boolean;
+  trustProxy: TrustedProxies;
   /** Coalescing of subscription messages; defaults suit a fleet of 10,000 agents. */
   live?: Partial<LiveSettings>;
   loginLimiter?: LoginLimiter;
