@@ -9,6 +9,7 @@ import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'gra
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { useQueryLimits } from './limits.ts';
+import { useStorableInput } from './input-bounds.ts';
 import { CSRF_HEADER } from './auth.ts';
 import type { GraphQLContext } from './context.ts';
 
@@ -60,6 +61,6 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
       subscriptionsProtocol: 'WS',
       additionalHeaders: { [CSRF_HEADER]: '1' },
     },
-    plugins: [useQueryLimits(), useNoHttpSubscriptions(path)],
+    plugins: [useStorableInput(), useQueryLimits(), useNoHttpSubscriptions(path)],
   });
 }
