@@ -11,11 +11,10 @@
  */
 import { GraphQLError, Kind, visit, type ASTNode, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { isStorableText, jsonBlobProblem } from '../protocol/v1.ts';
+import { UNSTORABLE_MESSAGE, isStorableText, jsonBlobProblem } from '../protocol/v1.ts';
 
 /** The error code of every refused input value. */
 export const BAD_USER_INPUT = 'BAD_USER_INPUT';
-const UNSTORABLE = 'must not contain NUL characters or unpaired surrogates';
 
 function inputError(where: string, problem: string, nodes?: ASTNode): GraphQLError {
   return new GraphQLError(`${where} ${problem}`, {
@@ -60,7 +59,7 @@ function unstorableLiteral(document: DocumentNode): GraphQLError | null {
           ? [a.name.value]
           : [],
       );
-      found = inputError(names.join('.') || 'a string literal', UNSTORABLE, node);
+      found = inputError(names.join('.') || 'a string literal', UNSTORABLE_MESSAGE, node);
     },
   });
   return found;
@@ -76,7 +75,7 @@ export function inputTextErrors(args: {
   variableValues?: Record<string, unknown> | null;
 }): GraphQLError[] {
   const variable = args.variableValues ? unstorableVariable(args.variableValues) : null;
-  if (variable !== null) return [inputError(variable, UNSTORABLE)];
+  if (variable !== null) return [inputError(variable, UNSTORABLE_MESSAGE)];
   const literal = unstorableLiteral(args.document);
   return literal ? [literal] : [];
 }

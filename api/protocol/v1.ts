@@ -86,7 +86,8 @@ export const MAX_JSON_DEPTH = 16;
 export const MAX_JSON_BYTES = 16 * 1024;
 
 const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
-const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
+/** Why a string that isStorableText refuses is refused. */
+export const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
 
 /** True when PostgreSQL can store `s` as text: no NUL character and no unpaired surrogate. */
 export function isStorableText(s: string): boolean {

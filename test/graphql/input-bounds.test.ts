@@ -9,6 +9,11 @@ import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken, uniqueSlug } from '../helpers/factories.ts';
 import { LOGIN, createTestUser, gql, type GqlResponse, type TestUser } from './helpers.ts';
 import { MAX_JSON_DEPTH } from '../../api/protocol/v1.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { FleetError } from '../../api/fleet/errors.ts';
+import { createGroup } from '../../api/fleet/groups.ts';
+import { createInput } from '../../api/fleet/inputs.ts';
+import { setAgentLabels } from '../../api/fleet/agents.ts';
 
 let server: TestServer;
 let editor: TestUser;
@@ -165,5 +170,38 @@ describe('deep JSON option values', () => {
       },
     });
     expect(res.errors).toBeUndefined();
+  });
+});
+
+describe('the same rule for callers outside GraphQL (fleet inputs, e.g. the CLI)', () => {
+  async function expectValidationFailed(change: Promise<unknown>, path: string) {
+    const error = await change.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(FleetError);
+    expect(error).toMatchObject({ code: 'validation_failed' });
+    expect((error as FleetError).issues.map((i) => i.path)).toContain(path);
+  }
+
+  it('refuses NUL, lone surrogates and deep options with validation_failed, changing nothing', async () => {
+    const before = await snapshot();
+    const ctx = server.ctx;
+    await expectValidationFailed(createGroup(ctx, CLI_ACTOR, { slug: uniqueSlug(), name: NUL }), 'name');
+    await expectValidationFailed(
+      createGroup(ctx, CLI_ACTOR, { slug: uniqueSlug(), name: 'ok', description: LONE_SURROGATE }),
+      'description',
+    );
+    await expectValidationFailed(
+      setAgentLabels(ctx, CLI_ACTOR, { agentId, labels: { env: NUL } }),
+      'labels.env',
+    );
+    for (const options of [{ format: NUL }, nested(MAX_JSON_DEPTH + 1)]) {
+      await expectValidationFailed(
+        createInput(ctx, CLI_ACTOR, { groupId, name: uniqueSlug('in'), type: 'demo_logs', options }),
+        'options',
+      );
+    }
+    expect(await snapshot()).toEqual(before);
   });
 });
