@@ -32,6 +32,37 @@ function useNoHttpSubscriptions(path: string): Plugin {
   };
 }
 
+/** The content types a GraphQL POST may have, as the 415 answer names them. */
+export const GRAPHQL_CONTENT_TYPES = [
+  'application/json',
+  'application/graphql+json',
+  'application/graphql',
+] as const;
+
+/**
+ * Yoga answers a POST whose content type no request parser takes (text/plain, say) with an empty
+ * 415; this gives it a GraphQL error body (code UNSUPPORTED_MEDIA_TYPE) naming the accepted types.
+ */
+function useUnsupportedMediaTypeBody(): Plugin {
+  return {
+    onResponse({ response, setResponse, fetchAPI }) {
+      if (response.status !== 415 || response.headers.get('content-type')) return;
+      const message = `send GraphQL requests as ${GRAPHQL_CONTENT_TYPES[0]} (or GET with query parameters)`;
+      const body = JSON.stringify({
+        errors: [
+          { message, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', accepted: GRAPHQL_CONTENT_TYPES } },
+        ],
+      });
+      setResponse(
+        new fetchAPI.Response(body, {
+          status: 415,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
+    },
+  };
+}
+
 /** Build the Yoga server answering on `path`. Call once per app; never fails. */
 export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
   const graphqlLog = log.child({ component: 'graphql' });
@@ -40,6 +71,8 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
     graphqlEndpoint: path,
     landingPage: false,
     batching: false,
+    // The dashboard and GraphiQL are same-origin; no other site may call /graphql from a browser.
+    cors: false,
     logging: {
       debug: (...args) => graphqlLog.debug(args.map(String).join(' ')),
       info: (...args) => graphqlLog.info(args.map(String).join(' ')),
@@ -61,6 +94,11 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
       subscriptionsProtocol: 'WS',
       additionalHeaders: { [CSRF_HEADER]: '1' },
     },
-    plugins: [useStorableInput(), useQueryLimits(), useNoHttpSubscriptions(path)],
+    plugins: [
+      useStorableInput(),
+      useQueryLimits(),
+      useNoHttpSubscriptions(path),
+      useUnsupportedMediaTypeBody(),
+    ],
   });
 }
