@@ -18,6 +18,8 @@ import { pendingMigrations } from './migrations.ts';
 import { ErrorCode } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
+import { createLimiterStore } from './http/limiter-store.ts';
+import { createLoginLimiter } from './graphql/login-limiter.ts';
 import { LongPolls } from './rest/long-poll.ts';
 import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
@@ -85,14 +87,21 @@ export function buildApp(deps: AppDeps): App {
     },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
-  const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy });
+  // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
+  const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
+  const graphql = mountGraphql({
+    fleet: ctx,
+    log,
+    trustProxy: config.trustProxy,
+    loginLimiter: createLoginLimiter({ store: limiterStore }),
+  });
   const longPolls = new LongPolls(directory);
   const agentRouter = createAgentRouter({
     ctx,
     directory,
     heartbeats,
     longPolls,
-    enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute),
+    enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute, limiterStore),
     trustProxy: config.trustProxy,
     log,
   });
@@ -191,6 +200,7 @@ export function buildApp(deps: AppDeps): App {
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
       clearTimeout(force);
+      await limiterStore.close();
     },
   };
 }
