@@ -26,6 +26,7 @@ import { serveInstallScript } from './install-script.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
+import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
 
 export interface AppDeps {
@@ -144,7 +145,8 @@ export function buildApp(deps: AppDeps): App {
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url.pathname, url.search.slice(1));
-    if (url.pathname === GRAPHQL_PATH) return graphql.handle(req, res);
+    if (url.pathname === GRAPHQL_PATH || url.pathname.startsWith(GRAPHIQL_ASSETS_PATH))
+      return graphql.handle(req, res);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {

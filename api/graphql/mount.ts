@@ -13,6 +13,7 @@ import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
 import { createGraphqlYoga } from './yoga.ts';
 import { createGraphqlHttpHandler } from './http.ts';
 import { createGraphqlWs } from './ws.ts';
+import { GRAPHIQL_ASSETS_PATH, serveGraphiqlAsset } from './graphiql.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -26,7 +27,7 @@ export interface GraphqlMountDeps {
 }
 
 export interface GraphqlMount {
-  /** Serve an HTTP request for /graphql. Never rejects. */
+  /** Serve an HTTP request for /graphql or GraphiQL's files below it. Never rejects. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Take a WebSocket upgrade: /graphql speaks graphql-ws; other paths are refused. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -50,6 +51,8 @@ export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
   const ws = createGraphqlWs(yoga, services);
   return {
     handle(req, res) {
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return void serveGraphiqlAsset(req, res, pathname);
       void http(req, res);
     },
     handleUpgrade(req, socket, head) {

@@ -11,6 +11,7 @@ import { schema } from './schema/index.ts';
 import { useQueryLimits } from './limits.ts';
 import { useStorableInput } from './input-bounds.ts';
 import { CSRF_HEADER } from './auth.ts';
+import { renderGraphiqlPage } from './graphiql.ts';
 import type { GraphQLContext } from './context.ts';
 
 export type GraphqlYoga = YogaServerInstance<GraphQLContext, object>;
@@ -89,6 +90,7 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
         return masked;
       },
     },
+    renderGraphiQL: renderGraphiqlPage,
     graphiql: {
       title: 'Flotilla GraphQL',
       subscriptionsProtocol: 'WS',
