@@ -24,7 +24,7 @@ describe('GraphiQL in a browser', () => {
     const requests: string[] = [];
     browser.page.on('request', (request) => requests.push(request.url()));
     await browser.page.goto(`${server.baseUrl}/graphql`);
-    await browser.page.locator('.graphiql-container').waitFor();
+    await browser.page.locator('.graphiql-container').first().waitFor();
     await browser.page.locator('.monaco-editor').first().waitFor();
     await screenshot(browser.page, 'graphiql');
     expect(browser.errors).toEqual([]);
