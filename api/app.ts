@@ -18,12 +18,15 @@ import { pendingMigrations } from './migrations.ts';
 import { ErrorCode, MAX_HEADER_BYTES } from './protocol/v1.ts';
 import { createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
+import { createLimiterStore } from './http/limiter-store.ts';
+import { createLoginLimiter } from './graphql/login-limiter.ts';
 import { LongPolls } from './rest/long-poll.ts';
 import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
+import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
 
 export interface AppDeps {
@@ -87,14 +90,22 @@ export function buildApp(deps: AppDeps): App {
     },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
-  const graphql = mountGraphql({ fleet: ctx, log, trustProxy: config.trustProxy, wsLimits: config.ws });
+  // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
+  const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
+  const graphql = mountGraphql({
+    fleet: ctx,
+    log,
+    trustProxy: config.trustProxy,
+    loginLimiter: createLoginLimiter({ store: limiterStore }),
+    wsLimits: config.ws,
+  });
   const longPolls = new LongPolls(directory);
   const agentRouter = createAgentRouter({
     ctx,
     directory,
     heartbeats,
     longPolls,
-    enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute),
+    enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute, limiterStore),
     trustProxy: config.trustProxy,
     log,
   });
@@ -137,7 +148,8 @@ export function buildApp(deps: AppDeps): App {
     }
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url.pathname, url.search.slice(1));
-    if (url.pathname === GRAPHQL_PATH) return graphql.handle(req, res);
+    if (url.pathname === GRAPHQL_PATH || url.pathname.startsWith(GRAPHIQL_ASSETS_PATH))
+      return graphql.handle(req, res);
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return void readiness(res);
     if (url.pathname === '/install.sh' && req.method === 'GET') {
@@ -193,6 +205,7 @@ export function buildApp(deps: AppDeps): App {
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
       clearTimeout(force);
+      await limiterStore.close();
     },
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
+import type { TrustedProxies } from './http/request-info.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -39,7 +40,10 @@ const EnvSchema = z.object({
     .min(12, 'FLOTILLA_ADMIN_PASSWORD needs at least 12 characters')
     .optional(),
   FLOTILLA_ENROL_RATE_LIMIT: z.coerce.number().int().min(1).default(120),
-  FLOTILLA_TRUST_PROXY: z.enum(['true', 'false']).default('false'),
+  FLOTILLA_TRUST_PROXY: z
+    .string()
+    .regex(/^(?:true|false|[0-9])$/, 'false, true (one proxy) or the number of proxies, 0 to 9')
+    .default('false'),
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
@@ -90,8 +94,11 @@ export interface ServerConfig {
   firstAdmin: { email: string; password: string } | undefined;
   /** Enrolments allowed per client address per minute. */
   enrolRateLimitPerMinute: number;
-  /** Take the client address from X-Forwarded-For (only behind a proxy you control). */
-  trustProxy: boolean;
+  /**
+   * Proxies in front of the server that append to X-Forwarded-For (0: none). The client address
+   * is the hop the outermost trusted proxy saw; see clientAddress in http/request-info.ts.
+   */
+  trustProxy: TrustedProxies;
   heartbeatFlushMs: number;
   sweepIntervalMs: number;
   actionTtlMs: number;
@@ -119,6 +126,13 @@ export interface WsLimits {
   maxConnectionsPerUser: number;
   /** Operations running at once on one connection. */
   maxSubscriptionsPerConnection: number;
+}
+
+/** FLOTILLA_TRUST_PROXY → proxy hops: `false` is 0, `true` is 1 (one proxy), a digit is that many. */
+function trustedProxies(value: string): TrustedProxies {
+  if (value === 'true') return 1;
+  if (value === 'false') return 0;
+  return Number(value);
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -162,7 +176,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
         ? { email: e.FLOTILLA_ADMIN_EMAIL, password: e.FLOTILLA_ADMIN_PASSWORD }
         : undefined,
     enrolRateLimitPerMinute: e.FLOTILLA_ENROL_RATE_LIMIT,
-    trustProxy: e.FLOTILLA_TRUST_PROXY === 'true',
+    trustProxy: trustedProxies(e.FLOTILLA_TRUST_PROXY),
     heartbeatFlushMs: e.FLOTILLA_HEARTBEAT_FLUSH_MS,
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,

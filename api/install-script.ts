@@ -9,7 +9,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { publicBaseUrl } from './http/request-info.ts';
+import { publicBaseUrl, type TrustedProxies } from './http/request-info.ts';
 import { ErrorCode } from './protocol/v1.ts';
 import { sendError } from './rest/http.ts';
 
@@ -30,7 +30,7 @@ export function isShellSafeUrl(url: string): boolean {
 
 export interface InstallScriptOptions {
   publicUrl: string | undefined;
-  trustProxy: boolean;
+  trustProxy: TrustedProxies;
   /** Version of the agent built from this repository; empty when none. */
   agentVersion: string | undefined;
 }

@@ -8,6 +8,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type http from 'node:http';
+import { DASHBOARD_HEADERS } from './http/security-headers.ts';
 
 const WEB_DIST = path.resolve(import.meta.dirname, '../web/dist');
 
@@ -28,15 +29,6 @@ const TYPES: Record<string, string> = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.json', '.svg', '.txt']);
 /** Paths that belong to the API, never to the dashboard (no SPA fallback for them). */
 const API_PREFIXES = ['/api/', '/graphql', '/healthz', '/readyz', '/install.sh'];
-const SECURITY_HEADERS = {
-  'x-content-type-options': 'nosniff',
-  'referrer-policy': 'same-origin',
-  'x-frame-options': 'DENY',
-  'content-security-policy':
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; " +
-    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
-};
-
 interface CachedFile {
   mtimeMs: number;
   body: Buffer;
@@ -77,7 +69,7 @@ export function createWebStatic(dir = WEB_DIST): WebStatic {
       'cache-control': hashed ? 'public, max-age=31536000, immutable' : 'no-cache',
       ...(entry.gzip ? { vary: 'accept-encoding' } : {}),
       ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      ...SECURITY_HEADERS,
+      ...DASHBOARD_HEADERS,
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   };

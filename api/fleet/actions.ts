@@ -18,7 +18,7 @@ import {
 import { FleetError, FleetErrorCode, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableOptions } from './validate.ts';
 import { AgentFilterInput, bulkTargets } from './queries.ts';
 
 /** Allowed moves: from → to. Anything else is rejected. */
@@ -78,7 +78,7 @@ export const CreateActionsInput = z.object({
   agentIds: z.array(z.uuid()).nullish(),
   filter: AgentFilterInput.nullish(),
   type: ActionType,
-  payload: z.record(z.string(), z.unknown()),
+  payload: storableOptions(),
   /** Tie the actions with a bulk id even when only one agent is targeted (bulk requests by filter). */
   bulk: z.boolean().optional(),
 });

@@ -14,7 +14,7 @@ import { AgentFilterInput, bulkTargets } from './queries.ts';
 import type { AgentDirectory } from './agent-directory.ts';
 import { inTransaction } from './transaction.ts';
 import { hashToken, mintToken } from './tokens.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableText } from './validate.ts';
 
 export interface EnrolledAgent {
   agent: Agent;
@@ -114,7 +114,7 @@ const LabelKey = z
 export const SetAgentLabelsInput = z.object({
   agentId: z.uuid(),
   labels: z
-    .record(LabelKey, z.string().max(255))
+    .record(LabelKey, storableText().max(255))
     .refine((l) => Object.keys(l).length <= 64, 'at most 64 labels'),
 });
 

@@ -11,14 +11,14 @@ import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { TOKEN_PREFIX } from '../protocol/v1.ts';
 import { bearerToken, hashToken, mintToken } from './tokens.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableText } from './validate.ts';
 import { roleAtLeast } from './users.ts';
 
 export const CreateApiTokenInput = z
   .object({
     userId: z.uuid().optional(),
     email: z.email().optional(),
-    name: z.string().trim().min(1, 'must not be empty').max(128),
+    name: storableText().trim().min(1, 'must not be empty').max(128),
     role: z.enum(['viewer', 'editor', 'admin']).optional(),
     ttlDays: z.number().int().min(1).max(3650).optional(),
   })

@@ -9,15 +9,15 @@ import { FleetError, FleetErrorCode, isUniqueViolation, validationError } from '
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { publishGroupConfig } from './publish.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableText } from './validate.ts';
 
 const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 const Slug = z
   .string()
   .regex(SLUG_PATTERN, 'use 1–64 lower-case letters, digits and dashes, not at either end');
-const Name = z.string().trim().min(1, 'must not be empty').max(128);
-const Description = z.string().max(2000);
+const Name = storableText().trim().min(1, 'must not be empty').max(128);
+const Description = storableText().max(2000);
 
 export const CreateGroupInput = z.object({ slug: Slug, name: Name, description: Description.default('') });
 export const UpdateGroupInput = z.object({

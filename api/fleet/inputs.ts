@@ -8,7 +8,7 @@ import type { Actor, FleetContext } from './context.ts';
 import type { Input, Prisma } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
 import { changePipeline } from './pipeline-change.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableOptions, storableText } from './validate.ts';
 import { enforceComponentRules } from './component-rules.ts';
 import { defaultPlatforms, getComponent, validateComponentOptions } from './vector/components.ts';
 import { Platform } from '../protocol/v1.ts';
@@ -20,14 +20,14 @@ export const ComponentName = z
     /^[a-z0-9][a-z0-9_-]{0,62}$/,
     'use 1–63 lower-case letters, digits, "_" and "-", starting with a letter or digit',
   );
-const Override = z.string().trim().min(1).max(128).nullable();
+const Override = storableText().trim().min(1).max(128).nullable();
 const PlatformList = z.array(Platform).min(1, 'pick at least one platform');
-const Options = z.record(z.string(), z.unknown());
+const Options = storableOptions();
 
 export const CreateInputInput = z.object({
   groupId: z.uuid(),
   name: ComponentName,
-  type: z.string().min(1),
+  type: storableText().min(1),
   options: Options.default({}),
   platforms: PlatformList.optional(),
   enabled: z.boolean().default(true),

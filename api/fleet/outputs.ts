@@ -9,17 +9,17 @@ import type { Output, Prisma } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, validationError, type FieldIssue } from './errors.ts';
 import { changePipeline } from './pipeline-change.ts';
 import { ComponentName } from './inputs.ts';
-import { parseInput } from './validate.ts';
+import { parseInput, storableOptions, storableText } from './validate.ts';
 import { enforceComponentRules } from './component-rules.ts';
 import { getComponent, validateComponentOptions } from './vector/components.ts';
 
-const Options = z.record(z.string(), z.unknown());
+const Options = storableOptions();
 const InputIds = z.array(z.uuid()).max(200);
 
 export const CreateOutputInput = z.object({
   groupId: z.uuid(),
   name: ComponentName,
-  type: z.string().min(1),
+  type: storableText().min(1),
   options: Options.default({}),
   enabled: z.boolean().default(true),
   inputIds: InputIds.default([]),

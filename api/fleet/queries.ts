@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { Tx } from './context.ts';
 import type { Prisma } from '../generated/prisma/client.ts';
 import { Platform } from '../protocol/v1.ts';
+import { storableText } from './validate.ts';
 import {
   AGENT_STATUSES,
   CONFIG_STATUSES,
@@ -36,12 +37,12 @@ export interface AgentFilter {
 export const AgentFilterInput = z.object({
   groupIds: z.array(z.uuid()).nullish(),
   statuses: z.array(z.enum(AGENT_STATUSES)).nullish(),
-  agentVersions: z.array(z.string()).nullish(),
-  vectorVersions: z.array(z.string()).nullish(),
+  agentVersions: z.array(storableText()).nullish(),
+  vectorVersions: z.array(storableText()).nullish(),
   platforms: z.array(Platform).nullish(),
-  labels: z.array(z.object({ key: z.string(), value: z.string() })).nullish(),
+  labels: z.array(z.object({ key: storableText(), value: storableText() })).nullish(),
   configStatuses: z.array(z.enum(CONFIG_STATUSES)).nullish(),
-  hostname: z.string().nullish(),
+  hostname: storableText().nullish(),
   includeRevoked: z.boolean().nullish(),
 }) satisfies z.ZodType<AgentFilter>;
 

@@ -14,6 +14,7 @@ import { getDatamodel } from '../generated/pothos-prisma-types.ts';
 import { roleAtLeast } from '../fleet/users.ts';
 import type { GraphQLContext } from './context.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, fieldCost } from './limits.ts';
+import { checkedJson } from './input-bounds.ts';
 
 export interface SchemaTypes {
   PrismaTypes: PrismaTypes;
@@ -90,8 +91,8 @@ builder.addScalarType(
     name: 'JSON',
     description: 'Any JSON value (component options, action payloads and results, audit snapshots).',
     serialize: (value) => value,
-    parseValue: (value) => value,
-    parseLiteral: (ast, variables) => valueFromASTUntyped(ast, variables),
+    parseValue: (value) => checkedJson(value),
+    parseLiteral: (ast, variables) => checkedJson(valueFromASTUntyped(ast, variables)),
   }),
 );
 

@@ -3,6 +3,7 @@
  * createContext for HTTP requests (http.ts) and WebSocket subscriptions (ws.ts) alike.
  */
 import type { Logger } from 'pino';
+import type { TrustedProxies } from '../http/request-info.ts';
 import type { Actor, FleetContext } from '../fleet/context.ts';
 import type { RequestAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limiter.ts';
@@ -24,7 +25,7 @@ export interface GraphqlServices {
   loginLimiter: LoginLimiter;
   live: LiveSettings;
   /** Take the scheme and client address from X-Forwarded-* (FLOTILLA_TRUST_PROXY). */
-  trustProxy: boolean;
+  trustProxy: TrustedProxies;
 }
 
 export interface RequestFacts {

@@ -10,6 +10,7 @@ import { createContext, type GraphqlServices } from './context.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
 import { clientAddress, isValidHost, publicOrigin, readBoundedBody } from '../http/request-info.ts';
+import { GRAPHIQL_HEADERS } from '../http/security-headers.ts';
 
 function sendErrors(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
@@ -71,6 +72,8 @@ export function createGraphqlHttpHandler(yoga: GraphqlYoga, services: GraphqlSer
           tooLarge,
         );
       }
+      if (isGraphiqlPage(req))
+        for (const [name, value] of Object.entries(GRAPHIQL_HEADERS)) res.setHeader(name, value);
       const context = createContext(services, auth, {
         transport: 'http',
         clientAddress: clientAddress(req, services.trustProxy),

@@ -7,28 +7,30 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WsLimits } from '../config.ts';
+import type { TrustedProxies } from '../http/request-info.ts';
 import type { FleetContext } from '../fleet/context.ts';
 import type { GraphqlServices, LiveSettings } from './context.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
 import { createGraphqlYoga } from './yoga.ts';
 import { createGraphqlHttpHandler } from './http.ts';
 import { createGraphqlWs } from './ws.ts';
+import { GRAPHIQL_ASSETS_PATH, serveGraphiqlAsset } from './graphiql.ts';
 
 export const GRAPHQL_PATH = '/graphql';
 
 export interface GraphqlMountDeps {
   fleet: FleetContext;
   log: Logger;
-  trustProxy: boolean;
   /** Caps on WebSocket connections and their operations (FLOTILLA_WS_*). */
   wsLimits: WsLimits;
+  trustProxy: TrustedProxies;
   /** Coalescing of subscription messages; defaults suit a fleet of 10,000 agents. */
   live?: Partial<LiveSettings>;
   loginLimiter?: LoginLimiter;
 }
 
 export interface GraphqlMount {
-  /** Serve an HTTP request for /graphql. Never rejects. */
+  /** Serve an HTTP request for /graphql or GraphiQL's files below it. Never rejects. */
   handle(req: IncomingMessage, res: ServerResponse): void;
   /** Take a WebSocket upgrade: /graphql speaks graphql-ws; other paths are refused. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -52,6 +54,8 @@ export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
   const ws = createGraphqlWs(yoga, services, deps.wsLimits);
   return {
     handle(req, res) {
+      const pathname = (req.url ?? '/').split('?')[0];
+      if (pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return void serveGraphiqlAsset(req, res, pathname);
       void http(req, res);
     },
     handleUpgrade(req, socket, head) {

@@ -9,7 +9,9 @@ import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'gra
 import type { Logger } from 'pino';
 import { schema } from './schema/index.ts';
 import { useQueryLimits } from './limits.ts';
+import { useStorableInput } from './input-bounds.ts';
 import { CSRF_HEADER } from './auth.ts';
+import { renderGraphiqlPage } from './graphiql.ts';
 import type { GraphQLContext } from './context.ts';
 
 export type GraphqlYoga = YogaServerInstance<GraphQLContext, object>;
@@ -31,6 +33,37 @@ function useNoHttpSubscriptions(path: string): Plugin {
   };
 }
 
+/** The content types a GraphQL POST may have, as the 415 answer names them. */
+export const GRAPHQL_CONTENT_TYPES = [
+  'application/json',
+  'application/graphql+json',
+  'application/graphql',
+] as const;
+
+/**
+ * Yoga answers a POST whose content type no request parser takes (text/plain, say) with an empty
+ * 415; this gives it a GraphQL error body (code UNSUPPORTED_MEDIA_TYPE) naming the accepted types.
+ */
+function useUnsupportedMediaTypeBody(): Plugin {
+  return {
+    onResponse({ response, setResponse, fetchAPI }) {
+      if (response.status !== 415 || response.headers.get('content-type')) return;
+      const message = `send GraphQL requests as ${GRAPHQL_CONTENT_TYPES[0]} (or GET with query parameters)`;
+      const body = JSON.stringify({
+        errors: [
+          { message, extensions: { code: 'UNSUPPORTED_MEDIA_TYPE', accepted: GRAPHQL_CONTENT_TYPES } },
+        ],
+      });
+      setResponse(
+        new fetchAPI.Response(body, {
+          status: 415,
+          headers: { 'content-type': 'application/json; charset=utf-8' },
+        }),
+      );
+    },
+  };
+}
+
 /** Build the Yoga server answering on `path`. Call once per app; never fails. */
 export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
   const graphqlLog = log.child({ component: 'graphql' });
@@ -39,6 +72,8 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
     graphqlEndpoint: path,
     landingPage: false,
     batching: false,
+    // The dashboard and GraphiQL are same-origin; no other site may call /graphql from a browser.
+    cors: false,
     logging: {
       debug: (...args) => graphqlLog.debug(args.map(String).join(' ')),
       info: (...args) => graphqlLog.info(args.map(String).join(' ')),
@@ -55,11 +90,17 @@ export function createGraphqlYoga(log: Logger, path: string): GraphqlYoga {
         return masked;
       },
     },
+    renderGraphiQL: renderGraphiqlPage,
     graphiql: {
       title: 'Flotilla GraphQL',
       subscriptionsProtocol: 'WS',
       additionalHeaders: { [CSRF_HEADER]: '1' },
     },
-    plugins: [useQueryLimits(), useNoHttpSubscriptions(path)],
+    plugins: [
+      useStorableInput(),
+      useQueryLimits(),
+      useNoHttpSubscriptions(path),
+      useUnsupportedMediaTypeBody(),
+    ],
   });
 }

@@ -11,9 +11,19 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 export interface OriginSettings {
   /** Always wins when set (already validated and without a trailing slash, see config.ts). */
   publicUrl: string | undefined;
-  /** Believe X-Forwarded-For and X-Forwarded-Proto (only behind a proxy that sets them). */
-  trustProxy: boolean;
+  /**
+   * How many proxies in front of this server to believe (FLOTILLA_TRUST_PROXY; 0: none). Above 0,
+   * X-Forwarded-Proto is believed and the client address is read from X-Forwarded-For, see
+   * clientAddress.
+   */
+  trustProxy: TrustedProxies;
 }
+
+/** Number of trusted proxy hops in front of this server (0: the socket's peer is the client). */
+export type TrustedProxies = number;
+
+/** Longest client address kept: an IPv6 literal with a zone fits; longer header junk is cut. */
+const MAX_ADDRESS_LENGTH = 64;
 
 type HostHeaders = { host?: string | undefined; 'x-forwarded-proto'?: string | string[] | undefined };
 
@@ -30,16 +40,26 @@ export function isValidHost(host: string): boolean {
 }
 
 /**
- * The client's address: X-Forwarded-For's first hop behind a trusted proxy, else the socket's
- * peer address, else `unknown`. Used for rate limits and login throttling.
+ * The client's address, for rate limits and login throttling. Without trusted proxies it is the
+ * socket's peer. Behind `trustedProxies` proxies that each APPEND the address they saw to
+ * X-Forwarded-For (nginx's `$proxy_add_x_forwarded_for`), the chain is
+ * `<whatever the client sent>, <client>, <proxy 1>, …` followed by the socket's peer (the last
+ * proxy), so the client is the hop `trustedProxies` places from the right end of
+ * `[...X-Forwarded-For, peer]`: hops further left were written by the client and are ignored.
+ * A shorter chain yields its leftmost hop; no address at all yields `unknown`.
  */
 export function clientAddress(
   req: { headers: IncomingHttpHeaders; socket: { remoteAddress?: string | undefined } },
-  trustProxy: boolean,
+  trustedProxies: TrustedProxies,
 ): string {
-  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
-  const first = typeof forwarded === 'string' ? forwarded.split(',')[0].trim() : '';
-  return first || req.socket.remoteAddress || 'unknown';
+  const peer = req.socket.remoteAddress || 'unknown';
+  const forwarded = trustedProxies > 0 ? req.headers['x-forwarded-for'] : undefined;
+  if (typeof forwarded !== 'string') return peer;
+  const hops = forwarded.split(',');
+  // hops[hops.length - 1] is one place from the right end (the peer is the last place).
+  const at = Math.max(0, hops.length - trustedProxies);
+  const hop = hops[at].trim().slice(0, MAX_ADDRESS_LENGTH);
+  return hop || peer;
 }
 
 /**
@@ -53,7 +73,7 @@ export function publicBaseUrl(settings: OriginSettings, headers: HostHeaders): s
   if (settings.publicUrl) return settings.publicUrl;
   const host = headers.host ?? 'localhost';
   if (!isValidHost(host)) return null;
-  const forwarded = settings.trustProxy ? headers['x-forwarded-proto'] : undefined;
+  const forwarded = settings.trustProxy > 0 ? headers['x-forwarded-proto'] : undefined;
   if (forwarded !== undefined && forwarded !== 'http' && forwarded !== 'https') return null;
   return `${forwarded ?? 'http'}://${host}`;
 }

@@ -88,7 +88,8 @@ export const MAX_JSON_DEPTH = 16;
 export const MAX_JSON_BYTES = 16 * 1024;
 
 const UNSTORABLE_TEXT = /[\u0000\p{Cs}]/u;
-const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
+/** Why a string that isStorableText refuses is refused. */
+export const UNSTORABLE_MESSAGE = 'must not contain NUL characters or unpaired surrogates';
 
 /** True when PostgreSQL can store `s` as text: no NUL character and no unpaired surrogate. */
 export function isStorableText(s: string): boolean {
@@ -122,10 +123,14 @@ export function int32(min = 0) {
 }
 
 /**
- * Why `value` cannot be stored as a JSON blob (too deep, too large, a key or string the database
- * rejects), or null when it can. Stops at the first problem, so hostile input costs little.
+ * Why `value` cannot be stored as a JSON blob (too deep, larger than `maxBytes` of JSON text
+ * (default MAX_JSON_BYTES; null: no size bound), a key or string the database rejects), or null
+ * when it can. Stops at the first problem, so hostile input costs little.
  */
-export function jsonBlobProblem(value: unknown): string | null {
+export function jsonBlobProblem(
+  value: unknown,
+  { maxBytes = MAX_JSON_BYTES }: { maxBytes?: number | null } = {},
+): string | null {
   const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
   while (stack.length > 0) {
     const { value: v, depth } = stack.pop()!;
@@ -140,8 +145,9 @@ export function jsonBlobProblem(value: unknown): string | null {
       stack.push({ value: child, depth: depth + 1 });
     }
   }
+  if (maxBytes === null) return null;
   const bytes = new TextEncoder().encode(JSON.stringify(value)).length;
-  return bytes > MAX_JSON_BYTES ? `must be at most ${MAX_JSON_BYTES} bytes of JSON` : null;
+  return bytes > maxBytes ? `must be at most ${maxBytes} bytes of JSON` : null;
 }
 
 /** A JSON object the database can store: bounded depth and size, storable keys and strings. */

@@ -1,5 +1,6 @@
 /** What the agent-protocol handlers need; built once by api/app.ts. */
 import type { Logger } from 'pino';
+import type { TrustedProxies } from '../http/request-info.ts';
 import type { FleetContext } from '../fleet/context.ts';
 import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import type { HeartbeatBuffer } from '../fleet/heartbeats.ts';
@@ -12,6 +13,6 @@ export interface RestDeps {
   heartbeats: HeartbeatBuffer;
   longPolls: LongPolls;
   enrolLimiter: RateLimiter;
-  trustProxy: boolean;
+  trustProxy: TrustedProxies;
   log: Logger;
 }

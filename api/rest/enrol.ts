@@ -8,7 +8,7 @@ import type { RestDeps } from './deps.ts';
 
 /** Handle an enrolment. Rate-limited per client address (429 with Retry-After). */
 export async function enrol(deps: RestDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const wait = deps.enrolLimiter.hit(clientAddress(req, deps.trustProxy));
+  const wait = await deps.enrolLimiter.hit(clientAddress(req, deps.trustProxy));
   if (wait > 0) {
     throw new HttpError(
       429,

@@ -83,7 +83,7 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
  * (invalid_header) when the Host or a trusted X-Forwarded-Proto header is refused.
  */
 export function requestBaseUrl(
-  deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: boolean },
+  deps: { ctx: { settings: { publicUrl: string | undefined } }; trustProxy: OriginSettings['trustProxy'] },
   req: IncomingMessage,
 ): string {
   const settings: OriginSettings = { publicUrl: deps.ctx.settings.publicUrl, trustProxy: deps.trustProxy };

@@ -1,30 +1,32 @@
 /**
- * A fixed-window rate limiter per client key (enrolment: per address). Memory is bounded: the
- * table is cleared every window.
+ * The enrolment rate limit per client address (FLOTILLA_ENROL_RATE_LIMIT per minute), counted in
+ * the server's limiter store (memory, or Redis shared by every replica; see http/limiter-store.ts).
+ * Only enrolment uses it: the agent hot paths (polls, heartbeats) never wait on a limiter.
  */
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { memoryLimiterStore, retryAfterSeconds, type LimiterStore } from '../http/limiter-store.ts';
+
 export interface RateLimiter {
   /** Count one hit for `key`; resolves the seconds to wait when over the limit, else 0. */
-  hit(key: string): number;
+  hit(key: string): Promise<number>;
 }
 
-/** Allow `limit` hits per key per `windowMs`. `now` is injectable for tests. */
+/** Allow `limit` hits per key per `windowSeconds` (default a minute), counted in `store`. */
 export function createRateLimiter(
   limit: number,
-  windowMs = 60_000,
-  now: () => number = Date.now,
+  store: LimiterStore = memoryLimiterStore(),
+  windowSeconds = 60,
 ): RateLimiter {
-  let windowStart = now();
-  let counts = new Map<string, number>();
+  const limiter = store.limiter({ name: 'enrol', points: limit, durationSeconds: windowSeconds });
   return {
-    hit(key) {
-      const t = now();
-      if (t - windowStart >= windowMs) {
-        windowStart = t;
-        counts = new Map();
+    async hit(key) {
+      try {
+        await limiter.consume(key);
+        return 0;
+      } catch (error) {
+        if (error instanceof RateLimiterRes) return retryAfterSeconds(error.msBeforeNext);
+        throw error;
       }
-      const count = (counts.get(key) ?? 0) + 1;
-      counts.set(key, count);
-      return count > limit ? Math.max(1, Math.ceil((windowStart + windowMs - t) / 1000)) : 0;
     },
   };
 }

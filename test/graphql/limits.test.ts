@@ -169,7 +169,7 @@ describe('unexpected errors', () => {
       log,
       loginLimiter: createLoginLimiter(),
       live: DEFAULT_LIVE,
-      trustProxy: false,
+      trustProxy: 0,
     };
     const context = createContext(
       services,

@@ -13,9 +13,10 @@ import {
   publicOrigin,
   readBoundedBody,
 } from '../../api/http/request-info.ts';
+import { ConfigurationError, loadConfig } from '../../api/config.ts';
 
-const direct = { publicUrl: undefined, trustProxy: false };
-const proxied = { publicUrl: undefined, trustProxy: true };
+const direct = { publicUrl: undefined, trustProxy: 0 };
+const proxied = { publicUrl: undefined, trustProxy: 1 };
 
 const HOSTILE_HOSTS = [
   'x$(touch pwned)',
@@ -93,7 +94,7 @@ describe('public base URL and origin', () => {
   });
 
   it('FLOTILLA_PUBLIC_URL always wins, whatever the headers say', () => {
-    const settings = { publicUrl: 'https://fleet.example.com/base', trustProxy: true };
+    const settings = { publicUrl: 'https://fleet.example.com/base', trustProxy: 1 };
     const headers = { host: 'x$(touch pwned)', 'x-forwarded-proto': '`id`' };
     expect(publicBaseUrl(settings, headers)).toBe('https://fleet.example.com/base');
     expect(publicOrigin(settings, headers)).toBe('https://fleet.example.com');
@@ -101,13 +102,53 @@ describe('public base URL and origin', () => {
 });
 
 describe('client address', () => {
-  const req = (headers: Record<string, string>) => ({ headers, socket: { remoteAddress: '10.1.1.1' } });
-  it('uses the first X-Forwarded-For hop only behind a trusted proxy', () => {
-    const forwarded = req({ 'x-forwarded-for': '203.0.113.7, 10.0.0.2' });
-    expect(clientAddress(forwarded, true)).toBe('203.0.113.7');
-    expect(clientAddress(forwarded, false)).toBe('10.1.1.1');
-    expect(clientAddress(req({}), true)).toBe('10.1.1.1');
-    expect(clientAddress({ headers: {}, socket: {} }, false)).toBe('unknown');
+  const req = (forwarded?: string, peer: string | undefined = '10.1.1.1') => ({
+    headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded },
+    socket: { remoteAddress: peer },
+  });
+
+  it('is the socket peer when no proxy is trusted, whatever X-Forwarded-For says', () => {
+    expect(clientAddress(req('203.0.113.7, 10.0.0.2'), 0)).toBe('10.1.1.1');
+    expect(clientAddress(req(), 0)).toBe('10.1.1.1');
+    expect(clientAddress({ headers: {}, socket: {} }, 0)).toBe('unknown');
+  });
+
+  it('behind one appending proxy, is the hop that proxy saw (the last), never a spoofed first hop', () => {
+    // nginx's $proxy_add_x_forwarded_for appends the peer it saw to what the client sent.
+    expect(clientAddress(req('198.51.100.9'), 1)).toBe('198.51.100.9');
+    expect(clientAddress(req('1.2.3.4, 198.51.100.9'), 1)).toBe('198.51.100.9');
+    expect(clientAddress(req('1.1.1.1, 2.2.2.2, 3.3.3.3 , 198.51.100.9'), 1)).toBe('198.51.100.9');
+    // A client rotating its spoofed first hop still counts as one address.
+    const seen = new Set(
+      Array.from({ length: 50 }, (_, i) => clientAddress(req(`10.9.0.${i}, 198.51.100.9`), 1)),
+    );
+    expect([...seen]).toEqual(['198.51.100.9']);
+  });
+
+  it('behind two proxies, is the hop the outer proxy saw', () => {
+    // client → outer proxy (appends client) → inner proxy (appends outer) → server
+    expect(clientAddress(req('6.6.6.6, 198.51.100.9, 10.0.0.5', '10.0.0.6'), 2)).toBe('198.51.100.9');
+    expect(clientAddress(req('198.51.100.9, 10.0.0.5'), 2)).toBe('198.51.100.9');
+  });
+
+  it('takes the leftmost hop of a chain shorter than the trusted hops, and the peer when there is none', () => {
+    expect(clientAddress(req('198.51.100.9'), 3)).toBe('198.51.100.9');
+    expect(clientAddress(req(), 1)).toBe('10.1.1.1');
+    expect(clientAddress(req(' '), 1)).toBe('10.1.1.1');
+  });
+
+  it('FLOTILLA_TRUST_PROXY: false is 0, true is one proxy, a digit that many; anything else stops the start', () => {
+    const hops = (value?: string) =>
+      loadConfig(value === undefined ? {} : { FLOTILLA_TRUST_PROXY: value }).trustProxy;
+    expect([hops(), hops('false'), hops('true'), hops('1'), hops('2'), hops('0')]).toEqual([
+      0, 0, 1, 1, 2, 0,
+    ]);
+    for (const bad of ['yes', '-1', '10', '1.5', ''])
+      expect(() => hops(bad), bad).toThrow(ConfigurationError);
+  });
+
+  it('cuts an absurdly long hop, so a limiter key stays small', () => {
+    expect(clientAddress(req('x'.repeat(10_000)), 1)).toHaveLength(64);
   });
 });
 

@@ -64,6 +64,20 @@ describe('dashboard static files', () => {
     }
   });
 
+  it('sends its pages with a same-origin-only CSP, no framing, nosniff and a same-origin referrer', async () => {
+    for (const route of ['/', '/agents', '/assets/index-abc123.js']) {
+      const res = await get(route);
+      const csp = String(res.headers['content-security-policy']);
+      expect(csp).toContain("default-src 'self'");
+      expect(csp).toMatch(/script-src 'self'(;|$)/);
+      expect(csp).toContain("frame-ancestors 'none'");
+      expect(csp).not.toMatch(/https?:/);
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+    }
+  });
+
   it('serves hashed assets for a year, gzipped when the browser accepts it', async () => {
     const res = await get('/assets/index-abc123.js', { 'accept-encoding': 'gzip, br' });
     expect(res.status).toBe(200);

@@ -91,15 +91,15 @@ builder.mutationFields((t) => ({
       if (ctx.transport !== 'http')
         throw new GraphQLError('sign in over HTTP', { extensions: { code: 'BAD_REQUEST' } });
       const limiter = ctx.services.loginLimiter;
-      const wait = limiter.retryAfter(input.email, ctx.clientAddress);
+      const wait = await limiter.retryAfter(input.email, ctx.clientAddress);
       if (wait > 0) throw new TooManyAttemptsError(wait);
       const session = await runFleet(() =>
         startSession(ctx.fleet, input.email, input.password, { clientAddress: ctx.clientAddress }),
-      ).catch((error: unknown) => {
-        if (error instanceof InvalidCredentialsError) limiter.fail(input.email, ctx.clientAddress);
+      ).catch(async (error: unknown) => {
+        if (error instanceof InvalidCredentialsError) await limiter.fail(input.email, ctx.clientAddress);
         throw error;
       });
-      limiter.succeed(input.email);
+      await limiter.succeed(input.email);
       ctx.identity.userId = session.user.id;
       ctx.setCookie(sessionCookie(session.token, session.expiresAt, ctx.secure));
       return { actor: { ...userActor(session.user), id: session.user.id }, method: 'session' as const };
