@@ -79,6 +79,7 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
       platform: agent.platform,
     });
     emit('agentUpdated', { agentId: agent.id, groupId: group.id, change: 'enrolled' });
+    emit('enrolmentTokenUsed', { tokenId: token.id, agentId: agent.id, groupId: group.id });
     return { agent, agentToken: minted.token, configVersion: group.configVersion };
   });
 }
