@@ -1,7 +1,7 @@
 /**
  * buildApp(deps): the one node:http server. `/api/v1/agents/*` → the agent protocol (plain
- * handlers), `/healthz` and `/readyz`, `/install.sh`, `/graphql` (HTTP and graphql-ws upgrades,
- * see graphql/mount.ts), and the built dashboard at `/` (web-static.ts). Owns the hot-path state
+ * handlers), `/healthz` and `/readyz`, `/install.sh`, `/deploy/*` (deploy-files.ts), `/graphql`
+ * (HTTP and graphql-ws upgrades, see graphql/mount.ts), and the built dashboard at `/` (web-static.ts). Owns the hot-path state
  * (agent directory, heartbeat buffer) and the sweep.
  */
 import http from 'node:http';
@@ -23,6 +23,7 @@ import { createLoginLimiter } from './graphql/login-limiter.ts';
 import { LongPolls } from './rest/long-poll.ts';
 import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
+import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
@@ -160,6 +161,21 @@ export function buildApp(deps: AppDeps): App {
       };
       return void serveInstallScript(options, req, res).catch((err) => {
         log.error({ err }, 'install.sh failed');
+        sendError(res, 500, ErrorCode.internal, 'internal error');
+      });
+    }
+    if ((url.pathname === DAEMONSET_PATH || url.pathname === SYSTEMD_UNIT_PATH) && req.method === 'GET') {
+      const options = {
+        publicUrl: config.publicUrl,
+        trustProxy: config.trustProxy,
+        agentVersion: deps.agentVersion,
+      };
+      const serving =
+        url.pathname === DAEMONSET_PATH
+          ? serveDaemonSet(ctx, options, req, res, url.searchParams.get('group'))
+          : serveSystemdUnit(res);
+      return void serving.catch((err) => {
+        log.error({ err }, `${url.pathname} failed`);
         sendError(res, 500, ErrorCode.internal, 'internal error');
       });
     }

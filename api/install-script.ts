@@ -21,7 +21,8 @@ const INSTALL_SCRIPT = path.resolve(import.meta.dirname, '../agent/deploy/instal
  */
 const SHELL_SAFE_URL =
   /^https?:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?(?:\/[A-Za-z0-9._~\/-]*)?$/;
-const SHELL_SAFE_VERSION = /^[0-9A-Za-z.+-]{0,64}$/;
+/** Agent versions written into install.sh and the served DaemonSet. */
+export const SHELL_SAFE_VERSION = /^[0-9A-Za-z.+-]{0,64}$/;
 
 /** True when `url` can be written into install.sh without any shell expansion (see SHELL_SAFE_URL). */
 export function isShellSafeUrl(url: string): boolean {

@@ -21,6 +21,8 @@ export interface FleetEvents {
    * again (disabled, role changed).
    */
   credentialsRevoked: { sessionIds?: string[]; apiTokenIds?: string[]; userId?: string };
+  /** An agent enrolled with bootstrap token `tokenId` (published after the enrolment commits). */
+  enrolmentTokenUsed: { tokenId: string; agentId: string; groupId: string };
 }
 export type Topic = keyof FleetEvents;
 
@@ -40,6 +42,7 @@ const TOPICS: Topic[] = [
   'configPublished',
   'actionUpdated',
   'credentialsRevoked',
+  'enrolmentTokenUsed',
 ];
 
 /** An in-process bus for one server process (the default without REDIS_URL). */

@@ -11,7 +11,8 @@ import { inTransaction } from './transaction.ts';
 import { publishGroupConfig } from './publish.ts';
 import { parseInput, storableText } from './validate.ts';
 
-const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+/** What a group slug may be (also checked where slugs arrive in URLs: api/deploy-files.ts). */
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 const Slug = z
   .string()
