@@ -16,7 +16,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Scalar, isMap, isSeq, parseAllDocuments, type Document } from 'yaml';
 import type { FleetContext } from './fleet/context.ts';
 import { SLUG_PATTERN } from './fleet/groups.ts';
-import { publicBaseUrl } from './http/request-info.ts';
+import { publicBaseUrl, type TrustedProxies } from './http/request-info.ts';
 import { isShellSafeUrl, SHELL_SAFE_VERSION } from './install-script.ts';
 import { ErrorCode } from './protocol/v1.ts';
 import { sendError } from './rest/http.ts';
@@ -32,7 +32,7 @@ export function deploySecretName(slug: string): string {
 
 export interface DeployFileOptions {
   publicUrl: string | undefined;
-  trustProxy: boolean;
+  trustProxy: TrustedProxies;
   /** Version of the agent built from this repository; empty when none. */
   agentVersion: string | undefined;
 }
