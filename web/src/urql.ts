@@ -1,22 +1,28 @@
 /**
  * The dashboard's GraphQL client. Queries and mutations go over HTTP with the session cookie and
  * the CSRF header the server requires for cookie requests; subscriptions go over graphql-ws on the
- * same /graphql path. The WebSocket is opened while someone is signed in and retried forever; the
+ * same /graphql path. The WebSocket is opened while someone is signed in and retried until a close
+ * code says retrying cannot help (then the banner offers a reload); the
  * connection state drives the lost-connection banner and `reconnects` tells live lists to catch up.
  */
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { inject, type InjectionKey, type Ref } from 'vue';
-import { createConnectionMonitor } from './connection-monitor.ts';
+import { createConnectionMonitor, type StopReason } from './connection-monitor.ts';
 
 /** Header the server demands on cookie-authenticated HTTP requests (api/graphql/auth.ts). */
 const CSRF_HEADER = 'x-flotilla-csrf';
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost';
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost' | 'stopped';
 
 export interface Connection {
-  /** idle (signed out), connecting (first attempt), connected, lost (closed, retrying). */
+  /**
+   * idle (signed out), connecting (first attempt), connected, lost (closed, retrying), stopped
+   * (closed with a code retrying cannot fix: only a reload reconnects).
+   */
   state: Readonly<Ref<ConnectionState>>;
+  /** Why the client stopped: the close code and reason; null unless `stopped`. */
+  stopped: Readonly<Ref<StopReason | null>>;
   /**
    * Increments each time the socket comes up while subscriptions were waiting for it (after a loss,
    * or a first connect slower than the first fetch): live lists refetch then.
@@ -61,10 +67,10 @@ export function createFlotillaClient(options: FlotillaClientOptions): FlotillaCl
       lazy: false,
       keepAlive: 15_000,
       retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => true,
+      shouldRetry: monitor.shouldRetry,
       retryWait: (retries) =>
         new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 5000))),
-      onNonLazyError: () => undefined,
+      onNonLazyError: monitor.gaveUp,
       on: monitor.listeners,
     });
     return ws;

@@ -41,6 +41,7 @@ export const FleetRulesQuery = graphql(`
       offlineAfterSeconds
       maxPageSize
       maxBulkAgents
+      maxAuditExportRows
     }
   }
 `);
