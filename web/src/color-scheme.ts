@@ -18,6 +18,8 @@ export interface ColorScheme {
   preference: Ref<SchemePreference>;
   /** The scheme in effect now. */
   dark: Ref<boolean>;
+  /** What the operating system prefers. */
+  systemDark: Ref<boolean>;
   /** Choose and remember a preference. */
   choose(preference: SchemePreference): void;
 }
@@ -42,7 +44,9 @@ export function useColorScheme(): ColorScheme {
   const media = window.matchMedia('(prefers-color-scheme: dark)');
   const preference = ref<SchemePreference>(stored(window.localStorage));
   const dark = ref(false);
+  const systemDark = ref(media.matches);
   const apply = () => {
+    systemDark.value = media.matches;
     dark.value = preference.value === 'dark' || (preference.value === 'system' && media.matches);
     document.documentElement.classList.toggle(DARK_CLASS, dark.value);
     document.documentElement.style.colorScheme = dark.value ? 'dark' : 'light';
@@ -52,6 +56,7 @@ export function useColorScheme(): ColorScheme {
   instance = {
     preference,
     dark,
+    systemDark,
     choose(next) {
       preference.value = next;
       try {
