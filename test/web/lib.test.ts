@@ -2,7 +2,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { agedStatus, humanize } from '../../web/src/lib/status.ts';
-import { exactTime, formatDuration, timeAgo } from '../../web/src/lib/time.ts';
+import { exactTime, formatDuration, offlineRule, timeAgo } from '../../web/src/lib/time.ts';
 import { parseLabel, percent, plural } from '../../web/src/lib/format.ts';
 import {
   kubernetesInstallCommands,
@@ -54,6 +54,7 @@ describe('time', () => {
   it('formats durations', () => {
     expect(formatDuration(42)).toBe('42 s');
     expect(formatDuration(3 * 3600 + 20 * 60)).toBe('3 h 20 min');
+    expect(offlineRule(300)).toBe('Online until 5 min pass without a heartbeat; then offline.');
     expect(formatDuration(2 * 86_400 + 4 * 3600)).toBe('2 d 4 h');
   });
 });
