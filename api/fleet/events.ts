@@ -15,6 +15,8 @@ export interface FleetEvents {
   groupUpdated: { groupId: string; deleted?: boolean };
   configPublished: { groupId: string; version: number };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
+  /** An agent enrolled with bootstrap token `tokenId` (published after the enrolment commits). */
+  enrolmentTokenUsed: { tokenId: string; agentId: string; groupId: string };
 }
 export type Topic = keyof FleetEvents;
 
@@ -28,7 +30,13 @@ export interface EventBus {
   close(): Promise<void>;
 }
 
-const TOPICS: Topic[] = ['agentUpdated', 'groupUpdated', 'configPublished', 'actionUpdated'];
+const TOPICS: Topic[] = [
+  'agentUpdated',
+  'groupUpdated',
+  'configPublished',
+  'actionUpdated',
+  'enrolmentTokenUsed',
+];
 
 /** An in-process bus for one server process (the default without REDIS_URL). */
 export function createLocalBus(): EventBus {

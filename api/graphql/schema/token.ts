@@ -10,6 +10,8 @@ import { INPUT_ERRORS, assertUuids, runFleet } from '../errors.ts';
 import { mintEnrolmentToken, revokeEnrolmentToken } from '../../fleet/enrolment-tokens.ts';
 import { createApiToken, revokeApiToken, revokeUserApiTokens } from '../../fleet/api-tokens.ts';
 import { Role } from './enums.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../limits.ts';
+import { liveBatches, source, type LiveBatch } from '../live.ts';
 
 builder.prismaObject('EnrolmentToken', {
   description: 'A bootstrap token: lets up to maxUses hosts enrol into its group until expiresAt.',
@@ -33,6 +35,16 @@ builder.prismaObject('EnrolmentToken', {
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     group: t.relation('group'),
+    agents: t.relation('agents', {
+      description:
+        'Agents that enrolled with this token, first enrolled first (at most `first`, default 50).',
+      args: { first: t.arg.int({ defaultValue: DEFAULT_PAGE_SIZE }) },
+      query: (args) => ({
+        orderBy: [{ enrolledAt: 'asc' }, { id: 'asc' }],
+        take: Math.min(Math.max(args.first ?? DEFAULT_PAGE_SIZE, 0), MAX_PAGE_SIZE),
+      }),
+    }),
+    agentCount: t.relationCount('agents', { description: 'Agents that enrolled with this token.' }),
   }),
 });
 
@@ -235,3 +247,22 @@ builder.mutationFields((t) => ({
     }),
   }),
 }));
+
+builder.subscriptionField('enrolmentTokenUsed', (t) =>
+  t.prismaField({
+    type: 'Agent',
+    description:
+      'Each agent that enrols with enrolment token `tokenId`, one per message (follow it further with agentUpdated(agentId)).',
+    authScopes: { editor: true },
+    args: { tokenId: t.arg.id({ required: true }) },
+    subscribe: (_root, { tokenId }, ctx) => {
+      assertUuids([tokenId], 'tokenId');
+      const pick = source('enrolmentTokenUsed', (e) =>
+        e.tokenId === tokenId ? { id: e.agentId, membership: true } : null,
+      );
+      return liveBatches(ctx.fleet.events, [pick], { ...ctx.services.live, maxBatch: 1 });
+    },
+    resolve: (query, batch: LiveBatch, _args, ctx) =>
+      ctx.fleet.db.agent.findUniqueOrThrow({ ...query, where: { id: batch.ids[0] } }),
+  }),
+);
