@@ -20,7 +20,14 @@ import { CLI_ACTOR } from '../../../api/fleet/context.ts';
 import { createUser } from '../../../api/fleet/users.ts';
 import { createGroup, updateGroup } from '../../../api/fleet/groups.ts';
 import { paths } from '../../../api/protocol/v1.ts';
-import { buildDashboard, openBrowser, requireChromium, screenshot, type BrowserSession } from './browser.ts';
+import {
+  buildDashboard,
+  choose,
+  openBrowser,
+  requireChromium,
+  screenshot,
+  type BrowserSession,
+} from './browser.ts';
 
 /**
  * axe-core's source. page.addScriptTag inlines it, which the server's CSP (script-src 'self')
@@ -184,6 +191,32 @@ describe('accessibility and guidance in a real browser', () => {
     expect(text).toContain('description');
     expect(text).toContain('nginx');
     await screenshot(page, 'a11y-audit-diff');
+  });
+
+  step('the mint dialog opens on its first field and then waits live for the first agent', async () => {
+    await visit('/tokens', 'h1');
+    await page.click('[data-test=mint-token]');
+    await page.locator('.p-dialog').waitFor();
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.closest('.p-dialog-content') !== null))
+      .toBe(true);
+    await choose(page, 'mint-group', 'Web servers');
+    await page.click('[data-test=mint]');
+    const token = (await page.locator('[data-test=secret]').textContent())?.trim() ?? '';
+    expect(token).toMatch(/^EBT_/);
+    const wait = page.locator('[data-test=first-agent]');
+    await expect.poll(() => wait.textContent()).toContain('Waiting for the first agent');
+    const agent = await enrolOverHttp(server.baseUrl, token, { hostname: 'web-02' });
+    await expect.poll(() => wait.textContent()).toContain('web-02');
+    const body = heartbeatBody({ appliedConfigVersion: agent.configVersion });
+    expect(
+      (await postJson(server.baseUrl + paths.heartbeat(agent.agentId), body, agent.agentToken)).status,
+    ).toBe(200);
+    await expect
+      .poll(() => wait.textContent(), { timeout: 15_000 })
+      .toMatch(new RegExp(`web-02\\s+connected, config v${agent.configVersion} applied`));
+    await screenshot(page, 'a11y-first-agent');
+    await page.getByRole('button', { name: 'Done' }).click();
   });
 
   for (const theme of ['light', 'dark'] as const) {
