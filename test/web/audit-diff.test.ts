@@ -44,6 +44,7 @@ describe('diffSnapshots', () => {
 
   it('formats values for a cell', () => {
     expect(diffValue('text')).toBe('text');
+    expect(diffValue('')).toBe('""');
     expect(diffValue({ a: [1] })).toBe('{"a":[1]}');
     expect(diffValue(null)).toBe('null');
     expect(diffValue(undefined)).toBe('—');

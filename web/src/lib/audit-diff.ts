@@ -64,9 +64,10 @@ export function diffSnapshots(before: unknown, after: unknown): FieldChange[] {
   return out;
 }
 
-/** A value as one line for a diff cell: strings as they are, the rest as JSON, absent as "—". */
+/** A value as one line for a diff cell: strings as they are (empty as `""`), the rest as JSON, absent as "—". */
 export function diffValue(value: unknown): string {
   if (value === undefined) return '—';
+  if (value === '') return '""';
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
