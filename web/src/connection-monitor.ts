@@ -3,9 +3,8 @@
  * signal that makes live lists catch up, driven by graphql-ws's event listeners; urql.ts wires it
  * into the client.
  */
-import { readonly, ref } from 'vue';
+import { readonly, ref, type Ref } from 'vue';
 import type { ClientOptions } from 'graphql-ws';
-import type { Connection, ConnectionState } from './urql.ts';
 
 /** Close codes with which the server refuses a WebSocket whose session is gone. */
 const REFUSED_CODES = new Set([4401, 4403]);
@@ -22,6 +21,24 @@ const closeCode = (event: unknown): number | undefined => (event as { code?: num
 export interface StopReason {
   code: number | null;
   reason: string;
+}
+
+/** The live connection's state, shown by the banner. */
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost' | 'stopped';
+
+export interface Connection {
+  /**
+   * idle (signed out), connecting (first attempt), connected, lost (closed, retrying), stopped
+   * (closed with a code retrying cannot fix: only a reload reconnects).
+   */
+  state: Readonly<Ref<ConnectionState>>;
+  /** Why the client stopped: the close code and reason; null unless `stopped`. */
+  stopped: Readonly<Ref<StopReason | null>>;
+  /**
+   * Increments each time the socket comes up while subscriptions were waiting for it (after a loss,
+   * or a first connect slower than the first fetch): live lists refetch then.
+   */
+  reconnects: Readonly<Ref<number>>;
 }
 
 export interface ConnectionMonitor {

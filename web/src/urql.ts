@@ -7,28 +7,13 @@
  */
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
-import { inject, type InjectionKey, type Ref } from 'vue';
-import { createConnectionMonitor, type StopReason } from './connection-monitor.ts';
+import { inject, type InjectionKey } from 'vue';
+import { createConnectionMonitor, type Connection, type ConnectionState } from './connection-monitor.ts';
 
 /** Header the server demands on cookie-authenticated HTTP requests (api/graphql/auth.ts). */
 const CSRF_HEADER = 'x-flotilla-csrf';
 
-export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'lost' | 'stopped';
-
-export interface Connection {
-  /**
-   * idle (signed out), connecting (first attempt), connected, lost (closed, retrying), stopped
-   * (closed with a code retrying cannot fix: only a reload reconnects).
-   */
-  state: Readonly<Ref<ConnectionState>>;
-  /** Why the client stopped: the close code and reason; null unless `stopped`. */
-  stopped: Readonly<Ref<StopReason | null>>;
-  /**
-   * Increments each time the socket comes up while subscriptions were waiting for it (after a loss,
-   * or a first connect slower than the first fetch): live lists refetch then.
-   */
-  reconnects: Readonly<Ref<number>>;
-}
+export type { Connection, ConnectionState };
 
 export const CONNECTION_KEY: InjectionKey<Connection> = Symbol('connection');
 
