@@ -64,3 +64,33 @@ export async function recordAuditBatch(
     FROM unnest(${entries.map((e) => e.targetId)}::text[], ${entries.map((e) => json(e.before))}::text[],
       ${entries.map((e) => json(e.after))}::text[]) AS t(target_id, before, after)`;
 }
+
+/** Audit actions whose name starts with this are sign-ins and sign-outs, hidden unless asked for. */
+export const SESSION_ACTION_PREFIX = 'session.';
+
+/** Most events one audit export holds; a larger result is cut to the newest this many. */
+export const AUDIT_EXPORT_MAX_ROWS = 10_000;
+
+/** What an audit list or export selects; every field optional. */
+export interface AuditFilter {
+  actions?: string[] | null;
+  targetType?: string | null;
+  targetId?: string | null;
+  actorId?: string | null;
+  since?: Date | null;
+  /** Show `session.*` events too. Naming a session action in `actions` shows it regardless. */
+  includeSessions?: boolean | null;
+}
+
+/** The where clause of an audit filter (the list, its count and the export share it). */
+export function auditWhere(filter: AuditFilter | null | undefined): Prisma.AuditEventWhereInput {
+  const hideSessions = !filter?.includeSessions && !filter?.actions?.length;
+  return {
+    ...(filter?.actions?.length ? { action: { in: filter.actions } } : {}),
+    ...(hideSessions ? { NOT: { action: { startsWith: SESSION_ACTION_PREFIX } } } : {}),
+    ...(filter?.targetType ? { targetType: filter.targetType } : {}),
+    ...(filter?.targetId ? { targetId: filter.targetId } : {}),
+    ...(filter?.actorId ? { actorId: filter.actorId } : {}),
+    ...(filter?.since ? { createdAt: { gte: filter.since } } : {}),
+  };
+}

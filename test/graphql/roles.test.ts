@@ -87,6 +87,7 @@ const QUERIES: Record<string, [Need, string]> = {
   users: ['admin', 'users { totalCount }'],
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],
+  auditExport: ['admin', 'auditExport(format: CSV)'],
 };
 
 const ROLES: (Role | 'anonymous')[] = ['anonymous', 'viewer', 'editor', 'admin'];

@@ -57,3 +57,33 @@ describe('connection monitor', () => {
     expect(m.connection.state.value).toBe('idle');
   });
 });
+
+describe('connection monitor: giving up', () => {
+  it('stops retrying a refused session and reports the stop with its code', () => {
+    const m = createConnectionMonitor(() => undefined);
+    m.listeners.connecting?.(false);
+    m.listeners.connected?.({}, undefined, false);
+    expect(m.shouldRetry(close(4403))).toBe(false);
+    expect(m.shouldRetry(close(1006))).toBe(true);
+    m.listeners.closed?.(close(4429));
+    m.gaveUp(close(4429));
+    expect(m.connection.state.value).toBe('stopped');
+    expect(m.connection.stopped.value).toEqual({ code: 4429, reason: '' });
+    // A later attempt (a new subscription) does not turn "stopped" back into "connecting"...
+    m.listeners.connecting?.(true);
+    m.listeners.closed?.(close(1006));
+    expect(m.connection.state.value).toBe('stopped');
+    // ...until it succeeds.
+    m.listeners.connected?.({}, undefined, true);
+    expect(m.connection.state.value).toBe('connected');
+    expect(m.connection.stopped.value).toBeNull();
+  });
+
+  it('ignores giving up after a deliberate reset', () => {
+    const m = createConnectionMonitor(() => undefined);
+    m.listeners.connected?.({}, undefined, false);
+    m.reset();
+    m.gaveUp(new Error('disposed'));
+    expect(m.connection.state.value).toBe('idle');
+  });
+});

@@ -2,9 +2,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { agedStatus, humanize } from '../../web/src/lib/status.ts';
-import { exactTime, formatDuration, timeAgo } from '../../web/src/lib/time.ts';
+import { exactTime, formatDuration, offlineRule, timeAgo } from '../../web/src/lib/time.ts';
 import { parseLabel, percent, plural } from '../../web/src/lib/format.ts';
-import { kubernetesInstallCommands, linuxInstallCommand } from '../../web/src/lib/install.ts';
+import {
+  kubernetesInstallCommands,
+  linuxInstallCommand,
+  linuxInstallScript,
+} from '../../web/src/lib/install.ts';
 
 const now = new Date('2026-11-23T12:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms).toISOString();
@@ -50,6 +54,7 @@ describe('time', () => {
   it('formats durations', () => {
     expect(formatDuration(42)).toBe('42 s');
     expect(formatDuration(3 * 3600 + 20 * 60)).toBe('3 h 20 min');
+    expect(offlineRule(300)).toBe('Online until 5 min pass without a heartbeat; then offline.');
     expect(formatDuration(2 * 86_400 + 4 * 3600)).toBe('2 d 4 h');
   });
 });
@@ -79,13 +84,24 @@ describe('install commands', () => {
     );
   });
 
-  it('fills the DaemonSet with the server URL and release, and stores the token as the Secret it reads', async () => {
-    const commands = kubernetesInstallCommands('https://fleet.example.org', 'EBT_abc', '0.2.0');
-    expect(commands).toContain('--from-literal=token=EBT_abc');
-    expect(commands).toContain("FLOTILLA_VERSION, value: '0.2.0'");
+  it('installs Vector first with the installer from vector.dev, then the agent', () => {
+    const script = linuxInstallScript('https://fleet.example.org', 'EBT_abc');
+    const lines = script.split('\n').filter((l) => !l.startsWith('#'));
+    expect(lines).toEqual([
+      "curl --proto '=https' --tlsv1.2 -sSfL https://sh.vector.dev | bash",
+      'curl -fsSL https://fleet.example.org/install.sh | sudo sh -s -- --token EBT_abc',
+    ]);
+  });
+
+  it('stores the token as the Secret the DaemonSet reads, then applies the DaemonSet the server serves for the group', async () => {
+    const commands = kubernetesInstallCommands('https://fleet.example.org/', 'EBT_abc', 'web eu').split('\n');
+    expect(commands).toEqual([
+      'kubectl create namespace flotilla',
+      'kubectl -n flotilla create secret generic flotilla-agent-enrolment --from-literal=token=EBT_abc',
+      "kubectl apply -f 'https://fleet.example.org/deploy/daemonset.yaml?group=web%20eu'",
+    ]);
     const manifest = await readFile(new URL('../../agent/deploy/daemonset.yaml', import.meta.url), 'utf8');
-    expect(manifest).toContain('https://flotilla.example.com');
-    expect(manifest).toMatch(/FLOTILLA_VERSION, value: '[^']*'/);
+    expect(manifest).toContain('namespace: flotilla');
     expect(manifest).toContain('name: flotilla-agent-enrolment, key: token');
   });
 });

@@ -12,6 +12,9 @@ import { createFlotillaClient, CONNECTION_KEY } from './urql.ts';
 import { createSession, SESSION_KEY } from './session.ts';
 import { createAppRouter } from './router.ts';
 import { primeVueOptions } from './theme.ts';
+import { useColorScheme } from './color-scheme.ts';
+
+useColorScheme();
 
 const live = createFlotillaClient({ onUnauthenticated: () => session.expire() });
 const session = createSession(live.client, {

@@ -1,18 +1,19 @@
 /**
  * The dashboard's GraphQL client. Queries and mutations go over HTTP with the session cookie and
  * the CSRF header the server requires for cookie requests; subscriptions go over graphql-ws on the
- * same /graphql path. The WebSocket is opened while someone is signed in and retried forever; the
+ * same /graphql path. The WebSocket is opened while someone is signed in and retried until a close
+ * code says retrying cannot help (then the banner offers a reload); the
  * connection state drives the lost-connection banner and `reconnects` tells live lists to catch up.
  */
 import { cacheExchange, Client, fetchExchange, mapExchange, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { inject, type InjectionKey } from 'vue';
-import { createConnectionMonitor, type Connection } from './connection-monitor.ts';
-
-export type { Connection, ConnectionState } from './connection-monitor.ts';
+import { createConnectionMonitor, type Connection, type ConnectionState } from './connection-monitor.ts';
 
 /** Header the server demands on cookie-authenticated HTTP requests (api/graphql/auth.ts). */
 const CSRF_HEADER = 'x-flotilla-csrf';
+
+export type { Connection, ConnectionState };
 
 export const CONNECTION_KEY: InjectionKey<Connection> = Symbol('connection');
 
@@ -51,10 +52,10 @@ export function createFlotillaClient(options: FlotillaClientOptions): FlotillaCl
       lazy: false,
       keepAlive: 15_000,
       retryAttempts: Number.POSITIVE_INFINITY,
-      shouldRetry: () => true,
+      shouldRetry: monitor.shouldRetry,
       retryWait: (retries) =>
         new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 5000))),
-      onNonLazyError: () => undefined,
+      onNonLazyError: monitor.gaveUp,
       on: monitor.listeners,
     });
     return ws;

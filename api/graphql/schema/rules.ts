@@ -5,18 +5,21 @@
 import { builder } from '../builder.ts';
 import { OFFLINE_AFTER_MS } from '../../fleet/agent-status.ts';
 import { MAX_BULK_AGENTS } from '../../fleet/queries.ts';
+import { AUDIT_EXPORT_MAX_ROWS } from '../../fleet/audit.ts';
 import { MAX_PAGE_SIZE } from '../limits.ts';
 
 interface Rules {
   offlineAfterSeconds: number;
   maxPageSize: number;
   maxBulkAgents: number;
+  maxAuditExportRows: number;
 }
 
 const RULES: Rules = {
   offlineAfterSeconds: OFFLINE_AFTER_MS / 1000,
   maxPageSize: MAX_PAGE_SIZE,
   maxBulkAgents: MAX_BULK_AGENTS,
+  maxAuditExportRows: AUDIT_EXPORT_MAX_ROWS,
 };
 
 const FleetRules = builder.objectRef<Rules>('FleetRules').implement({
@@ -28,6 +31,9 @@ const FleetRules = builder.objectRef<Rules>('FleetRules').implement({
     maxPageSize: t.exposeInt('maxPageSize', { description: 'The largest `first` a connection accepts.' }),
     maxBulkAgents: t.exposeInt('maxBulkAgents', {
       description: 'The most agents one bulk request (actions, move, revoke) may target.',
+    }),
+    maxAuditExportRows: t.exposeInt('maxAuditExportRows', {
+      description: 'The most events one audit export holds (the newest of the filter).',
     }),
   }),
 });

@@ -142,7 +142,7 @@ describe('dashboard in a real browser', () => {
     expect(token).toMatch(/^EBT_/);
     await expect
       .poll(() => page.locator('pre code.hljs').first().textContent())
-      .toBe(`curl -fsSL ${server.baseUrl}/install.sh | sudo sh -s -- --token ${token}`);
+      .toContain(`\ncurl -fsSL ${server.baseUrl}/install.sh | sudo sh -s -- --token ${token}`);
     await screenshot(page, '04-token-minted');
     await page.getByRole('button', { name: 'Done' }).click();
     await page.locator('[data-test=token-row]').first().waitFor();

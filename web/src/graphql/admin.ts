@@ -73,3 +73,9 @@ export const AuditEventsQuery = graphql(`
     }
   }
 `);
+
+export const AuditExportQuery = graphql(`
+  query AuditExport($filter: AuditEventFilter, $format: AuditExportFormat!) {
+    auditExport(filter: $filter, format: $format)
+  }
+`);

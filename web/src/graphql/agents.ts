@@ -102,6 +102,7 @@ export const AgentPageFragment = graphql(`
     }
     ...AgentDetails_agent
     ...ConfigStatusBadge_agent
+    ...ConfigErrorNotice_agent
   }
 `);
 

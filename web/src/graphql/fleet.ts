@@ -4,6 +4,7 @@ import { graphql } from '../../../codegen/gql/index.ts';
 export const FleetSummaryQuery = graphql(`
   query FleetSummary {
     fleetSummary {
+      agents
       ...StatusCards_summary
       agentVersions {
         ...VersionList_count
@@ -21,6 +22,7 @@ export const FleetSummaryQuery = graphql(`
 export const FleetSummaryUpdatedSubscription = graphql(`
   subscription FleetSummaryUpdated {
     fleetSummaryUpdated {
+      agents
       ...StatusCards_summary
       agentVersions {
         ...VersionList_count
@@ -41,6 +43,7 @@ export const FleetRulesQuery = graphql(`
       offlineAfterSeconds
       maxPageSize
       maxBulkAgents
+      maxAuditExportRows
     }
   }
 `);

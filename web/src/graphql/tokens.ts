@@ -107,3 +107,34 @@ export const RevokeApiTokenMutation = graphql(`
     }
   }
 `);
+
+export const FirstAgentFragment = graphql(`
+  fragment FirstAgent on Agent {
+    id
+    hostname
+    appliedConfigVersion
+    desiredConfigVersion
+    configStatus
+    configError {
+      version
+    }
+  }
+`);
+
+export const EnrolmentTokenUsedSubscription = graphql(`
+  subscription EnrolmentTokenUsed($tokenId: ID!) {
+    enrolmentTokenUsed(tokenId: $tokenId) {
+      ...FirstAgent
+    }
+  }
+`);
+
+export const FirstAgentUpdatedSubscription = graphql(`
+  subscription FirstAgentUpdated($agentId: ID!) {
+    agentUpdated(agentId: $agentId) {
+      agents {
+        ...FirstAgent
+      }
+    }
+  }
+`);

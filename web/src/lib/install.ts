@@ -1,25 +1,45 @@
 /**
- * The install commands shown with a freshly minted enrolment token. Linux uses the script the
- * server serves at /install.sh (agent/deploy/install.sh); Kubernetes uses the DaemonSet manifest
- * from agent/deploy/daemonset.yaml with the server's URL and agent release filled in.
+ * The install commands shown with a freshly minted enrolment token. Linux: Vector first (the
+ * agent supervises it but does not install it), then the script the server serves at /install.sh
+ * (agent/deploy/install.sh). Kubernetes: the token as a Secret, then the DaemonSet the server
+ * serves at /deploy/daemonset.yaml with its URL, the agent release and the group filled in.
  */
+
+/** Vector's one-line installer, from vector.dev's "Install Vector" page. */
+export const VECTOR_INSTALL_COMMAND = "curl --proto '=https' --tlsv1.2 -sSfL https://sh.vector.dev | bash";
+
+/** Where Vector's other ways to install (apt, dnf, …) are described. */
+export const VECTOR_PACKAGES_URL = 'https://vector.dev/docs/setup/installation/package-managers/';
+
+/** The namespace and Secret the served DaemonSet reads the enrolment token from. */
+export const KUBERNETES_NAMESPACE = 'flotilla';
+export const KUBERNETES_SECRET = 'flotilla-agent-enrolment';
+
+const base = (serverUrl: string) => serverUrl.replace(/\/+$/, '');
 
 /** One line for a Linux host: download the installer from the server and enrol with the token. */
 export function linuxInstallCommand(serverUrl: string, token: string): string {
-  return `curl -fsSL ${serverUrl.replace(/\/+$/, '')}/install.sh | sudo sh -s -- --token ${token}`;
+  return `curl -fsSL ${base(serverUrl)}/install.sh | sudo sh -s -- --token ${token}`;
+}
+
+/** Both steps for a Linux host: install Vector (skip when it is installed), then the agent. */
+export function linuxInstallScript(serverUrl: string, token: string): string {
+  return [
+    '# 1. Vector (skip if `vector --version` already works)',
+    VECTOR_INSTALL_COMMAND,
+    '# 2. The Flotilla agent: installs, enrols and starts flotilla-agent.service',
+    linuxInstallCommand(serverUrl, token),
+  ].join('\n');
 }
 
 /**
- * The commands for a Kubernetes cluster, run from a checkout of the Flotilla repository: the
- * namespace, the token as a Secret, then the DaemonSet pointed at this server and release.
+ * The commands for a Kubernetes cluster: the namespace, the token as a Secret, then the DaemonSet
+ * the server renders for group `groupSlug` (its URL and agent release filled in).
  */
-export function kubernetesInstallCommands(serverUrl: string, token: string, agentVersion: string): string {
-  const url = serverUrl.replace(/\/+$/, '');
+export function kubernetesInstallCommands(serverUrl: string, token: string, groupSlug: string): string {
   return [
-    'kubectl create namespace flotilla',
-    `kubectl -n flotilla create secret generic flotilla-agent-enrolment --from-literal=token=${token}`,
-    `sed -e 's#https://flotilla.example.com#${url}#g' \\`,
-    `    -e "s#FLOTILLA_VERSION, value: '[^']*'#FLOTILLA_VERSION, value: '${agentVersion}'#" \\`,
-    '    agent/deploy/daemonset.yaml | kubectl apply -f -',
+    `kubectl create namespace ${KUBERNETES_NAMESPACE}`,
+    `kubectl -n ${KUBERNETES_NAMESPACE} create secret generic ${KUBERNETES_SECRET} --from-literal=token=${token}`,
+    `kubectl apply -f '${base(serverUrl)}/deploy/daemonset.yaml?group=${encodeURIComponent(groupSlug)}'`,
   ].join('\n');
 }

@@ -58,3 +58,11 @@ export function formatDuration(totalSeconds: number): string {
   const hours = Math.floor((s % 86_400) / 3600);
   return `${Math.floor(s / 86_400)} d${hours ? ` ${hours} h` : ''}`;
 }
+
+/**
+ * The offline rule in words, e.g. "Online until 5 min pass without a heartbeat; then offline.":
+ * why "Online · 4 min ago" is not a contradiction. The threshold comes from fleetRules.
+ */
+export function offlineRule(offlineAfterSeconds: number): string {
+  return `Online until ${formatDuration(offlineAfterSeconds)} pass without a heartbeat; then offline.`;
+}
