@@ -35,8 +35,15 @@ const KNOWN_ERROR_CODES = new Set([
   'BODY_TOO_LARGE',
 ]);
 
-/** Codes of the refusals before GraphQL runs (api/graphql/http.ts): CSRF, credentials, Host, size. */
-const TRANSPORT_ERROR_CODES = new Set([...KNOWN_ERROR_CODES, 'CSRF_HEADER_REQUIRED']);
+/**
+ * Codes of the refusals before GraphQL runs (api/graphql/http.ts and yoga.ts): CSRF, credentials,
+ * Host, size, and a body that is not JSON.
+ */
+const TRANSPORT_ERROR_CODES = new Set([
+  ...KNOWN_ERROR_CODES,
+  'CSRF_HEADER_REQUIRED',
+  'UNSUPPORTED_MEDIA_TYPE',
+]);
 
 /**
  * graphql-js's own refusal of a variable that does not fit its type ("Variable "$input" got invalid
