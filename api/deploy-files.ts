@@ -2,7 +2,7 @@
  * Served deploy files, beside /install.sh (install-script.ts):
  *  - `GET /deploy/daemonset.yaml?group=<slug>`: agent/deploy/daemonset.yaml with the server's
  *    public URL, the agent version it serves and the name of the Secret holding the group's
- *    enrolment token (deploySecretName) filled in. The YAML is edited as a document (comments kept),
+ *    enrolment token (DEPLOY_SECRET_NAME) filled in. The YAML is edited as a document (comments kept),
  *    and every value is checked against a strict character set first (URL as for install.sh, the
  *    version, the slug as groups.ts allows it), so nothing a request carries can add YAML structure.
  *  - `GET /deploy/flotilla-agent.service`: agent/deploy/flotilla-agent.service as it is.
@@ -25,10 +25,12 @@ const DEPLOY_DIR = path.resolve(import.meta.dirname, '../agent/deploy');
 export const DAEMONSET_PATH = '/deploy/daemonset.yaml';
 export const SYSTEMD_UNIT_PATH = '/deploy/flotilla-agent.service';
 
-/** The Secret (key `token`) the DaemonSet reads a group's enrolment token from. */
-export function deploySecretName(slug: string): string {
-  return `flotilla-enrolment-${slug}`;
-}
+/**
+ * The Secret (key `token`, namespace `flotilla`) the DaemonSet reads its enrolment token from: the
+ * name the template agent/deploy/daemonset.yaml uses and the dashboard's install steps create
+ * (one DaemonSet per namespace, so one Secret name; tests check all three agree).
+ */
+export const DEPLOY_SECRET_NAME = 'flotilla-agent-enrolment';
 
 export interface DeployFileOptions {
   publicUrl: string | undefined;
@@ -123,7 +125,7 @@ export async function serveDaemonSet(
   if (template === null) return sendError(res, 404, ErrorCode.notFound, 'daemonset.yaml not available');
   const docs = parseAllDocuments(template);
   if (!Array.isArray(docs)) throw new Error('agent/deploy/daemonset.yaml is empty');
-  const secret = deploySecretName(group);
+  const secret = DEPLOY_SECRET_NAME;
   fillDaemonSet(docs, { url, version, secret });
   const header =
     `# Served by ${url} for group "${group}". Before applying, store an enrolment token of that group:\n` +

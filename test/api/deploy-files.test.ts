@@ -16,7 +16,7 @@ import { parseAllDocuments } from 'yaml';
 import { DaemonSet } from 'kubernetes-models/apps/v1';
 import { ServiceAccount } from 'kubernetes-models/v1';
 import { ClusterRole, ClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { deploySecretName } from '../../api/deploy-files.ts';
+import { DEPLOY_SECRET_NAME } from '../../api/deploy-files.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline } from '../helpers/factories.ts';
 
@@ -97,10 +97,16 @@ describe('GET /deploy/daemonset.yaml', () => {
     expect(value('FLOTILLA_AGENT_API_URL')).toEqual([server.baseUrl]);
     expect(value('FLOTILLA_VERSION')).toEqual([VERSION]);
     expect(value('FLOTILLA_AGENT_TOKEN')).toEqual([
-      { secretKeyRef: { name: deploySecretName(slug), key: 'token', optional: true } },
+      { secretKeyRef: { name: DEPLOY_SECRET_NAME, key: 'token', optional: true } },
     ]);
-    expect(res.body).toContain(`create secret generic ${deploySecretName(slug)} --from-literal=token=EBT_`);
+    expect(res.body).toContain(`create secret generic ${DEPLOY_SECRET_NAME} --from-literal=token=EBT_`);
     expect(res.body).not.toContain('flotilla.example.com');
+    // The template (and through test/web/lib.test.ts, the dashboard's install steps) name the same Secret.
+    const template = await fs.readFile(
+      path.resolve(import.meta.dirname, '../../agent/deploy/daemonset.yaml'),
+      'utf8',
+    );
+    expect(template).toContain(`name: ${DEPLOY_SECRET_NAME}, key: token`);
   });
 
   it('answers bad requests with the error shape', async () => {
