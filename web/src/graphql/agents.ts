@@ -164,3 +164,39 @@ export const SetAgentLabelsMutation = graphql(`
     }
   }
 `);
+
+export const AgentQueryAssistQuery = graphql(`
+  query AgentQueryAssist($query: String!, $cursor: Int!) {
+    agentQueryAssist(query: $query, cursor: $cursor) {
+      error {
+        message
+        position
+        length
+      }
+      suggestions {
+        label
+        insertText
+        detail
+        replaceFrom
+        replaceTo
+      }
+    }
+  }
+`);
+
+export const AgentFailuresQuery = graphql(`
+  query AgentFailures($groupId: ID) {
+    agentFailures(groupId: $groupId) {
+      message
+      count
+      firstSeenAt
+      lastSeenAt
+      query
+      groups {
+        id
+        name
+        slug
+      }
+    }
+  }
+`);
