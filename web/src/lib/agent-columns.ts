@@ -5,16 +5,16 @@
  */
 
 export const AGENT_COLUMNS = [
-  { key: 'hostname', label: 'Hostname', min: 160, flex: 3, required: true, shown: true },
-  { key: 'status', label: 'Status', min: 128, flex: 0, required: false, shown: true },
+  { key: 'hostname', label: 'Hostname', min: 200, flex: 2, required: true, shown: true },
+  { key: 'status', label: 'Status', min: 150, flex: 0, required: false, shown: true },
   { key: 'config', label: 'Config', min: 104, flex: 0, required: false, shown: true },
-  { key: 'error', label: 'Error', min: 140, flex: 3, required: false, shown: true },
-  { key: 'group', label: 'Group', min: 110, flex: 1, required: false, shown: true },
+  { key: 'error', label: 'Error', min: 120, flex: 3, required: false, shown: true },
+  { key: 'group', label: 'Group', min: 100, flex: 1, required: false, shown: true },
   { key: 'agentVersion', label: 'Agent', min: 72, flex: 0, required: false, shown: true },
-  { key: 'vectorVersion', label: 'Vector', min: 76, flex: 0, required: false, shown: true },
+  { key: 'vectorVersion', label: 'Vector', min: 76, flex: 0, required: false, shown: false },
   { key: 'platform', label: 'Platform', min: 96, flex: 0, required: false, shown: false },
   { key: 'os', label: 'OS', min: 120, flex: 1, required: false, shown: false },
-  { key: 'labels', label: 'Labels', min: 140, flex: 2, required: false, shown: true },
+  { key: 'labels', label: 'Labels', min: 140, flex: 3, required: false, shown: true },
 ] as const;
 
 export type AgentColumnKey = (typeof AGENT_COLUMNS)[number]['key'];
