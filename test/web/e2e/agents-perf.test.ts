@@ -63,9 +63,9 @@ describe('agents page performance', () => {
         .filter((e) => e.name.endsWith('.js'))
         .reduce((sum, e) => sum + (e as PerformanceResourceTiming).decodedBodySize, 0),
     );
-    console.log(
+    process.stdout.write(
       `[agents-perf] agents=${AGENTS} firstRowsMs=${firstRowsMs} (target ${FIRST_ROWS_TARGET_MS}) ` +
-        `jsDecodedBytes=${js} (budget ${AGENTS_PAGE_JS_BUDGET_BYTES})`,
+        `jsDecodedBytes=${js} (budget ${AGENTS_PAGE_JS_BUDGET_BYTES})\n`,
     );
     expect(await page.locator('[data-test=agent-row]').count()).toBeGreaterThan(5);
     expect(firstRowsMs).toBeLessThan(FIRST_ROWS_TARGET_MS * 10);
