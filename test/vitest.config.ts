@@ -42,7 +42,11 @@ const backendAgnosticTests = [
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
 ];
-const pureTests = ['test/fleet/vector-*.test.ts', 'test/protocol/reference.test.ts'];
+const pureTests = [
+  'test/fleet/vector-*.test.ts',
+  'test/fleet/agent-query-parse.test.ts',
+  'test/protocol/reference.test.ts',
+];
 
 export default defineConfig({
   resolve: {

@@ -101,6 +101,14 @@ export function configStatusWhere(
   }
 }
 
+/** The Prisma condition for agents in any of `statuses`, given every relevant group's newest version. */
+export function configStatusesWhere(
+  statuses: readonly ConfigStatus[],
+  groups: { id: string; configVersion: number }[],
+): Prisma.AgentWhereInput {
+  return { OR: [...new Set(statuses)].flatMap((s) => groups.map((g) => configStatusWhere(s, g))) };
+}
+
 /** The SQL condition (aliases `a` and `g`) for agents in config status `status`. */
 export function configStatusSql(status: ConfigStatus): Prisma.Sql {
   const failed = Prisma.sql`a.config_error_version IS NOT NULL AND a.config_error_version >= g.config_version`;

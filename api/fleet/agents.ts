@@ -15,6 +15,7 @@ import type { AgentDirectory } from './agent-directory.ts';
 import { inTransaction } from './transaction.ts';
 import { hashToken, mintToken } from './tokens.ts';
 import { parseInput } from './validate.ts';
+import { naturalKey, versionKey } from './sort-keys.ts';
 
 export interface EnrolledAgent {
   agent: Agent;
@@ -61,11 +62,14 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
         tokenHash: minted.hash,
         enrolmentTokenId: token.id,
         hostname: request.hostname,
+        hostnameSortKey: naturalKey(request.hostname),
         platform: request.platform,
         os: request.os,
         kernel: request.kernel,
         agentVersion: request.agentVersion,
         vectorVersion: request.vectorVersion,
+        agentVersionKey: versionKey(request.agentVersion),
+        vectorVersionKey: versionKey(request.vectorVersion),
       },
     });
     const actor: Actor = { type: 'agent', id: agent.id, label: `enrolment ${token.prefix}`, role: null };

@@ -8,12 +8,15 @@ import type { HeartbeatRequest, PendingAction, RejectedResult } from '../protoco
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
+import { versionKey } from './sort-keys.ts';
 
 interface SoftRow {
   groupId: string;
   seenAt: string;
   agentVersion: string;
   vectorVersion: string;
+  agentVersionKey: string | null;
+  vectorVersionKey: string | null;
   appliedConfigVersion: number;
   vectorRunning: boolean;
   vectorStartedAt: string | null;
@@ -30,11 +33,20 @@ UPDATE agents AS a SET
   vector_running = v.running,
   vector_started_at = v.started_at::timestamptz,
   went_offline_at = NULL,
+  config_error_at = CASE
+    WHEN v.error_version IS NULL THEN NULL
+    WHEN a.config_error_at IS NOT NULL AND a.config_error_version = v.error_version
+      AND a.config_error_message IS NOT DISTINCT FROM v.error_message THEN a.config_error_at
+    ELSE v.seen_at::timestamptz END,
   config_error_version = v.error_version,
   config_error_message = v.error_message,
+  agent_version_key = v.agent_version_key,
+  vector_version_key = v.vector_version_key,
   updated_at = now()
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::text[], $8::int[], $9::text[])
-  AS v(id, seen_at, agent_version, vector_version, applied, running, started_at, error_version, error_message)
+FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::text[], $8::int[], $9::text[],
+    $10::text[], $11::text[])
+  AS v(id, seen_at, agent_version, vector_version, applied, running, started_at, error_version, error_message,
+    agent_version_key, vector_version_key)
 WHERE a.id = v.id AND a.revoked_at IS NULL`;
 
 type Entry = [agentId: string, row: SoftRow];
@@ -95,6 +107,8 @@ export class HeartbeatBuffer {
       seenAt: now.toISOString(),
       agentVersion: body.agentVersion,
       vectorVersion: body.vectorVersion,
+      agentVersionKey: versionKey(body.agentVersion),
+      vectorVersionKey: versionKey(body.vectorVersion),
       appliedConfigVersion: body.appliedConfigVersion,
       vectorRunning: body.vectorRunning,
       vectorStartedAt: body.vectorRunning
@@ -196,6 +210,8 @@ export class HeartbeatBuffer {
       rows.map((r) => r.vectorStartedAt),
       rows.map((r) => r.configErrorVersion),
       rows.map((r) => r.configErrorMessage),
+      rows.map((r) => r.agentVersionKey),
+      rows.map((r) => r.vectorVersionKey),
     );
   }
 }

@@ -11,11 +11,13 @@ import {
   AGENT_STATUSES,
   CONFIG_STATUSES,
   agentStatusWhere,
-  configStatusWhere,
+  configStatusesWhere,
   type AgentStatus,
   type ConfigStatus,
 } from './agent-status.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
+import { parseAgentQuery } from './agent-query.ts';
+import { compileAgentQuery } from './agent-query-compile.ts';
 
 export interface AgentFilter {
   groupIds?: string[] | null;
@@ -30,6 +32,8 @@ export interface AgentFilter {
   hostname?: string | null;
   /** Revoked agents are left out unless this is true. */
   includeRevoked?: boolean | null;
+  /** An agent query (agent-query.ts), ANDed with the other conditions. */
+  query?: string | null;
 }
 
 /** The zod form of AgentFilter, for fleet functions that take a filter as untrusted input. */
@@ -43,6 +47,7 @@ export const AgentFilterInput = z.object({
   configStatuses: z.array(z.enum(CONFIG_STATUSES)).nullish(),
   hostname: z.string().nullish(),
   includeRevoked: z.boolean().nullish(),
+  query: z.string().nullish(),
 }) satisfies z.ZodType<AgentFilter>;
 
 /** The most agents one bulk request (actions, move, revoke) may target. */
@@ -51,7 +56,7 @@ export const MAX_BULK_AGENTS = 100_000;
 const nonEmpty = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 
 /** Config status compares two tables, so it becomes one condition per group (groups are few). */
-async function configStatusesWhere(
+async function configStatusesOf(
   db: Tx,
   statuses: ConfigStatus[],
   groupIds: string[] | undefined,
@@ -60,13 +65,13 @@ async function configStatusesWhere(
     where: groupIds ? { id: { in: groupIds } } : {},
     select: { id: true, configVersion: true },
   });
-  return { OR: [...new Set(statuses)].flatMap((s) => groups.map((g) => configStatusWhere(s, g))) };
+  return configStatusesWhere(statuses, groups);
 }
 
 /**
  * The Prisma `where` selecting the agents that match `filter` as of `now`. Costs one small query
- * (the groups' versions) when config statuses are filtered, none otherwise. Never throws for a
- * well-typed filter; rejects only when the database fails.
+ * (the groups' versions) when config statuses are filtered, none otherwise. Throws AgentQueryError
+ * (agent-query.ts) for a malformed `query`; otherwise rejects only when the database fails.
  */
 export async function agentWhere(
   db: Tx,
@@ -84,8 +89,9 @@ export async function agentWhere(
   for (const { key, value } of f.labels ?? []) and.push({ labels: { path: [key], equals: value } });
   if (f.hostname?.trim()) and.push({ hostname: { contains: f.hostname.trim(), mode: 'insensitive' } });
   if (nonEmpty(f.configStatuses)) {
-    and.push(await configStatusesWhere(db, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
+    and.push(await configStatusesOf(db, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
   }
+  if (f.query?.trim()) and.push(await compileAgentQuery(db, parseAgentQuery(f.query), now));
   return { AND: and };
 }
 

@@ -13,6 +13,7 @@ import { agentStatus, configStatus } from '../../fleet/agent-status.ts';
 import { agentWhere, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
 import { moveAgents, revokeAgents, setAgentLabels, type BulkOutcome } from '../../fleet/agents.ts';
 import { AgentStatus, ConfigStatus, OrderDirection, Platform } from './enums.ts';
+import { assertAgentQuery } from './agent-query.ts';
 
 const Label = builder.objectRef<{ key: string; value: string }>('Label').implement({
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
@@ -103,11 +104,16 @@ export const AgentFilter = builder.inputType('AgentFilter', {
     configStatuses: t.field({ type: [ConfigStatus] }),
     hostname: t.string({ description: 'Case-insensitive part of the hostname.' }),
     includeRevoked: t.boolean(),
+    query: t.string({
+      description:
+        'An agent query, e.g. `status:offline group:web label.env=prod agentVersion<0.2.0 -platform:kubernetes "db-*"` (README → "Agent queries"). A syntax error fails the operation with extensions { code: INVALID_AGENT_QUERY, position, length }.',
+    }),
   }),
 });
 
+/** Order columns; hostnames sort naturally (web-2 before web-10) by their stored sort key. */
 const ORDER_COLUMNS = {
-  hostname: 'hostname',
+  hostname: 'hostnameSortKey',
   last_heartbeat_at: 'lastHeartbeatAt',
   enrolled_at: 'enrolledAt',
   agent_version: 'agentVersion',
@@ -125,12 +131,13 @@ const AgentOrder = builder.inputType('AgentOrder', {
   }),
 });
 
-/** The fleet's filter for validated GraphQL filter arguments (ids checked). */
+/** The fleet's filter for validated GraphQL filter arguments (ids checked, query parsed). */
 export function fleetFilter(
   filter: typeof AgentFilter.$inferInput | null | undefined,
   argument = 'filter',
 ): FleetAgentFilter {
   assertUuids(filter?.groupIds, `${argument}.groupIds`);
+  if (filter?.query) assertAgentQuery(filter.query, `${argument}.query`);
   return filter ?? {};
 }
 
@@ -154,7 +161,7 @@ function agentOrder(
 ): Prisma.AgentOrderByWithRelationInput[] {
   const direction = order?.direction ?? 'asc';
   const column = ORDER_COLUMNS[order?.field ?? 'hostname'];
-  return [{ [column]: direction }, { id: direction }];
+  return [{ [column]: direction }, { hostname: direction }, { id: direction }];
 }
 
 builder.queryFields((t) => ({
@@ -187,6 +194,8 @@ builder.queryFields((t) => ({
   }),
 }));
 
+const HOSTNAME_ORDER = agentOrder(null);
+
 const BULK_TARGET =
   'Target agents by `agentIds` or by `filter` (exactly one; at most fleetRules.maxBulkAgents).';
 const MoveAgentsInput = builder.inputType('MoveAgentsInput', {
@@ -214,7 +223,7 @@ function bulkPayload(name: string, verb: string) {
           ctx.fleet.db.agent.findMany({
             ...query,
             where: { id: { in: o.agentIds } },
-            orderBy: { hostname: 'asc' },
+            orderBy: HOSTNAME_ORDER,
           }),
       }),
     }),
@@ -279,7 +288,7 @@ const AgentUpdate = builder.objectRef<LiveBatch>('AgentUpdate').implement({
         ctx.fleet.db.agent.findMany({
           ...query,
           where: { id: { in: batch.ids } },
-          orderBy: { hostname: 'asc' },
+          orderBy: HOSTNAME_ORDER,
         }),
     }),
     membershipChanged: t.exposeBoolean('membershipChanged', {

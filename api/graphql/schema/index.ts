@@ -10,6 +10,7 @@ import './group.ts';
 import './input.ts';
 import './output.ts';
 import './agent.ts';
+import './agent-query.ts';
 import './action.ts';
 import './token.ts';
 import './viewer.ts';
