@@ -98,9 +98,13 @@ describe('agent query language and failures in a real browser', () => {
     await page.locator('[data-test=query-error]').waitFor();
     await page.locator('[data-test=query-error-marker]').waitFor();
     expect(await box().getAttribute('aria-invalid')).toBe('true');
+    // Escape closes the value suggestions; Enter then tries to apply the faulty query.
+    await box().press('Escape');
+    await expect.poll(() => page.locator('[data-test=query-suggestions]').isVisible()).toBe(false);
     await box().press('Enter');
-    expect(urlQuery()).toBe('group:web');
     await screenshot(page, 'query-syntax-error');
+    expect(await box().inputValue()).toBe('group:web agentVersion<');
+    expect(urlQuery()).toBe('group:web');
   });
 
   step('groups failing agents by message and links to exactly those agents', async () => {
