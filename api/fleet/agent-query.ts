@@ -31,8 +31,8 @@ export class AgentQueryError extends FleetError {
   }
 }
 
-/** The longest query accepted, in characters. */
-export const MAX_AGENT_QUERY_LENGTH = 2000;
+/** The longest query accepted, in characters: room for a quoted config error message (16 KiB). */
+export const MAX_AGENT_QUERY_LENGTH = 40_000;
 
 /** Fields a term can name (besides `label.<key>`), with what their values are. */
 export const AGENT_QUERY_FIELDS = {

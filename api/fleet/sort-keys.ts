@@ -2,7 +2,7 @@
  * Sort keys stored beside the values they order, so PostgreSQL and PGlite sort and compare the
  * same way without collation tricks. Fleet writes them wherever the source columns are written
  * (enrol: agents.ts; heartbeat flush: heartbeats.ts); the migration that added them backfills
- * existing rows with SQL that test/fleet/sort-keys.test.ts proves equal to these functions.
+ * existing rows with SQL that test/fleet/agent-query.test.ts proves equal to these functions.
  *
  *  - naturalKey: lower-cased, every run of up to NATURAL_DIGITS digits left-padded with zeros, so
  *    `web-2` sorts before `web-10` (longer runs are kept as they are).

@@ -4,7 +4,13 @@
  * Also the sort keys the version comparisons and the natural hostname order rely on.
  */
 import { describe, expect, it } from 'vitest';
-import { AgentQueryError, parseAgentQuery, quoteQueryValue, tokenize } from '../../api/fleet/agent-query.ts';
+import {
+  AgentQueryError,
+  MAX_AGENT_QUERY_LENGTH,
+  parseAgentQuery,
+  quoteQueryValue,
+  tokenize,
+} from '../../api/fleet/agent-query.ts';
 import { naturalKey, versionKey } from '../../api/fleet/sort-keys.ts';
 
 const exact = (text: string) => ({ text, anchorStart: true, anchorEnd: true });
@@ -104,7 +110,7 @@ const ERRORS: [string, number, number, string][] = [
   ['x "a*b"', 4, 1, '"*" is allowed only at the start or end'],
   ['"status":x', 0, 8, 'a field name is not quoted'],
   ['group:web:x', 9, 1, 'expected a term, found ":"'],
-  ['a'.repeat(2001), 2000, 1, 'longer than 2000 characters'],
+  ['a'.repeat(MAX_AGENT_QUERY_LENGTH + 1), MAX_AGENT_QUERY_LENGTH, 1, 'characters'],
 ];
 
 describe('parse errors', () => {

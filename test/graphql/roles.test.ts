@@ -64,6 +64,7 @@ const QUERIES: Record<string, [Need, string]> = {
   setupRequired: ['public', 'setupRequired'],
   agents: ['viewer', 'agents { totalCount }'],
   agent: ['viewer', `agent(id: "${NONE}") { id }`],
+  agentFailures: ['viewer', 'agentFailures { count }'],
   agentQueryAssist: ['viewer', 'agentQueryAssist(query: "sta", cursor: 3) { suggestions { label } }'],
   groups: ['viewer', 'groups { totalCount }'],
   group: ['viewer', 'group(slug: "none") { id }'],

@@ -1,9 +1,13 @@
 /**
- * The agent query language over GraphQL: INVALID_AGENT_QUERY errors for AgentFilter.query and
- * agentQueryAssist (autocomplete). The language itself lives in api/fleet/agent-query.ts.
+ * The agent query language over GraphQL: INVALID_AGENT_QUERY errors for AgentFilter.query,
+ * agentQueryAssist (autocomplete), and agentFailures (failing agents by error message, each with
+ * the query selecting them). The language itself lives in api/fleet/agent-query.ts.
  */
 import { GraphQLError } from 'graphql';
 import { builder } from '../builder.ts';
+import { assertUuids } from '../errors.ts';
+import { AGGREGATE_COST } from '../limits.ts';
+import { agentFailures, MAX_FAILURE_GROUPS, type AgentFailure } from '../../fleet/failures.ts';
 import { AgentQueryError, parseAgentQuery } from '../../fleet/agent-query.ts';
 import {
   agentQueryAssist,
@@ -64,5 +68,49 @@ builder.queryField('agentQueryAssist', (t) =>
       'Check an agent query and suggest completions for the word at `cursor`: field names, then values (statuses, groups, platforms, versions, label keys and values seen).',
     args: { query: t.arg.string({ required: true }), cursor: t.arg.int({ required: true }) },
     resolve: (_root, args, ctx) => agentQueryAssist(ctx.fleet.db, args.query, args.cursor),
+  }),
+);
+
+const AgentFailureRef = builder.objectRef<AgentFailure>('AgentFailure').implement({
+  description: "Agents failing to apply their group's newest config with the same error message.",
+  fields: (t) => ({
+    message: t.exposeString('message'),
+    count: t.exposeInt('count'),
+    firstSeenAt: t.expose('firstSeenAt', {
+      type: 'DateTime',
+      description: 'When the earliest of these agents first reported this error.',
+    }),
+    lastSeenAt: t.expose('lastSeenAt', {
+      type: 'DateTime',
+      description: 'The latest heartbeat of these agents (each repeats the error).',
+    }),
+    groups: t.prismaField({
+      type: ['Group'],
+      description: 'The groups these agents are in, by slug.',
+      resolve: (query, failure, _args, ctx) =>
+        ctx.fleet.db.group.findMany({
+          ...query,
+          where: { id: { in: failure.groupIds } },
+          orderBy: { slug: 'asc' },
+        }),
+    }),
+    query: t.exposeString('query', {
+      description:
+        'An agent query (AgentFilter.query) selecting exactly these agents, for lists and bulk actions.',
+    }),
+  }),
+});
+
+builder.queryField('agentFailures', (t) =>
+  t.field({
+    type: [AgentFailureRef],
+    authScopes: { viewer: true },
+    complexity: AGGREGATE_COST,
+    description: `Agents whose config status is failed (of the fleet or group \`groupId\`), grouped by error message, most agents first (at most ${MAX_FAILURE_GROUPS} messages).`,
+    args: { groupId: t.arg.id() },
+    resolve: (_root, args, ctx) => {
+      assertUuids(args.groupId ? [args.groupId] : [], 'groupId');
+      return agentFailures(ctx.fleet.db, args.groupId ?? null);
+    },
   }),
 );

@@ -8,7 +8,7 @@ ADD COLUMN     "vector_version_key" TEXT;
 CREATE INDEX "agents_hostname_sort_key_idx" ON "agents"("hostname_sort_key");
 
 -- Backfill (written by hand). The two session-local functions are the SQL twins of naturalKey and
--- versionKey in api/fleet/sort-keys.ts; test/fleet/sort-keys.test.ts runs them against the
+-- versionKey in api/fleet/sort-keys.ts, and test/fleet/agent-query.test.ts runs them against the
 -- TypeScript on both databases. They are dropped again at the end.
 -- sort-keys:begin
 CREATE FUNCTION pg_temp.flotilla_natural_key(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
