@@ -62,16 +62,6 @@ export const AgentFilterOptionsQuery = graphql(`
         }
       }
     }
-    fleetSummary {
-      agentVersions {
-        version
-        count
-      }
-      vectorVersions {
-        version
-        count
-      }
-    }
     agentReleases {
       version
       createdAt
