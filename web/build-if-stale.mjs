@@ -13,6 +13,7 @@ const sources = [
   'web/src',
   'web/index.html',
   'web/vite.config.ts',
+  'web/graphql-documents-plugin.ts',
   'codegen/schema.graphql',
   'package-lock.json',
 ];

@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig, loadEnv, type ProxyOptions } from 'vite';
 import vue from '@vitejs/plugin-vue';
+import { graphqlDocuments } from './graphql-documents-plugin.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
@@ -20,7 +21,7 @@ export default defineConfig(({ mode }) => {
   };
   return {
     root,
-    plugins: [vue()],
+    plugins: [vue(), graphqlDocuments(fileURLToPath(new URL('../codegen/gql/', import.meta.url)))],
     build: {
       outDir: 'dist',
       emptyOutDir: true,

@@ -44,6 +44,12 @@ export function createAppRouter(session: Session): Router {
         meta: { title: 'Agent' },
       },
       {
+        path: '/failures',
+        name: 'failures',
+        component: () => import('./pages/FailuresPage.vue'),
+        meta: { title: 'Failures' },
+      },
+      {
         path: '/groups',
         name: 'groups',
         component: () => import('./pages/GroupsPage.vue'),

@@ -1,8 +1,8 @@
 /**
  * The agents table's data: the server-side filtered and sorted list, paged by cursor as the user
- * scrolls, kept live by `agentUpdated` (one group's agents when the filter names exactly one
- * group, else the fleet's). Rows that stop matching the filter leave; new matches trigger a
- * debounced refetch; a reconnect triggers a refetch.
+ * scrolls, kept live by `agentUpdated`. Only the server evaluates the agent query, so while a
+ * query is set every batch of updates triggers a debounced refetch (rows that stop matching
+ * leave, new matches arrive); revoked agents leave at once; a reconnect triggers a refetch.
  */
 import { useClientHandle } from '@urql/vue';
 import type { Ref } from 'vue';
@@ -10,12 +10,7 @@ import { useFragment } from '../../../codegen/gql/index.ts';
 import type { AgentListRowFragment as AgentListRowData } from '../../../codegen/gql/graphql.ts';
 import { AgentListRowFragment, AgentListUpdatedSubscription, AgentsQuery } from '../graphql/agents.ts';
 import { useConnection } from '../urql.ts';
-import {
-  matchesFilter,
-  toApiFilter,
-  type AgentFilterState,
-  type AgentOrderState,
-} from '../lib/agent-filter.ts';
+import { isFiltered, toApiFilter, type AgentFilterState, type AgentOrderState } from '../lib/agent-filter.ts';
 import { useLiveList, type LiveList, type LivePage } from './useLiveList.ts';
 import { queryOnce, subscribeTo } from './urqlSources.ts';
 import { loadFleetRules } from './useFleetRules.ts';
@@ -52,10 +47,12 @@ export function useAgentList(
 
   return useLiveList<AgentRow>({
     pageSize,
+    // Filtered lists refetch on every batch of updates: coalesce them over a second per thousand rows.
+    debounceMs: 1000,
     key: () => [filter.value, order.value],
     reconnects: connection.reconnects,
     version: (agent) => Date.parse(agent.updatedAt),
-    belongs: (agent) => matchesFilter(agent, filter.value),
+    belongs: (agent) => !agent.revoked,
     /** Reads pages of at most fleetRules.maxPageSize until `size` rows (or the end). */
     async fetch(size) {
       const first = await read(size, null);
@@ -70,16 +67,12 @@ export function useAgentList(
     },
     fetchMore: (cursor, count) => read(count, cursor),
     subscribe(onBatch) {
-      const groups = filter.value.groupIds;
-      return subscribeTo(
-        client,
-        AgentListUpdatedSubscription,
-        { groupId: groups.length === 1 ? groups[0] : null },
-        (data) =>
-          onBatch({
-            items: data.agentUpdated.agents.map((agent) => useFragment(AgentListRowFragment, agent)),
-            membershipChanged: data.agentUpdated.membershipChanged,
-          }),
+      const filtered = isFiltered(filter.value);
+      return subscribeTo(client, AgentListUpdatedSubscription, { groupId: null }, (data) =>
+        onBatch({
+          items: data.agentUpdated.agents.map((agent) => useFragment(AgentListRowFragment, agent)),
+          membershipChanged: filtered || data.agentUpdated.membershipChanged,
+        }),
       );
     },
   });

@@ -62,16 +62,6 @@ export const AgentFilterOptionsQuery = graphql(`
         }
       }
     }
-    fleetSummary {
-      agentVersions {
-        version
-        count
-      }
-      vectorVersions {
-        version
-        count
-      }
-    }
     agentReleases {
       version
       createdAt
@@ -162,6 +152,42 @@ export const SetAgentLabelsMutation = graphql(`
         }
       }
       ...MutationError
+    }
+  }
+`);
+
+export const AgentQueryAssistQuery = graphql(`
+  query AgentQueryAssist($query: String!, $cursor: Int!) {
+    agentQueryAssist(query: $query, cursor: $cursor) {
+      error {
+        message
+        position
+        length
+      }
+      suggestions {
+        label
+        insertText
+        detail
+        replaceFrom
+        replaceTo
+      }
+    }
+  }
+`);
+
+export const AgentFailuresQuery = graphql(`
+  query AgentFailures($groupId: ID) {
+    agentFailures(groupId: $groupId) {
+      message
+      count
+      firstSeenAt
+      lastSeenAt
+      query
+      groups {
+        id
+        name
+        slug
+      }
     }
   }
 `);

@@ -12,10 +12,13 @@ export function plural(n: number, singular: string, pluralForm = `${singular}s`)
   return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
 
-/** part/whole as a whole percentage (0 when whole is 0), clamped to 0..100. */
+/**
+ * part/whole as a whole percentage rounded down (199 of 200 is 99: 100 only when done), 0 when
+ * whole is 0, clamped to 0..100.
+ */
 export function percent(part: number, whole: number): number {
   if (whole <= 0) return 0;
-  return Math.min(100, Math.max(0, Math.round((part / whole) * 100)));
+  return Math.min(100, Math.max(0, Math.floor((part / whole) * 100)));
 }
 
 /** Parse "key=value" into a pair; null when there is no "=" or the key is empty. */
