@@ -62,7 +62,7 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default on two cores is one worker: files ran one after another although most of a
     // file's time is spent waiting (servers, databases, timers). Two workers measured 20 % faster.
-    maxWorkers: 2,
+    maxWorkers: 3,
     projects: [
       {
         extends: true,
