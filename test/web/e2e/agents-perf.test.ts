@@ -4,11 +4,8 @@
  * (`[agents-perf] …`) for the report; the assertions are generous bounds that catch regressions
  * by an order of magnitude, not timing noise on a shared machine.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../helpers/app.ts';
-import { CLI_ACTOR } from '../../../api/fleet/context.ts';
-import { createUser } from '../../../api/fleet/users.ts';
-import { buildDashboard, openBrowser, requireChromium, type BrowserSession } from './browser.ts';
+import { describe, expect } from 'vitest';
+import { browserSuite, signIn } from './suite.ts';
 import { seedFleet } from './seed.ts';
 
 const AGENTS = 10_000;
@@ -20,60 +17,42 @@ const FIRST_ROWS_TARGET_MS = 1500;
  * the secrets panels landed (2026-12-06); the next cut is PrimeVue's DataTable chunk (306 kB).
  */
 const AGENTS_PAGE_JS_BUDGET_BYTES = 1_150_000;
-const PASSWORD = 'correct-horse-battery-staple';
-
-let server: TestServer;
-let browser: BrowserSession;
-let setupError: unknown = null;
-
-beforeAll(async () => {
-  try {
-    requireChromium();
-  } catch (error) {
-    setupError = error;
-    return;
-  }
-  buildDashboard();
-  server = await startTestServer();
-  await createUser(server.ctx, CLI_ACTOR, { email: 'perf@example.com', password: PASSWORD, role: 'viewer' });
-  await seedFleet(server, { groups: { web: AGENTS / 2, db: AGENTS / 2 } });
-  browser = await openBrowser();
-}, 900_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+const suite = browserSuite({
+  user: { email: 'perf@example.com', role: 'viewer' },
+  seed: (server) => seedFleet(server, { groups: { web: AGENTS / 2, db: AGENTS / 2 } }).then(() => undefined),
+  signIn: false,
+  setupTimeoutMs: 900_000,
 });
 
 describe('agents page performance', () => {
-  it(`shows the first rows of ${AGENTS.toLocaleString('en-US')} agents and stays within its JavaScript budget`, async () => {
-    if (setupError) throw setupError;
-    const { page } = browser;
-    await page.goto(`${server.baseUrl}/login?next=/agents`);
-    await page.fill('#email', 'perf@example.com');
-    await page.fill('#password', PASSWORD);
-    await page.click('[data-test=sign-in]');
-    await page.locator('[data-test=agent-row]').first().waitFor();
+  suite.step(
+    `shows the first rows of ${AGENTS.toLocaleString('en-US')} agents and stays within its JavaScript budget`,
+    async () => {
+      const { page, browser, server } = suite;
+      await signIn(page, server.baseUrl, 'perf@example.com', '/agents');
+      await page.locator('[data-test=agent-row]').first().waitFor();
 
-    // A cold load of /agents itself: empty cache, then time from navigation start to the first row.
-    const cdp = await browser.context.newCDPSession(page);
-    await cdp.send('Network.clearBrowserCache');
-    await page.goto(`${server.baseUrl}/agents`, { waitUntil: 'commit' });
-    await page.locator('[data-test=agent-row]').first().waitFor({ timeout: 30_000 });
-    const firstRowsMs = await page.evaluate(() => Math.round(performance.now()));
-    const js = await page.evaluate(() =>
-      performance
-        .getEntriesByType('resource')
-        .filter((e) => e.name.endsWith('.js'))
-        .reduce((sum, e) => sum + (e as PerformanceResourceTiming).decodedBodySize, 0),
-    );
-    process.stdout.write(
-      `[agents-perf] agents=${AGENTS} firstRowsMs=${firstRowsMs} (target ${FIRST_ROWS_TARGET_MS}) ` +
-        `jsDecodedBytes=${js} (budget ${AGENTS_PAGE_JS_BUDGET_BYTES})\n`,
-    );
-    expect(await page.locator('[data-test=agent-row]').count()).toBeGreaterThan(5);
-    expect(firstRowsMs).toBeLessThan(FIRST_ROWS_TARGET_MS * 10);
-    expect(js).toBeGreaterThan(0);
-    expect(js).toBeLessThan(AGENTS_PAGE_JS_BUDGET_BYTES);
-  }, 120_000);
+      // A cold load of /agents itself: empty cache, then time from navigation start to the first row.
+      const cdp = await browser.context.newCDPSession(page);
+      await cdp.send('Network.clearBrowserCache');
+      await page.goto(`${server.baseUrl}/agents`, { waitUntil: 'commit' });
+      await page.locator('[data-test=agent-row]').first().waitFor({ timeout: 30_000 });
+      const firstRowsMs = await page.evaluate(() => Math.round(performance.now()));
+      const js = await page.evaluate(() =>
+        performance
+          .getEntriesByType('resource')
+          .filter((e) => e.name.endsWith('.js'))
+          .reduce((sum, e) => sum + (e as PerformanceResourceTiming).decodedBodySize, 0),
+      );
+      process.stdout.write(
+        `[agents-perf] agents=${AGENTS} firstRowsMs=${firstRowsMs} (target ${FIRST_ROWS_TARGET_MS}) ` +
+          `jsDecodedBytes=${js} (budget ${AGENTS_PAGE_JS_BUDGET_BYTES})\n`,
+      );
+      expect(await page.locator('[data-test=agent-row]').count()).toBeGreaterThan(5);
+      expect(firstRowsMs).toBeLessThan(FIRST_ROWS_TARGET_MS * 10);
+      expect(js).toBeGreaterThan(0);
+      expect(js).toBeLessThan(AGENTS_PAGE_JS_BUDGET_BYTES);
+    },
+    120_000,
+  );
 });
