@@ -2,20 +2,25 @@
  * `npm test`: Vitest and the static checks (ESLint, Prettier, tsc, vue-tsc) side by side. Most of a
  * test file's time is spent waiting on servers, databases and browsers, so the checks run in those
  * gaps at a lower priority (nice 10) instead of before the suite; their output is printed after
- * Vitest's, and the exit code is non-zero when either part failed. Run after `npm run codegen`.
+ * Vitest's, and the exit code is non-zero when either part failed. First, beside ESLint and Prettier,
+ * codegen and the dashboard build (web/build-if-stale.mjs): the type-checks need the generated
+ * documents and the browser files the built dashboard, which they would otherwise build at once.
  */
 import { spawn } from 'node:child_process';
 
-const STATIC_CHECKS = [
+const SOURCE_CHECKS = [
   ['eslint', '-c', '.eslint.config.js', '.'],
   ['prettier', '--check', '.'],
+];
+/** Need codegen's output. */
+const TYPE_CHECKS = [
   ['tsc', '-p', 'tsconfig.json'],
   ['vue-tsc', '-p', 'web/tsconfig.json'],
 ];
 
-/** Run one command from node_modules/.bin; resolves its exit code and, when captured, its output. */
+/** Run a command (npx for node_modules/.bin); resolves its exit code and, when captured, its output. */
 function run(args, { capture = false, nice = false } = {}) {
-  const command = nice ? ['nice', '-n', '10', 'npx', '--no', ...args] : ['npx', '--no', ...args];
+  const command = nice ? ['nice', '-n', '10', ...args] : args;
   return new Promise((resolve) => {
     const child = spawn(command[0], command.slice(1), {
       stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
@@ -29,24 +34,32 @@ function run(args, { capture = false, nice = false } = {}) {
   });
 }
 
-async function staticChecks() {
+/** Run `checks` one after another; resolves each one's name, exit code, output and duration. */
+async function runChecks(checks) {
   const results = [];
-  for (const check of STATIC_CHECKS) {
+  for (const check of checks) {
     const started = Date.now();
-    const { code, output } = await run(check, { capture: true, nice: true });
+    const { code, output } = await run(['npx', '--no', ...check], { capture: true, nice: true });
     results.push({ name: check[0], code, output, seconds: (Date.now() - started) / 1000 });
   }
   return results;
 }
 
-const [checks, vitest] = await Promise.all([
-  staticChecks(),
-  run(['vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)]),
-]);
+const sourceChecks = runChecks(SOURCE_CHECKS);
+const codegen = await run(['npm', 'run', '--silent', 'codegen']);
+const build = codegen.code === 0 ? await run(['node', 'web/build-if-stale.mjs']) : codegen;
+const vitest =
+  build.code === 0
+    ? run(['npx', '--no', 'vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)])
+    : Promise.resolve({ code: 1 });
+const typeChecks = build.code === 0 ? sourceChecks.then(() => runChecks(TYPE_CHECKS)) : Promise.resolve([]);
+const results = await Promise.all([vitest, sourceChecks, typeChecks]);
+const checks = [...results[1], ...results[2]];
 
 process.stdout.write('\n Static checks\n');
 for (const check of checks) {
   process.stdout.write(`  ${check.code === 0 ? '✓' : '×'} ${check.name} (${check.seconds.toFixed(1)} s)\n`);
   if (check.code !== 0) process.stdout.write(check.output);
 }
-process.exitCode = vitest.code !== 0 || checks.some((c) => c.code !== 0) ? 1 : 0;
+if (build.code !== 0) process.stdout.write('  × codegen and the dashboard build failed (output above)\n');
+process.exitCode = results[0].code !== 0 || build.code !== 0 || checks.some((c) => c.code !== 0) ? 1 : 0;

@@ -32,9 +32,31 @@ function newest(target) {
     .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stat.mtimeMs);
 }
 
+/** True when web/dist is at least as new as everything it is built from. */
+function fresh() {
+  const builtAt = newest(built);
+  return builtAt > 0 && builtAt >= Math.max(...sources.map((source) => newest(path.join(root, source))));
+}
+
+if (fresh()) process.exit(0);
+
+// Several test workers may ask at once: one builds, the others wait for its lock and then find the
+// build fresh. A lock older than LOCK_STALE_MS is left by a killed build and is taken over.
+const lock = path.join(root, 'web/.build-lock');
+const LOCK_STALE_MS = 5 * 60_000;
+const pause = new Int32Array(new SharedArrayBuffer(4));
+for (;;) {
+  try {
+    fs.mkdirSync(lock);
+    break;
+  } catch {
+    if (Date.now() - newest(lock) > LOCK_STALE_MS) fs.rmSync(lock, { recursive: true, force: true });
+    else Atomics.wait(pause, 0, 0, 200);
+  }
+}
+process.on('exit', () => fs.rmSync(lock, { recursive: true, force: true }));
+if (fresh()) process.exit(0);
 const builtAt = newest(built);
-const changedAt = Math.max(...sources.map((source) => newest(path.join(root, source))));
-if (builtAt > 0 && builtAt >= changedAt) process.exit(0);
 
 console.warn(
   builtAt ? 'dashboard sources changed: rebuilding web/dist' : 'no dashboard build yet: building web/dist',
