@@ -26,6 +26,7 @@ import { serveInstallScript } from './install-script.ts';
 import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
+import { createBackupJob } from './jobs/backups.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
@@ -47,6 +48,8 @@ export interface App {
   heartbeats: HeartbeatBuffer;
   longPolls: LongPolls;
   sweeper: Job;
+  /** Scheduled backups, when FLOTILLA_BACKUP_DIR is set. */
+  backups: Job | undefined;
   metrics: ServerMetrics;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
@@ -91,6 +94,7 @@ export function buildApp(deps: AppDeps): App {
     },
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
+  const backups = config.backups && createBackupJob(db, config.backups, ctx.clock, log);
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({
@@ -199,11 +203,13 @@ export function buildApp(deps: AppDeps): App {
     heartbeats,
     longPolls,
     sweeper,
+    backups,
     metrics,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();
       sweeper.start();
+      backups?.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
@@ -217,6 +223,7 @@ export function buildApp(deps: AppDeps): App {
       server.closeIdleConnections();
       directory.stop();
       await sweeper.stop();
+      await backups?.stop();
       await heartbeats.stop().catch(() => undefined);
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;

@@ -54,6 +54,14 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_BACKUP_DIR: z.string().min(1).optional(),
+  FLOTILLA_BACKUP_INTERVAL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24),
+  FLOTILLA_BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
   FLOTILLA_SECRET_KEY: z
     .string()
     .refine((k) => keyProblem(k) === null, 'FLOTILLA_SECRET_KEY must be 32 bytes as base64 or 64 hex digits')
@@ -116,6 +124,8 @@ export interface ServerConfig {
   secretKeys: SecretKeyring | undefined;
   /** Caps on graphql-ws connections (per replica): see graphql/ws-connections.ts. */
   ws: WsLimits;
+  /** Scheduled whole-database backups (api/jobs/backups.ts); undefined: none. */
+  backups: { dir: string; intervalMs: number; keep: number } | undefined;
 }
 
 /** Caps on the GraphQL WebSocket endpoint of one server process. */
@@ -192,5 +202,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxConnectionsPerUser: e.FLOTILLA_WS_MAX_CONNECTIONS_PER_USER,
       maxSubscriptionsPerConnection: e.FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     },
+    backups: e.FLOTILLA_BACKUP_DIR
+      ? {
+          dir: path.resolve(e.FLOTILLA_BACKUP_DIR),
+          intervalMs: e.FLOTILLA_BACKUP_INTERVAL_HOURS * 3_600_000,
+          keep: e.FLOTILLA_BACKUP_KEEP,
+        }
+      : undefined,
   };
 }

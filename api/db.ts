@@ -11,6 +11,7 @@ import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from './generated/prisma/client.ts';
 import type { DatabaseConfig } from './config.ts';
+import { dumpPglite, dumpPostgres } from './backups.ts';
 
 export type { PrismaClient };
 
@@ -29,6 +30,8 @@ export interface Db {
   onQuery(listener: (sql: string) => void): () => void;
   /** Cheap liveness probe used by /readyz. Rejects when the database does not answer. */
   ping(): Promise<void>;
+  /** Write a consistent backup of the whole database to `outFile` (api/backups.ts says how). */
+  backup(outFile: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
     async ping() {
       await pool.query('SELECT 1');
     },
+    backup: (outFile) => dumpPostgres(url, outFile),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -157,6 +161,7 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
     async ping() {
       await pglite.query('SELECT 1');
     },
+    backup: (outFile) => dumpPglite(pglite, outFile),
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -12,6 +12,8 @@ import { createEventBus } from '../fleet/events.ts';
 import { createFleetContext } from '../fleet/context.ts';
 import { FleetError } from '../fleet/errors.ts';
 import { COMMANDS } from './commands.ts';
+import { backupCommand, restoreCommand } from './backup.ts';
+import { BackupError } from '../backups.ts';
 import { UsageError, readSecret, type CliInput } from './args.ts';
 
 const USAGE = `usage: npm run flotilla -- <command>
@@ -24,6 +26,9 @@ const USAGE = `usage: npm run flotilla -- <command>
   token mint --group SLUG --max-uses N --ttl 24h [--allow-group-override]
                                                                      prints the EBT_ token once
   release add FILE [--version x.y.z]     register an agent bundle for upgrades
+  backup --out FILE                       back up the whole database (pg_dump, or PGlite's data
+                                          directory when no server holds it)
+  restore --in FILE [--replace]           restore a backup into an empty database (servers stopped)
   secrets rotate                          re-encrypt secrets under FLOTILLA_SECRET_KEY (old keys in
                                           FLOTILLA_SECRET_KEY_PREVIOUS); the server also does this at start`;
 
@@ -55,6 +60,11 @@ async function run(argv: string[], io: CliIo): Promise<number | null> {
     const { runServer } = await import('../main.ts');
     await runServer(config);
     return null;
+  }
+  if (first === 'backup' || first === 'restore') {
+    const argvRest = second === undefined ? rest : [second, ...rest];
+    await (first === 'backup' ? backupCommand : restoreCommand)(config, argvRest, print);
+    return 0;
   }
   const command = COMMANDS[`${first} ${second ?? ''}`.trim()];
   if (first !== 'migrate' && !command)
@@ -91,7 +101,7 @@ export async function runCli(argv: string[], io: CliIo = PROCESS_IO): Promise<nu
       io.stderr.write(`${error.message}\n`);
       return 2;
     }
-    if (error instanceof FleetError || error instanceof ConfigurationError) {
+    if (error instanceof FleetError || error instanceof ConfigurationError || error instanceof BackupError) {
       io.stderr.write(`error: ${error.message}\n`);
       return 1;
     }
