@@ -32,11 +32,11 @@ export class TelemetryCollector {
 
   /** The telemetry for the next heartbeat; never rejects. */
   async collect(): Promise<Telemetry> {
-    const [scraped, host] = await Promise.all([this.scrape(), this.o.host.sample()]);
+    const [scraped, host] = await Promise.all([this.scrape(), this.o.host.sample().catch(() => undefined)]);
     const logs = this.o.logs.recent();
     const telemetry: Telemetry = {
       ...(scraped ? { vector: scraped.vector, components: scraped.components } : {}),
-      host,
+      ...(host ? { host } : {}),
       ...(logs.length > 0 ? { logs } : {}),
     };
     return withinBudget(telemetry);
