@@ -59,7 +59,8 @@ export function vectorMetrics(samples: readonly Sample[]): VectorMetrics {
     const name = sample.name.slice(PREFIX.length);
     const count = asCount(sample.value);
     if (count === undefined) continue;
-    if (name === 'uptime_seconds' && sample.value <= MAX_UPTIME_SECONDS) vector.uptimeSeconds = Math.max(0, sample.value);
+    if (name === 'uptime_seconds' && sample.value <= MAX_UPTIME_SECONDS)
+      vector.uptimeSeconds = Math.max(0, sample.value);
     else if (name === 'reloaded_total') vector.reloads = count;
     const field = COMPONENT_METRICS[name];
     if (!field) continue;
