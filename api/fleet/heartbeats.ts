@@ -4,7 +4,8 @@
  * request, so none is ever lost. See README → "Hot paths".
  */
 import type { FleetContext } from './context.ts';
-import type { HeartbeatRequest, PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { ParsedHeartbeat } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
@@ -101,7 +102,7 @@ export class HeartbeatBuffer {
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
-  add(agent: AgentEntry, body: HeartbeatRequest, now: Date): void {
+  add(agent: AgentEntry, body: ParsedHeartbeat, now: Date): void {
     this.pending.set(agent.id, {
       groupId: agent.groupId,
       seenAt: now.toISOString(),
@@ -232,7 +233,7 @@ export async function applyHeartbeat(
   directory: AgentDirectory,
   buffer: HeartbeatBuffer,
   agent: AgentEntry,
-  body: HeartbeatRequest,
+  body: ParsedHeartbeat,
   baseUrl: string,
 ): Promise<HeartbeatOutcome> {
   const now = ctx.clock();
