@@ -13,8 +13,9 @@ import { blockingProblems } from './vector/problems.ts';
 
 /**
  * Render and store version `configVersion + 1` of the group. Throws FleetError(config_invalid)
- * listing each problem when a platform's config would fail validation — the caller's transaction
- * then rolls back, so an invalid config is never published. Returns the new version.
+ * listing each blocking problem (path `<platform>.<component>.<field>`) when a platform's config
+ * would fail validation — the caller's transaction then rolls back, so an invalid config is never
+ * published; warnings (outputs nothing reads) do not block. Returns the new version.
  */
 export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): Promise<number> {
   const group = await tx.group.update({
@@ -42,7 +43,7 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
           FleetErrorCode.configInvalid,
           `the ${platform} config would not pass vector validate: ${problems[0].message}`,
           problems.map((p) => ({
-            path: p.component ? `${platform}.${p.component}` : platform,
+            path: [platform, p.component, p.field].filter((part) => part !== undefined).join('.'),
             message: p.message,
           })),
         );
