@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { checkPipeline } from '../../api/fleet/vector/checks.ts';
 import { blockingProblems } from '../../api/fleet/vector/problems.ts';
 import type { VectorConfig } from '../../api/fleet/vector/render.ts';
@@ -147,5 +148,38 @@ describe('checkPipeline: the graph', () => {
         message: 'Cyclic dependency detected in the chain [ a -> b -> a ]',
       },
     ]);
+  });
+});
+
+describe('checkPipeline on arbitrary input', () => {
+  const ids = fc.constantFrom('in', 'a', 'b', 'out', 'flotilla_x', 'a.b', '__proto__');
+  const component = fc.record(
+    {
+      type: fc.oneof(
+        fc.constantFrom('remap', 'route', 'filter', 'sample', 'blackhole', 'internal_logs'),
+        fc.anything(),
+      ),
+      inputs: fc.oneof(fc.array(fc.oneof(ids, fc.constantFrom('a*', 'r._unmatched'))), fc.anything()),
+      source: fc.oneof(fc.string(), fc.anything()),
+      route: fc.oneof(fc.dictionary(fc.string(), fc.oneof(fc.string(), fc.anything())), fc.anything()),
+      condition: fc.anything(),
+      ratio: fc.anything(),
+    },
+    { requiredKeys: [] },
+  );
+  const section = fc.dictionary(ids, component, { maxKeys: 4 });
+
+  it('never throws, and every problem has a severity and names a component of the config', () => {
+    fc.assert(
+      fc.property(fc.record({ sources: section, transforms: section, sinks: section }), (raw) => {
+        const config = raw as VectorConfig;
+        const known = new Set(Object.values(config).flatMap((s) => Object.keys(s ?? {})));
+        for (const problem of checkPipeline(config)) {
+          expect(['error', 'warning']).toContain(problem.severity);
+          if (problem.component !== undefined) expect(known).toContain(problem.component);
+        }
+      }),
+      { numRuns: 100 },
+    );
   });
 });
