@@ -62,6 +62,12 @@ const INVALID: [ConfigRule, string, Transform][] = [
   ['invalid-options', 'an unknown nested field', { type: 'dedupe', fields: { match: ['a'], exact: true } }],
   ['invalid-options', 'an unknown top-level field', { type: 'filter', condition: 'true', conditon: 'x' }],
   ['invalid-options', 'a condition without source', { type: 'filter', condition: { type: 'vrl' } }],
+  ['invalid-options', 'a condition object without type', { type: 'filter', condition: { source: 'true' } }],
+  [
+    'invalid-options',
+    'an unknown condition type',
+    { type: 'filter', condition: { type: 'lua', source: 'x' } },
+  ],
   ['invalid-options', 'a sample ratio of zero', { type: 'sample', ratio: 0 }],
   [
     'invalid-options',
@@ -72,7 +78,11 @@ const INVALID: [ConfigRule, string, Transform][] = [
   ['invalid-vrl', 'an unknown function', { type: 'remap', source: '.a = parse_jsn!(.b)' }],
   ['invalid-vrl', 'an unclosed bracket in a condition', { type: 'filter', condition: 'includes([1, 2], .a' }],
   ['invalid-vrl', 'an unterminated string in a route', { type: 'route', route: { a: '.a == "x' } }],
-  ['invalid-vrl', 'an unclosed template', { type: 'sample', rate: 2, exclude: { source: '"{{ .a" == ""' } }],
+  [
+    'invalid-vrl',
+    'an unclosed template',
+    { type: 'sample', rate: 2, exclude: { type: 'vrl', source: '"{{ .a" == ""' } },
+  ],
   ['reserved-output', 'a route key _unmatched', { type: 'route', route: { _unmatched: 'true' } }],
 ];
 

@@ -58,6 +58,25 @@ describe('checkPipeline: the graph', () => {
     ]);
   });
 
+  it('inputs must be a list of strings; a glob with a range out of order stays a plain id', () => {
+    const bad = (inputs: unknown) => ({ type: 'blackhole', inputs }) as { type: string; inputs: string[] };
+    expect(errors({ sources: { in: source }, sinks: { out: bad('in') } })).toEqual([
+      {
+        rule: 'invalid-options',
+        ...atInputs,
+        component: 'out',
+        message: 'invalid type: string "in", expected a sequence in `sinks.out.inputs`',
+      },
+      { rule: 'no-inputs', ...atInputs, component: 'out', message: 'Sink "out" has no inputs' },
+    ]);
+    expect(errors({ sources: { in: source }, sinks: { out: bad(['in', 3]) } }).map((p) => p.message)).toEqual(
+      ['invalid type: integer `3`, expected a string in `sinks.out.inputs`'],
+    );
+    expect(
+      errors({ sources: { in: source }, sinks: { out: sink('in', '[z-a]') } }).map((p) => p.message),
+    ).toEqual(['Input "[z-a]" for sink "out" doesn\'t match any components.']);
+  });
+
   it('named outputs: route.<key> and route._unmatched (unless reroute_unmatched: false), remap.dropped only with reroute_dropped', () => {
     const transforms = {
       r: { type: 'route', inputs: ['in'], route: { a: 'true' } },

@@ -88,6 +88,12 @@ describe('checkPipeline: transform options', () => {
     expect(summary({ type: 'filter', condition: { type: 'vrl' } })).toEqual([
       ['invalid-options', 'condition'],
     ]);
+    expect(summary({ type: 'filter', condition: { source: 'true' } })).toEqual([
+      ['invalid-options', 'condition'],
+    ]);
+    expect(summary({ type: 'filter', condition: { type: 'is_log', source: '' } })).toEqual([
+      ['invalid-options', 'condition'],
+    ]);
     expect(summary({ type: 'remap', source: '.', sorce: '.' })).toEqual([['invalid-options', 'sorce']]);
     expect(summary({ type: 'dedupe', fields: { match: ['a'], exact: true } })).toEqual([
       ['invalid-options', 'fields.exact'],
@@ -135,7 +141,7 @@ describe('checkPipeline: VRL', () => {
     expect(summary({ type: 'route', route: { ok: 'true', bad: 'nope(.a)' } })).toEqual([
       ['invalid-vrl', 'route.bad'],
     ]);
-    expect(summary({ type: 'sample', rate: 2, exclude: { source: 'exists(.a' } })).toEqual([
+    expect(summary({ type: 'sample', rate: 2, exclude: { type: 'vrl', source: 'exists(.a' } })).toEqual([
       ['invalid-vrl', 'exclude.source'],
     ]);
     expect(summary({ type: 'reduce', starts_when: '', ends_when: 'true' })).toEqual([

@@ -19,12 +19,7 @@ function vrlErrors(component, schema) {
       let text;
       let at = field;
       if (typeof value === 'string') text = value;
-      else if (
-        !program &&
-        isMap(value) &&
-        [undefined, 'vrl'].includes(value.type) &&
-        typeof value.source === 'string'
-      ) {
+      else if (!program && isMap(value) && value.type === 'vrl' && typeof value.source === 'string') {
         text = value.source;
         at = `${field}.source`;
       } else continue;

@@ -1,7 +1,7 @@
 // serde's value checks for transforms, whose option types the catalogue keeps in full: value types
 // (a list of types accepts any), enums, array items, and unknown keys inside documented nested
-// objects (top-level keys are schema.mjs's fieldError). A condition is a VRL string or a map with a
-// string `source`. serde stops at the first problem, so this returns at most one error.
+// objects (top-level keys are schema.mjs's fieldError). A condition is a VRL string or a map with
+// `type` vrl or datadog_search and a string `source`. serde stops at the first problem, so this returns at most one error.
 import { describeValue, isMap } from './values.mjs';
 
 const TYPE_CHECKS = {
@@ -13,7 +13,9 @@ const TYPE_CHECKS = {
   array: (v) => Array.isArray(v),
   object: (v) => isMap(v),
   ascii_char: (v) => typeof v === 'string' && /^[\x00-\x7f]$/.test(v),
-  condition: (v) => typeof v === 'string' || (isMap(v) && typeof v.source === 'string'),
+  condition: (v) =>
+    typeof v === 'string' ||
+    (isMap(v) && typeof v.source === 'string' && ['vrl', 'datadog_search'].includes(v.type)),
   any: () => true,
 };
 const quoted = (names) => names.map((name) => `\`${name}\``).join(', ');
