@@ -13,7 +13,7 @@ import type { FieldIssue } from '../errors.ts';
 type Specs = Record<string, OptionSpec>;
 
 /** The condition languages of the object form `{type, source}` (the catalogue's `condition` convention). */
-export const CONDITION_TYPES = ['vrl', 'datadog_search'] as const;
+const CONDITION_TYPES = ['vrl', 'datadog_search'] as const;
 
 /** A condition in object form: a known `type` and a string `source`. */
 function isConditionObject(value: unknown): boolean {
