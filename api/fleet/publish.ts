@@ -9,11 +9,13 @@ import { FleetError, FleetErrorCode } from './errors.ts';
 import { Platform } from '../protocol/v1.ts';
 import { renderGroupConfig, type RenderInput, type RenderOutput } from './vector/render.ts';
 import { checkPipeline } from './vector/checks.ts';
+import { blockingProblems } from './vector/problems.ts';
 
 /**
  * Render and store version `configVersion + 1` of the group. Throws FleetError(config_invalid)
- * listing each problem when a platform's config would fail validation — the caller's transaction
- * then rolls back, so an invalid config is never published. Returns the new version.
+ * listing each blocking problem (path `<platform>.<component>.<field>`) when a platform's config
+ * would fail validation — the caller's transaction then rolls back, so an invalid config is never
+ * published; warnings (outputs nothing reads) do not block. Returns the new version.
  */
 export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): Promise<number> {
   const group = await tx.group.update({
@@ -35,13 +37,13 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
   for (const platform of Platform.options) {
     const rendered = renderGroupConfig(pipeline, platform);
     if (!rendered.empty) {
-      const problems = checkPipeline(rendered.config);
+      const problems = blockingProblems(checkPipeline(rendered.config));
       if (problems.length > 0) {
         throw new FleetError(
           FleetErrorCode.configInvalid,
           `the ${platform} config would not pass vector validate: ${problems[0].message}`,
           problems.map((p) => ({
-            path: p.component ? `${platform}.${p.component}` : platform,
+            path: [platform, p.component, p.field].filter((part) => part !== undefined).join('.'),
             message: p.message,
           })),
         );
