@@ -15,6 +15,7 @@ import {
   afterApply,
   earlyHeartbeatDelay,
   heartbeatPhase,
+  postApplyHeartbeatDelay,
   type PollTuning,
   type ReportedConfig,
 } from '../policy.ts';
@@ -198,7 +199,7 @@ export class VirtualAgent {
     const error = this.failing ? `simulated: vector validate failed for version ${version}` : undefined;
     this.reported = afterApply(this.reported, version, since, error);
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
-    this.beat();
+    this.env.clock.setTimeout(() => this.beat(), postApplyHeartbeatDelay(this.env.random));
   }
 
   /** The token was revoked: stop both tasks (once). Returns 0, the delay before they notice. */
