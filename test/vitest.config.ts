@@ -33,6 +33,7 @@ const postgresOnlyTests = ['test/db/**/*.test.ts', 'test/**/*.postgres.test.ts']
 const backendAgnosticTests = [
   'test/protocol/errors.test.ts',
   'test/protocol/long-poll.test.ts',
+  'test/protocol/keep-alive.test.ts',
   'test/graphql/auth.test.ts',
   'test/graphql/limits.test.ts',
   'test/graphql/roles.test.ts',

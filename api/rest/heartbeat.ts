@@ -1,8 +1,9 @@
 /** `POST /api/v1/agents/:id/heartbeat`: liveness, versions, action results; answers pending actions. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
+import { plainHeartbeat } from '../protocol/heartbeat-check.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
-import { authenticateAgent } from './auth.ts';
+import { authenticateAgent, authenticateAgentCached } from './auth.ts';
 import { readJson, requestBaseUrl, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
@@ -13,8 +14,10 @@ export async function heartbeat(
   res: ServerResponse,
   agentId: string,
 ): Promise<void> {
-  const agent = await authenticateAgent(req, deps.directory, agentId);
-  const body = await readJson(req, HeartbeatRequest);
+  const agent =
+    authenticateAgentCached(req, deps.directory, agentId) ??
+    (await authenticateAgent(req, deps.directory, agentId));
+  const body = await readJson(req, HeartbeatRequest, plainHeartbeat);
   const outcome = await applyHeartbeat(
     deps.ctx,
     deps.directory,
