@@ -47,6 +47,7 @@ const pureTests = [
   'test/fleet/vector-*.test.ts',
   'test/fleet/agent-query-parse.test.ts',
   'test/protocol/reference.test.ts',
+  'test/graphql/live.test.ts',
 ];
 
 export default defineConfig({
