@@ -41,7 +41,12 @@ function agentTokenHash(req: IncomingMessage): string {
   if (!token.startsWith(TOKEN_PREFIX.agent))
     throw new HttpError(403, ErrorCode.forbidden, 'this route takes an agent (AGT_) token');
   const hash = hashToken(token);
-  socketTokens.set(req.socket, { authorization: authorization as string, hash });
+  if (known === undefined) socketTokens.set(req.socket, { authorization: authorization as string, hash });
+  else {
+    // Another token on the same connection (a proxy pooling upstream connections): replace in place.
+    known.authorization = authorization as string;
+    known.hash = hash;
+  }
   return hash;
 }
 
