@@ -1,7 +1,7 @@
 /** `POST /api/v1/agents/:id/heartbeat`: liveness, versions, action results; answers pending actions. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
-import { plainHeartbeat } from '../protocol/heartbeat-check.ts';
+import { plainHeartbeat } from './heartbeat-check.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
 import { authenticateAgent, authenticateAgentCached } from './auth.ts';
 import { readJson, requestBaseUrl, sendJson } from './http.ts';

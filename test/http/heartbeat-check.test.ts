@@ -1,11 +1,11 @@
 /**
- * The heartbeat's copy-free happy path (api/protocol/heartbeat-check.ts) against the protocol's
+ * The heartbeat's copy-free happy path (api/rest/heartbeat-check.ts) against the protocol's
  * schema: whatever it accepts, the schema accepts and returns unchanged; the agent's everyday
  * heartbeat takes it; everything else is left to the schema.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { plainHeartbeat } from '../../api/protocol/heartbeat-check.ts';
+import { plainHeartbeat } from '../../api/rest/heartbeat-check.ts';
 import {
   HeartbeatRequest,
   INT32_MAX,

@@ -13,7 +13,7 @@ import {
   MAX_VERSION_LENGTH,
   isStorableText,
   type HeartbeatRequest,
-} from './v1.ts';
+} from '../protocol/v1.ts';
 
 const PLAIN_KEYS = new Set([
   'agentVersion',
