@@ -1,7 +1,9 @@
 /**
  * The one orchestrator (style rule 7). Two tasks share one enrolment session:
  *  - poll: `GET config?since=N` (a long-poll when the server offers one), hand new configs to the
- *    applier, record the outcome keyed by config version;
+ *    applier, record the outcome keyed by config version, and poll again at once; a confirmed
+ *    apply is reported right away and watched on: a crash in the check window rolls back and
+ *    reports again (the next apply waits for that watch);
  *  - heartbeat: on the heartbeat interval, and early when something changed (config applied or
  *    rejected, Vector exited, an action result is ready); hands pending actions to the runner.
  * When to poll and heartbeat, how to back off and when the token counts as revoked is agent/policy.ts
@@ -11,14 +13,21 @@
 import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
 import type { Telemetry } from '../api/protocol/telemetry.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
-import type { ApplyOutcome } from './apply/apply.ts';
+import type { ApplyOutcome, RolledBack } from './apply/apply.ts';
 import type { Clock } from './clock.ts';
 import { Wakeable, sleep } from './clock.ts';
 import type { Logger } from './log.ts';
 import { errorMessage } from './log.ts';
 import type { StateStore } from './state/store.ts';
 import type { VectorEvent } from './supervisor/vector.ts';
-import { HeartbeatPolicy, MIN_HEARTBEAT_GAP_MS, PollPolicy, afterApply } from './policy.ts';
+import {
+  HeartbeatPolicy,
+  MIN_HEARTBEAT_GAP_MS,
+  PollPolicy,
+  afterApply,
+  postApplyHeartbeatDelay,
+  type ReportedConfig,
+} from './policy.ts';
 import type { Backoff } from './transport/backoff.ts';
 import type { AgentClient, ConfigAnswer, Credentials, Outcome } from './transport/client.ts';
 
@@ -49,6 +58,9 @@ export interface LoopOptions {
   autoEnrol?: (signal: AbortSignal) => Promise<boolean>;
 }
 
+/** What the agent reported before an apply, to go back to when Vector dies on it later. */
+type Reported = ReportedConfig & { etag: string | null };
+
 /** Why run() returned: asked to stop, or an action (upgrade) needs the process replaced. */
 export type LoopEnd = 'stopped' | 'restart';
 
@@ -58,6 +70,8 @@ export class AgentLoop {
   private readonly restart = new AbortController();
   private heartbeatWaiters: ((ok: boolean) => void)[] = [];
   private lastError = '';
+  /** The crash watch of the last confirmed apply; the next apply waits for it. */
+  private watching: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: LoopOptions) {
     this.heartbeatWake = new Wakeable(o.clock);
@@ -162,6 +176,13 @@ export class AgentLoop {
     answer: Extract<ConfigAnswer, { kind: 'config' }>,
     since: number,
   ): Promise<boolean> {
+    await this.watching;
+    const current = this.o.store.current;
+    const before: Reported = {
+      appliedConfigVersion: current.appliedConfigVersion,
+      configError: current.configError,
+      etag: current.appliedEtag,
+    };
     let outcome: ApplyOutcome;
     try {
       outcome = await this.o.applier.apply(answer.version, answer.body);
@@ -175,8 +196,29 @@ export class AgentLoop {
       Object.assign(s, afterApply(s, answer.version, since, error));
       if (error === undefined) s.appliedEtag = answer.etag ?? null;
     });
-    this.heartbeatWake.wake();
+    this.reportSoon();
+    if (outcome.kind === 'applied' && outcome.watch)
+      this.watching = outcome.watch.then(
+        (late) => (late ? this.rolledBackLate(late, before, since) : undefined),
+        (error: unknown) => this.o.log.error('restoring the previous config failed', { error }),
+      );
     return true;
+  }
+
+  /** Vector died on a config after confirming it: report the rollback instead of the apply. */
+  private async rolledBackLate(late: RolledBack, before: Reported, since: number): Promise<void> {
+    await this.o.store
+      .update((s) => {
+        Object.assign(s, afterApply(before, late.version, since, late.message));
+        s.appliedEtag = before.etag;
+      })
+      .catch((error) => this.o.log.error('cannot record the rollback', { error }));
+    this.heartbeatWake.wake();
+  }
+
+  /** Wake the heartbeat after a random share of POST_APPLY_SPREAD_MS (a fleet's reports spread out). */
+  private reportSoon(): void {
+    this.o.clock.setTimeout(() => this.heartbeatWake.wake(), postApplyHeartbeatDelay(this.o.random));
   }
 
   private async heartbeatTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {

@@ -7,12 +7,15 @@
  * `since` is a reset (the agent moved group). A poll long-polls once the server advertised it
  * (x-long-poll-max), asking for min(offer, own setting). After an unchanged answer the next poll
  * follows at once when it will be a long-poll (unless a long-poll came back in under a second),
- * else after the poll interval ± 10 %; after a config answer it follows after the poll interval
- * ± 10 %. Failures back off (Retry-After honoured); 401/403 means the token was revoked: stop.
+ * else after the poll interval ± 10 %; after a config answer it follows at once (a change made
+ * seconds after the previous one must not wait a poll interval). Failures back off (Retry-After
+ * honoured); 401/403 means the token was revoked: stop.
  *
  * Heartbeats: the first right away, the second at a random phase of the interval (a fleet
  * enrolled in a burst spreads out), then every interval ± 10 %; early when something changed,
- * but never sooner than MIN_HEARTBEAT_GAP_MS after the previous answer.
+ * but never sooner than MIN_HEARTBEAT_GAP_MS after the previous answer. The early heartbeat that
+ * reports an applied config waits a random share of POST_APPLY_SPREAD_MS, so a fleet's reports do
+ * not compete with the config answers still going out.
  */
 import type { Backoff, BackoffPolicy } from './transport/backoff.ts';
 import type { ConfigAnswer, Outcome } from './transport/client.ts';
@@ -23,6 +26,8 @@ export const INTERVAL_JITTER = 0.1;
 export const MIN_HEARTBEAT_GAP_MS = 200;
 /** A long-poll answered faster than this was not held: wait the poll interval before the next. */
 export const HELD_POLL_MS = 1000;
+/** The early heartbeats after an apply are spread over this long (uniformly, per agent). */
+export const POST_APPLY_SPREAD_MS = 1000;
 /** Seconds the agent asks for in `wait` when the server offers long-poll. */
 export const DEFAULT_LONG_POLL_SECONDS = 50;
 /** Retry delays of the poll and heartbeat tasks. */
@@ -112,8 +117,7 @@ export class PollPolicy {
     this.longPollMax = outcome.value.longPollMax;
     if (applyFailed) return { kind: 'wait', ms: this.backoff.next() };
     this.backoff.reset();
-    if (outcome.value.kind === 'config')
-      return { kind: 'wait', ms: jittered(tuning.pollIntervalMs, this.random) };
+    if (outcome.value.kind === 'config') return { kind: 'wait', ms: 0 };
     const held = query.waitSeconds === undefined || heldMs >= HELD_POLL_MS;
     const longPollNext = this.longPollWait(tuning) !== undefined;
     return { kind: 'wait', ms: longPollNext && held ? 0 : jittered(tuning.pollIntervalMs, this.random) };
@@ -172,6 +176,11 @@ export class HeartbeatPolicy {
 /** A random phase in the heartbeat interval: when the second beat lands (or after a retune). */
 export function heartbeatPhase(heartbeatIntervalMs: number, random: () => number): number {
   return random() * heartbeatIntervalMs;
+}
+
+/** How long the heartbeat reporting an applied (or rejected) config waits: [0, POST_APPLY_SPREAD_MS). */
+export function postApplyHeartbeatDelay(random: () => number): number {
+  return random() * POST_APPLY_SPREAD_MS;
 }
 
 /**

@@ -21,6 +21,8 @@ import { createRateLimiter } from './rest/rate-limit.ts';
 import { createLimiterStore } from './http/limiter-store.ts';
 import { createLoginLimiter } from './graphql/login-limiter.ts';
 import { LongPolls } from './rest/long-poll.ts';
+import { resumeHeldPoll } from './rest/config.ts';
+import type { RestDeps } from './rest/deps.ts';
 import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
 import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
@@ -104,8 +106,8 @@ export function buildApp(deps: AppDeps): App {
     loginLimiter: createLoginLimiter({ store: limiterStore }),
     wsLimits: config.ws,
   });
-  const longPolls = new LongPolls(directory);
-  const agentRouter = createAgentRouter({
+  const longPolls = new LongPolls(directory, (held, reason) => resumeHeldPoll(restDeps, held, reason));
+  const restDeps: RestDeps = {
     ctx,
     directory,
     heartbeats,
@@ -113,7 +115,8 @@ export function buildApp(deps: AppDeps): App {
     enrolLimiter: createRateLimiter(config.enrolRateLimitPerMinute, limiterStore),
     trustProxy: config.trustProxy,
     log,
-  });
+  };
+  const agentRouter = createAgentRouter(restDeps);
   let migrationsCurrent = false;
 
   const readiness = async (res: http.ServerResponse) => {

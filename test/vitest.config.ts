@@ -35,6 +35,7 @@ const backendAgnosticTests = [
   'test/protocol/errors.test.ts',
   'test/protocol/heartbeat-telemetry.test.ts',
   'test/protocol/long-poll.test.ts',
+  'test/protocol/keep-alive.test.ts',
   'test/graphql/auth.test.ts',
   'test/graphql/limits.test.ts',
   'test/graphql/roles.test.ts',
@@ -58,6 +59,7 @@ const pureTests = [
   'test/fleet/agent-query-parse.test.ts',
   'test/protocol/reference.test.ts',
   'test/protocol/telemetry-parse.test.ts',
+  'test/graphql/live.test.ts',
 ];
 
 export default defineConfig({

@@ -2,8 +2,11 @@
  * Applies a config received from the server (style rule 8: received is not applied).
  *
  *   candidate `vector.candidate.yaml` (fsynced) → `vector validate` → rename over `vector.yaml`
- *   → SIGHUP if Vector runs, start it if not → Vector must still be alive `reloadCheckMs` later.
+ *   → SIGHUP if Vector runs, start it if not → applied as soon as Vector logs that it loaded it
+ *   ("Vector has reloaded." / "Vector has started."), or when it is still alive `reloadCheckMs` later.
  *
+ * A confirmed apply comes with a `watch`: Vector must stay alive `reloadCheckMs` after confirming,
+ * or the previous config is restored and the watch resolves the rollback, to be reported again.
  * A config that fails validation never reaches `vector.yaml`. If Vector dies on a config that
  * validated, the previous file is restored and Vector restarted on it. The body `{}` stops Vector.
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
@@ -18,12 +21,27 @@ import type { ValidateResult } from '../supervisor/validate.ts';
 import { withTelemetryComponents } from './telemetry-components.ts';
 import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
 
+/** Vector died on the config; the previous config is back in place and running. */
+export interface RolledBack {
+  kind: 'rolled_back';
+  version: number;
+  message: string;
+}
+
 export type ApplyOutcome =
-  | { kind: 'applied'; version: number; action: 'reloaded' | 'started' | 'stopped' | 'unchanged' }
+  | {
+      kind: 'applied';
+      version: number;
+      action: 'reloaded' | 'started' | 'stopped' | 'unchanged';
+      /**
+       * Set when Vector confirmed the config before the check window ended: resolves the rollback
+       * if Vector dies within `reloadCheckMs` after that, else null. Apply nothing before it settles.
+       */
+      watch?: Promise<RolledBack | null>;
+    }
   /** `vector validate` refused it; nothing on the host changed. */
   | { kind: 'rejected'; version: number; message: string }
-  /** Vector died on it; the previous config is back in place and running. */
-  | { kind: 'rolled_back'; version: number; message: string };
+  | RolledBack;
 
 export interface ApplierOptions {
   fs: AgentFs;
@@ -33,7 +51,7 @@ export interface ApplierOptions {
   validate: (file: string) => Promise<ValidateResult>;
   supervisor: Pick<
     VectorSupervisor,
-    'running' | 'start' | 'stop' | 'reload' | 'generationId' | 'waitForExit' | 'tail'
+    'running' | 'start' | 'stop' | 'reload' | 'generationId' | 'waitForLoad' | 'waitForExit' | 'tail'
   >;
   reloadCheckMs: number;
   /** Where the agent's metrics exporter listens (telemetry-components.ts); undefined: not added. */
@@ -112,13 +130,30 @@ export class Applier {
     const wasRunning = supervisor.running;
     if (wasRunning) await supervisor.reload();
     else await supervisor.start();
-    const exit = await supervisor.waitForExit(supervisor.generationId, this.o.reloadCheckMs);
-    if (!exit) {
-      log.info('config applied', { version, action: wasRunning ? 'reloaded' : 'started' });
-      return { kind: 'applied', version, action: wasRunning ? 'reloaded' : 'started' };
-    }
-    const message = describeDeath(exit, version, supervisor.tail());
-    log.warn('vector died on the new config, restoring the previous one', { version, error: message });
+    const generation = supervisor.generationId;
+    const load = await supervisor.waitForLoad(generation, this.o.reloadCheckMs);
+    if (load.kind === 'exited') return this.rollBack(load.exit, version, previous);
+    const action = wasRunning ? 'reloaded' : 'started';
+    const confirmed = load.kind === 'loaded';
+    log.info('config applied', { version, action, confirmed });
+    if (!confirmed) return { kind: 'applied', version, action };
+    return { kind: 'applied', version, action, watch: this.watch(generation, version, previous) };
+  }
+
+  /** After a confirmed load: Vector must stay up `reloadCheckMs` more, or the previous config returns. */
+  private async watch(generation: number, version: number, previous: string | undefined) {
+    const exit = await this.o.supervisor.waitForExit(generation, this.o.reloadCheckMs);
+    if (!exit || exit.expected) return null;
+    return this.rollBack(exit, version, previous);
+  }
+
+  private async rollBack(
+    exit: VectorExit,
+    version: number,
+    previous: string | undefined,
+  ): Promise<RolledBack> {
+    const message = describeDeath(exit, version, this.o.supervisor.tail());
+    this.o.log.warn('vector died on the new config, restoring the previous one', { version, error: message });
     await this.restore(previous);
     return { kind: 'rolled_back', version, message };
   }

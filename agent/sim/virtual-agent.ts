@@ -15,6 +15,7 @@ import {
   afterApply,
   earlyHeartbeatDelay,
   heartbeatPhase,
+  postApplyHeartbeatDelay,
   type PollTuning,
   type ReportedConfig,
 } from '../policy.ts';
@@ -205,7 +206,7 @@ export class VirtualAgent {
     this.reported = afterApply(this.reported, version, since, error);
     if (update && !error) this.telemetry?.reloaded();
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
-    this.beat();
+    this.env.clock.setTimeout(() => this.beat(), postApplyHeartbeatDelay(this.env.random));
   }
 
   /** The token was revoked: stop both tasks (once). Returns 0, the delay before they notice. */

@@ -52,6 +52,13 @@ export interface SupervisorOptions {
 }
 
 const STARTED_LINE = 'Vector has started';
+/** What Vector logs once a SIGHUP reload succeeded (see the Vector reference, "Reload outcomes"). */
+const RELOADED_LINE = 'Vector has reloaded';
+/** Output kept between chunks, so a line split across two chunks is still recognised. */
+const LINE_CARRY = 64;
+
+/** How the wait for a config load ended: Vector confirmed it, exited, or neither within the time. */
+export type LoadResult = { kind: 'loaded' } | { kind: 'exited'; exit: VectorExit } | { kind: 'timeout' };
 
 interface Running {
   child: ChildProcess;
@@ -61,6 +68,9 @@ interface Running {
   exited: Promise<VectorExit>;
   /** Resolves once Vector logged that it started. */
   started: Promise<void>;
+  /** Resolves once Vector confirmed its newest config: started, or reloaded after the last SIGHUP. */
+  loaded: Promise<void>;
+  markLoaded: () => void;
 }
 
 /** Owns the one Vector process of this agent. */
@@ -126,7 +136,24 @@ export class VectorSupervisor {
     const left = this.o.startupGraceMs - (this.o.clock.now() - run.startedAt);
     if (left > 0) await Promise.race([run.started, run.exited, sleep(this.o.clock, left)]);
     if (this.current !== run || run.stopping) return false;
+    run.loaded = new Promise<void>((resolve) => (run.markLoaded = resolve));
     return run.child.kill('SIGHUP');
+  }
+
+  /**
+   * Waits up to `ms` for the process of `generation` to confirm its newest config: "Vector has
+   * started." after start(), "Vector has reloaded." after reload(). Resolves early when it exits
+   * instead. Call right after start() or reload(). Never rejects.
+   */
+  async waitForLoad(generation: number, ms: number): Promise<LoadResult> {
+    if (this.lastExit?.generation === generation) return { kind: 'exited', exit: this.lastExit.exit };
+    const run = this.current;
+    if (!run || run.generation !== generation) return { kind: 'timeout' };
+    return Promise.race([
+      run.loaded.then((): LoadResult => ({ kind: 'loaded' })),
+      run.exited.then((exit): LoadResult => ({ kind: 'exited', exit })),
+      sleep(this.o.clock, ms).then((): LoadResult => ({ kind: 'timeout' })),
+    ]);
   }
 
   /**
@@ -204,16 +231,30 @@ export class VectorSupervisor {
     }
     let markStarted!: () => void;
     const started = new Promise<void>((resolve) => (markStarted = resolve));
-    const run: Running = { child, generation, startedAt, stopping: false, exited, started };
+    const run: Running = {
+      child,
+      generation,
+      startedAt,
+      stopping: false,
+      exited,
+      started,
+      loaded: started,
+      markLoaded: () => undefined,
+    };
     this.current = run;
-    let recent = '';
+    let carry = '';
     let seen = false;
     const onOutput = (chunk: Buffer): void => {
       this.o.output.write(chunk);
-      if (seen) return;
-      recent = (recent + chunk.toString('utf8')).slice(-4096);
-      seen = recent.includes(STARTED_LINE);
-      if (seen) markStarted();
+      const text = carry + chunk.toString('utf8');
+      // Only a line that ends in this chunk counts (the carried text was searched before).
+      const from = Math.max(0, carry.length - RELOADED_LINE.length + 1);
+      carry = text.slice(-LINE_CARRY);
+      if (!seen && text.includes(STARTED_LINE)) {
+        seen = true;
+        markStarted();
+      }
+      if (text.indexOf(RELOADED_LINE, from) !== -1) run.markLoaded();
     };
     child.stdout?.on('data', onOutput);
     child.stderr?.on('data', onOutput);

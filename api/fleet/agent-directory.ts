@@ -88,6 +88,21 @@ export class AgentDirectory {
     for (const off of this.unsubscribe.splice(0)) off();
   }
 
+  /** The agent a token hash belongs to when it is in memory (no promise); undefined on a miss. */
+  cachedByTokenHash(tokenHash: string): AgentEntry | undefined {
+    return this.byToken.get(tokenHash);
+  }
+
+  /** The newest config version of a group when it is in memory; undefined on a miss. */
+  cachedGroupVersion(groupId: string): number | undefined {
+    return this.groupVersions.get(groupId);
+  }
+
+  /** A rendered config when it is in memory (see renderedConfig); undefined on a miss. */
+  cachedRenderedConfig(groupId: string, version: number, platform: Platform): RenderedEntry | undefined {
+    return this.rendered.get(`${groupId}:${version}:${platform}`);
+  }
+
   /**
    * The agent a token hash belongs to, from memory, or from the database on a miss (then cached).
    * Resolves null for an unknown token. Rejects only when the database fails.

@@ -12,6 +12,11 @@ export type AgentChange = 'enrolled' | 'heartbeat' | 'moved' | 'revoked' | 'labe
 export interface FleetEvents {
   /** `previousGroupId` is set when the agent moved, so watchers of the old group see it leave. */
   agentUpdated: { agentId: string; groupId: string; change: AgentChange; previousGroupId?: string };
+  /**
+   * The heartbeats one flush stored, as one message (not one per agent): agent `agentIds[i]` is in
+   * group `groupIds[i]`. Watchers treat each like agentUpdated with change 'heartbeat'.
+   */
+  agentsSeen: { agentIds: string[]; groupIds: string[] };
   groupUpdated: { groupId: string; deleted?: boolean };
   configPublished: { groupId: string; version: number };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
@@ -38,6 +43,7 @@ export interface EventBus {
 
 const TOPICS: Topic[] = [
   'agentUpdated',
+  'agentsSeen',
   'groupUpdated',
   'configPublished',
   'actionUpdated',

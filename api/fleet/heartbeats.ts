@@ -138,7 +138,7 @@ export class HeartbeatBuffer {
   }
 
   /**
-   * Write everything buffered in one statement, then publish agentUpdated for each agent. Flushes
+   * Write everything buffered in one statement, then publish one agentsSeen naming them. Flushes
    * never overlap. When the database refuses the data of the batch, the batch is split in halves
    * down to single rows so one bad row cannot sink the others; a single refused row is dropped and
    * reported through onRowRejected. When the write fails otherwise (connection lost), the unwritten
@@ -166,10 +166,12 @@ export class HeartbeatBuffer {
       for (const [id, row] of batch) if (!done.has(id) && !this.pending.has(id)) this.pending.set(id, row);
       throw error;
     } finally {
-      for (const [agentId, row] of written) {
-        this.refused.delete(agentId);
-        this.ctx.events.publish('agentUpdated', { agentId, groupId: row.groupId, change: 'heartbeat' });
-      }
+      for (const [agentId] of written) this.refused.delete(agentId);
+      if (written.length > 0)
+        this.ctx.events.publish('agentsSeen', {
+          agentIds: written.map(([agentId]) => agentId),
+          groupIds: written.map(([, row]) => row.groupId),
+        });
     }
   }
 

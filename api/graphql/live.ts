@@ -6,6 +6,10 @@
  * heartbeating agents gets a few messages a second, never a backlog of stale ones. The next
  * message is only prepared once the client took the previous one, so a slow client cannot queue
  * up more than one. Works across replicas because every replica's bus sees every event.
+ *
+ * Fan-out independent of the number of dashboards: every stream sends on a shared grid of
+ * ALIGN_MS, so streams that saw the same events send the same batch at the same instant, and
+ * sharedRead lets their resolvers make one database read for it instead of one per stream.
  */
 import { Repeater } from 'graphql-yoga';
 import type { EventBus, FleetEvents, Topic } from '../fleet/events.ts';
@@ -14,18 +18,45 @@ import type { EventBus, FleetEvents, Topic } from '../fleet/events.ts';
 export interface LiveBatch {
   ids: string[];
   membershipChanged: boolean;
+  /** When the batch was cut (a point of the shared grid): streams cut at the same `at` share reads. */
+  at: number;
+}
+
+/** A watched id an event concerns, and whether it changes the watched set's membership. */
+export interface LiveHit {
+  id: string;
+  membership: boolean;
 }
 
 /** One topic a subscription follows and how its events map to watched ids. */
 export interface LiveSource<T extends Topic = Topic> {
   topic: T;
-  /** The id an event concerns for this subscription, or null when it is not watched. */
-  pick(event: FleetEvents[T]): { id: string; membership: boolean } | null;
+  /** The ids an event concerns for this subscription: one hit, several, or null when none is watched. */
+  pick(event: FleetEvents[T]): LiveHit | LiveHit[] | null;
 }
 
 /** Build a LiveSource with the event type of its topic checked. */
 export function source<T extends Topic>(topic: T, pick: LiveSource<T>['pick']): LiveSource {
   return { topic, pick } as unknown as LiveSource;
+}
+
+/** Streams send on multiples of this many ms, so streams fed by the same events send together. */
+const ALIGN_MS = 10;
+const reads = new Map<string, Promise<unknown>>();
+
+/**
+ * One read for every stream that needs the same thing for the same batch cut: `key` must name the
+ * batch's `at` and everything the read depends on (ids, selection). The promise is shared while it
+ * runs and for one more grid step, never across batches cut at different times.
+ */
+export function sharedRead<T>(key: string, read: () => Promise<T>): Promise<T> {
+  const known = reads.get(key);
+  if (known) return known as Promise<T>;
+  const pending = read();
+  reads.set(key, pending);
+  const forget = () => void setTimeout(() => reads.delete(key), ALIGN_MS).unref();
+  pending.then(forget, forget);
+  return pending;
 }
 
 export interface CoalesceOptions {
@@ -52,9 +83,11 @@ export function liveBatches(
 
     const schedule = () => {
       if (stopped || timer || sending || (pending.size === 0 && !membership)) return;
-      timer = setTimeout(() => void flush(), Math.max(0, lastSent + options.intervalMs - Date.now()));
+      const now = Date.now();
+      const at = Math.ceil(Math.max(now, lastSent + options.intervalMs) / ALIGN_MS) * ALIGN_MS;
+      timer = setTimeout(() => void flush(at), at - now);
     };
-    const flush = async () => {
+    const flush = async (at: number) => {
       timer = undefined;
       const ids: string[] = [];
       for (const id of pending) {
@@ -62,10 +95,10 @@ export function liveBatches(
         ids.push(id);
         pending.delete(id);
       }
-      const batch = { ids, membershipChanged: membership };
+      const batch: LiveBatch = { ids, membershipChanged: membership, at };
       membership = false;
       sending = true;
-      lastSent = Date.now();
+      lastSent = at;
       try {
         await push(batch);
       } finally {
@@ -78,8 +111,15 @@ export function liveBatches(
       bus.subscribe(s.topic, (event) => {
         const hit = s.pick(event);
         if (!hit) return;
-        pending.add(hit.id);
-        membership ||= hit.membership;
+        if (Array.isArray(hit)) {
+          for (const h of hit) {
+            pending.add(h.id);
+            membership ||= h.membership;
+          }
+        } else {
+          pending.add(hit.id);
+          membership ||= hit.membership;
+        }
         schedule();
       }),
     );

@@ -164,8 +164,12 @@ export function jsonObject() {
   });
 }
 
+/** Longest agent or Vector version string; longest configError message. */
+export const MAX_VERSION_LENGTH = 64;
+export const MAX_CONFIG_ERROR_LENGTH = 16 * 1024;
+
 const shortText = boundedText(255, { min: 1, trim: true });
-const versionText = boundedText(64, { min: 1, trim: true });
+const versionText = boundedText(MAX_VERSION_LENGTH, { min: 1, trim: true });
 
 export const EnrolRequest = z.object({
   bootstrapToken: boundedText(512, { min: 1 }),
@@ -217,13 +221,13 @@ export type ActionResult = z.infer<typeof ActionResult>;
 
 export const ConfigError = z.object({
   version: int32(),
-  message: boundedText(16 * 1024),
+  message: boundedText(MAX_CONFIG_ERROR_LENGTH),
 });
 export type ConfigError = z.infer<typeof ConfigError>;
 
 export const HeartbeatRequest = z.object({
   agentVersion: versionText,
-  vectorVersion: boundedText(64),
+  vectorVersion: boundedText(MAX_VERSION_LENGTH),
   appliedConfigVersion: int32(),
   vectorRunning: z.boolean(),
   vectorUptimeSeconds: z.number().min(0).max(MAX_UPTIME_SECONDS),

@@ -1,88 +1,166 @@
 /**
  * `GET /api/v1/agents/:id/config?since=N[&wait=S]`: 204 when the agent is up to date (answered from
  * memory, no database round trip), else 200 with the group's YAML for the agent's platform. With
- * `wait`, an up-to-date poll is held until the version moves, the agent is moved or revoked, S
- * seconds pass (204) or the server stops (204). Every answer advertises `x-long-poll-max`.
+ * `wait`, an up-to-date poll is held until the version moves, the agent is moved or revoked, about
+ * S seconds pass (204) or the server stops (204). Every answer advertises `x-long-poll-max`.
+ *
+ * Hot path: when the directory knows the token, the group's version and (for a 200) the rendered
+ * config, the poll is answered synchronously, without a promise; otherwise the same rules run with
+ * the database behind them. Every 200 of one rendered config is sent from one Buffer and one header
+ * object, so the fleet's held polls woken by a publish share them.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConfigQuery, ErrorCode, LONG_POLL_MAX_SECONDS, YAML_CONTENT_TYPE, headers } from '../protocol/v1.ts';
-import type { AgentEntry } from '../fleet/agent-directory.ts';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  ErrorCode,
+  LONG_POLL_MAX_SECONDS,
+  YAML_CONTENT_TYPE,
+  headers,
+  type ConfigQuery,
+} from '../protocol/v1.ts';
+import type { AgentEntry, RenderedEntry } from '../fleet/agent-directory.ts';
 import { acknowledgeConfigReset } from '../fleet/agents.ts';
-import { authenticateAgent } from './auth.ts';
-import { HttpError, sendNoContent } from './http.ts';
+import { authenticateAgent, authenticateAgentCached } from './auth.ts';
+import { HttpError } from './http.ts';
 import { sendFailure } from './failure.ts';
 import type { RestDeps } from './deps.ts';
+import type { HeldPoll, WakeReason } from './long-poll.ts';
+import { parseConfigQuery } from './poll-query.ts';
 
-const ADVERTISE = { [headers.longPollMax]: String(LONG_POLL_MAX_SECONDS) };
+const ADVERTISE: OutgoingHttpHeaders = { [headers.longPollMax]: String(LONG_POLL_MAX_SECONDS) };
 
-/** Handle a config poll for agent `agentId`. */
-export async function pollConfig(
+interface ConfigAnswer {
+  headers: OutgoingHttpHeaders;
+  body: Buffer;
+}
+
+/** The encoded answer of each rendered config (dropped with the directory's cache entry). */
+const answers = new WeakMap<RenderedEntry, ConfigAnswer>();
+
+/** Handle a config poll for agent `agentId`; returns a promise only when the database is needed. */
+export function pollConfig(
   deps: RestDeps,
   req: IncomingMessage,
   res: ServerResponse,
   agentId: string,
-  query: URLSearchParams,
-): Promise<void> {
-  const agent = await authenticateAgent(req, deps.directory, agentId);
-  const parsed = ConfigQuery.safeParse({
-    since: query.get('since') ?? undefined,
-    wait: query.get('wait') ?? undefined,
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new HttpError(400, ErrorCode.invalidQuery, `${issue.path.join('.') || 'since'}: ${issue.message}`);
-  }
-  await answer(deps, req, res, agent, parsed.data.since, parsed.data.wait);
+  rawQuery: string,
+): void | Promise<void> {
+  const cached = authenticateAgentCached(req, deps.directory, agentId);
+  if (cached === undefined) return pollWithDatabase(deps, req, res, agentId, rawQuery);
+  const query = parseConfigQuery(rawQuery);
+  if (answerFromMemory(deps, req, res, cached, query.since, query.wait)) return;
+  return answerWithDatabase(deps, req, res, cached, query);
 }
 
-async function answer(
+async function pollWithDatabase(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  agentId: string,
+  rawQuery: string,
+): Promise<void> {
+  const agent = await authenticateAgent(req, deps.directory, agentId);
+  await answerWithDatabase(deps, req, res, agent, parseConfigQuery(rawQuery));
+}
+
+async function answerWithDatabase(
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  agent: AgentEntry,
+  query: ConfigQuery,
+): Promise<void> {
+  const version = await deps.directory.groupVersion(agent.groupId);
+  if (version === null) throw new HttpError(403, ErrorCode.forbidden, 'the agent has no group: enrol again');
+  if (upToDate(agent, query.since, version)) return void answerUpToDate(deps, req, res, agent, query);
+  const rendered = await deps.directory.renderedConfig(agent.groupId, version, agent.platform);
+  if (!rendered)
+    throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
+  if (agent.configResetPending)
+    await acknowledgeConfigReset(deps.ctx, deps.directory, agent.id, agent.groupId);
+  sendConfig(res, rendered);
+}
+
+/** Answers from the directory alone when it can; false when the database is needed. */
+function answerFromMemory(
   deps: RestDeps,
   req: IncomingMessage,
   res: ServerResponse,
   agent: AgentEntry,
   since: number,
   wait: number | undefined,
-): Promise<void> {
-  const version = await deps.directory.groupVersion(agent.groupId);
-  if (version === null) throw new HttpError(403, ErrorCode.forbidden, 'the agent has no group: enrol again');
-  if (!agent.configResetPending && since >= version) {
-    if (wait && deps.longPolls.accepting) {
-      deps.longPolls.hold(agent.id, agent.groupId, since, wait, res, (reason) => {
-        if (reason !== 'changed') return sendNoContent(res, ADVERTISE);
-        resumeAfterChange(deps, req, res, agent.id, since).catch((error: unknown) =>
-          sendFailure(res, error, deps.log, req),
-        );
-      });
-      return;
-    }
-    sendNoContent(res, ADVERTISE);
-    return;
+): boolean {
+  const version = deps.directory.cachedGroupVersion(agent.groupId);
+  if (version === undefined) return false;
+  if (upToDate(agent, since, version)) {
+    answerUpToDate(deps, req, res, agent, { since, wait });
+    return true;
   }
-  const rendered = await deps.directory.renderedConfig(agent.groupId, version, agent.platform);
-  if (!rendered)
-    throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
-  if (agent.configResetPending)
-    await acknowledgeConfigReset(deps.ctx, deps.directory, agent.id, agent.groupId);
-  res.writeHead(200, {
-    'content-type': `${YAML_CONTENT_TYPE}; charset=utf-8`,
-    'content-length': Buffer.byteLength(rendered.yaml),
-    [headers.configVersion]: String(rendered.version),
-    [headers.configEtag]: rendered.etag,
-    ...ADVERTISE,
-  });
-  res.end(rendered.yaml);
+  if (agent.configResetPending) return false;
+  const rendered = deps.directory.cachedRenderedConfig(agent.groupId, version, agent.platform);
+  if (rendered === undefined) return false;
+  sendConfig(res, rendered);
+  return true;
 }
 
-/** A held poll woke because something changed: re-read the agent (moved? revoked?) and answer now. */
-async function resumeAfterChange(
+function upToDate(agent: AgentEntry, since: number, version: number): boolean {
+  return !agent.configResetPending && since >= version;
+}
+
+/** 204 now, or hold the poll when the agent asked to wait. */
+function answerUpToDate(
   deps: RestDeps,
   req: IncomingMessage,
   res: ServerResponse,
-  agentId: string,
-  since: number,
-) {
-  const agent = deps.directory.cachedAgent(agentId);
-  if (!agent) throw new HttpError(403, ErrorCode.forbidden, 'unknown agent token: enrol again');
-  if (agent.revoked) throw new HttpError(403, ErrorCode.tokenRevoked, 'this agent was revoked: enrol again');
-  await answer(deps, req, res, agent, since, undefined);
+  agent: AgentEntry,
+  query: ConfigQuery,
+): void {
+  if (query.wait && deps.longPolls.accepting)
+    deps.longPolls.hold(agent.id, agent.groupId, query.since, query.wait, req, res);
+  else sendUnchanged(res);
+}
+
+function sendUnchanged(res: ServerResponse): void {
+  res.writeHead(204, ADVERTISE);
+  res.end();
+}
+
+function sendConfig(res: ServerResponse, rendered: RenderedEntry): void {
+  let answer = answers.get(rendered);
+  if (answer === undefined) {
+    const body = Buffer.from(rendered.yaml, 'utf8');
+    answer = {
+      body,
+      headers: {
+        'content-type': `${YAML_CONTENT_TYPE}; charset=utf-8`,
+        'content-length': body.length,
+        [headers.configVersion]: String(rendered.version),
+        [headers.configEtag]: rendered.etag,
+        ...ADVERTISE,
+      },
+    };
+    answers.set(rendered, answer);
+  }
+  res.writeHead(200, answer.headers);
+  res.end(answer.body);
+}
+
+/**
+ * What a held poll does when it wakes (LongPolls calls this): 204 on a timeout or shutdown; after a
+ * change, re-read the agent (moved? revoked?) and answer at once.
+ */
+export function resumeHeldPoll(deps: RestDeps, held: HeldPoll, reason: WakeReason): void {
+  const { req, res } = held;
+  if (reason !== 'changed') return sendUnchanged(res);
+  try {
+    const agent = deps.directory.cachedAgent(held.agentId);
+    if (!agent) throw new HttpError(403, ErrorCode.forbidden, 'unknown agent token: enrol again');
+    if (agent.revoked)
+      throw new HttpError(403, ErrorCode.tokenRevoked, 'this agent was revoked: enrol again');
+    if (answerFromMemory(deps, req, res, agent, held.since, undefined)) return;
+    answerWithDatabase(deps, req, res, agent, { since: held.since }).catch((error: unknown) =>
+      sendFailure(res, error, deps.log, req),
+    );
+  } catch (error) {
+    sendFailure(res, error, deps.log, req);
+  }
 }

@@ -2,8 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
 import { parseTelemetry } from '../protocol/telemetry.ts';
+import { plainHeartbeat } from './heartbeat-check.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
-import { authenticateAgent } from './auth.ts';
+import { authenticateAgent, authenticateAgentCached } from './auth.ts';
 import { readJson, requestBaseUrl, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
@@ -17,8 +18,10 @@ export async function heartbeat(
   res: ServerResponse,
   agentId: string,
 ): Promise<void> {
-  const agent = await authenticateAgent(req, deps.directory, agentId);
-  const body = await readJson(req, HeartbeatRequest);
+  const agent =
+    authenticateAgentCached(req, deps.directory, agentId) ??
+    (await authenticateAgent(req, deps.directory, agentId));
+  const body = await readJson(req, HeartbeatRequest, plainHeartbeat);
   const { telemetry, rejected } = parseTelemetry(body.telemetry);
   if (rejected.length > 0) deps.log.debug({ agentId, rejected }, 'heartbeat telemetry parts dropped');
   const outcome = await applyHeartbeat(

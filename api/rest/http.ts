@@ -55,9 +55,14 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 /**
  * Read a JSON body (at most 64 KiB) and validate it with `schema`. Throws HttpError 413 when it
  * is too large, 415 for a non-JSON content type, 400 (naming the first bad field) when it does not
- * parse or validate. Unknown extra fields are dropped, as the protocol asks.
+ * parse or validate. Unknown extra fields are dropped, as the protocol asks. `plain`, when given,
+ * may accept the parsed JSON as it is (no copy) when the schema would return it unchanged.
  */
-export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.output<S>> {
+export async function readJson<S extends z.ZodType>(
+  req: IncomingMessage,
+  schema: S,
+  plain?: (value: unknown) => z.output<S> | undefined,
+): Promise<z.output<S>> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, ErrorCode.unsupportedMediaType, 'send the body as application/json');
@@ -69,6 +74,8 @@ export async function readJson<S extends z.ZodType>(req: IncomingMessage, schema
   } catch {
     throw new HttpError(400, ErrorCode.invalidBody, 'the body is not valid JSON');
   }
+  const accepted = plain?.(value);
+  if (accepted !== undefined) return accepted;
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

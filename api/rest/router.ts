@@ -1,7 +1,8 @@
 /**
  * The agent protocol's route table: method + path → handler, on plain node:http (no Fetch
  * adapter, no GraphQL on this path). An unknown route
- * is 404, a known path with another method 405; failures are answered by failure.ts.
+ * is 404, a known path with another method 405; failures are answered by failure.ts. Dispatch is
+ * synchronous: a handler that can answer from memory (the 204 poll) costs no promise.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BASE_PATH, ErrorCode, isStorableText } from '../protocol/v1.ts';
@@ -18,8 +19,8 @@ type Handler = (
   req: IncomingMessage,
   res: ServerResponse,
   param: string,
-  query: URLSearchParams,
-) => Promise<void>;
+  query: string,
+) => void | Promise<void>;
 
 interface Route {
   pattern: RegExp;
@@ -51,33 +52,36 @@ export function isAgentRoute(pathname: string): boolean {
   return pathname === BASE_PATH || pathname.startsWith(`${BASE_PATH}/`);
 }
 
-/** Build the request handler for every agent protocol route. It never rejects. */
+/**
+ * Build the request handler for every agent protocol route (`query` is the raw query string). It
+ * never throws; failures, synchronous or not, are answered by failure.ts.
+ */
 export function createAgentRouter(
   deps: RestDeps,
-): (req: IncomingMessage, res: ServerResponse, pathname: string, query: string) => Promise<void> {
-  return async (req, res, pathname, query) => {
+): (req: IncomingMessage, res: ServerResponse, pathname: string, query: string) => void {
+  const fail = (res: ServerResponse, req: IncomingMessage) => (error: unknown) =>
+    sendFailure(res, error, deps.log, req);
+  return (req, res, pathname, query) => {
     try {
-      const { handler, param } = match(req.method ?? 'GET', pathname);
-      await handler(deps, req, res, param, new URLSearchParams(query));
+      const method = req.method ?? 'GET';
+      for (const route of routes) {
+        const found = route.pattern.exec(pathname);
+        if (!found) continue;
+        const handler = route.methods[method];
+        if (!handler) {
+          throw new HttpError(405, ErrorCode.methodNotAllowed, `${method} is not allowed here`, {
+            allow: Object.keys(route.methods).join(', '),
+          });
+        }
+        const pending = handler(deps, req, res, decodeSegment(found[1] ?? ''), query);
+        if (pending !== undefined) pending.catch(fail(res, req));
+        return;
+      }
+      throw new HttpError(404, ErrorCode.notFound, `no route ${method} ${pathname}`);
     } catch (error) {
       sendFailure(res, error, deps.log, req);
     }
   };
-}
-
-function match(method: string, pathname: string): { handler: Handler; param: string } {
-  for (const route of routes) {
-    const found = route.pattern.exec(pathname);
-    if (!found) continue;
-    const handler = route.methods[method];
-    if (!handler) {
-      throw new HttpError(405, ErrorCode.methodNotAllowed, `${method} is not allowed here`, {
-        allow: Object.keys(route.methods).join(', '),
-      });
-    }
-    return { handler, param: decodeSegment(found[1] ?? '') };
-  }
-  throw new HttpError(404, ErrorCode.notFound, `no route ${method} ${pathname}`);
 }
 
 /** A path segment, %-decoded; 400 invalid_path when the escapes are malformed or decode to unstorable text. */

@@ -10,8 +10,8 @@ const harnesses: Harness[] = [];
 afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((h) => h.dispose()));
 });
-async function harness(): Promise<Harness> {
-  const h = await vectorHarness();
+async function harness(options: Parameters<typeof vectorHarness>[0] = {}): Promise<Harness> {
+  const h = await vectorHarness(options);
   harnesses.push(h);
   return h;
 }
@@ -19,7 +19,7 @@ async function harness(): Promise<Harness> {
 describe('apply', () => {
   it('validates a first config, puts it in place with the agent data_dir and starts vector', async () => {
     const h = await harness();
-    expect(await h.applier.apply(1, pipeline('one'))).toEqual({
+    expect(await h.applier.apply(1, pipeline('one'))).toMatchObject({
       kind: 'applied',
       version: 1,
       action: 'started',
@@ -62,13 +62,26 @@ describe('apply', () => {
     expect(await fs.readdir(h.dir)).not.toContain('vector.candidate.yaml');
   });
 
+  it('counts a config as applied once vector logs that it reloaded, not after the whole check window', async () => {
+    // A check window longer than the test's timeout: only the confirmation can end the apply.
+    const h = await harness({ reloadCheckMs: 10 * 60_000 });
+    expect(await h.applier.apply(1, pipeline('one'))).toMatchObject({ kind: 'applied', action: 'started' });
+    const outcome = await h.applier.apply(2, pipeline('two'));
+    expect(outcome).toMatchObject({ kind: 'applied', action: 'reloaded', watch: expect.any(Promise) });
+    expect((await h.vectorState())?.reloads).toBe(1);
+    expect(h.records.filter((r) => r.msg === 'config applied').map((r) => r.confirmed)).toEqual([true, true]);
+  });
+
   it('restores the previous config and restarts vector when vector dies on a validated config', async () => {
     const h = await harness();
     await h.applier.apply(1, pipeline('stable'));
     const before = await waitFor('vector to run', () => h.vectorState());
     const stable = await fs.readFile(h.configFile, 'utf8');
+    // The fake logs "Vector has reloaded." and dies about 100 ms later: applied, then rolled back by the watch.
     const outcome = await h.applier.apply(2, pipeline('fatal', 'FAKE_VECTOR_CRASH_ON_LOAD'));
-    expect(outcome).toMatchObject({
+    expect(outcome).toMatchObject({ kind: 'applied', version: 2, action: 'reloaded' });
+    const late = outcome.kind === 'applied' ? await outcome.watch : undefined;
+    expect(late).toMatchObject({
       kind: 'rolled_back',
       version: 2,
       message: expect.stringContaining('vector exited'),
@@ -86,7 +99,7 @@ describe('apply', () => {
     const h = await harness();
     await h.applier.apply(1, pipeline('one'));
     await waitFor('vector to run', () => h.vectorState());
-    expect(await h.applier.apply(2, '{}')).toEqual({ kind: 'applied', version: 2, action: 'stopped' });
+    expect(await h.applier.apply(2, '{}')).toMatchObject({ kind: 'applied', version: 2, action: 'stopped' });
     expect(h.supervisor.running).toBe(false);
     expect(await fs.readFile(h.configFile, 'utf8')).toBe('{}\n');
     expect(await h.applier.startFromDisk()).toBe(false);

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
 import { ActionRunner } from '../../agent/actions/runner.ts';
-import type { ApplyOutcome } from '../../agent/apply/apply.ts';
+import type { ApplyOutcome, RolledBack } from '../../agent/apply/apply.ts';
 import { AgentLoop } from '../../agent/loop.ts';
+import { POST_APPLY_SPREAD_MS } from '../../agent/policy.ts';
 import { StateStore } from '../../agent/state/store.ts';
 import type { VectorEvent } from '../../agent/supervisor/vector.ts';
 import { createBackoff } from '../../agent/transport/backoff.ts';
@@ -32,6 +33,7 @@ async function harness(script: {
   apply?: (version: number) => ApplyOutcome;
   applied?: number;
   random?: () => number;
+  pollIntervalMs?: number;
 }) {
   const dir = await tempDir();
   const paths = {
@@ -77,7 +79,7 @@ async function harness(script: {
     log,
     agentVersion: '1.2.3',
     vectorVersion: () => '0.58.0',
-    pollIntervalMs: 20,
+    pollIntervalMs: script.pollIntervalMs ?? 20,
     heartbeatIntervalMs: 60_000,
     longPollSeconds: 7,
     enrolmentCheckMs: 50,
@@ -101,21 +103,82 @@ describe('agent loop', () => {
     expect(h.polls.slice(0, 5).map((p) => p.waitSeconds)).toEqual([undefined, undefined, 7, 7, undefined]);
   });
 
-  it('polls on the poll interval ± 10 % drawn from the injected random, after a config answer too', async () => {
+  it('polls on the poll interval ± 10 % drawn from the injected random', async () => {
     const draws = [0, 0.999];
-    const h = await harness({
-      random: () => draws[0],
-      poll: (n) => (n === 3 ? ok({ kind: 'config', version: 4, body: 'x' }) : ok({ kind: 'unchanged' })),
-    });
+    const h = await harness({ random: () => draws[0] });
     await drive(h.clock, 'three polls', () => h.polls.length >= 3);
     draws.shift();
-    await drive(h.clock, 'the poll after the config', () => h.polls.length >= 5);
+    await drive(h.clock, 'two more polls', () => h.polls.length >= 5);
     const gaps = h.polls.slice(1, 5).map((p, i) => p.at - h.polls[i].at);
-    // 20 ms × 0.9 for the first two; 20 ms × 1.0998 → 22 ms (the clock steps whole ms) after that.
+    // 20 ms × 0.9 for the first two; then 20 ms × 1.0998 → 22 ms (the clock steps whole ms).
     expect(gaps.slice(0, 2)).toEqual([18, 18]);
-    expect(gaps[2]).toBeGreaterThanOrEqual(18);
     expect(gaps[3]).toBeGreaterThan(21);
     expect(gaps[3]).toBeLessThanOrEqual(22 + 10);
+  });
+
+  it('polls again at once after a config answer, with the new version', async () => {
+    const h = await harness({
+      pollIntervalMs: 10_000,
+      poll: (n) => (n === 2 ? ok({ kind: 'config', version: 4, body: 'x' }) : ok({ kind: 'unchanged' })),
+    });
+    await drive(h.clock, 'four polls', () => h.polls.length >= 4, { stepMs: 50, maxSteps: 2000 });
+    const gaps = h.polls.slice(1, 4).map((p, i) => p.at - h.polls[i].at);
+    // The poll interval (10 s ± 10 %) before and after; only the store's writes in between.
+    expect(gaps[0]).toBeGreaterThanOrEqual(9000);
+    expect(gaps[1]).toBeLessThan(1000);
+    expect(gaps[2]).toBeGreaterThanOrEqual(9000);
+    expect(h.polls[2].since).toBe(4);
+  });
+
+  it('reports an apply in a heartbeat a random share of a second later, not a heartbeat interval', async () => {
+    const h = await harness({
+      random: () => 0.25,
+      poll: (n) => (n === 3 ? ok({ kind: 'config', version: 6, body: 'x' }) : ok({ kind: 'unchanged' })),
+    });
+    await drive(h.clock, 'the config poll', () => h.polls.length >= 3);
+    const appliedAt = h.polls[2].at;
+    const hb = await drive(h.clock, 'the heartbeat with version 6', () =>
+      h.heartbeats.find((b) => b.appliedConfigVersion === 6),
+    );
+    // 0.25 × POST_APPLY_SPREAD_MS (plus the store's writes); the heartbeat interval is 60 s.
+    expect(hb.at - appliedAt).toBeGreaterThanOrEqual(0.25 * POST_APPLY_SPREAD_MS);
+    expect(hb.at - appliedAt).toBeLessThan(POST_APPLY_SPREAD_MS);
+  });
+
+  it('reports again when Vector dies after confirming a config, and applies the next one after that', async () => {
+    let crash!: (late: RolledBack | null) => void;
+    const applies: number[] = [];
+    const h = await harness({
+      applied: 3,
+      poll: (n) =>
+        n === 1 || n === 3
+          ? ok({ kind: 'config', version: n === 1 ? 4 : 5, body: 'x' })
+          : ok({ kind: 'unchanged' }),
+      apply: (version) => {
+        applies.push(version);
+        if (version === 5) return { kind: 'applied', version, action: 'reloaded' };
+        const watch = new Promise<RolledBack | null>((resolve) => (crash = resolve));
+        return { kind: 'applied', version, action: 'reloaded', watch };
+      },
+    });
+    await drive(h.clock, 'the report of version 4', () =>
+      h.heartbeats.some((b) => b.appliedConfigVersion === 4),
+    );
+    await drive(h.clock, 'the poll that brings version 5', () => h.polls.length >= 3);
+    await h.clock.advance(500);
+    // Version 5 waits while version 4 is still being watched.
+    expect(applies).toEqual([4]);
+    crash({
+      kind: 'rolled_back',
+      version: 4,
+      message: 'vector exited (code 1) after loading config version 4',
+    });
+    const hb = await drive(h.clock, 'the rollback report', () => h.heartbeats.find((b) => b.configError));
+    expect(hb).toMatchObject({ appliedConfigVersion: 3, configError: { version: 4 } });
+    await drive(h.clock, 'version 5 applied and reported', () =>
+      h.heartbeats.some((b) => b.appliedConfigVersion === 5 && b.configError === null),
+    );
+    expect(applies).toEqual([4, 5]);
   });
 
   it('polls with the applied version, and past a version that was rejected', async () => {

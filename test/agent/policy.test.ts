@@ -6,11 +6,13 @@ import { describe, expect, it } from 'vitest';
 import {
   HeartbeatPolicy,
   MIN_HEARTBEAT_GAP_MS,
+  POST_APPLY_SPREAD_MS,
   PollPolicy,
   afterApply,
   earlyHeartbeatDelay,
   isRevoked,
   jittered,
+  postApplyHeartbeatDelay,
   sinceVersion,
   type PollQuery,
   type ReportedConfig,
@@ -128,10 +130,11 @@ describe('agent policy: polling', () => {
       ],
     ],
     [
-      'after a config answer the next poll waits the poll interval ± 10 %, long-poll or not',
+      'after a config answer the next poll follows at once, long-poll or not',
       [
-        { outcome: config(5, 60), query: { since: 3 }, next: 10_000 },
-        { outcome: config(6, 60), query: { since: 3, waitSeconds: 50 }, next: 10_000 },
+        { outcome: config(5, 60), query: { since: 3 }, next: 0 },
+        { outcome: config(6, 60), query: { since: 3, waitSeconds: 50 }, next: 0 },
+        { outcome: config(7), query: { since: 3, waitSeconds: 50 }, next: 0 },
       ],
     ],
     [
@@ -208,5 +211,11 @@ describe('agent policy: heartbeats', () => {
     [Infinity, 0],
   ])('an early heartbeat %i ms after the last answer waits %i ms more', (since, wait) => {
     expect(earlyHeartbeatDelay(since)).toBe(wait);
+  });
+
+  it('spreads the heartbeats that report an apply over POST_APPLY_SPREAD_MS', () => {
+    expect(postApplyHeartbeatDelay(() => 0)).toBe(0);
+    expect(postApplyHeartbeatDelay(() => 0.5)).toBe(POST_APPLY_SPREAD_MS / 2);
+    expect(postApplyHeartbeatDelay(() => 0.999_999)).toBeLessThan(POST_APPLY_SPREAD_MS);
   });
 });

@@ -1,11 +1,42 @@
 /** Helpers for `npm run bench`: child servers, wrk runs, process memory. Benchmarks only, never tests. */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+
+/**
+ * CPU pinning (taskset) on a machine with two or more cores: the server under test and the bare
+ * baseline share core 0, the load generator gets core 1, so they do not fight for the same core.
+ * Without taskset (or with one core) commands run unpinned.
+ */
+export const PIN = { server: '0', load: '1' } as const;
+const canPin = os.cpus().length >= 2 && hasTaskset();
+
+function hasTaskset(): boolean {
+  try {
+    execFileSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `command args` as run pinned to `core` (taskset -c), or as they are when pinning is unavailable. */
+export function pinned(core: string, command: string, args: string[]): [string, string[]] {
+  return canPin ? ['taskset', ['-c', core, command, ...args]] : [command, args];
+}
+
+/** Whether this run pins (reported with the figures). */
+export const pinning = canPin ? `server and baseline on core ${PIN.server}, wrk on core ${PIN.load}` : 'none';
+
+/** The 1, 5 and 15-minute load averages, rounded to two decimals. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100);
+}
 
 export interface Running {
   child: ChildProcess;
@@ -27,7 +58,11 @@ export function startProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`no port after 60 s:\n${out}`)), 60_000);
+    // Generous: on a shared, loaded machine a pinned tsx start can take minutes.
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`no port after 240 s:\n${out}`));
+    }, 240_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const port = portFrom(out);
@@ -52,11 +87,10 @@ export function startProcess(
   });
 }
 
-/** Start the Flotilla server (`tsx api/main.ts`) on a free port. */
+/** Start the Flotilla server (`tsx api/main.ts`) on a free port, pinned to the server core. */
 export function startFlotilla(env: Record<string, string>): Promise<Running> {
   return startProcess(
-    TSX,
-    ['api/main.ts'],
+    ...pinned(PIN.server, TSX, ['api/main.ts']),
     { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     (out) => {
       const m = /"address":"[^"]*:(\d+)"/.exec(out);
@@ -65,12 +99,16 @@ export function startFlotilla(env: Record<string, string>): Promise<Running> {
   );
 }
 
-/** Start the bare node:http baseline. */
+/** Start the bare node:http baseline, pinned to the server core. */
 export function startBaseline(): Promise<Running> {
-  return startProcess(process.execPath, ['test/bench/baseline-server.mjs'], {}, (out) => {
-    const m = /"port":(\d+)/.exec(out);
-    return m ? Number(m[1]) : null;
-  });
+  return startProcess(
+    ...pinned(PIN.server, process.execPath, ['test/bench/baseline-server.mjs']),
+    {},
+    (out) => {
+      const m = /"port":(\d+)/.exec(out);
+      return m ? Number(m[1]) : null;
+    },
+  );
 }
 
 /** Run the admin CLI to completion and return its stdout; throws on a non-zero exit. */
@@ -89,7 +127,7 @@ export interface WrkResult {
   errors: number;
 }
 
-/** Run wrk (Debian's package) for `seconds` with a Lua script; throws when wrk is missing. */
+/** Run wrk (Debian's package, pinned to the load core) for `seconds` with a Lua script; throws when wrk is missing. */
 export async function wrk(
   url: string,
   script: string,
@@ -98,7 +136,7 @@ export async function wrk(
   connections = 100,
 ): Promise<WrkResult> {
   const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '-s', script, url];
-  const { stdout } = await promisify(execFile)('wrk', args, {
+  const { stdout } = await promisify(execFile)(...pinned(PIN.load, 'wrk', args), {
     env: { ...process.env, ...env },
     maxBuffer: 1 << 20,
   }).catch((error: NodeJS.ErrnoException) => {

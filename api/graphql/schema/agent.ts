@@ -8,7 +8,8 @@ import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, type GraphQLContext } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
-import { liveBatches, source, type LiveBatch } from '../live.ts';
+import { liveBatches, sharedRead, source, type LiveBatch, type LiveHit } from '../live.ts';
+import type { FleetEvents } from '../../fleet/events.ts';
 import { agentStatus, configStatus } from '../../fleet/agent-status.ts';
 import { agentWhere, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
 import { moveAgents, revokeAgents, setAgentLabels, type BulkOutcome } from '../../fleet/agents.ts';
@@ -284,12 +285,15 @@ const AgentUpdate = builder.objectRef<LiveBatch>('AgentUpdate').implement({
   fields: (t) => ({
     agents: t.prismaField({
       type: ['Agent'],
+      // One read per batch cut and selection, shared by every dashboard that got the same batch.
       resolve: (query, batch, _args, ctx) =>
-        ctx.fleet.db.agent.findMany({
-          ...query,
-          where: { id: { in: batch.ids } },
-          orderBy: HOSTNAME_ORDER,
-        }),
+        sharedRead(`agents ${batch.at} ${JSON.stringify(query)} ${batch.ids.join(',')}`, () =>
+          ctx.fleet.db.agent.findMany({
+            ...query,
+            where: { id: { in: batch.ids } },
+            orderBy: HOSTNAME_ORDER,
+          }),
+        ),
     }),
     membershipChanged: t.exposeBoolean('membershipChanged', {
       description: 'Agents enrolled, moved or were revoked: refetch lists that depend on membership.',
@@ -298,6 +302,16 @@ const AgentUpdate = builder.objectRef<LiveBatch>('AgentUpdate').implement({
 });
 
 const MEMBERSHIP_CHANGES = new Set(['enrolled', 'moved', 'revoked']);
+/** The hits of one agentsSeen message for fleet-wide watchers, made once per message, not per watcher. */
+const fleetHitsOf = new WeakMap<FleetEvents['agentsSeen'], LiveHit[]>();
+
+function fleetHits(e: FleetEvents['agentsSeen']): LiveHit[] {
+  const known = fleetHitsOf.get(e);
+  if (known) return known;
+  const hits = e.agentIds.map((id): LiveHit => ({ id, membership: false }));
+  fleetHitsOf.set(e, hits);
+  return hits;
+}
 
 builder.subscriptionField('agentUpdated', (t) =>
   t.field({
@@ -319,7 +333,15 @@ builder.subscriptionField('agentUpdated', (t) =>
             : true;
         return watched ? { id: e.agentId, membership: MEMBERSHIP_CHANGES.has(e.change) } : null;
       });
-      return liveBatches(ctx.fleet.events, [pick], ctx.services.live);
+      const seen = source('agentsSeen', (e) => {
+        if (!agentId && !groupId) return fleetHits(e);
+        const hits = [];
+        for (let i = 0; i < e.agentIds.length; i++)
+          if (agentId ? e.agentIds[i] === agentId : e.groupIds[i] === groupId)
+            hits.push({ id: e.agentIds[i], membership: false });
+        return hits.length > 0 ? hits : null;
+      });
+      return liveBatches(ctx.fleet.events, [pick, seen], ctx.services.live);
     },
     resolve: (batch) => batch,
   }),

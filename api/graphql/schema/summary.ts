@@ -4,7 +4,7 @@
  */
 import { builder } from '../builder.ts';
 import { assertUuids } from '../errors.ts';
-import { liveBatches, source } from '../live.ts';
+import { liveBatches, sharedRead, source } from '../live.ts';
 import {
   fleetSummary,
   type FleetSummary as Summary,
@@ -90,12 +90,17 @@ builder.subscriptionField('fleetSummaryUpdated', (t) =>
         ctx.fleet.events,
         [
           source('agentUpdated', (e) => (mine(e.groupId, e.previousGroupId) ? tick : null)),
+          source('agentsSeen', (e) => (e.groupIds.some((g) => mine(g)) ? tick : null)),
           source('configPublished', (e) => (mine(e.groupId) ? tick : null)),
           source('groupUpdated', (e) => (mine(e.groupId) ? tick : null)),
         ],
         { intervalMs: ctx.services.live.summaryIntervalMs, maxBatch: 1 },
       );
     },
-    resolve: (_batch, args, ctx) => fleetSummary(ctx.fleet, args.groupId ?? null),
+    // One summary per batch cut and group, shared by every dashboard that got the same tick.
+    resolve: (batch, args, ctx) =>
+      sharedRead(`summary ${batch.at} ${args.groupId ?? ''}`, () =>
+        fleetSummary(ctx.fleet, args.groupId ?? null),
+      ),
   }),
 );

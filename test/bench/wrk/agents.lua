@@ -8,8 +8,9 @@ for line in io.lines(file) do
   if id then agents[#agents + 1] = { id = id, token = token, version = version } end
 end
 local i = 0
+-- The bundled agent's heartbeat, as it sends it between changes.
 local body = '{"agentVersion":"0.1.0","vectorVersion":"0.58.0","appliedConfigVersion":%s,' ..
-  '"vectorRunning":true,"vectorUptimeSeconds":1837,"os":"Debian 12","extra":"' .. string.rep("x", 300) .. '"}'
+  '"vectorRunning":true,"vectorUptimeSeconds":1837,"configError":null}'
 
 request = function()
   i = (i % #agents) + 1

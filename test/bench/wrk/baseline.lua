@@ -1,7 +1,8 @@
 -- wrk script for the bare baseline: GET (MODE=poll) or a heartbeat-sized JSON POST (MODE=heartbeat).
 local mode = os.getenv("MODE") or "poll"
+-- The same heartbeat body as agents.lua sends.
 local body = '{"agentVersion":"0.1.0","vectorVersion":"0.58.0","appliedConfigVersion":3,' ..
-  '"vectorRunning":true,"vectorUptimeSeconds":1837,"os":"Debian 12","extra":"' .. string.rep("x", 300) .. '"}'
+  '"vectorRunning":true,"vectorUptimeSeconds":1837,"configError":null}'
 request = function()
   if mode == "poll" then
     return wrk.format("GET", "/api/v1/agents/x/config?since=3", { ["Authorization"] = "Bearer AGT_x" })
