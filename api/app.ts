@@ -16,7 +16,7 @@ import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
 import { ErrorCode, MAX_HEADER_BYTES } from './protocol/v1.ts';
-import { createAgentRouter, isAgentRoute } from './rest/router.ts';
+import { agentRouteName, createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { createLimiterStore } from './http/limiter-store.ts';
 import { createLoginLimiter } from './graphql/login-limiter.ts';
@@ -25,7 +25,10 @@ import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
 import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
+import { createMetricSources } from './metrics-sources.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
+import { createAlertsJob } from './jobs/alerts.ts';
+import type { LeasedJob } from './jobs/lease.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
@@ -47,7 +50,11 @@ export interface App {
   heartbeats: HeartbeatBuffer;
   longPolls: LongPolls;
   sweeper: Job;
+  /** Alert evaluation and notification, run by the replica holding the `alerts` lease. */
+  alerts: LeasedJob;
   metrics: ServerMetrics;
+  /** Where the separate /metrics listener is bound (FLOTILLA_METRICS_ADDRESS), once listening; else null. */
+  metricsAddress(): AddressInfo | null;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stop accepting, flush heartbeats, stop jobs; the caller closes db and bus afterwards. */
@@ -74,6 +81,19 @@ function serverLimits(config: ServerConfig): http.ServerOptions {
   };
 }
 
+/** The /metrics label of a request path: a fixed name per route, never the raw path. */
+function routeLabel(pathname: string): string {
+  if (isAgentRoute(pathname)) return agentRouteName(pathname);
+  if (pathname === GRAPHQL_PATH || pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphql';
+  if (pathname === '/healthz' || pathname === '/readyz' || pathname === METRICS_PATH) return pathname.slice(1);
+  if (pathname === '/install.sh') return 'install_script';
+  if (pathname === DAEMONSET_PATH || pathname === SYSTEMD_UNIT_PATH) return 'deploy_files';
+  return 'dashboard';
+}
+
+/** How often each replica times a message through its event bus (flotilla_event_bus_lag_seconds). */
+const BUS_PROBE_MS = 15_000;
+
 /** Build the server around already opened dependencies. Nothing listens until listen(). */
 export function buildApp(deps: AppDeps): App {
   const { config, db, log } = deps;
@@ -89,8 +109,10 @@ export function buildApp(deps: AppDeps): App {
       if (firstSinceStored)
         log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
     },
+    (seconds) => metrics.heartbeatFlushSeconds.observe(seconds),
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
+  const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) => metrics.alertRoundSeconds.observe(s));
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({
@@ -110,6 +132,9 @@ export function buildApp(deps: AppDeps): App {
     trustProxy: config.trustProxy,
     log,
   });
+  const metricSources = createMetricSources({ ctx, db, longPolls, heartbeats, graphql }, BUS_PROBE_MS);
+  metrics.bind(metricSources);
+  let metricsServer: http.Server | undefined;
   let migrationsCurrent = false;
 
   const readiness = async (res: http.ServerResponse) => {
@@ -132,21 +157,26 @@ export function buildApp(deps: AppDeps): App {
     const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
     // The agent hot path skips URL parsing and request ids (failure.ts makes one when it logs).
     if (!accessLog && raw.startsWith('/') && isAgentRoute(path)) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () =>
+        metrics.observeRequest(agentRouteName(path), req.method ?? '', res.statusCode, started),
+      );
       if (req.headers['x-request-id'] !== undefined) res.setHeader('x-request-id', requestIdOf(req));
       return void agentRouter(req, res, path, queryAt === -1 ? '' : raw.slice(queryAt + 1));
     }
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    if (accessLog) {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      metrics.observeRequest(routeLabel(path), req.method ?? '', res.statusCode, started);
+      if (accessLog) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug(
           { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms },
           'request',
         );
-      });
-    }
+      }
+    });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url.pathname, url.search.slice(1));
     if (url.pathname === GRAPHQL_PATH || url.pathname.startsWith(GRAPHIQL_ASSETS_PATH))
@@ -179,7 +209,7 @@ export function buildApp(deps: AppDeps): App {
         sendError(res, 500, ErrorCode.internal, 'internal error');
       });
     }
-    if (url.pathname === METRICS_PATH && req.method === 'GET') {
+    if (url.pathname === METRICS_PATH && req.method === 'GET' && !config.metricsAddress) {
       return void serveMetrics(metrics, config.metricsToken, req, res).catch((err) => {
         log.error({ err }, 'metrics failed');
         sendError(res, 500, ErrorCode.internal, 'internal error');
@@ -199,15 +229,20 @@ export function buildApp(deps: AppDeps): App {
     heartbeats,
     longPolls,
     sweeper,
+    alerts,
     metrics,
+    metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();
       sweeper.start();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
+      alerts.start();
+      metricSources.start();
+      if (config.metricsAddress) {
+        metricsServer = createMetricsServer(metrics, config.metricsToken, log);
+        await listenOn(metricsServer, config.metricsAddress.port, config.metricsAddress.host);
+      }
+      await listenOn(server, port, host);
       return server.address() as AddressInfo;
     },
     async stop() {
@@ -216,7 +251,10 @@ export function buildApp(deps: AppDeps): App {
       await graphql.close();
       server.closeIdleConnections();
       directory.stop();
+      metricSources.stop();
       await sweeper.stop();
+      await alerts.stop();
+      if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
       await heartbeats.stop().catch(() => undefined);
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
@@ -224,4 +262,24 @@ export function buildApp(deps: AppDeps): App {
       await limiterStore.close();
     },
   };
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** The listener of FLOTILLA_METRICS_ADDRESS: `GET /metrics` and nothing else. */
+function createMetricsServer(metrics: ServerMetrics, token: string | undefined, log: Logger): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== METRICS_PATH || req.method !== 'GET')
+      return sendError(res, 404, ErrorCode.notFound, 'only GET /metrics is served here');
+    serveMetrics(metrics, token, req, res, true).catch((err) => {
+      log.error({ err }, 'metrics failed');
+      sendError(res, 500, ErrorCode.internal, 'internal error');
+    });
+  });
 }

@@ -29,6 +29,8 @@ export interface Db {
   onQuery(listener: (sql: string) => void): () => void;
   /** Cheap liveness probe used by /readyz. Rejects when the database does not answer. */
   ping(): Promise<void>;
+  /** The PostgreSQL pool's connections (for /metrics), or null on PGlite. Never fails. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
     async ping() {
       await pool.query('SELECT 1');
     },
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -157,6 +160,7 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
     async ping() {
       await pglite.query('SELECT 1');
     },
+    poolStats: () => null,
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -98,6 +98,8 @@ export class HeartbeatBuffer {
     private readonly flushMs: number,
     private readonly onError: (error: Error) => void,
     private readonly onRowRejected: (rejection: RejectedRow) => void = () => undefined,
+    /** Told each non-empty flush's duration in seconds (for /metrics), whether it succeeded or not. */
+    private readonly onFlushed: (seconds: number) => void = () => undefined,
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
@@ -159,12 +161,14 @@ export class HeartbeatBuffer {
     this.pending = new Map();
     const done = new Set<string>();
     const written: Entry[] = [];
+    const started = process.hrtime.bigint();
     try {
       await this.writeIsolating(batch, written, done);
     } catch (error) {
       for (const [id, row] of batch) if (!done.has(id) && !this.pending.has(id)) this.pending.set(id, row);
       throw error;
     } finally {
+      this.onFlushed(Number(process.hrtime.bigint() - started) / 1e9);
       for (const [agentId, row] of written) {
         this.refused.delete(agentId);
         this.ctx.events.publish('agentUpdated', { agentId, groupId: row.groupId, change: 'heartbeat' });
