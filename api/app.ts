@@ -209,7 +209,9 @@ export function buildApp(deps: AppDeps): App {
         sendError(res, 500, ErrorCode.internal, 'internal error');
       });
     }
-    if (url.pathname === METRICS_PATH && req.method === 'GET' && !config.metricsAddress) {
+    if (url.pathname === METRICS_PATH && req.method === 'GET') {
+      if (config.metricsAddress)
+        return sendError(res, 404, ErrorCode.notFound, 'metrics are served on FLOTILLA_METRICS_ADDRESS');
       return void serveMetrics(metrics, config.metricsToken, req, res).catch((err) => {
         log.error({ err }, 'metrics failed');
         sendError(res, 500, ErrorCode.internal, 'internal error');
