@@ -26,6 +26,8 @@ import { serveInstallScript } from './install-script.ts';
 import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
+import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
+import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
@@ -45,8 +47,10 @@ export interface App {
   server: http.Server;
   directory: AgentDirectory;
   heartbeats: HeartbeatBuffer;
+  telemetry: TelemetryBuffer;
   longPolls: LongPolls;
   sweeper: Job;
+  telemetryRetention: Job;
   metrics: ServerMetrics;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
@@ -80,6 +84,9 @@ export function buildApp(deps: AppDeps): App {
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
   const metrics = createMetrics();
+  const telemetry = new TelemetryBuffer(ctx, config.telemetry, (err) =>
+    log.error({ err }, 'telemetry flush failed'),
+  );
   const heartbeats = new HeartbeatBuffer(
     ctx,
     config.heartbeatFlushMs,
@@ -89,7 +96,9 @@ export function buildApp(deps: AppDeps): App {
       if (firstSinceStored)
         log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
     },
+    (agent, samples, now) => telemetry.add(agent, samples, now),
   );
+  const telemetryRetention = createTelemetryRetention(ctx, config.telemetry, config.telemetryPruneIntervalMs, log);
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
@@ -197,13 +206,17 @@ export function buildApp(deps: AppDeps): App {
     server,
     directory,
     heartbeats,
+    telemetry,
     longPolls,
     sweeper,
+    telemetryRetention,
     metrics,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();
+      await telemetry.start();
       sweeper.start();
+      telemetryRetention.start();
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => resolve());
@@ -217,7 +230,9 @@ export function buildApp(deps: AppDeps): App {
       server.closeIdleConnections();
       directory.stop();
       await sweeper.stop();
+      await telemetryRetention.stop();
       await heartbeats.stop().catch(() => undefined);
+      await telemetry.stop();
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
       clearTimeout(force);

@@ -45,6 +45,7 @@ const backendAgnosticTests = [
 const pureTests = [
   'test/fleet/vector-*.test.ts',
   'test/fleet/agent-query-parse.test.ts',
+  'test/fleet/telemetry-rates.test.ts',
   'test/protocol/reference.test.ts',
 ];
 

@@ -23,6 +23,8 @@ export interface FleetEvents {
   credentialsRevoked: { sessionIds?: string[]; apiTokenIds?: string[]; userId?: string };
   /** An agent enrolled with bootstrap token `tokenId` (published after the enrolment commits). */
   enrolmentTokenUsed: { tokenId: string; agentId: string; groupId: string };
+  /** Telemetry of `agentIds` (all in group `groupId`) was recorded; one message per group per flush. */
+  telemetryRecorded: { groupId: string; agentIds: string[] };
 }
 export type Topic = keyof FleetEvents;
 
@@ -43,6 +45,7 @@ const TOPICS: Topic[] = [
   'actionUpdated',
   'credentialsRevoked',
   'enrolmentTokenUsed',
+  'telemetryRecorded',
 ];
 
 /** An in-process bus for one server process (the default without REDIS_URL). */
