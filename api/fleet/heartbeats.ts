@@ -5,11 +5,11 @@
  */
 import type { FleetContext } from './context.ts';
 import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
-import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 
 interface SoftRow {
   groupId: string;
