@@ -29,6 +29,8 @@ import { createMetricSources } from './metrics-sources.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { createAlertsJob } from './jobs/alerts.ts';
 import type { LeasedJob } from './jobs/lease.ts';
+import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
+import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
@@ -48,10 +50,12 @@ export interface App {
   server: http.Server;
   directory: AgentDirectory;
   heartbeats: HeartbeatBuffer;
+  telemetry: TelemetryBuffer;
   longPolls: LongPolls;
   sweeper: Job;
   /** Alert evaluation and notification, run by the replica holding the `alerts` lease. */
   alerts: LeasedJob;
+  telemetryRetention: Job;
   metrics: ServerMetrics;
   /** Where the separate /metrics listener is bound (FLOTILLA_METRICS_ADDRESS), once listening; else null. */
   metricsAddress(): AddressInfo | null;
@@ -100,6 +104,9 @@ export function buildApp(deps: AppDeps): App {
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
   const metrics = createMetrics();
+  const telemetry = new TelemetryBuffer(ctx, config.telemetry, (err) =>
+    log.error({ err }, 'telemetry flush failed'),
+  );
   const heartbeats = new HeartbeatBuffer(
     ctx,
     config.heartbeatFlushMs,
@@ -109,8 +116,10 @@ export function buildApp(deps: AppDeps): App {
       if (firstSinceStored)
         log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
     },
+    (agent, samples, now) => telemetry.add(agent, samples, now),
     (seconds) => metrics.heartbeatFlushSeconds.observe(seconds),
   );
+  const telemetryRetention = createTelemetryRetention(ctx, config.telemetry, config.telemetryPruneIntervalMs, log);
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) => metrics.alertRoundSeconds.observe(s));
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
@@ -229,14 +238,17 @@ export function buildApp(deps: AppDeps): App {
     server,
     directory,
     heartbeats,
+    telemetry,
     longPolls,
     sweeper,
     alerts,
+    telemetryRetention,
     metrics,
     metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();
+      await telemetry.start();
       sweeper.start();
       alerts.start();
       metricSources.start();
@@ -244,6 +256,7 @@ export function buildApp(deps: AppDeps): App {
         metricsServer = createMetricsServer(metrics, config.metricsToken, log);
         await listenOn(metricsServer, config.metricsAddress.port, config.metricsAddress.host);
       }
+      telemetryRetention.start();
       await listenOn(server, port, host);
       return server.address() as AddressInfo;
     },
@@ -257,7 +270,9 @@ export function buildApp(deps: AppDeps): App {
       await sweeper.stop();
       await alerts.stop();
       if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
+      await telemetryRetention.stop();
       await heartbeats.stop().catch(() => undefined);
+      await telemetry.stop();
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
       clearTimeout(force);

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
+import type { TelemetrySettings } from './fleet/telemetry/ingest.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -80,6 +81,10 @@ const EnvSchema = z.object({
   FLOTILLA_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
   FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
+  FLOTILLA_TELEMETRY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
+  FLOTILLA_TELEMETRY_MINUTE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(3),
+  FLOTILLA_TELEMETRY_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -129,6 +134,10 @@ export interface ServerConfig {
   secretKeys: SecretKeyring | undefined;
   /** Caps on graphql-ws connections (per replica): see graphql/ws-connections.ts. */
   ws: WsLimits;
+  /** Telemetry flush interval and history retention (api/fleet/telemetry). */
+  telemetry: TelemetrySettings;
+  /** How often one replica creates telemetry partitions ahead and drops expired ones. */
+  telemetryPruneIntervalMs: number;
 }
 
 /** Caps on the GraphQL WebSocket endpoint of one server process. */
@@ -213,5 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxConnectionsPerUser: e.FLOTILLA_WS_MAX_CONNECTIONS_PER_USER,
       maxSubscriptionsPerConnection: e.FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     },
+    telemetry: {
+      flushMs: e.FLOTILLA_TELEMETRY_FLUSH_MS,
+      minuteRetentionDays: e.FLOTILLA_TELEMETRY_MINUTE_RETENTION_DAYS,
+      agentRetentionDays: e.FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS,
+    },
+    telemetryPruneIntervalMs: e.FLOTILLA_TELEMETRY_PRUNE_INTERVAL_SECONDS * 1000,
   };
 }

@@ -32,6 +32,7 @@ const dbTests = [
 const postgresOnlyTests = ['test/db/**/*.test.ts', 'test/**/*.postgres.test.ts'];
 const backendAgnosticTests = [
   'test/protocol/errors.test.ts',
+  'test/protocol/heartbeat-telemetry.test.ts',
   'test/protocol/long-poll.test.ts',
   'test/graphql/auth.test.ts',
   'test/graphql/limits.test.ts',
@@ -45,7 +46,9 @@ const backendAgnosticTests = [
 const pureTests = [
   'test/fleet/vector-*.test.ts',
   'test/fleet/agent-query-parse.test.ts',
+  'test/fleet/telemetry-rates.test.ts',
   'test/protocol/reference.test.ts',
+  'test/protocol/telemetry-parse.test.ts',
 ];
 
 export default defineConfig({

@@ -23,6 +23,8 @@ export interface FleetEvents {
   credentialsRevoked: { sessionIds?: string[]; apiTokenIds?: string[]; userId?: string };
   /** An agent enrolled with bootstrap token `tokenId` (published after the enrolment commits). */
   enrolmentTokenUsed: { tokenId: string; agentId: string; groupId: string };
+  /** Telemetry of `agentIds` (all in group `groupId`) was recorded; one message per group per flush. */
+  telemetryRecorded: { groupId: string; agentIds: string[] };
   /** An alert changed state (pending, firing, resolved) or its notification state changed. */
   alertUpdated: { instanceId: string; ruleId: string; state: string };
   /** An alert rule was created, changed or deleted. */
@@ -49,6 +51,7 @@ const TOPICS: Topic[] = [
   'actionUpdated',
   'credentialsRevoked',
   'enrolmentTokenUsed',
+  'telemetryRecorded',
   'alertUpdated',
   'alertRuleUpdated',
   'busProbe',

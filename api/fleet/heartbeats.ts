@@ -4,7 +4,8 @@
  * request, so none is ever lost. See README → "Hot paths".
  */
 import type { FleetContext } from './context.ts';
-import type { HeartbeatRequest, PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
@@ -81,7 +82,8 @@ function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-function isDataError(error: unknown): boolean {
+/** Whether the database refused the data of a statement (not the connection): see DATA_ERROR_CLASSES. */
+export function isDataError(error: unknown): boolean {
   const state = sqlState(error);
   return state !== undefined && DATA_ERROR_CLASSES.has(state.slice(0, 2));
 }
@@ -98,12 +100,14 @@ export class HeartbeatBuffer {
     private readonly flushMs: number,
     private readonly onError: (error: Error) => void,
     private readonly onRowRejected: (rejection: RejectedRow) => void = () => undefined,
+    /** Receives each heartbeat's parsed telemetry (the telemetry buffer, fleet/telemetry/ingest.ts). */
+    private readonly onTelemetry: (agent: AgentEntry, telemetry: Telemetry, now: Date) => void = () => undefined,
     /** Told each non-empty flush's duration in seconds (for /metrics), whether it succeeded or not. */
     private readonly onFlushed: (seconds: number) => void = () => undefined,
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
-  add(agent: AgentEntry, body: HeartbeatRequest, now: Date): void {
+  add(agent: AgentEntry, body: ParsedHeartbeat, now: Date): void {
     this.pending.set(agent.id, {
       groupId: agent.groupId,
       seenAt: now.toISOString(),
@@ -119,6 +123,7 @@ export class HeartbeatBuffer {
       configErrorVersion: body.configError?.version ?? null,
       configErrorMessage: body.configError?.message ?? null,
     });
+    if (body.telemetry) this.onTelemetry(agent, body.telemetry, now);
   }
 
   /** Number of agents waiting for the next flush. */
@@ -236,7 +241,7 @@ export async function applyHeartbeat(
   directory: AgentDirectory,
   buffer: HeartbeatBuffer,
   agent: AgentEntry,
-  body: HeartbeatRequest,
+  body: ParsedHeartbeat,
   baseUrl: string,
 ): Promise<HeartbeatOutcome> {
   const now = ctx.clock();

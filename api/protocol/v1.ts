@@ -38,6 +38,12 @@ export const YAML_CONTENT_TYPE = 'application/yaml';
 /** The body of a config with nothing to run: the agent stops Vector. */
 export const EMPTY_CONFIG = '{}';
 
+/**
+ * Prefix of the component ids the agent adds to every config (its metrics source and exporter
+ * sink); a group's pipeline may not use ids starting with it, so the server refuses them.
+ */
+export const RESERVED_COMPONENT_ID_PREFIX = 'flotilla_';
+
 /** Machine-readable error codes; clients branch on these, never on the message. */
 export const ErrorCode = {
   invalidBody: 'invalid_body',
@@ -223,6 +229,11 @@ export const HeartbeatRequest = z.object({
   vectorUptimeSeconds: z.number().min(0).max(MAX_UPTIME_SECONDS),
   configError: ConfigError.nullish(),
   actionResults: z.array(ActionResult).max(100).optional(),
+  /**
+   * Vector, host and log telemetry (./telemetry.ts). Never refuses the heartbeat: the server
+   * parses it part by part with parseTelemetry and drops what is malformed.
+   */
+  telemetry: z.unknown().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -266,6 +277,8 @@ export const HeartbeatResponse = z.object({
   data: z.object({
     pendingActions: z.array(PendingAction),
     rejectedResults: z.array(RejectedResult),
+    /** Parts of `telemetry` the server dropped (`path: reason`); absent when it kept everything. */
+    rejectedTelemetry: z.array(z.string()).optional(),
   }),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

@@ -1,12 +1,16 @@
-/** `POST /api/v1/agents/:id/heartbeat`: liveness, versions, action results; answers pending actions. */
+/** `POST /api/v1/agents/:id/heartbeat`: liveness, versions, action results, telemetry; answers pending actions. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
+import { parseTelemetry } from '../protocol/telemetry.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
 import { authenticateAgent } from './auth.ts';
 import { readJson, requestBaseUrl, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';
 
-/** Handle one heartbeat of agent `agentId`. */
+/**
+ * Handle one heartbeat of agent `agentId`. Its telemetry is parsed part by part: what is malformed
+ * is dropped and listed in `rejectedTelemetry`, and the rest of the heartbeat applies regardless.
+ */
 export async function heartbeat(
   deps: RestDeps,
   req: IncomingMessage,
@@ -15,14 +19,17 @@ export async function heartbeat(
 ): Promise<void> {
   const agent = await authenticateAgent(req, deps.directory, agentId);
   const body = await readJson(req, HeartbeatRequest);
+  const { telemetry, rejected } = parseTelemetry(body.telemetry);
   const outcome = await applyHeartbeat(
     deps.ctx,
     deps.directory,
     deps.heartbeats,
     agent,
-    body,
+    { ...body, telemetry },
     requestBaseUrl(deps, req),
   );
-  const response: HeartbeatResponse = { data: outcome };
+  const response: HeartbeatResponse = {
+    data: rejected.length > 0 ? { ...outcome, rejectedTelemetry: rejected } : outcome,
+  };
   sendJson(res, 200, response);
 }

@@ -14,7 +14,7 @@ import { agentWhere, bulkTargets } from '../../api/fleet/queries.ts';
 import { AgentQueryError } from '../../api/fleet/agent-query.ts';
 import { naturalKey, versionKey } from '../../api/fleet/sort-keys.ts';
 import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
-import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
+import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolBody, heartbeatBody, mintToken } from '../helpers/factories.ts';
 
@@ -22,7 +22,7 @@ let server: TestServer;
 const ids: Record<string, string> = {};
 const groups: Record<string, { id: string; slug: string; configVersion: number }> = {};
 
-async function heartbeat(host: string, body: Partial<HeartbeatRequest>, at = new Date()): Promise<void> {
+async function heartbeat(host: string, body: Partial<ParsedHeartbeat>, at = new Date()): Promise<void> {
   const agent = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: ids[host] } });
   server.app.heartbeats.add({ id: agent.id, groupId: agent.groupId } as AgentEntry, heartbeatBody(body), at);
   await server.app.heartbeats.flush({ rethrow: true });

@@ -9,7 +9,7 @@ import { enrolAgent, revokeAgents } from '../../api/fleet/agents.ts';
 import { agentFailures } from '../../api/fleet/failures.ts';
 import { agentWhere } from '../../api/fleet/queries.ts';
 import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
-import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
+import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolBody, heartbeatBody, mintToken } from '../helpers/factories.ts';
 import { createTestUser, gqlData } from '../graphql/helpers.ts';
@@ -23,7 +23,7 @@ const T1 = new Date(Date.now() - 300_000);
 const T2 = new Date(Date.now() - 60_000);
 const LONG = `sink "out": ${'x'.repeat(16 * 1024 - 20)} "quoted" \\ end`;
 
-async function heartbeat(host: string, body: Partial<HeartbeatRequest>, at: Date): Promise<void> {
+async function heartbeat(host: string, body: Partial<ParsedHeartbeat>, at: Date): Promise<void> {
   const agent = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: ids[host] } });
   server.app.heartbeats.add({ id: agent.id, groupId: agent.groupId } as AgentEntry, heartbeatBody(body), at);
   await server.app.heartbeats.flush({ rethrow: true });

@@ -7,7 +7,8 @@ import { createGroup } from '../../api/fleet/groups.ts';
 import { createInput } from '../../api/fleet/inputs.ts';
 import { createOutput } from '../../api/fleet/outputs.ts';
 import { mintEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
-import { paths, type EnrolRequest, type HeartbeatRequest } from '../../api/protocol/v1.ts';
+import { paths, type EnrolRequest } from '../../api/protocol/v1.ts';
+import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
 import type { Group } from '../../api/generated/prisma/client.ts';
 
 let counter = 0;
@@ -61,8 +62,8 @@ export function enrolBody(bootstrapToken: string, overrides: Partial<EnrolReques
   };
 }
 
-/** A valid heartbeat body. */
-export function heartbeatBody(overrides: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
+/** A valid heartbeat body (as sent, and as the route hands it to the fleet). */
+export function heartbeatBody(overrides: Partial<ParsedHeartbeat> = {}): ParsedHeartbeat {
   return {
     agentVersion: '0.1.0',
     vectorVersion: '0.58.0',
