@@ -5,12 +5,13 @@
  * scope. The evaluator (evaluate.ts) turns breaches into pending / firing / resolved alerts; a new
  * signal is one more entry here, nothing else.
  *
- * The kinds today read the agents table only (liveness, config status, Vector state, versions),
- * through the one home of each rule (agent-status.ts).
+ * The kinds here read the agents table (liveness, config status, Vector state, versions) through
+ * the one home of each rule (agent-status.ts); telemetry-signals.ts adds those on telemetry.
  */
 import type { Prisma } from '../../generated/prisma/client.ts';
 import type { FleetContext } from '../context.ts';
 import { agentStatusWhere, configStatus, onlineSince } from '../agent-status.ts';
+import { TELEMETRY_SIGNALS } from './telemetry-signals.ts';
 
 /** One subject over a rule's threshold: `subject` is stable across rounds (the agent id, …). */
 export interface Breach {
@@ -166,6 +167,7 @@ export const SIGNALS = {
   vector_not_running: vectorNotRunning,
   agent_version_drift: versionDrift('agentVersion', 'agent'),
   vector_version_drift: versionDrift('vectorVersion', 'Vector'),
+  ...TELEMETRY_SIGNALS,
 } satisfies Record<string, AlertSignal>;
 
 export type AlertKind = keyof typeof SIGNALS;
