@@ -45,23 +45,8 @@ export function createMetricSources(
       );
       return Object.fromEntries(AGENT_STATUSES.map((s, i) => [s, counts[i]]));
     },
-    async alerts() {
-      const [states, deliveries] = await Promise.all([
-        ctx.db.alertInstance.groupBy({
-          by: ['state'],
-          where: { state: { in: ['pending', 'firing'] } },
-          _count: { _all: true },
-        }),
-        ctx.db.alertDelivery.groupBy({
-          by: ['state'],
-          where: { state: { in: ['pending', 'failed'] } },
-          _count: { _all: true },
-        }),
-      ]);
-      const count = (rows: { state: string; _count: { _all: number } }[], keys: string[]) =>
-        Object.fromEntries(keys.map((k) => [k, rows.find((r) => r.state === k)?._count._all ?? 0]));
-      return { states: count(states, ['pending', 'firing']), deliveries: count(deliveries, ['pending', 'failed']) };
-    },
+    alerts: () => countByState(ctx.db.alertInstance, ['pending', 'firing']),
+    alertDeliveries: () => countByState(ctx.db.alertDelivery, ['pending', 'failed']),
     start() {
       unsubscribe = ctx.events.subscribe('busProbe', (p) => {
         if (p.replica === replica) lagSeconds = (performance.now() - p.sentAtMs) / 1000;
@@ -75,4 +60,19 @@ export function createMetricSources(
       unsubscribe?.();
     },
   };
+}
+
+/** Rows of `states` in a table with a `state` column, every state present (0 when none). */
+async function countByState<S extends string>(
+  table: {
+    groupBy(args: {
+      by: ['state'];
+      where: { state: { in: S[] } };
+      _count: { _all: true };
+    }): Promise<{ state: string; _count: { _all: number } }[]>;
+  },
+  states: S[],
+): Promise<Record<string, number>> {
+  const rows = await table.groupBy({ by: ['state'], where: { state: { in: states } }, _count: { _all: true } });
+  return Object.fromEntries(states.map((s) => [s, rows.find((r) => r.state === s)?._count._all ?? 0]));
 }

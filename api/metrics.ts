@@ -31,8 +31,10 @@ export interface MetricSources {
   eventBusLagSeconds(): number | null;
   /** Agents by status (online, offline, never_seen); a database read. */
   agentsByStatus(): Promise<Record<string, number>>;
-  /** Open alerts by state and deliveries waiting or given up; a database read. */
-  alerts(): Promise<{ states: Record<string, number>; deliveries: Record<string, number> }>;
+  /** Open alerts by state (pending, firing); a database read. */
+  alerts(): Promise<Record<string, number>>;
+  /** Alert notifications waiting for an attempt or given up, by state; a database read. */
+  alertDeliveries(): Promise<Record<string, number>>;
 }
 
 export interface ServerMetrics {
@@ -106,19 +108,19 @@ export function createMetrics(): ServerMetrics {
     },
     ['status'],
   );
-  const deliveries = new Gauge({
-    name: 'flotilla_alert_deliveries',
-    help: 'Alert notifications by state (pending: waiting for an attempt or a retry; failed: given up).',
-    labelNames: ['state'],
-    registers,
-  });
   gauge(
     'flotilla_alerts',
     'Open alerts by state (pending, firing).',
     async (g) => {
-      const alerts = await sources!.alerts();
-      for (const [state, n] of Object.entries(alerts.states)) g.set({ state }, n);
-      for (const [state, n] of Object.entries(alerts.deliveries)) deliveries.set({ state }, n);
+      for (const [state, n] of Object.entries(await sources!.alerts())) g.set({ state }, n);
+    },
+    ['state'],
+  );
+  gauge(
+    'flotilla_alert_deliveries',
+    'Alert notifications by state (pending: waiting for an attempt or a retry; failed: given up).',
+    async (g) => {
+      for (const [state, n] of Object.entries(await sources!.alertDeliveries())) g.set({ state }, n);
     },
     ['state'],
   );
