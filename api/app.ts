@@ -89,7 +89,8 @@ function serverLimits(config: ServerConfig): http.ServerOptions {
 function routeLabel(pathname: string): string {
   if (isAgentRoute(pathname)) return agentRouteName(pathname);
   if (pathname === GRAPHQL_PATH || pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphql';
-  if (pathname === '/healthz' || pathname === '/readyz' || pathname === METRICS_PATH) return pathname.slice(1);
+  if (pathname === '/healthz' || pathname === '/readyz' || pathname === METRICS_PATH)
+    return pathname.slice(1);
   if (pathname === '/install.sh') return 'install_script';
   if (pathname === DAEMONSET_PATH || pathname === SYSTEMD_UNIT_PATH) return 'deploy_files';
   return 'dashboard';
@@ -119,9 +120,16 @@ export function buildApp(deps: AppDeps): App {
     (agent, samples, now) => telemetry.add(agent, samples, now),
     (seconds) => metrics.heartbeatFlushSeconds.observe(seconds),
   );
-  const telemetryRetention = createTelemetryRetention(ctx, config.telemetry, config.telemetryPruneIntervalMs, log);
+  const telemetryRetention = createTelemetryRetention(
+    ctx,
+    config.telemetry,
+    config.telemetryPruneIntervalMs,
+    log,
+  );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
-  const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) => metrics.alertRoundSeconds.observe(s));
+  const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) =>
+    metrics.alertRoundSeconds.observe(s),
+  );
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({

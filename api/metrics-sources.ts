@@ -41,7 +41,9 @@ export function createMetricSources(
     async agentsByStatus() {
       const now = ctx.clock();
       const counts = await Promise.all(
-        AGENT_STATUSES.map((s) => ctx.db.agent.count({ where: { revokedAt: null, ...agentStatusWhere(s, now) } })),
+        AGENT_STATUSES.map((s) =>
+          ctx.db.agent.count({ where: { revokedAt: null, ...agentStatusWhere(s, now) } }),
+        ),
       );
       return Object.fromEntries(AGENT_STATUSES.map((s, i) => [s, counts[i]]));
     },
@@ -73,6 +75,10 @@ async function countByState<S extends string>(
   },
   states: S[],
 ): Promise<Record<string, number>> {
-  const rows = await table.groupBy({ by: ['state'], where: { state: { in: states } }, _count: { _all: true } });
+  const rows = await table.groupBy({
+    by: ['state'],
+    where: { state: { in: states } },
+    _count: { _all: true },
+  });
   return Object.fromEntries(states.map((s) => [s, rows.find((r) => r.state === s)?._count._all ?? 0]));
 }

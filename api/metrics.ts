@@ -66,7 +66,12 @@ export function createMetrics(): ServerMetrics {
   });
   // One histogram child per label set, found by one string key (labels() hashes an object each call).
   const children = new Map<string, { observe(v: number): void }>();
-  const gauge = (name: string, help: string, collect: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
+  const gauge = (
+    name: string,
+    help: string,
+    collect: (g: Gauge) => void | Promise<void>,
+    labelNames: string[] = [],
+  ) =>
     new Gauge({
       name,
       help,
@@ -76,7 +81,9 @@ export function createMetrics(): ServerMetrics {
         if (sources) await collect(this);
       },
     });
-  gauge('flotilla_long_polls_held', 'Agent config polls held open now.', (g) => g.set(sources!.heldLongPolls()));
+  gauge('flotilla_long_polls_held', 'Agent config polls held open now.', (g) =>
+    g.set(sources!.heldLongPolls()),
+  );
   gauge('flotilla_websocket_connections', 'Open GraphQL WebSocket connections.', (g) =>
     g.set(sources!.websocket().connections),
   );
@@ -96,10 +103,14 @@ export function createMetrics(): ServerMetrics {
     },
     ['state'],
   );
-  gauge('flotilla_event_bus_lag_seconds', 'Latest event-bus probe: publish to delivery on this replica.', (g) => {
-    const lag = sources!.eventBusLagSeconds();
-    if (lag !== null) g.set(lag);
-  });
+  gauge(
+    'flotilla_event_bus_lag_seconds',
+    'Latest event-bus probe: publish to delivery on this replica.',
+    (g) => {
+      const lag = sources!.eventBusLagSeconds();
+      if (lag !== null) g.set(lag);
+    },
+  );
   gauge(
     'flotilla_agents',
     'Agents by status (online, offline, never_seen), revoked ones excluded.',

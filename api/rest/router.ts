@@ -32,13 +32,21 @@ const SEGMENT = '([^/]+)';
 /** Longest agent id or release version a path may name. */
 const MAX_PATH_PARAM_LENGTH = 128;
 const routes: Route[] = [
-  { name: 'agent_enrol', pattern: new RegExp(`^${BASE_PATH}/enrol$`), methods: { POST: (d, req, res) => enrol(d, req, res) } },
+  {
+    name: 'agent_enrol',
+    pattern: new RegExp(`^${BASE_PATH}/enrol$`),
+    methods: { POST: (d, req, res) => enrol(d, req, res) },
+  },
   {
     name: 'agent_release',
     pattern: new RegExp(`^${BASE_PATH}/releases/${SEGMENT}$`),
     methods: { GET: (d, _req, res, v) => downloadRelease(d, res, v) },
   },
-  { name: 'agent_config', pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/config$`), methods: { GET: pollConfig } },
+  {
+    name: 'agent_config',
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/config$`),
+    methods: { GET: pollConfig },
+  },
   {
     name: 'agent_heartbeat',
     pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/heartbeat$`),

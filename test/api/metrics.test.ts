@@ -9,7 +9,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson, waitFor } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+  waitFor,
+} from '../helpers/factories.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 let server: TestServer;
@@ -75,7 +82,9 @@ describe('GET /metrics', () => {
 
   it('answers 401 without the bearer token', async () => {
     for (const token of [null, 'wrong-token-0123456789']) {
-      const res = await fetch(`${server.baseUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const res = await fetch(`${server.baseUrl}/metrics`, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+      });
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('unauthenticated');
     }
@@ -98,7 +107,9 @@ describe('GET /metrics', () => {
 
   it('exports every metric the Grafana dashboard in api/deploy uses', async () => {
     const file = path.resolve(import.meta.dirname, '../../api/deploy/grafana-dashboard.json');
-    const dashboard = JSON.parse(fs.readFileSync(file, 'utf8')) as { panels: { targets: { expr: string }[] }[] };
+    const dashboard = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      panels: { targets: { expr: string }[] }[];
+    };
     const used = new Set(
       dashboard.panels
         .flatMap((p) => p.targets.map((t) => t.expr))

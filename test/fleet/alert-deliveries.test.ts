@@ -14,7 +14,13 @@ import { createChannel, verifyWebhook } from '../../api/fleet/alerts/channels.ts
 import { retryDelayMs } from '../../api/fleet/alerts/deliveries.ts';
 import type { AlertNotification } from '../../api/fleet/alerts/evaluate.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+} from '../helpers/factories.ts';
 
 interface Received {
   path: string;
@@ -77,7 +83,9 @@ describe('alert notifications', () => {
       url: `${receiverUrl}/slack`,
     });
     expect(webhook.signingSecret).toMatch(/^whsec_/);
-    const stored = await server.ctx.db.notificationChannel.findUniqueOrThrow({ where: { id: webhook.channel.id } });
+    const stored = await server.ctx.db.notificationChannel.findUniqueOrThrow({
+      where: { id: webhook.channel.id },
+    });
     expect(JSON.stringify(stored)).not.toContain('/hook');
     expect(JSON.stringify(stored)).not.toContain(webhook.signingSecret);
     expect(webhook.channel).not.toHaveProperty('ciphertext');
@@ -134,7 +142,9 @@ describe('alert notifications', () => {
     });
     expect(firing.headers['x-flotilla-delivery']).toBe(notification.deliveryId);
     const slackMessage = JSON.parse(received.find((r) => r.path === '/slack')?.body ?? '{}');
-    expect(slackMessage.text).toMatch(/FIRING \*agent quiet\* \(agent_offline\): .* no heartbeat for 3 minutes/);
+    expect(slackMessage.text).toMatch(
+      /FIRING \*agent quiet\* \(agent_offline\): .* no heartbeat for 3 minutes/,
+    );
 
     await heartbeat();
     await server.app.alerts.runOnce();
@@ -173,7 +183,9 @@ describe('alert notifications', () => {
     });
     answers.push(410);
     await server.app.alerts.runOnce();
-    expect(await server.ctx.db.alertDelivery.findFirstOrThrow({ where: { channelId: channel.id } })).toMatchObject({
+    expect(
+      await server.ctx.db.alertDelivery.findFirstOrThrow({ where: { channelId: channel.id } }),
+    ).toMatchObject({
       state: 'failed',
       attempts: 1,
       lastStatus: 410,

@@ -172,14 +172,19 @@ describe('the alert state machine', () => {
 describe('alert rule validation', () => {
   const refused = async (input: Record<string, unknown>) => {
     const before = await server.ctx.db.alertRule.count();
-    const error = (await createAlertRule(server.ctx, CLI_ACTOR, input).catch((e: unknown) => e)) as FleetError;
+    const error = (await createAlertRule(server.ctx, CLI_ACTOR, input).catch(
+      (e: unknown) => e,
+    )) as FleetError;
     expect(await server.ctx.db.alertRule.count()).toBe(before);
     return { code: error.code, paths: error.issues.map((i) => i.path) };
   };
 
   it('refuses bad input with a typed error naming the field, storing nothing', async () => {
     const base = { name: 'r', kind: 'agent_offline', threshold: 5 };
-    expect(await refused({ ...base, kind: 'cpu_melting' })).toMatchObject({ code: 'validation_failed', paths: ['kind'] });
+    expect(await refused({ ...base, kind: 'cpu_melting' })).toMatchObject({
+      code: 'validation_failed',
+      paths: ['kind'],
+    });
     expect(await refused({ ...base, threshold: null })).toMatchObject({ paths: ['threshold'] });
     expect(await refused({ ...base, threshold: 0 })).toMatchObject({ paths: ['threshold'] });
     expect(await refused({ ...base, kind: 'config_failed' })).toMatchObject({ paths: ['threshold'] });
@@ -193,7 +198,9 @@ describe('alert rule validation', () => {
     expect(await refused({ ...base, channelIds: [crypto.randomUUID()] })).toMatchObject({
       code: 'channel_not_found',
     });
-    expect(await refused({ ...base, groupId: crypto.randomUUID() })).toMatchObject({ code: 'group_not_found' });
+    expect(await refused({ ...base, groupId: crypto.randomUUID() })).toMatchObject({
+      code: 'group_not_found',
+    });
   });
 
   it('refuses a second rule of the same name as a conflict', async () => {

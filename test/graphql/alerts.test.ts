@@ -6,8 +6,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson } from '../helpers/factories.ts';
-import { createTestUser, errorCode, gql, gqlData, subscribe, wsClient, type Loose, type TestUser } from './helpers.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+} from '../helpers/factories.ts';
+import {
+  createTestUser,
+  errorCode,
+  gql,
+  gqlData,
+  subscribe,
+  wsClient,
+  type Loose,
+  type TestUser,
+} from './helpers.ts';
 
 let server: TestServer;
 let viewer: TestUser;
@@ -16,7 +31,10 @@ let admin: TestUser;
 
 beforeAll(async () => {
   server = await startTestServer({
-    env: { FLOTILLA_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'), FLOTILLA_ALERT_INTERVAL_SECONDS: '3600' },
+    env: {
+      FLOTILLA_SECRET_KEY: Buffer.alloc(32, 3).toString('base64'),
+      FLOTILLA_ALERT_INTERVAL_SECONDS: '3600',
+    },
   });
   [viewer, editor, admin] = await Promise.all(
     (['viewer', 'editor', 'admin'] as const).map((r) => createTestUser(server.ctx, r)),
@@ -35,20 +53,41 @@ const CREATE_CHANNEL = `mutation($input: CreateNotificationChannelInput!) { crea
 
 describe('alerts over GraphQL', () => {
   it('lets viewers read, editors manage rules, and only admins manage channels', async () => {
-    const kinds = await gqlData(server.baseUrl, '{ alertKinds { kind thresholdUnit thresholdMin } }', {}, viewer);
-    expect(kinds.alertKinds).toContainEqual({ kind: 'agent_offline', thresholdUnit: 'minutes', thresholdMin: 1 });
+    const kinds = await gqlData(
+      server.baseUrl,
+      '{ alertKinds { kind thresholdUnit thresholdMin } }',
+      {},
+      viewer,
+    );
+    expect(kinds.alertKinds).toContainEqual({
+      kind: 'agent_offline',
+      thresholdUnit: 'minutes',
+      thresholdMin: 1,
+    });
     const rule = { name: 'quiet agents', kind: 'agent_offline', threshold: 10 };
     expect(errorCode(await gql(server.baseUrl, CREATE_RULE, { input: rule }, viewer))).toBe('FORBIDDEN');
     const channelInput = { name: 'ops', type: 'webhook', url: 'https://hooks.example.com/T0/secret-path' };
-    expect(errorCode(await gql(server.baseUrl, CREATE_CHANNEL, { input: channelInput }, editor))).toBe('FORBIDDEN');
+    expect(errorCode(await gql(server.baseUrl, CREATE_CHANNEL, { input: channelInput }, editor))).toBe(
+      'FORBIDDEN',
+    );
 
     const created = await gqlData(server.baseUrl, CREATE_CHANNEL, { input: channelInput }, admin);
     const { channel, signingSecret } = created.createNotificationChannel;
     expect(signingSecret).toMatch(/^whsec_/);
     expect(channel).toMatchObject({ type: 'webhook', urlHint: 'https://hooks.example.com' });
 
-    const made = await gqlData(server.baseUrl, CREATE_RULE, { input: { ...rule, channelIds: [channel.id] } }, editor);
-    expect(made.createAlertRule.rule).toMatchObject({ ...rule, forSeconds: 0, enabled: true, channels: [{ name: 'ops' }] });
+    const made = await gqlData(
+      server.baseUrl,
+      CREATE_RULE,
+      { input: { ...rule, channelIds: [channel.id] } },
+      editor,
+    );
+    expect(made.createAlertRule.rule).toMatchObject({
+      ...rule,
+      forSeconds: 0,
+      enabled: true,
+      channels: [{ name: 'ops' }],
+    });
 
     const read = await gqlData(
       server.baseUrl,
@@ -66,7 +105,12 @@ describe('alerts over GraphQL', () => {
   });
 
   it('answers bad input with typed errors', async () => {
-    const bad = await gqlData(server.baseUrl, CREATE_RULE, { input: { name: 'x', kind: 'config_failed', threshold: 3 } }, editor);
+    const bad = await gqlData(
+      server.baseUrl,
+      CREATE_RULE,
+      { input: { name: 'x', kind: 'config_failed', threshold: 3 } },
+      editor,
+    );
     expect(bad.createAlertRule).toMatchObject({
       __typename: 'ValidationError',
       code: 'validation_failed',
@@ -103,7 +147,9 @@ describe('alerts over GraphQL', () => {
       'subscription { alertUpdated { membershipChanged alerts { state summary agent { id } rule { name } } } }',
     );
     await server.app.alerts.runOnce();
-    const message = await sub.next((m) => m.alertUpdated.alerts.some((a: Loose) => a.rule.name === 'vector down'));
+    const message = await sub.next((m) =>
+      m.alertUpdated.alerts.some((a: Loose) => a.rule.name === 'vector down'),
+    );
     expect(message.alertUpdated.alerts).toContainEqual({
       state: 'firing',
       summary: expect.stringMatching(/Vector is not running/),
@@ -111,7 +157,12 @@ describe('alerts over GraphQL', () => {
       rule: { name: 'vector down' },
     });
     await sub.close();
-    const counts = await gqlData(server.baseUrl, '{ alertCounts { firing } alerts { rule { name } } }', {}, viewer);
+    const counts = await gqlData(
+      server.baseUrl,
+      '{ alertCounts { firing } alerts { rule { name } } }',
+      {},
+      viewer,
+    );
     expect(counts.alertCounts.firing).toBeGreaterThanOrEqual(1);
     expect(counts.alerts).toContainEqual({ rule: { name: 'vector down' } });
   });

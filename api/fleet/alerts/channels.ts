@@ -39,9 +39,7 @@ const MAX_URL_LENGTH = 2048;
 export const CreateChannelInput = z.object({
   name: storableText().trim().min(1, 'must not be empty').max(120),
   type: z.enum(CHANNEL_TYPES),
-  url: z
-    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
-    .max(MAX_URL_LENGTH),
+  url: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).max(MAX_URL_LENGTH),
 });
 export const DeleteChannelInput = z.object({ id: z.uuid() });
 
@@ -147,7 +145,8 @@ export function verifyWebhook(
   nowSeconds: number,
 ): boolean {
   const timestamp = Number(headers.timestamp);
-  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > SIGNATURE_TOLERANCE_SECONDS) return false;
+  if (!Number.isInteger(timestamp) || Math.abs(nowSeconds - timestamp) > SIGNATURE_TOLERANCE_SECONDS)
+    return false;
   const expected = Buffer.from(signWebhook(secret, timestamp, body));
   const given = Buffer.from(headers.signature ?? '');
   return given.length === expected.length && timingSafeEqual(given, expected);

@@ -10,7 +10,13 @@
  */
 import type { AlertDelivery, NotificationChannel, Prisma } from '../../generated/prisma/client.ts';
 import type { FleetContext } from '../context.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, openChannel, signWebhook, type ChannelType } from './channels.ts';
+import {
+  SIGNATURE_HEADER,
+  TIMESTAMP_HEADER,
+  openChannel,
+  signWebhook,
+  type ChannelType,
+} from './channels.ts';
 import type { AlertNotification } from './evaluate.ts';
 
 export const DELIVERY_MAX_ATTEMPTS = 8;
@@ -46,7 +52,10 @@ export function deliveryRequest(
   notification: AlertNotification,
   timestamp: number,
 ): { body: string; headers: Record<string, string> } {
-  const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'flotilla-alerts/1' };
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': 'flotilla-alerts/1',
+  };
   if (type === 'slack') return { body: JSON.stringify(slackMessage(notification)), headers };
   const body = JSON.stringify(notification);
   headers[TIMESTAMP_HEADER] = String(timestamp);
@@ -131,7 +140,8 @@ async function record(
     },
   });
   const alert = await ctx.db.alertInstance.findUnique({ where: { id: delivery.instanceId } });
-  if (alert) ctx.events.publish('alertUpdated', { instanceId: alert.id, ruleId: alert.ruleId, state: alert.state });
+  if (alert)
+    ctx.events.publish('alertUpdated', { instanceId: alert.id, ruleId: alert.ruleId, state: alert.state });
 }
 
 /**

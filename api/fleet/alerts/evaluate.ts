@@ -13,7 +13,13 @@
  * changes are one transaction, and alertUpdated is published after it commits.
  */
 import { randomUUID } from 'node:crypto';
-import type { AlertInstance, AlertRule, AlertSilence, AlertState, Prisma } from '../../generated/prisma/client.ts';
+import type {
+  AlertInstance,
+  AlertRule,
+  AlertSilence,
+  AlertState,
+  Prisma,
+} from '../../generated/prisma/client.ts';
 import type { FleetContext, Tx } from '../context.ts';
 import { inTransaction, type Emit } from '../transaction.ts';
 import { activeSilences, isSilenced, ruleScope } from './rules.ts';
@@ -162,7 +168,13 @@ async function evaluateRule(
   const signal = SIGNALS[rule.kind as AlertKind];
   const breaches =
     rule.enabled && signal
-      ? await signal.breaches(ctx, await ruleScope(ctx, rule, now), rule.threshold, now, MAX_ALERT_SUBJECTS_PER_RULE)
+      ? await signal.breaches(
+          ctx,
+          await ruleScope(ctx, rule, now),
+          rule.threshold,
+          now,
+          MAX_ALERT_SUBJECTS_PER_RULE,
+        )
       : [];
   await inTransaction(ctx, async (tx, emit: Emit) => {
     const open = await tx.alertInstance.findMany({
@@ -187,7 +199,8 @@ async function evaluateRule(
       } else if (alert.state === 'resolved' && before?.state === 'firing' && alert.notifiedAt !== null) {
         await queueDeliveries(tx, rule, alert, 'resolved', now);
       }
-      if (alert !== before) emit('alertUpdated', { instanceId: alert.id, ruleId: rule.id, state: alert.state });
+      if (alert !== before)
+        emit('alertUpdated', { instanceId: alert.id, ruleId: rule.id, state: alert.state });
     }
   });
 }

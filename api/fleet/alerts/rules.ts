@@ -122,7 +122,14 @@ export async function createAlertRule(ctx: FleetContext, actor: Actor, input: un
     return await inTransaction(ctx, async (tx, emit) => {
       await checkReferences(tx, data);
       const rule = await tx.alertRule.create({ data: { ...data, createdBy: actor.label } });
-      await recordAudit(tx, actor, 'alert_rule.create', { type: 'alert_rule', id: rule.id }, null, auditView(rule));
+      await recordAudit(
+        tx,
+        actor,
+        'alert_rule.create',
+        { type: 'alert_rule', id: rule.id },
+        null,
+        auditView(rule),
+      );
       emit('alertRuleUpdated', { ruleId: rule.id });
       return rule;
     });
@@ -150,7 +157,14 @@ export async function updateAlertRule(ctx: FleetContext, actor: Actor, input: un
       checkRule(merged);
       await checkReferences(tx, merged);
       const rule = await tx.alertRule.update({ where: { id }, data: merged });
-      await recordAudit(tx, actor, 'alert_rule.update', { type: 'alert_rule', id }, auditView(before), auditView(rule));
+      await recordAudit(
+        tx,
+        actor,
+        'alert_rule.update',
+        { type: 'alert_rule', id },
+        auditView(before),
+        auditView(rule),
+      );
       emit('alertRuleUpdated', { ruleId: id });
       return rule;
     });
@@ -186,7 +200,13 @@ export async function createAlertSilence(
     if (data.ruleId) await findRule(tx, data.ruleId);
     const expiresAt = new Date(ctx.clock().getTime() + data.durationSeconds * 1000);
     const silence = await tx.alertSilence.create({
-      data: { ruleId: data.ruleId, agentId: data.agentId, comment: data.comment, expiresAt, createdBy: actor.label },
+      data: {
+        ruleId: data.ruleId,
+        agentId: data.agentId,
+        comment: data.comment,
+        expiresAt,
+        createdBy: actor.label,
+      },
     });
     await recordAudit(tx, actor, 'alert_silence.create', { type: 'alert_silence', id: silence.id }, null, {
       ruleId: silence.ruleId,
@@ -209,7 +229,14 @@ export async function deleteAlertSilence(
     const silence = await tx.alertSilence.findUnique({ where: { id } });
     if (!silence) throw new FleetError(FleetErrorCode.alertSilenceNotFound, `no silence with id ${id}`);
     await tx.alertSilence.delete({ where: { id } });
-    await recordAudit(tx, actor, 'alert_silence.delete', { type: 'alert_silence', id }, { comment: silence.comment }, null);
+    await recordAudit(
+      tx,
+      actor,
+      'alert_silence.delete',
+      { type: 'alert_silence', id },
+      { comment: silence.comment },
+      null,
+    );
     return silence;
   });
 }

@@ -75,7 +75,12 @@ const diskUsage: AlertSignal = {
   async breaches(ctx, agents, threshold, now, limit) {
     const rows = await ctx.db.telemetryLatest.findMany({
       where: { ...live(agents, now), diskTotalBytes: { gt: 0 }, diskUsedBytes: { not: null } },
-      select: { agentId: true, diskUsedBytes: true, diskTotalBytes: true, agent: { select: { hostname: true } } },
+      select: {
+        agentId: true,
+        diskUsedBytes: true,
+        diskTotalBytes: true,
+        agent: { select: { hostname: true } },
+      },
       orderBy: { agentId: 'asc' },
     });
     const breaches: Breach[] = [];
@@ -101,4 +106,3 @@ export const TELEMETRY_SIGNALS = {
   throughput_zero: throughputZero,
   disk_usage: diskUsage,
 } satisfies Record<string, AlertSignal>;
-

@@ -49,11 +49,15 @@ builder.queryFields((t) => ({
     type: ['AlertRule'],
     description: 'Every alert rule, by name.',
     authScopes: { viewer: true },
-    resolve: (query, _root, _args, ctx) => ctx.fleet.db.alertRule.findMany({ ...query, orderBy: { name: 'asc' } }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.fleet.db.alertRule.findMany({ ...query, orderBy: { name: 'asc' } }),
   }),
 }));
 
-const ruleFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0], create: boolean) => ({
+const ruleFields = (
+  t: Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0],
+  create: boolean,
+) => ({
   name: t.string({ required: create }),
   kind: t.field({ type: AlertKind, required: create }),
   threshold: t.float({ description: 'In the kind’s unit (alertKinds); leave out for kinds without one.' }),
@@ -63,7 +67,9 @@ const ruleFields = (t: Parameters<Parameters<typeof builder.inputType>[1]['field
   enabled: t.boolean(),
   channelIds: t.idList({ description: 'Channels told when an alert fires or resolves.' }),
 });
-const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', { fields: (t) => ruleFields(t, true) });
+const CreateAlertRuleInput = builder.inputType('CreateAlertRuleInput', {
+  fields: (t) => ruleFields(t, true),
+});
 const UpdateAlertRuleInput = builder.inputType('UpdateAlertRuleInput', {
   description: 'Fields left out keep their values; null clears threshold, groupId or selector.',
   fields: (t) => ({ id: t.id({ required: true }), ...ruleFields(t, false) }),
@@ -92,7 +98,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: UpdateAlertRuleInput, required: true }) },
     errors: { types: WRITE_ERRORS, dataField: { name: 'rule' } },
     resolve: async (query, _root, { input }, ctx) => {
-      const rule = await runFleet(() => updateAlertRule(ctx.fleet, actorOf(ctx), fleetInput(input, CLEARABLE)));
+      const rule = await runFleet(() =>
+        updateAlertRule(ctx.fleet, actorOf(ctx), fleetInput(input, CLEARABLE)),
+      );
       return ctx.fleet.db.alertRule.findUniqueOrThrow({ ...selected(query), where: { id: rule.id } });
     },
   }),
@@ -101,6 +109,7 @@ builder.mutationFields((t) => ({
     authScopes: { editor: true },
     args: { input: t.arg({ type: DeleteAlertRuleInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], dataField: { name: 'deletedRuleId' } },
-    resolve: async (_root, { input }, ctx) => (await runFleet(() => deleteAlertRule(ctx.fleet, actorOf(ctx), input))).id,
+    resolve: async (_root, { input }, ctx) =>
+      (await runFleet(() => deleteAlertRule(ctx.fleet, actorOf(ctx), input))).id,
   }),
 }));

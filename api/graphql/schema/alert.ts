@@ -6,7 +6,10 @@
  * and secret are never returned: createNotificationChannel returns the signing secret once.
  */
 import type { AlertDelivery } from '../../generated/prisma/client.ts';
-import { AlertState as AlertStateValues, DeliveryState as DeliveryStateValues } from '../../generated/prisma/enums.ts';
+import {
+  AlertState as AlertStateValues,
+  DeliveryState as DeliveryStateValues,
+} from '../../generated/prisma/enums.ts';
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf, fleetInput } from '../context.ts';
@@ -26,7 +29,8 @@ const DeliveryState = builder.enumType('DeliveryState', {
   values: Object.values(DeliveryStateValues),
 });
 const ChannelType = builder.enumType('NotificationChannelType', {
-  description: 'webhook: signed JSON (X-Flotilla-Signature, see the README); slack: a Slack incoming webhook.',
+  description:
+    'webhook: signed JSON (X-Flotilla-Signature, see the README); slack: a Slack incoming webhook.',
   values: CHANNEL_TYPES,
 });
 
@@ -99,7 +103,8 @@ builder.prismaObject('AlertDelivery', {
     log: t.field({
       type: [DeliveryAttempt],
       select: { log: true },
-      resolve: (d: Pick<AlertDelivery, 'log'>) => d.log as unknown as { at: string; status: number | null; error: string | null }[],
+      resolve: (d: Pick<AlertDelivery, 'log'>) =>
+        d.log as unknown as { at: string; status: number | null; error: string | null }[],
     }),
     nextAttemptAt: t.expose('nextAttemptAt', { type: 'DateTime' }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -107,13 +112,18 @@ builder.prismaObject('AlertDelivery', {
 });
 
 builder.prismaObject('NotificationChannel', {
-  description: 'Where alerts are sent. The URL and signing secret are never returned; `urlHint` is the scheme and host.',
+  description:
+    'Where alerts are sent. The URL and signing secret are never returned; `urlHint` is the scheme and host.',
   authScopes: { viewer: true },
   select: { id: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
-    type: t.field({ type: ChannelType, select: { type: true }, resolve: (c) => c.type as (typeof CHANNEL_TYPES)[number] }),
+    type: t.field({
+      type: ChannelType,
+      select: { type: true },
+      resolve: (c) => c.type as (typeof CHANNEL_TYPES)[number],
+    }),
     urlHint: t.exposeString('urlHint'),
     createdBy: t.exposeString('createdBy'),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -201,7 +211,8 @@ builder.queryFields((t) => ({
   notificationChannels: t.prismaField({
     type: ['NotificationChannel'],
     authScopes: { viewer: true },
-    resolve: (query, _root, _args, ctx) => ctx.fleet.db.notificationChannel.findMany({ ...query, orderBy: { name: 'asc' } }),
+    resolve: (query, _root, _args, ctx) =>
+      ctx.fleet.db.notificationChannel.findMany({ ...query, orderBy: { name: 'asc' } }),
   }),
 }));
 
@@ -213,7 +224,8 @@ const CreateAlertSilenceInput = builder.inputType('CreateAlertSilenceInput', {
     durationSeconds: t.int({ required: true, description: 'From now; 60 s to 90 days.' }),
   }),
 });
-const IdInput = (name: string) => builder.inputType(name, { fields: (t) => ({ id: t.id({ required: true }) }) });
+const IdInput = (name: string) =>
+  builder.inputType(name, { fields: (t) => ({ id: t.id({ required: true }) }) });
 const DeleteAlertSilenceInput = IdInput('DeleteAlertSilenceInput');
 const DeleteNotificationChannelInput = IdInput('DeleteNotificationChannelInput');
 const CreateNotificationChannelInput = builder.inputType('CreateNotificationChannelInput', {
@@ -274,7 +286,8 @@ builder.mutationFields((t) => ({
     authScopes: { admin: true },
     args: { input: t.arg({ type: DeleteNotificationChannelInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], dataField: { name: 'deletedChannelId' } },
-    resolve: async (_root, { input }, ctx) => (await runFleet(() => deleteChannel(ctx.fleet, actorOf(ctx), input))).id,
+    resolve: async (_root, { input }, ctx) =>
+      (await runFleet(() => deleteChannel(ctx.fleet, actorOf(ctx), input))).id,
   }),
 }));
 
@@ -296,7 +309,8 @@ builder.subscriptionField('alertUpdated', (t) =>
 const AlertUpdate = builder
   .objectRef<{ ids: string[]; membershipChanged: boolean }>('AlertUpdate')
   .implement({
-    description: 'Alerts that changed since the previous message, each at its latest state (deleted ones left out).',
+    description:
+      'Alerts that changed since the previous message, each at its latest state (deleted ones left out).',
     fields: (t) => ({
       alerts: t.prismaField({
         type: ['AlertInstance'],
