@@ -23,7 +23,8 @@ import type {
 import type { FleetContext, Tx } from '../context.ts';
 import { inTransaction, type Emit } from '../transaction.ts';
 import { activeSilences, isSilenced, ruleScope } from './rules.ts';
-import { MAX_ALERT_SUBJECTS_PER_RULE, SIGNALS, type AlertKind, type Breach } from './signals.ts';
+import { MAX_ALERT_SUBJECTS_PER_RULE, SIGNALS, type AlertKind } from './signals.ts';
+import type { Breach } from './signal.ts';
 
 type OpenState = Extract<AlertState, 'pending' | 'firing'>;
 

@@ -9,43 +9,9 @@
  * the one home of each rule (agent-status.ts); telemetry-signals.ts adds those on telemetry.
  */
 import type { Prisma } from '../../generated/prisma/client.ts';
-import type { FleetContext } from '../context.ts';
 import { agentStatusWhere, configStatus, onlineSince } from '../agent-status.ts';
 import { TELEMETRY_SIGNALS } from './telemetry-signals.ts';
-
-/** One subject over a rule's threshold: `subject` is stable across rounds (the agent id, …). */
-export interface Breach {
-  subject: string;
-  agentId: string | null;
-  /** The observed value in the threshold's unit, when the kind has one. */
-  value: number | null;
-  summary: string;
-}
-
-/** A threshold's meaning and bounds (inclusive). */
-export interface ThresholdSpec {
-  unit: string;
-  description: string;
-  min: number;
-  max: number;
-}
-
-export interface AlertSignal {
-  description: string;
-  /** null: the kind takes no threshold (a rule must not set one). */
-  threshold: ThresholdSpec | null;
-  /**
-   * The subjects breaching as of `now` among the agents matching `agents`, at most `limit` of them.
-   * Rejects only on database errors.
-   */
-  breaches(
-    ctx: FleetContext,
-    agents: Prisma.AgentWhereInput,
-    threshold: number | null,
-    now: Date,
-    limit: number,
-  ): Promise<Breach[]>;
-}
+import type { AlertSignal } from './signal.ts';
 
 /** Most subjects one rule tracks at once; more breaching agents than this are left out (stated in the README). */
 export const MAX_ALERT_SUBJECTS_PER_RULE = 500;

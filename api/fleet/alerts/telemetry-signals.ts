@@ -7,7 +7,7 @@
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { onlineSince } from '../agent-status.ts';
 import type { StoredComponent } from '../telemetry/rates.ts';
-import type { AlertSignal, Breach } from './signals.ts';
+import type { AlertSignal, Breach } from './signal.ts';
 
 const live = (agents: Prisma.AgentWhereInput, now: Date): Prisma.TelemetryLatestWhereInput => ({
   agent: agents,
