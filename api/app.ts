@@ -16,7 +16,7 @@ import { AgentDirectory } from './fleet/agent-directory.ts';
 import { HeartbeatBuffer } from './fleet/heartbeats.ts';
 import { pendingMigrations } from './migrations.ts';
 import { ErrorCode, MAX_HEADER_BYTES } from './protocol/v1.ts';
-import { createAgentRouter, isAgentRoute } from './rest/router.ts';
+import { agentRouteName, createAgentRouter, isAgentRoute } from './rest/router.ts';
 import { createRateLimiter } from './rest/rate-limit.ts';
 import { createLimiterStore } from './http/limiter-store.ts';
 import { createLoginLimiter } from './graphql/login-limiter.ts';
@@ -27,8 +27,13 @@ import { sendError, sendJson } from './rest/http.ts';
 import { serveInstallScript } from './install-script.ts';
 import { DAEMONSET_PATH, SYSTEMD_UNIT_PATH, serveDaemonSet, serveSystemdUnit } from './deploy-files.ts';
 import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from './metrics.ts';
+import { createMetricSources } from './metrics-sources.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { createBackupJob } from './jobs/backups.ts';
+import { createAlertsJob } from './jobs/alerts.ts';
+import type { LeasedJob } from './jobs/lease.ts';
+import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
+import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
@@ -48,11 +53,17 @@ export interface App {
   server: http.Server;
   directory: AgentDirectory;
   heartbeats: HeartbeatBuffer;
+  telemetry: TelemetryBuffer;
   longPolls: LongPolls;
   sweeper: Job;
   /** Scheduled backups, when FLOTILLA_BACKUP_DIR is set. */
   backups: Job | undefined;
+  /** Alert evaluation and notification, run by the replica holding the `alerts` lease. */
+  alerts: LeasedJob;
+  telemetryRetention: Job;
   metrics: ServerMetrics;
+  /** Where the separate /metrics listener is bound (FLOTILLA_METRICS_ADDRESS), once listening; else null. */
+  metricsAddress(): AddressInfo | null;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
   listen(port: number, host: string): Promise<AddressInfo>;
   /** Stop accepting, flush heartbeats, stop jobs; the caller closes db and bus afterwards. */
@@ -79,12 +90,29 @@ function serverLimits(config: ServerConfig): http.ServerOptions {
   };
 }
 
+/** The /metrics label of a request path: a fixed name per route, never the raw path. */
+function routeLabel(pathname: string): string {
+  if (isAgentRoute(pathname)) return agentRouteName(pathname);
+  if (pathname === GRAPHQL_PATH || pathname.startsWith(GRAPHIQL_ASSETS_PATH)) return 'graphql';
+  if (pathname === '/healthz' || pathname === '/readyz' || pathname === METRICS_PATH)
+    return pathname.slice(1);
+  if (pathname === '/install.sh') return 'install_script';
+  if (pathname === DAEMONSET_PATH || pathname === SYSTEMD_UNIT_PATH) return 'deploy_files';
+  return 'dashboard';
+}
+
+/** How often each replica times a message through its event bus (flotilla_event_bus_lag_seconds). */
+const BUS_PROBE_MS = 15_000;
+
 /** Build the server around already opened dependencies. Nothing listens until listen(). */
 export function buildApp(deps: AppDeps): App {
   const { config, db, log } = deps;
   const ctx = createFleetContext(deps);
   const directory = new AgentDirectory(ctx);
   const metrics = createMetrics();
+  const telemetry = new TelemetryBuffer(ctx, config.telemetry, (err) =>
+    log.error({ err }, 'telemetry flush failed'),
+  );
   const heartbeats = new HeartbeatBuffer(
     ctx,
     config.heartbeatFlushMs,
@@ -94,9 +122,20 @@ export function buildApp(deps: AppDeps): App {
       if (firstSinceStored)
         log.warn({ agentId, err: error }, 'heartbeat row refused by the database; dropped');
     },
+    (agent, samples, now) => telemetry.add(agent, samples, now),
+    (seconds) => metrics.heartbeatFlushSeconds.observe(seconds),
+  );
+  const telemetryRetention = createTelemetryRetention(
+    ctx,
+    config.telemetry,
+    config.telemetryPruneIntervalMs,
+    log,
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const backups = config.backups && createBackupJob(db, config.backups, ctx.clock, log);
+  const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) =>
+    metrics.alertRoundSeconds.observe(s),
+  );
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({
@@ -117,6 +156,9 @@ export function buildApp(deps: AppDeps): App {
     log,
   };
   const agentRouter = createAgentRouter(restDeps);
+  const metricSources = createMetricSources({ ctx, db, longPolls, heartbeats, graphql }, BUS_PROBE_MS);
+  metrics.bind(metricSources);
+  let metricsServer: http.Server | undefined;
   let migrationsCurrent = false;
 
   const readiness = async (res: http.ServerResponse) => {
@@ -139,21 +181,26 @@ export function buildApp(deps: AppDeps): App {
     const path = queryAt === -1 ? raw : raw.slice(0, queryAt);
     // The agent hot path skips URL parsing and request ids (failure.ts makes one when it logs).
     if (!accessLog && raw.startsWith('/') && isAgentRoute(path)) {
+      const started = process.hrtime.bigint();
+      res.once('finish', () =>
+        metrics.observeRequest(agentRouteName(path), req.method ?? '', res.statusCode, started),
+      );
       if (req.headers['x-request-id'] !== undefined) res.setHeader('x-request-id', requestIdOf(req));
       return void agentRouter(req, res, path, queryAt === -1 ? '' : raw.slice(queryAt + 1));
     }
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    if (accessLog) {
-      const started = process.hrtime.bigint();
-      res.once('finish', () => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      metrics.observeRequest(routeLabel(path), req.method ?? '', res.statusCode, started);
+      if (accessLog) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug(
           { requestId, method: req.method, path: req.url?.split('?')[0], status: res.statusCode, ms },
           'request',
         );
-      });
-    }
+      }
+    });
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (isAgentRoute(url.pathname)) return void agentRouter(req, res, url.pathname, url.search.slice(1));
     if (url.pathname === GRAPHQL_PATH || url.pathname.startsWith(GRAPHIQL_ASSETS_PATH))
@@ -187,6 +234,8 @@ export function buildApp(deps: AppDeps): App {
       });
     }
     if (url.pathname === METRICS_PATH && req.method === 'GET') {
+      if (config.metricsAddress)
+        return sendError(res, 404, ErrorCode.notFound, 'metrics are served on FLOTILLA_METRICS_ADDRESS');
       return void serveMetrics(metrics, config.metricsToken, req, res).catch((err) => {
         log.error({ err }, 'metrics failed');
         sendError(res, 500, ErrorCode.internal, 'internal error');
@@ -204,19 +253,28 @@ export function buildApp(deps: AppDeps): App {
     server,
     directory,
     heartbeats,
+    telemetry,
     longPolls,
     sweeper,
     backups,
+    alerts,
+    telemetryRetention,
     metrics,
+    metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
     async listen(port, host) {
       await directory.start();
       heartbeats.start();
+      await telemetry.start();
       sweeper.start();
       backups?.start();
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve());
-      });
+      alerts.start();
+      metricSources.start();
+      if (config.metricsAddress) {
+        metricsServer = createMetricsServer(metrics, config.metricsToken, log);
+        await listenOn(metricsServer, config.metricsAddress.port, config.metricsAddress.host);
+      }
+      telemetryRetention.start();
+      await listenOn(server, port, host);
       return server.address() as AddressInfo;
     },
     async stop() {
@@ -225,13 +283,38 @@ export function buildApp(deps: AppDeps): App {
       await graphql.close();
       server.closeIdleConnections();
       directory.stop();
+      metricSources.stop();
       await sweeper.stop();
       await backups?.stop();
+      await alerts.stop();
+      if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
+      await telemetryRetention.stop();
       await heartbeats.stop().catch(() => undefined);
+      await telemetry.stop();
       const force = setTimeout(() => server.closeAllConnections(), 3000);
       await closed;
       clearTimeout(force);
       await limiterStore.close();
     },
   };
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+/** The listener of FLOTILLA_METRICS_ADDRESS: `GET /metrics` and nothing else. */
+function createMetricsServer(metrics: ServerMetrics, token: string | undefined, log: Logger): http.Server {
+  return http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== METRICS_PATH || req.method !== 'GET')
+      return sendError(res, 404, ErrorCode.notFound, 'only GET /metrics is served here');
+    serveMetrics(metrics, token, req, res, true).catch((err) => {
+      log.error({ err }, 'metrics failed');
+      sendError(res, 500, ErrorCode.internal, 'internal error');
+    });
+  });
 }

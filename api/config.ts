@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
+import type { TelemetrySettings } from './fleet/telemetry/ingest.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -47,9 +48,15 @@ const EnvSchema = z.object({
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  FLOTILLA_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters, no spaces')
+    .optional(),
+  FLOTILLA_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.:[\]-]+:[0-9]{1,5}$/, 'host:port, e.g. 127.0.0.1:9464 (port 0 picks a free one)')
+    .refine((a) => Number(a.slice(a.lastIndexOf(':') + 1)) <= 65535, 'the port must be 0 to 65535')
     .optional(),
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
@@ -82,6 +89,10 @@ const EnvSchema = z.object({
   FLOTILLA_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
   FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
+  FLOTILLA_TELEMETRY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
+  FLOTILLA_TELEMETRY_MINUTE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
+  FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(3),
+  FLOTILLA_TELEMETRY_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
 });
 
 export type LogLevel = z.infer<typeof LogLevel>;
@@ -110,8 +121,15 @@ export interface ServerConfig {
   heartbeatFlushMs: number;
   sweepIntervalMs: number;
   actionTtlMs: number;
-  /** Bearer token of GET /metrics; unset: /metrics answers 404. */
+  /** How often the replica holding the alerts lease evaluates rules and sends notifications. */
+  alertIntervalMs: number;
+  /** Bearer token of GET /metrics; unset: /metrics answers 404 on the main port. */
   metricsToken: string | undefined;
+  /**
+   * A separate listen address for /metrics only (FLOTILLA_METRICS_ADDRESS); the main port then
+   * answers 404 there. The token still applies when set; without one the address is open.
+   */
+  metricsAddress: { host: string; port: number } | undefined;
   /** Time a client has to send its request headers, and its whole request (headers and body). */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -126,6 +144,10 @@ export interface ServerConfig {
   ws: WsLimits;
   /** Scheduled whole-database backups (api/jobs/backups.ts); undefined: none. */
   backups: { dir: string; intervalMs: number; keep: number } | undefined;
+  /** Telemetry flush interval and history retention (api/fleet/telemetry). */
+  telemetry: TelemetrySettings;
+  /** How often one replica creates telemetry partitions ahead and drops expired ones. */
+  telemetryPruneIntervalMs: number;
 }
 
 /** Caps on the GraphQL WebSocket endpoint of one server process. */
@@ -143,6 +165,12 @@ function trustedProxies(value: string): TrustedProxies {
   if (value === 'true') return 1;
   if (value === 'false') return 0;
   return Number(value);
+}
+
+/** `host:port` (an IPv6 host in brackets) → host and port. */
+function listenAddress(value: string): { host: string; port: number } {
+  const at = value.lastIndexOf(':');
+  return { host: value.slice(0, at).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(at + 1)) };
 }
 
 /** Thrown by loadConfig when the environment is invalid; the message names every bad variable. */
@@ -190,7 +218,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     heartbeatFlushMs: e.FLOTILLA_HEARTBEAT_FLUSH_MS,
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
+    alertIntervalMs: e.FLOTILLA_ALERT_INTERVAL_SECONDS * 1000,
     metricsToken: e.FLOTILLA_METRICS_TOKEN,
+    metricsAddress: e.FLOTILLA_METRICS_ADDRESS ? listenAddress(e.FLOTILLA_METRICS_ADDRESS) : undefined,
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
     maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
@@ -209,5 +239,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
           keep: e.FLOTILLA_BACKUP_KEEP,
         }
       : undefined,
+    telemetry: {
+      flushMs: e.FLOTILLA_TELEMETRY_FLUSH_MS,
+      minuteRetentionDays: e.FLOTILLA_TELEMETRY_MINUTE_RETENTION_DAYS,
+      agentRetentionDays: e.FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS,
+    },
+    telemetryPruneIntervalMs: e.FLOTILLA_TELEMETRY_PRUNE_INTERVAL_SECONDS * 1000,
   };
 }

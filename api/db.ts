@@ -32,6 +32,8 @@ export interface Db {
   ping(): Promise<void>;
   /** Write a consistent backup of the whole database to `outFile` (api/backups.ts says how). */
   backup(outFile: string): Promise<void>;
+  /** The PostgreSQL pool's connections (for /metrics), or null on PGlite. Never fails. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
       await pool.query('SELECT 1');
     },
     backup: (outFile) => dumpPostgres(url, outFile),
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     async close() {
       await prisma.$disconnect();
       await pool.end();
@@ -162,6 +165,7 @@ async function openPglite(dataDir: string, options: OpenOptions): Promise<Db> {
       await pglite.query('SELECT 1');
     },
     backup: (outFile) => dumpPglite(pglite, outFile),
+    poolStats: () => null,
     async close() {
       await prisma.$disconnect();
       await pglite.close();

@@ -42,6 +42,7 @@ const backendAgnosticTests = [
   'test/graphql/schema.test.ts',
   'test/graphql/subscriptions.test.ts',
   'test/graphql/tokens.test.ts',
+  'test/api/metrics.test.ts',
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
 ];
@@ -57,6 +58,7 @@ const domTests = fs
 const pureTests = [
   'test/fleet/vector-*.test.ts',
   'test/fleet/agent-query-parse.test.ts',
+  'test/fleet/telemetry-rates.test.ts',
   'test/protocol/reference.test.ts',
   'test/protocol/telemetry-parse.test.ts',
   'test/graphql/live.test.ts',

@@ -40,6 +40,9 @@ export const FleetErrorCode = {
   secretInUse: 'secret_in_use',
   /** FLOTILLA_SECRET_KEY is not set, so secrets can be neither stored nor read. */
   secretKeyMissing: 'secret_key_missing',
+  alertRuleNotFound: 'alert_rule_not_found',
+  alertSilenceNotFound: 'alert_silence_not_found',
+  channelNotFound: 'channel_not_found',
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

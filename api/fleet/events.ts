@@ -28,6 +28,14 @@ export interface FleetEvents {
   credentialsRevoked: { sessionIds?: string[]; apiTokenIds?: string[]; userId?: string };
   /** An agent enrolled with bootstrap token `tokenId` (published after the enrolment commits). */
   enrolmentTokenUsed: { tokenId: string; agentId: string; groupId: string };
+  /** Telemetry of `agentIds` (all in group `groupId`) was recorded; one message per group per flush. */
+  telemetryRecorded: { groupId: string; agentIds: string[] };
+  /** An alert changed state (pending, firing, resolved) or its notification state changed. */
+  alertUpdated: { instanceId: string; ruleId: string; state: string };
+  /** An alert rule was created, changed or deleted. */
+  alertRuleUpdated: { ruleId: string; deleted?: boolean };
+  /** A replica's probe of the bus itself (api/metrics-sources.ts): it times its own message's trip. */
+  busProbe: { replica: string; sentAtMs: number };
 }
 export type Topic = keyof FleetEvents;
 
@@ -49,6 +57,10 @@ const TOPICS: Topic[] = [
   'actionUpdated',
   'credentialsRevoked',
   'enrolmentTokenUsed',
+  'telemetryRecorded',
+  'alertUpdated',
+  'alertRuleUpdated',
+  'busProbe',
 ];
 
 /** An in-process bus for one server process (the default without REDIS_URL). */

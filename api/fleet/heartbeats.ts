@@ -5,7 +5,7 @@
  */
 import type { FleetContext } from './context.ts';
 import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
-import type { ParsedHeartbeat } from '../protocol/telemetry.ts';
+import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
@@ -82,7 +82,8 @@ function sqlState(error: unknown): string | undefined {
   return undefined;
 }
 
-function isDataError(error: unknown): boolean {
+/** Whether the database refused the data of a statement (not the connection): see DATA_ERROR_CLASSES. */
+export function isDataError(error: unknown): boolean {
   const state = sqlState(error);
   return state !== undefined && DATA_ERROR_CLASSES.has(state.slice(0, 2));
 }
@@ -99,6 +100,11 @@ export class HeartbeatBuffer {
     private readonly flushMs: number,
     private readonly onError: (error: Error) => void,
     private readonly onRowRejected: (rejection: RejectedRow) => void = () => undefined,
+    /** Receives each heartbeat's parsed telemetry (the telemetry buffer, fleet/telemetry/ingest.ts). */
+    private readonly onTelemetry: (agent: AgentEntry, telemetry: Telemetry, now: Date) => void = () =>
+      undefined,
+    /** Told each non-empty flush's duration in seconds (for /metrics), whether it succeeded or not. */
+    private readonly onFlushed: (seconds: number) => void = () => undefined,
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
@@ -118,6 +124,7 @@ export class HeartbeatBuffer {
       configErrorVersion: body.configError?.version ?? null,
       configErrorMessage: body.configError?.message ?? null,
     });
+    if (body.telemetry) this.onTelemetry(agent, body.telemetry, now);
   }
 
   /** Number of agents waiting for the next flush. */
@@ -160,12 +167,14 @@ export class HeartbeatBuffer {
     this.pending = new Map();
     const done = new Set<string>();
     const written: Entry[] = [];
+    const started = process.hrtime.bigint();
     try {
       await this.writeIsolating(batch, written, done);
     } catch (error) {
       for (const [id, row] of batch) if (!done.has(id) && !this.pending.has(id)) this.pending.set(id, row);
       throw error;
     } finally {
+      this.onFlushed(Number(process.hrtime.bigint() - started) / 1e9);
       for (const [agentId] of written) this.refused.delete(agentId);
       if (written.length > 0)
         this.ctx.events.publish('agentsSeen', {

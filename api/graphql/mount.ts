@@ -36,6 +36,8 @@ export interface GraphqlMount {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Close every WebSocket connection; HTTP requests end with the server. */
   close(): Promise<void>;
+  /** Open WebSocket connections and the operations running on them (for /metrics). */
+  stats(): { connections: number; subscriptions: number };
 }
 
 export const DEFAULT_LIVE: LiveSettings = { intervalMs: 250, summaryIntervalMs: 1000, maxBatch: 1000 };
@@ -66,5 +68,6 @@ export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
       ws.handleUpgrade(req, socket, head);
     },
     close: () => ws.close(),
+    stats: () => ws.stats(),
   };
 }

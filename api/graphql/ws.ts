@@ -27,6 +27,8 @@ export interface GraphqlWs {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Close every connection (1001 Going Away) and stop accepting new ones. */
   close(): Promise<void>;
+  /** Admitted connections and the operations running on them now. */
+  stats(): { connections: number; subscriptions: number };
 }
 
 type Envelop = ReturnType<GraphqlYoga['getEnveloped']>;
@@ -44,6 +46,8 @@ function connectionAuthorization(
 export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, limits: WsLimits): GraphqlWs {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const connections = createWsConnections(services.fleet, limits, services.log);
+  /** Each admitted connection's graphql-ws context, whose `subscriptions` lists its running operations. */
+  const admitted = new Set<{ subscriptions: Record<string, unknown> }>();
   const originOf = (req: IncomingMessage) =>
     publicOrigin(
       { publicUrl: services.fleet.settings.publicUrl, trustProxy: services.trustProxy },
@@ -71,9 +75,13 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
           connectionAuth(ctx.connectionParams, request),
         );
         if (admission === 'too_many') socket.close(WsCloseCode.tooManyConnections, 'Too many connections');
+        if (admission === 'admitted') admitted.add(ctx);
         return admission === 'admitted';
       },
-      onClose: (ctx) => connections.release(ctx.extra.socket),
+      onClose: (ctx) => {
+        admitted.delete(ctx);
+        connections.release(ctx.extra.socket);
+      },
       onSubscribe: async (ctx, _id, params) => {
         const tooMany = connections.tooManyOperations(Object.keys(ctx.subscriptions).length);
         if (tooMany) return [tooMany];
@@ -128,6 +136,11 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
     async close() {
       connections.close();
       await server.dispose();
+    },
+    stats() {
+      let subscriptions = 0;
+      for (const ctx of admitted) subscriptions += Object.keys(ctx.subscriptions).length;
+      return { connections: admitted.size, subscriptions };
     },
   };
 }

@@ -23,6 +23,8 @@ type Handler = (
 ) => void | Promise<void>;
 
 interface Route {
+  /** The route's label in /metrics. */
+  name: string;
   pattern: RegExp;
   methods: Partial<Record<string, Handler>>;
 }
@@ -31,21 +33,38 @@ const SEGMENT = '([^/]+)';
 /** Longest agent id or release version a path may name. */
 const MAX_PATH_PARAM_LENGTH = 128;
 const routes: Route[] = [
-  { pattern: new RegExp(`^${BASE_PATH}/enrol$`), methods: { POST: (d, req, res) => enrol(d, req, res) } },
   {
+    name: 'agent_enrol',
+    pattern: new RegExp(`^${BASE_PATH}/enrol$`),
+    methods: { POST: (d, req, res) => enrol(d, req, res) },
+  },
+  {
+    name: 'agent_release',
     pattern: new RegExp(`^${BASE_PATH}/releases/${SEGMENT}$`),
     methods: { GET: (d, _req, res, v) => downloadRelease(d, res, v) },
   },
-  { pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/config$`), methods: { GET: pollConfig } },
   {
+    name: 'agent_config',
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/config$`),
+    methods: { GET: pollConfig },
+  },
+  {
+    name: 'agent_heartbeat',
     pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/heartbeat$`),
     methods: { POST: (d, req, res, id) => heartbeat(d, req, res, id) },
   },
   {
+    name: 'agent_actions',
     pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions$`),
     methods: { POST: (d, req, res, id) => createAgentAction(d, req, res, id) },
   },
 ];
+
+/** The /metrics label of an agent protocol path: its route's name, or `agent_unknown`. */
+export function agentRouteName(pathname: string): string {
+  for (const route of routes) if (route.pattern.test(pathname)) return route.name;
+  return 'agent_unknown';
+}
 
 /** True when `pathname` belongs to the agent protocol (the app sends it here, nowhere else). */
 export function isAgentRoute(pathname: string): boolean {

@@ -44,6 +44,12 @@ export function createAppRouter(session: Session): Router {
         meta: { title: 'Agent' },
       },
       {
+        path: '/alerts',
+        name: 'alerts',
+        component: () => import('./pages/AlertsPage.vue'),
+        meta: { title: 'Alerts' },
+      },
+      {
         path: '/failures',
         name: 'failures',
         component: () => import('./pages/FailuresPage.vue'),
