@@ -98,7 +98,12 @@ export function buildApp(deps: AppDeps): App {
     },
     (agent, samples, now) => telemetry.add(agent, samples, now),
   );
-  const telemetryRetention = createTelemetryRetention(ctx, config.telemetry, config.telemetryPruneIntervalMs, log);
+  const telemetryRetention = createTelemetryRetention(
+    ctx,
+    config.telemetry,
+    config.telemetryPruneIntervalMs,
+    log,
+  );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));

@@ -40,6 +40,7 @@ const backendAgnosticTests = [
   'test/graphql/schema.test.ts',
   'test/graphql/subscriptions.test.ts',
   'test/graphql/tokens.test.ts',
+  'test/graphql/telemetry.test.ts',
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
 ];

@@ -101,7 +101,8 @@ export class HeartbeatBuffer {
     private readonly onError: (error: Error) => void,
     private readonly onRowRejected: (rejection: RejectedRow) => void = () => undefined,
     /** Receives each heartbeat's parsed telemetry (the telemetry buffer, fleet/telemetry/ingest.ts). */
-    private readonly onTelemetry: (agent: AgentEntry, telemetry: Telemetry, now: Date) => void = () => undefined,
+    private readonly onTelemetry: (agent: AgentEntry, telemetry: Telemetry, now: Date) => void = () =>
+      undefined,
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */

@@ -76,7 +76,9 @@ export class TelemetryBuffer {
     const batch = [...this.pending.values()];
     this.pending = new Map();
     const now = this.ctx.clock();
-    const keepFrom = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - this.settings.agentRetentionDays * DAY_MS);
+    const keepFrom = new Date(
+      Math.floor(now.getTime() / DAY_MS) * DAY_MS - this.settings.agentRetentionDays * DAY_MS,
+    );
     let written: TelemetrySample[];
     try {
       try {
@@ -88,11 +90,13 @@ export class TelemetryBuffer {
       }
     } catch (error) {
       if (isDataError(error)) throw error;
-      for (const sample of batch) if (!this.pending.has(sample.agentId)) this.pending.set(sample.agentId, sample);
+      for (const sample of batch)
+        if (!this.pending.has(sample.agentId)) this.pending.set(sample.agentId, sample);
       throw error;
     }
     const byGroup = new Map<string, string[]>();
     for (const s of written) byGroup.set(s.groupId, [...(byGroup.get(s.groupId) ?? []), s.agentId]);
-    for (const [groupId, agentIds] of byGroup) this.ctx.events.publish('telemetryRecorded', { groupId, agentIds });
+    for (const [groupId, agentIds] of byGroup)
+      this.ctx.events.publish('telemetryRecorded', { groupId, agentIds });
   }
 }

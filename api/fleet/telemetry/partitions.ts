@@ -38,7 +38,10 @@ export function partitionName(table: PartitionedTable, day: Date): string {
 }
 
 /** The partitions of `table` with the first instant each holds, oldest first. */
-export async function listPartitions(db: FleetContext['db'] | Tx, table: PartitionedTable): Promise<{ name: string; from: Date }[]> {
+export async function listPartitions(
+  db: FleetContext['db'] | Tx,
+  table: PartitionedTable,
+): Promise<{ name: string; from: Date }[]> {
   const rows = await db.$queryRawUnsafe<{ name: string }[]>(
     `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
      WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
@@ -52,11 +55,18 @@ export async function listPartitions(db: FleetContext['db'] | Tx, table: Partiti
 
 async function createMissing(tx: Tx, now: Date, retention: TelemetryRetention): Promise<string[]> {
   const created: string[] = [];
-  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [PartitionedTable, keyof TelemetryRetention][]) {
+  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [
+    PartitionedTable,
+    keyof TelemetryRetention,
+  ][]) {
     const existing = new Set((await listPartitions(tx, table)).map((p) => p.name));
     const today = dayStart(now).getTime();
     // From the oldest day still kept (late samples of an agent's open bucket land there) to a few days ahead.
-    for (let day = today - retention[setting] * DAY_MS; day <= today + PARTITION_DAYS_AHEAD * DAY_MS; day += DAY_MS) {
+    for (
+      let day = today - retention[setting] * DAY_MS;
+      day <= today + PARTITION_DAYS_AHEAD * DAY_MS;
+      day += DAY_MS
+    ) {
       const from = new Date(day);
       const name = partitionName(table, from);
       if (existing.has(name)) continue;
@@ -72,7 +82,10 @@ async function createMissing(tx: Tx, now: Date, retention: TelemetryRetention): 
 
 async function dropExpired(tx: Tx, now: Date, retention: TelemetryRetention): Promise<string[]> {
   const dropped: string[] = [];
-  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [PartitionedTable, keyof TelemetryRetention][]) {
+  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [
+    PartitionedTable,
+    keyof TelemetryRetention,
+  ][]) {
     const keepFrom = dayStart(now).getTime() - retention[setting] * DAY_MS;
     for (const p of await listPartitions(tx, table)) {
       if (p.from.getTime() >= keepFrom) continue;
@@ -88,7 +101,11 @@ async function dropExpired(tx: Tx, now: Date, retention: TelemetryRetention): Pr
  * exists. Waits for the maintenance lock (another replica may hold it briefly). Idempotent;
  * rejects when the database fails.
  */
-export async function ensurePartitions(ctx: FleetContext, now: Date, retention: TelemetryRetention): Promise<string[]> {
+export async function ensurePartitions(
+  ctx: FleetContext,
+  now: Date,
+  retention: TelemetryRetention,
+): Promise<string[]> {
   return ctx.db.$transaction(async (tx) => {
     await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', PARTITION_LOCK_KEY);
     return createMissing(tx, now, retention);

@@ -22,5 +22,7 @@ import './release.ts';
 import './rules.ts';
 import './policy.ts';
 import './secret.ts';
+import './telemetry.ts';
+import './telemetry-fleet.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
