@@ -11,6 +11,7 @@ import { ROOT } from './lib.ts';
 import { benchBackend, benchBaseline } from './protocol.ts';
 import { benchFleet } from './fleet-bench.ts';
 import { fleetTable } from './fleet-table.ts';
+import { benchTelemetryStore, telemetryLine } from './telemetry-store.ts';
 
 const started = new Date();
 const startLoad = os.loadavg().map((l) => Math.round(l * 100) / 100);
@@ -18,6 +19,7 @@ const baseline = await benchBaseline();
 const backends = [];
 for (const backend of ['postgres', 'pglite'] as const) backends.push(await benchBackend(backend));
 const fleet = await benchFleet();
+const telemetry = await benchTelemetryStore(Number(process.env.BENCH_TELEMETRY_AGENTS ?? 10_000), 10);
 
 const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
 const rows: string[][] = [['what', 'req/s', 'p99 ms', 'vs bare', 'target', 'non-2xx']];
@@ -74,6 +76,7 @@ const result = {
   baseline,
   backends,
   fleet,
+  telemetry,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
 const latest = path.join(ROOT, 'test/bench/results/latest.json');
@@ -84,5 +87,5 @@ const formatted = await prettier.format(JSON.stringify(result, null, 2), {
 });
 await fs.writeFile(latest, formatted);
 process.stdout.write(
-  `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n\n${table}\n\n${memory}\n\n${fleetTable(fleet)}\n`,
+  `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n\n${table}\n\n${memory}\n\n${fleetTable(fleet)}\n\n${telemetryLine(telemetry)}\n`,
 );

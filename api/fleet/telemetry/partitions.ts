@@ -22,6 +22,11 @@ export interface TelemetryRetention {
 
 /** Days ahead of today whose partitions exist, so a clock crossing midnight never lacks one. */
 export const PARTITION_DAYS_AHEAD = 2;
+/**
+ * Days before today whose partitions are created: an agent's 5-minute bucket opened before
+ * midnight is written when its next sample arrives. Older closed buckets are not written.
+ */
+export const PARTITION_DAYS_BEHIND = 1;
 /** Advisory lock key of partition maintenance ("flotilla telemetry" in hex-ish, fixed forever). */
 export const PARTITION_LOCK_KEY = 0x7e1e_2013;
 
@@ -30,6 +35,11 @@ const DAY_MS = 86_400_000;
 /** The UTC midnight starting the day of `at`. */
 function dayStart(at: Date): Date {
   return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+}
+
+/** The first instant whose closed buckets are still written (older ones have no partition to go to). */
+export function oldestWritableBucket(now: Date): Date {
+  return new Date(dayStart(now).getTime() - PARTITION_DAYS_BEHIND * DAY_MS);
 }
 
 /** The partition holding day `day` of `table`: `<table>_pYYYYMMDD`. */
@@ -97,8 +107,8 @@ async function dropExpired(tx: Tx, now: Date, retention: TelemetryRetention): Pr
 }
 
 /**
- * Make sure every partition from the oldest retained day to PARTITION_DAYS_AHEAD days after `now`
- * exists. Waits for the maintenance lock (another replica may hold it briefly). Idempotent;
+ * Make sure every partition from PARTITION_DAYS_BEHIND days before `now` to PARTITION_DAYS_AHEAD
+ * days after it exists. Waits for the maintenance lock (another replica may hold it briefly). Idempotent;
  * rejects when the database fails.
  */
 export async function ensurePartitions(

@@ -54,8 +54,8 @@ function telemetry(minutes: number, at: Date): Telemetry {
     ],
     host: {
       cpuPercent: 20 + (minutes % 7) * 3,
-      memoryUsedBytes: (2 + (minutes % 5) * 0.1) * 2 ** 30,
-      diskUsedBytes: 40 + minutes / 10,
+      memoryUsedBytes: Math.round((2 + (minutes % 5) * 0.1) * 2 ** 30),
+      diskUsedBytes: 40 + (minutes % 10),
       diskTotalBytes: 100,
     },
     logs: [
