@@ -9,6 +9,7 @@
  * while Vector keeps running. No I/O of its own: everything goes through the injected parts.
  */
 import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
+import type { Telemetry } from '../api/protocol/telemetry.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
 import type { ApplyOutcome } from './apply/apply.ts';
 import type { Clock } from './clock.ts';
@@ -42,6 +43,8 @@ export interface LoopOptions {
   longPollSeconds: number;
   /** How often to look for an enrolment while not enrolled (or after a revoke). */
   enrolmentCheckMs: number;
+  /** Telemetry for each heartbeat (agent/telemetry); never rejects. None: heartbeats carry none. */
+  telemetry?: () => Promise<Telemetry>;
   /** Tries to enrol from settings when not enrolled; resolves true on success. */
   autoEnrol?: (signal: AbortSignal) => Promise<boolean>;
 }
@@ -185,7 +188,8 @@ export class AgentLoop {
     };
     while (!signal.aborted) {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
-      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent), signal);
+      const telemetry = await this.o.telemetry?.();
+      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent, telemetry), signal);
       if (signal.aborted) return;
       const next = policy.next(outcome, this.o.heartbeatIntervalMs);
       if (next.kind === 'revoked') return onRevoked();
@@ -207,7 +211,7 @@ export class AgentLoop {
     }
   }
 
-  private heartbeatBody(results: ActionResult[]): HeartbeatRequest {
+  private heartbeatBody(results: ActionResult[], telemetry: Telemetry | undefined): HeartbeatRequest {
     const s = this.o.store.current;
     return {
       agentVersion: this.o.agentVersion,
@@ -217,6 +221,7 @@ export class AgentLoop {
       vectorUptimeSeconds: Math.floor(this.o.supervisor.uptimeSeconds()),
       configError: s.configError,
       ...(results.length > 0 ? { actionResults: results } : {}),
+      ...(telemetry ? { telemetry } : {}),
     };
   }
 

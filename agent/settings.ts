@@ -17,6 +17,8 @@ import { parseLogLevel, type LogLevel } from './log.ts';
 import { DEFAULT_BACKOFF, DEFAULT_LONG_POLL_SECONDS } from './policy.ts';
 
 const EBT = TOKEN_PREFIX.bootstrap;
+/** Default port of the agent's Vector metrics exporter (next to the prometheus_exporter default 9598). */
+export const DEFAULT_METRICS_PORT = 9599;
 
 export const COMMANDS = ['enrol', 'run', 'status', 'version', 'upgrade-watch'] as const;
 export type Command = (typeof COMMANDS)[number];
@@ -47,6 +49,7 @@ export interface AgentSettings {
   upgradeTimeoutMs: number;
   vectorLogMaxBytes: number;
   vectorLogFiles: number;
+  metricsPort: number;
   serviceManager: ServiceManager;
   logLevel: LogLevel;
   json: boolean;
@@ -121,6 +124,11 @@ const OPTIONS: Record<string, OptionSpec> = {
     help: 'rotate vector.log at this size (10 MiB)',
   },
   'vector-log-files': { key: 'vectorLogFiles', kind: 'int', help: 'rotated vector logs to keep (5)' },
+  'metrics-port': {
+    key: 'metricsPort',
+    kind: 'int',
+    help: `Vector metrics exporter port on 127.0.0.1, scraped for telemetry; 0 = off (${DEFAULT_METRICS_PORT})`,
+  },
   'service-manager': { key: 'serviceManager', kind: 'string', help: 'systemd or none (default: detected)' },
   'log-level': { key: 'logLevel', kind: 'string', help: 'debug, info, warn or error (info)' },
   json: { key: 'json', kind: 'bool', help: 'status: print JSON' },
@@ -232,6 +240,7 @@ function defaults(env: NodeJS.ProcessEnv): AgentSettings {
     upgradeTimeoutMs: 120_000,
     vectorLogMaxBytes: 10 * 1024 * 1024,
     vectorLogFiles: 5,
+    metricsPort: DEFAULT_METRICS_PORT,
     serviceManager: env.INVOCATION_ID ? 'systemd' : 'none',
     logLevel: 'info',
     json: false,
@@ -283,6 +292,7 @@ function checkSettings(s: AgentSettings, command: Command): void {
   if (s.pollIntervalMs < 10 || s.heartbeatIntervalMs < 10) {
     throw new UsageError('--poll-interval and --heartbeat-interval must be at least 10ms');
   }
+  if (s.metricsPort > 65_535) throw new UsageError('--metrics-port must be between 0 and 65535');
   if (s.longPollSeconds > LONG_POLL_MAX_SECONDS) {
     throw new UsageError(`--long-poll must be between 0 and ${LONG_POLL_MAX_SECONDS} seconds`);
   }

@@ -7,13 +7,15 @@
  * A config that fails validation never reaches `vector.yaml`. If Vector dies on a config that
  * validated, the previous file is restored and Vector restarted on it. The body `{}` stops Vector.
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
- * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours).
+ * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours),
+ * and beside it the agent's metrics source and exporter (telemetry-components.ts).
  */
 import { EMPTY_CONFIG, toStorableText } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
 import type { AgentFs } from '../state/atomic-write.ts';
 import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
 import type { ValidateResult } from '../supervisor/validate.ts';
+import { withTelemetryComponents } from './telemetry-components.ts';
 import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
 
 export type ApplyOutcome =
@@ -34,6 +36,8 @@ export interface ApplierOptions {
     'running' | 'start' | 'stop' | 'reload' | 'generationId' | 'waitForExit' | 'tail'
   >;
   reloadCheckMs: number;
+  /** Where the agent's metrics exporter listens (telemetry-components.ts); undefined: not added. */
+  metricsAddress?: string;
   log: Logger;
 }
 
@@ -89,7 +93,8 @@ export class Applier {
       log.info('empty config applied, vector stopped', { version });
       return { kind: 'applied', version, action: 'stopped' };
     }
-    const text = withDataDir(body, this.o.dataDir);
+    const withDir = withDataDir(body, this.o.dataDir);
+    const text = this.o.metricsAddress ? withTelemetryComponents(withDir, this.o.metricsAddress) : withDir;
     await fs.mkdir(this.o.dataDir, { recursive: true });
     await writeFileDurable(fs, this.o.candidateFile, text, CONFIG_MODE);
     const verdict = await this.o.validate(this.o.candidateFile);

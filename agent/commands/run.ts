@@ -10,6 +10,9 @@ import { AgentLoop } from '../loop.ts';
 import { errorMessage } from '../log.ts';
 import { writeFileAtomic } from '../state/atomic-write.ts';
 import { OutputLog } from '../supervisor/output-log.ts';
+import { metricsAddress } from '../apply/telemetry-components.ts';
+import { createTelemetryCollector } from '../telemetry/wiring.ts';
+import { VectorLogRing } from '../telemetry/log-lines.ts';
 import { readVectorVersion, validateConfig } from '../supervisor/validate.ts';
 import { VectorSupervisor } from '../supervisor/vector.ts';
 import { createBackoff } from '../transport/backoff.ts';
@@ -50,11 +53,13 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
   );
   await rt.store.load();
   const backoff = (initialMs: number, maxMs: number) => createBackoff({ initialMs, maxMs }, rt.random);
+  const vectorWarnings = new VectorLogRing(() => rt.clock.now());
   const output = new OutputLog({
     fs: rt.syncFs,
     file: paths.vectorLogFile,
     maxBytes: settings.vectorLogMaxBytes,
     keep: settings.vectorLogFiles,
+    onLine: (line) => vectorWarnings.push(line),
   });
   const supervisor = new VectorSupervisor({
     bin: settings.vectorBin,
@@ -87,6 +92,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     validate: (file) => validateConfig(rt.vectorCli, file),
     supervisor,
     reloadCheckMs: settings.reloadCheckMs,
+    metricsAddress: settings.metricsPort > 0 ? metricsAddress(settings.metricsPort) : undefined,
     log: log.child({ part: 'apply' }),
   });
   const upgrade = createUpgradeHandler({
@@ -110,6 +116,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     rt.clock,
     log.child({ part: 'actions' }),
   );
+  const telemetry = createTelemetryCollector(rt, supervisor, vectorWarnings);
   const loop = new AgentLoop({
     store: rt.store,
     client: rt.client,
@@ -126,6 +133,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     heartbeatIntervalMs: settings.heartbeatIntervalMs,
     longPollSeconds: settings.longPollSeconds,
     enrolmentCheckMs: Math.min(5_000, settings.pollIntervalMs),
+    telemetry: () => telemetry.collect(),
     autoEnrol:
       settings.apiUrl && settings.token
         ? async (signal) => {

@@ -25,6 +25,7 @@ export interface AgentEnv {
   agentVersion: string;
   vectorVersion: string;
   download: boolean;
+  telemetry: boolean;
   tuning: Tuning;
   clock: Clock;
   random: () => number;

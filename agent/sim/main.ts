@@ -20,6 +20,7 @@ const USAGE = `usage: npm run sim -- --server URL --token EBT_…[,EBT_…] [opt
   --fail-share F           share of agents whose configs fail validation, 0–1 (0)
   --upgrade-delay D        time from running to done for upgrade_agent (1s)
   --no-download            do not download the release on upgrade_agent
+  --no-telemetry           heartbeats without telemetry
   --processes N            worker processes; 0 = this one (0 up to 15,000 agents)
   --local-addresses A      source addresses: a count (127.0.0.1…N) or a comma list
   --enrol-concurrency N    enrolments in flight per process (50)
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     'fail-share': { type: 'string' },
     'upgrade-delay': { type: 'string' },
     'no-download': { type: 'boolean' },
+    'no-telemetry': { type: 'boolean' },
     processes: { type: 'string' },
     'local-addresses': { type: 'string' },
     'enrol-concurrency': { type: 'string' },
@@ -89,6 +91,7 @@ const options: FleetOptions = {
   failShare: number('fail-share', base.failShare),
   upgradeDelayMs: duration('upgrade-delay', base.upgradeDelayMs),
   download: !values['no-download'],
+  telemetry: !values['no-telemetry'],
   processes: number('processes', base.processes),
   localAddresses: values['local-addresses'] ? localAddresses(values['local-addresses']) : base.localAddresses,
   enrolConcurrency: number('enrol-concurrency', base.enrolConcurrency),

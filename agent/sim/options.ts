@@ -41,6 +41,8 @@ export interface FleetOptions extends Tuning {
   requestTimeoutMs: number;
   /** Download the release on upgrade_agent (checked against its sha256). */
   download: boolean;
+  /** Send telemetry (a ten-component pipeline, host metrics) in every heartbeat (sim/telemetry.ts). */
+  telemetry: boolean;
   agentVersion: string;
   vectorVersion: string;
   /** Hostnames are `<hostPrefix>-<index>`. */
@@ -65,6 +67,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     enrolConcurrency: 50,
     requestTimeoutMs: 15_000,
     download: true,
+    telemetry: true,
     agentVersion: '0.1.0',
     vectorVersion: '0.58.0',
     hostPrefix: `sim-${Math.random().toString(36).slice(2, 8)}`,

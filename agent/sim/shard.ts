@@ -185,6 +185,7 @@ export class Shard {
       agentVersion: this.options.agentVersion,
       vectorVersion: this.options.vectorVersion,
       download: this.options.download,
+      telemetry: this.options.telemetry,
       tuning: this.tuning,
       clock: createSystemClock(),
       random: Math.random,

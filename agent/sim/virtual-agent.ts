@@ -23,6 +23,7 @@ import type { AgentClient, Credentials } from '../transport/client.ts';
 import { AgentActions } from './actions.ts';
 import type { AgentEnv } from './env.ts';
 import type { Tuning } from './options.ts';
+import { SimTelemetry } from './telemetry.ts';
 
 export class VirtualAgent {
   private creds: Credentials | undefined;
@@ -31,6 +32,7 @@ export class VirtualAgent {
   private version: string;
   private readonly startedAt: number;
   private readonly actions: AgentActions;
+  private readonly telemetry: SimTelemetry | undefined;
   private heartbeatTimer: unknown;
   private heartbeatInFlight: Promise<void> | null = null;
   private heartbeatAgain = false;
@@ -55,6 +57,7 @@ export class VirtualAgent {
       nudge: () => this.beat(),
     });
     this.startedAt = env.clock.now();
+    this.telemetry = env.telemetry ? new SimTelemetry(index, this.startedAt, env.random) : undefined;
     this.heartbeats = new HeartbeatPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
     this.polls = new PollPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
   }
@@ -144,14 +147,17 @@ export class VirtualAgent {
     const creds = this.creds as Credentials;
     const sent = this.actions.pending();
     const applied = this.reported.appliedConfigVersion;
+    const now = this.env.clock.now();
+    const telemetry = this.telemetry?.sample(now);
     const outcome = await this.client.heartbeat(creds, {
       agentVersion: this.version,
       vectorVersion: this.env.vectorVersion,
       appliedConfigVersion: applied,
       vectorRunning: applied > 0,
-      vectorUptimeSeconds: Math.floor((this.env.clock.now() - this.startedAt) / 1000),
+      vectorUptimeSeconds: Math.floor((now - (this.telemetry?.vectorStartedAt ?? this.startedAt)) / 1000),
       configError: this.reported.configError,
       ...(sent.length > 0 ? { actionResults: sent.map((p) => p.result) } : {}),
+      ...(telemetry ? { telemetry } : {}),
     });
     this.answeredAt = this.env.clock.now();
     this.env.events.heartbeat(outcome.kind === 'ok');
@@ -197,6 +203,7 @@ export class VirtualAgent {
     this.hadConfig = true;
     const error = this.failing ? `simulated: vector validate failed for version ${version}` : undefined;
     this.reported = afterApply(this.reported, version, since, error);
+    if (update && !error) this.telemetry?.reloaded();
     this.env.events.applied(version, this.env.clock.now(), update, this.failing);
     this.beat();
   }

@@ -16,6 +16,8 @@ export interface OutputLogOptions {
   /** Rotated files to keep besides the live one. */
   keep: number;
   tailLines?: number;
+  /** Called with every complete, non-blank output line (e.g. to keep Vector's warnings). */
+  onLine?: (line: string) => void;
 }
 
 /** A size-rotated log file for a child process's output. */
@@ -92,7 +94,9 @@ export class OutputLog {
     const parts = (this.partial + text).split('\n');
     this.partial = parts.pop() ?? '';
     const max = this.options.tailLines ?? 20;
-    this.lines.push(...parts.filter((line) => line.trim() !== ''));
+    const complete = parts.filter((line) => line.trim() !== '');
+    this.lines.push(...complete);
+    if (this.options.onLine) for (const line of complete) this.options.onLine(line);
     if (this.lines.length > max) this.lines.splice(0, this.lines.length - max);
     if (this.partial.length > 4096) this.partial = this.partial.slice(-4096);
   }

@@ -20,6 +20,7 @@ export async function heartbeat(
   const agent = await authenticateAgent(req, deps.directory, agentId);
   const body = await readJson(req, HeartbeatRequest);
   const { telemetry, rejected } = parseTelemetry(body.telemetry);
+  if (rejected.length > 0) deps.log.debug({ agentId, rejected }, 'heartbeat telemetry parts dropped');
   const outcome = await applyHeartbeat(
     deps.ctx,
     deps.directory,

@@ -47,6 +47,8 @@ export const FAST_FLAGS = [
   '--upgrade-timeout=8s',
   '--service-manager=none',
   '--log-level=debug',
+  // No metrics exporter unless a test asks for one: parallel agents would all want the same port.
+  '--metrics-port=0',
 ];
 
 export interface AgentHostOptions {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { agentPaths } from '../../agent/paths.ts';
-import { UsageError, parseCommandLine } from '../../agent/settings.ts';
+import { DEFAULT_METRICS_PORT, UsageError, parseCommandLine } from '../../agent/settings.ts';
 import { parseDuration } from '../../api/protocol/duration.ts';
 
 describe('settings', () => {
@@ -16,6 +16,7 @@ describe('settings', () => {
       heartbeatIntervalMs: 30_000,
       platform: 'linux',
       serviceManager: 'none',
+      metricsPort: DEFAULT_METRICS_PORT,
     });
     expect(agentPaths(settings).tokenFile).toBe('/etc/flotilla-agent/agent-token');
     expect(agentPaths(settings).configFile).toBe('/var/lib/flotilla-agent/vector.yaml');
@@ -36,6 +37,7 @@ describe('settings', () => {
     expect(settings.pollIntervalMs).toBe(250);
     expect(settings.heartbeatIntervalMs).toBe(60_000);
     expect(settings.serviceManager).toBe('systemd');
+    expect(parseCommandLine(['run'], { FLOTILLA_AGENT_METRICS_PORT: '0' }).settings.metricsPort).toBe(0);
   });
 
   it('takes booleans bare or as =true / =false, from a flag or the environment', () => {
@@ -62,6 +64,7 @@ describe('settings', () => {
     [['run', '-x'], /unknown option -x/],
     [['run', '--json=maybe'], /use true or false/],
     [['run', '--long-poll', '61'], /between 0 and 60 seconds/],
+    [['run', '--metrics-port', '65536'], /--metrics-port must be between 0 and 65535/],
     [['run', '--long-poll', 'soon'], /not a non-negative integer/],
     [['run', '--poll-interval', 'soon'], /not a duration/],
     [['run', '--platform', 'windows'], /not linux or kubernetes/],

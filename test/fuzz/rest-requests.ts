@@ -153,6 +153,29 @@ export function restRequests(fx: RestFixture): fc.Arbitrary<RawRequest> {
     { requiredKeys: ['actionId', 'status'] },
   );
 
+  /** Heartbeat telemetry (api/protocol/telemetry.ts) with hostile values in every part. */
+  const telemetry = fc.record(
+    {
+      vector: fc.record({ uptimeSeconds: hostileNumber, reloads: hostileNumber }),
+      components: fc.array(
+        fc.record({
+          id: hostileString,
+          kind: fc.constantFrom('source', 'sink', 'pipe'),
+          type: hostileString,
+          eventsIn: hostileNumber,
+          errors: hostileNumber,
+        }),
+        { maxLength: 3 },
+      ),
+      host: fc.record({ cpuPercent: hostileNumber, load1: hostileNumber, diskUsedBytes: hostileNumber }),
+      logs: fc.array(
+        fc.record({ time: hostileString, level: fc.constantFrom('warn', 'info'), message: hostileString }),
+        { maxLength: 2 },
+      ),
+    },
+    { requiredKeys: [] },
+  );
+
   const heartbeatBody = () =>
     mutatedObject(
       fc.record(
@@ -166,6 +189,7 @@ export function restRequests(fx: RestFixture): fc.Arbitrary<RawRequest> {
             nil: null,
           }),
           actionResults: fc.array(actionResult, { maxLength: 3 }),
+          telemetry: fc.oneof(hostileJson, telemetry),
         },
         {
           requiredKeys: [

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_API_ADDRESS, startApi } from './api.mjs';
 import { DEFAULT_DATA_DIR, buildErrors } from './build.mjs';
+import { exporterAddress, startMetricsExporter } from './metrics.mjs';
 import { componentIds, configDigest, loadConfig } from './config.mjs';
 import { CRASH_ON_LOAD_MARKER, createControls } from './controls.mjs';
 import { interpolationEnabled } from './interpolate.mjs';
@@ -109,6 +110,7 @@ class Vector {
       components: componentIds(loaded.config),
     });
     this.syncApi(loaded.config.api);
+    this.syncMetrics(loaded.config);
     if (loaded.files.some((file) => file.raw.includes(CRASH_ON_LOAD_MARKER))) {
       setTimeout(() => this.crash('crash_on_load'), CRASH_ON_LOAD_DELAY_MS);
     }
@@ -202,6 +204,26 @@ class Vector {
     }
   }
 
+  // Serves the internal metrics while a prometheus_exporter sink reads them (metrics.mjs).
+  syncMetrics(config) {
+    const address = exporterAddress(config);
+    if (this.metrics && this.metrics.address !== address) {
+      this.metrics.close();
+      this.metrics = undefined;
+    }
+    if (address && !this.metrics) {
+      const startedAtMs = Date.parse(this.startedAt);
+      this.metrics = startMetricsExporter(
+        address,
+        () => ({ config: this.current.config, startedAtMs, reloads: this.reloads }),
+        {
+          onError: (error) =>
+            this.log.error('vector::sinks::prometheus::exporter', `Failed to bind: ${error.message}.`),
+        },
+      );
+    }
+  }
+
   onSignal(signal, handle) {
     this.log.info('vector::signal', 'Signal received.', { signal });
     handle();
@@ -211,6 +233,7 @@ class Vector {
     this.stopping = true;
     this.log.info('vector::app', 'Vector is stopping.');
     this.api?.close();
+    this.metrics?.close();
     this.log.info('vector::app', 'Vector has stopped.');
     this.exit(EXIT_OK, 'stopped', { signal });
   }
