@@ -19,25 +19,12 @@ import { createLocalBus } from '../../api/fleet/events.ts';
 import { createFleetContext } from '../../api/fleet/context.ts';
 import { ensurePartitions } from '../../api/fleet/telemetry/partitions.ts';
 import { recordSamples, type TelemetrySample } from '../../api/fleet/telemetry/store.ts';
-import type { ComponentTelemetry, Telemetry } from '../../api/protocol/telemetry.ts';
+import { SIM_PIPELINE, SimTelemetry } from '../../agent/sim/telemetry.ts';
 
 const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const HEARTBEAT_S = 30;
 const FLUSH_S = 5;
 const GROUPS = 20;
-const COMPONENTS: [string, ComponentTelemetry['kind'], string][] = [
-  ['app_logs', 'source', 'file'],
-  ['journald', 'source', 'journald'],
-  ['host_metrics', 'source', 'host_metrics'],
-  ['parse', 'transform', 'remap'],
-  ['filter_debug', 'transform', 'filter'],
-  ['route', 'transform', 'route'],
-  ['sample', 'transform', 'sample'],
-  ['archive', 'sink', 'aws_s3'],
-  ['search', 'sink', 'elasticsearch'],
-  ['metrics', 'sink', 'prometheus_remote_write'],
-];
-
 export interface TelemetryBenchResult {
   agents: number;
   components: number;
@@ -50,68 +37,6 @@ export interface TelemetryBenchResult {
   bytesPerRow: { latest: number; minutes: number; agentBuckets: number };
   growthPerDayBytes: { minutes: number; agentBuckets: number; total: number };
   latestTableBytes: number;
-}
-
-interface Counters {
-  totals: number[][];
-  uptime: number;
-}
-
-function sample(state: Counters, seconds: number, at: Date, rng: () => number): Telemetry {
-  if (rng() < 0.005) {
-    state.totals = state.totals.map((c) => c.map(() => 0));
-    state.uptime = 0;
-  }
-  state.uptime += seconds;
-  const components = COMPONENTS.map(([id, kind, type], i) => {
-    const t = state.totals[i];
-    const events = Math.round((20 + 200 * rng()) * seconds);
-    t[0] += events;
-    t[1] += events - (kind === 'transform' ? Math.round(events * 0.05) : 0);
-    t[2] += events * 300;
-    t[3] += events * 280;
-    t[4] += rng() < 0.02 ? 1 : 0;
-    t[5] += kind === 'transform' ? Math.round(events * 0.05) : 0;
-    return {
-      id,
-      kind,
-      type,
-      eventsIn: t[0],
-      eventsOut: t[1],
-      bytesIn: t[2],
-      bytesOut: t[3],
-      errors: t[4],
-      discarded: t[5],
-    };
-  });
-  return {
-    vector: { uptimeSeconds: state.uptime, reloads: 2 },
-    components,
-    host: {
-      cpuPercent: 5 + 30 * rng(),
-      load1: 0.5,
-      load5: 0.4,
-      load15: 0.3,
-      memoryUsedBytes: 3_000_000_000,
-      memoryAvailableBytes: 5_000_000_000,
-      diskUsedBytes: 40_000_000_000,
-      diskTotalBytes: 100_000_000_000,
-      networkInBytes: Math.round(state.uptime * 1e5),
-      networkOutBytes: Math.round(state.uptime * 2e5),
-      agentRssBytes: 50_000_000,
-      agentCpuSeconds: state.uptime / 100,
-    },
-    logs:
-      rng() < 0.05
-        ? [
-            {
-              time: at.toISOString(),
-              level: 'warn',
-              message: 'sinks.search: retrying after error: 429 Too Many Requests',
-            },
-          ]
-        : [],
-  };
 }
 
 /** Replay `minutes` of fleet time for `agents` agents; rejects when PostgreSQL is unreachable. */
@@ -141,7 +66,8 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
     );
     let seed = 42;
     const rng = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-    const start = new Date(Math.ceil(Date.now() / 300_000) * 300_000 + 60_000);
+    // A minute before a 5-minute boundary, so closed agent buckets are written early in the run.
+    const start = new Date(Math.ceil(Date.now() / 300_000) * 300_000 + 240_000);
     let now = start;
     const ctx = createFleetContext({
       config: { actionTtlMs: 3_600_000, publicUrl: undefined, secretKeys: undefined },
@@ -150,10 +76,7 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
       clock: () => now,
     });
     await ensurePartitions(ctx, start, { minuteRetentionDays: 14, agentRetentionDays: 3 });
-    const state = agentIds.map(() => ({
-      totals: COMPONENTS.map(() => [0, 0, 0, 0, 0, 0]),
-      uptime: 1000 * rng(),
-    }));
+    const sims = agentIds.map((_, i) => new SimTelemetry(i, start.getTime() - 3_600_000, rng));
     const phase = agentIds.map(() => Math.floor(rng() * HEARTBEAT_S));
     const flushes: number[] = [];
     // One warm-up round so every agent has a baseline, as in a running fleet.
@@ -167,7 +90,7 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
           agentId: agentIds[i],
           groupId: groupIds[(i + 1) % GROUPS],
           at: now,
-          telemetry: sample(state[i], HEARTBEAT_S, now, rng),
+          telemetry: sims[i].sample(now.getTime()),
         });
       }
       const t0 = performance.now();
@@ -209,7 +132,7 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
     };
     return {
       agents,
-      components: COMPONENTS.length,
+      components: SIM_PIPELINE.length,
       fleetMinutes: minutes,
       heartbeatsPerSecond: agents / HEARTBEAT_S,
       dbSecondsPerSecond: flushes.reduce((a, b) => a + b, 0) / 1000 / fleetSeconds,
