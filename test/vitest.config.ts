@@ -43,6 +43,7 @@ const backendAgnosticTests = [
   'test/graphql/subscriptions.test.ts',
   'test/graphql/tokens.test.ts',
   'test/api/metrics.test.ts',
+  'test/graphql/telemetry.test.ts',
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
 ];

@@ -20,7 +20,8 @@ export function createTelemetryRetention(
   const round = async () => {
     try {
       const { ran, created, dropped } = await maintainPartitions(ctx, ctx.clock(), retention);
-      if (ran && (created.length > 0 || dropped.length > 0)) log.info({ created, dropped }, 'telemetry partitions');
+      if (ran && (created.length > 0 || dropped.length > 0))
+        log.info({ created, dropped }, 'telemetry partitions');
     } catch (error) {
       log.error({ err: error }, 'telemetry retention failed');
     }

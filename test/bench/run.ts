@@ -13,6 +13,7 @@ import { ROOT, loadAverage, pinning, startBaseline } from './lib.ts';
 import { benchBackend, type RatioSpread } from './protocol.ts';
 import { benchFleet } from './fleet-bench.ts';
 import { fleetTable } from './fleet-table.ts';
+import { benchTelemetryStore, telemetryLine } from './telemetry-store.ts';
 
 /** Above this 1-minute load average at the start, the figures are marked as taken under load. */
 const LOADED = 1.5;
@@ -29,6 +30,9 @@ try {
   await baselineServer.stop();
 }
 const fleet = onlyProtocol ? undefined : await benchFleet();
+const telemetry = onlyProtocol
+  ? undefined
+  : await benchTelemetryStore(Number(process.env.BENCH_TELEMETRY_AGENTS ?? 10_000), 10);
 const endLoad = loadAverage();
 const underLoad = startLoad[0] > LOADED;
 
@@ -86,6 +90,7 @@ const result = {
   },
   backends,
   fleet,
+  telemetry,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
 const latest = path.join(ROOT, 'test/bench/results/latest.json');
@@ -98,5 +103,6 @@ await fs.writeFile(latest, formatted);
 process.stdout.write(
   `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n` +
     `${conditions}\npinning: ${pinning}\n\n${table}\n\n${memory}\n` +
-    (fleet ? `\n${fleetTable(fleet)}\n` : ''),
+    (fleet ? `\n${fleetTable(fleet)}\n` : '') +
+    (telemetry ? `\n${telemetryLine(telemetry)}\n` : ''),
 );

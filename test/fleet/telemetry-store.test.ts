@@ -8,11 +8,29 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentTelemetry, Telemetry } from '../../api/protocol/telemetry.ts';
 import { paths } from '../../api/protocol/v1.ts';
 import { recordSamples } from '../../api/fleet/telemetry/store.ts';
-import { agentHistory, componentLiveRates, componentWindow, latestTelemetry, throughput, topAgentsByErrors } from '../../api/fleet/telemetry/read.ts';
-import { PARTITION_LOCK_KEY, listPartitions, maintainPartitions } from '../../api/fleet/telemetry/partitions.ts';
+import {
+  agentHistory,
+  componentLiveRates,
+  componentWindow,
+  latestTelemetry,
+  throughput,
+  topAgentsByErrors,
+} from '../../api/fleet/telemetry/read.ts';
+import {
+  PARTITION_LOCK_KEY,
+  listPartitions,
+  maintainPartitions,
+} from '../../api/fleet/telemetry/partitions.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { testBackend } from '../helpers/db.ts';
-import { createGroupWithPipeline, enrolOverHttp, heartbeatBody, mintToken, postJson, type EnrolledTestAgent } from '../helpers/factories.ts';
+import {
+  createGroupWithPipeline,
+  enrolOverHttp,
+  heartbeatBody,
+  mintToken,
+  postJson,
+  type EnrolledTestAgent,
+} from '../helpers/factories.ts';
 
 const T0 = new Date('2026-12-06T10:00:05Z');
 let now = T0;
@@ -25,7 +43,11 @@ beforeAll(async () => {
   // Timers never fire during a test: only explicit flushes write.
   server = await startTestServer({
     clock: () => now,
-    env: { FLOTILLA_HEARTBEAT_FLUSH_MS: '60000', FLOTILLA_TELEMETRY_FLUSH_MS: '60000', FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS: '2' },
+    env: {
+      FLOTILLA_HEARTBEAT_FLUSH_MS: '60000',
+      FLOTILLA_TELEMETRY_FLUSH_MS: '60000',
+      FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS: '2',
+    },
   });
   const group = await createGroupWithPipeline(server.ctx);
   groupId = group.id;
@@ -34,21 +56,45 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const component = (id: string, kind: ComponentTelemetry['kind'], n: number, errors = 0, discarded = 0): ComponentTelemetry => ({
-  id, kind, type: kind === 'sink' ? 'console' : 'demo_logs', eventsIn: n, eventsOut: n, bytesIn: n * 10, bytesOut: n * 10, errors, discarded,
+const component = (
+  id: string,
+  kind: ComponentTelemetry['kind'],
+  n: number,
+  errors = 0,
+  discarded = 0,
+): ComponentTelemetry => ({
+  id,
+  kind,
+  type: kind === 'sink' ? 'console' : 'demo_logs',
+  eventsIn: n,
+  eventsOut: n,
+  bytesIn: n * 10,
+  bytesOut: n * 10,
+  errors,
+  discarded,
 });
 
 function telemetry(n: number, errors = 0): Telemetry {
   return {
     vector: { uptimeSeconds: 100 + n, reloads: 1 },
     components: [component('demo', 'source', n), component('out', 'sink', n, errors, errors * 2)],
-    host: { cpuPercent: 12.5, memoryUsedBytes: 2_000_000_000, memoryAvailableBytes: 6_000_000_000, diskUsedBytes: 40, diskTotalBytes: 100 },
+    host: {
+      cpuPercent: 12.5,
+      memoryUsedBytes: 2_000_000_000,
+      memoryAvailableBytes: 6_000_000_000,
+      diskUsedBytes: 40,
+      diskTotalBytes: 100,
+    },
     logs: [{ time: now.toISOString(), level: 'warn', message: `sample ${n}` }],
   };
 }
 
 async function heartbeat(agent: EnrolledTestAgent, t: Telemetry): Promise<void> {
-  const res = await postJson(server.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody({ telemetry: t }), agent.agentToken);
+  const res = await postJson(
+    server.baseUrl + paths.heartbeat(agent.agentId),
+    heartbeatBody({ telemetry: t }),
+    agent.agentToken,
+  );
   expect(res.status).toBe(200);
 }
 
@@ -60,21 +106,42 @@ async function at(seconds: number, beats: [EnrolledTestAgent, Telemetry][]): Pro
 
 describe('telemetry storage', () => {
   it('turns heartbeats into latest rates and per-minute group aggregates', async () => {
-    await at(0, [[a, telemetry(1000)], [b, telemetry(5000)]]);
-    await at(30, [[a, telemetry(1300, 3)], [b, telemetry(5600)]]);
+    await at(0, [
+      [a, telemetry(1000)],
+      [b, telemetry(5000)],
+    ]);
+    await at(30, [
+      [a, telemetry(1300, 3)],
+      [b, telemetry(5600)],
+    ]);
     const latest = await latestTelemetry(server.ctx, { groupId });
     const mine = latest.find((l) => l.agentId === a.agentId)!;
-    expect(mine).toMatchObject({ eventsInRate: 10, eventsOutRate: 10, errorsRate: 0.1, discardedRate: 0.2, cpuPercent: 12.5, diskUsedBytes: 40, vectorReloads: 1 });
+    expect(mine).toMatchObject({
+      eventsInRate: 10,
+      eventsOutRate: 10,
+      errorsRate: 0.1,
+      discardedRate: 0.2,
+      cpuPercent: 12.5,
+      diskUsedBytes: 40,
+      vectorReloads: 1,
+    });
     expect(mine.logs.map((l) => l.message)).toEqual(['sample 1000', 'sample 1300']);
     expect(latest.find((l) => l.agentId === b.agentId)?.eventsInRate).toBe(20);
     const window = await componentWindow(server.ctx, { groupId, since: T0 });
-    expect(window.find((c) => c.componentId === 'demo')?.counts).toMatchObject({ eventsIn: 900, bytesIn: 9000 });
+    expect(window.find((c) => c.componentId === 'demo')?.counts).toMatchObject({
+      eventsIn: 900,
+      bytesIn: 9000,
+    });
     expect(window.find((c) => c.componentId === 'out')?.counts).toMatchObject({ errors: 3, discarded: 6 });
     expect(await throughput(server.ctx, groupId, T0)).toEqual([
       { minute: new Date('2026-12-06T10:00:00Z'), eventsIn: 15, eventsOut: 15, errors: 0.05, discarded: 0.1 },
     ]);
     const live = await componentLiveRates(server.ctx, groupId);
-    expect(live.find((c) => c.componentId === 'demo')).toMatchObject({ kind: 'source', agents: 2, rates: { eventsIn: 30 } });
+    expect(live.find((c) => c.componentId === 'demo')).toMatchObject({
+      kind: 'source',
+      agents: 2,
+      rates: { eventsIn: 30 },
+    });
     expect((await topAgentsByErrors(server.ctx, 5)).map((t) => t.agentId)).toEqual([a.agentId]);
   });
 
@@ -90,14 +157,20 @@ describe('telemetry storage', () => {
   it('closes 5-minute agent buckets into the history and shows the open one last', async () => {
     await at(300, [[a, telemetry(2500)]]);
     const history = await agentHistory(server.ctx, a.agentId, T0);
-    expect(history.map((p) => p.at)).toEqual([new Date('2026-12-06T10:00:00Z'), new Date('2026-12-06T10:05:00Z')]);
+    expect(history.map((p) => p.at)).toEqual([
+      new Date('2026-12-06T10:00:00Z'),
+      new Date('2026-12-06T10:05:00Z'),
+    ]);
     expect(history[0]).toMatchObject({ cpuPercent: 12.5, rates: { eventsIn: 900 / 300, errors: 3 / 300 } });
     expect(history[0].components.map((c) => c.id)).toEqual(['demo', 'out']);
   });
 
   it('drops whole days past their retention and creates the days ahead', async () => {
     const later = new Date(T0.getTime() + 3 * 86_400_000);
-    const result = await maintainPartitions(server.ctx, later, { minuteRetentionDays: 14, agentRetentionDays: 2 });
+    const result = await maintainPartitions(server.ctx, later, {
+      minuteRetentionDays: 14,
+      agentRetentionDays: 2,
+    });
     expect(result.ran).toBe(true);
     // The agent buckets keep 2 whole days before today (Dec 9), the minutes 14.
     expect(result.dropped).toContain('telemetry_agent_buckets_p20261206');
@@ -123,7 +196,9 @@ describe('telemetry storage', () => {
         await held;
       });
       await isLocked;
-      expect(await maintainPartitions(server.ctx, now, { minuteRetentionDays: 14, agentRetentionDays: 2 })).toEqual({ ran: false, created: [], dropped: [] });
+      expect(
+        await maintainPartitions(server.ctx, now, { minuteRetentionDays: 14, agentRetentionDays: 2 }),
+      ).toEqual({ ran: false, created: [], dropped: [] });
       release();
       await other;
     });

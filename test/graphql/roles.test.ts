@@ -79,6 +79,7 @@ const QUERIES: Record<string, [Need, string]> = {
   action: ['viewer', `action(id: "${NONE}") { id }`],
   enrolmentTokens: ['viewer', 'enrolmentTokens { totalCount }'],
   fleetSummary: ['viewer', 'fleetSummary { agents }'],
+  fleetTelemetry: ['viewer', 'fleetTelemetry { throughput { minute } }'],
   vectorComponents: ['viewer', 'vectorComponents(kind: source) { type }'],
   vectorComponent: ['viewer', 'vectorComponent(kind: sink, type: "console") { type }'],
   agentReleases: ['viewer', 'agentReleases { version }'],

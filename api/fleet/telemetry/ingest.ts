@@ -7,7 +7,7 @@
 import type { FleetContext } from '../context.ts';
 import type { AgentEntry } from '../agent-directory.ts';
 import type { Telemetry } from '../../protocol/telemetry.ts';
-import { ensurePartitions, type TelemetryRetention } from './partitions.ts';
+import { ensurePartitions, oldestWritableBucket, type TelemetryRetention } from './partitions.ts';
 import { recordSamples, type TelemetrySample } from './store.ts';
 import { isDataError } from '../heartbeats.ts';
 
@@ -16,8 +16,6 @@ export interface TelemetrySettings extends TelemetryRetention {
   /** How often buffered telemetry is written. */
   flushMs: number;
 }
-
-const DAY_MS = 86_400_000;
 
 /** SQLSTATE 23514 with "no partition": a row fell outside every existing partition. */
 function missingPartition(error: unknown): boolean {
@@ -76,7 +74,7 @@ export class TelemetryBuffer {
     const batch = [...this.pending.values()];
     this.pending = new Map();
     const now = this.ctx.clock();
-    const keepFrom = new Date(Math.floor(now.getTime() / DAY_MS) * DAY_MS - this.settings.agentRetentionDays * DAY_MS);
+    const keepFrom = oldestWritableBucket(now);
     let written: TelemetrySample[];
     try {
       try {
@@ -88,11 +86,13 @@ export class TelemetryBuffer {
       }
     } catch (error) {
       if (isDataError(error)) throw error;
-      for (const sample of batch) if (!this.pending.has(sample.agentId)) this.pending.set(sample.agentId, sample);
+      for (const sample of batch)
+        if (!this.pending.has(sample.agentId)) this.pending.set(sample.agentId, sample);
       throw error;
     }
     const byGroup = new Map<string, string[]>();
     for (const s of written) byGroup.set(s.groupId, [...(byGroup.get(s.groupId) ?? []), s.agentId]);
-    for (const [groupId, agentIds] of byGroup) this.ctx.events.publish('telemetryRecorded', { groupId, agentIds });
+    for (const [groupId, agentIds] of byGroup)
+      this.ctx.events.publish('telemetryRecorded', { groupId, agentIds });
   }
 }

@@ -22,6 +22,11 @@ export interface TelemetryRetention {
 
 /** Days ahead of today whose partitions exist, so a clock crossing midnight never lacks one. */
 export const PARTITION_DAYS_AHEAD = 2;
+/**
+ * Days before today whose partitions are created: an agent's 5-minute bucket opened before
+ * midnight is written when its next sample arrives. Older closed buckets are not written.
+ */
+export const PARTITION_DAYS_BEHIND = 1;
 /** Advisory lock key of partition maintenance ("flotilla telemetry" in hex-ish, fixed forever). */
 export const PARTITION_LOCK_KEY = 0x7e1e_2013;
 
@@ -32,13 +37,21 @@ function dayStart(at: Date): Date {
   return new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
 }
 
+/** The first instant whose closed buckets are still written (older ones have no partition to go to). */
+export function oldestWritableBucket(now: Date): Date {
+  return new Date(dayStart(now).getTime() - PARTITION_DAYS_BEHIND * DAY_MS);
+}
+
 /** The partition holding day `day` of `table`: `<table>_pYYYYMMDD`. */
 export function partitionName(table: PartitionedTable, day: Date): string {
   return `${table}_p${day.toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
 /** The partitions of `table` with the first instant each holds, oldest first. */
-export async function listPartitions(db: FleetContext['db'] | Tx, table: PartitionedTable): Promise<{ name: string; from: Date }[]> {
+export async function listPartitions(
+  db: FleetContext['db'] | Tx,
+  table: PartitionedTable,
+): Promise<{ name: string; from: Date }[]> {
   const rows = await db.$queryRawUnsafe<{ name: string }[]>(
     `SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
      WHERE i.inhparent = $1::regclass ORDER BY c.relname`,
@@ -52,11 +65,18 @@ export async function listPartitions(db: FleetContext['db'] | Tx, table: Partiti
 
 async function createMissing(tx: Tx, now: Date, retention: TelemetryRetention): Promise<string[]> {
   const created: string[] = [];
-  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [PartitionedTable, keyof TelemetryRetention][]) {
+  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [
+    PartitionedTable,
+    keyof TelemetryRetention,
+  ][]) {
     const existing = new Set((await listPartitions(tx, table)).map((p) => p.name));
     const today = dayStart(now).getTime();
     // From the oldest day still kept (late samples of an agent's open bucket land there) to a few days ahead.
-    for (let day = today - retention[setting] * DAY_MS; day <= today + PARTITION_DAYS_AHEAD * DAY_MS; day += DAY_MS) {
+    for (
+      let day = today - retention[setting] * DAY_MS;
+      day <= today + PARTITION_DAYS_AHEAD * DAY_MS;
+      day += DAY_MS
+    ) {
       const from = new Date(day);
       const name = partitionName(table, from);
       if (existing.has(name)) continue;
@@ -72,7 +92,10 @@ async function createMissing(tx: Tx, now: Date, retention: TelemetryRetention): 
 
 async function dropExpired(tx: Tx, now: Date, retention: TelemetryRetention): Promise<string[]> {
   const dropped: string[] = [];
-  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [PartitionedTable, keyof TelemetryRetention][]) {
+  for (const [table, setting] of Object.entries(PARTITIONED_TABLES) as [
+    PartitionedTable,
+    keyof TelemetryRetention,
+  ][]) {
     const keepFrom = dayStart(now).getTime() - retention[setting] * DAY_MS;
     for (const p of await listPartitions(tx, table)) {
       if (p.from.getTime() >= keepFrom) continue;
@@ -84,11 +107,15 @@ async function dropExpired(tx: Tx, now: Date, retention: TelemetryRetention): Pr
 }
 
 /**
- * Make sure every partition from the oldest retained day to PARTITION_DAYS_AHEAD days after `now`
- * exists. Waits for the maintenance lock (another replica may hold it briefly). Idempotent;
+ * Make sure every partition from PARTITION_DAYS_BEHIND days before `now` to PARTITION_DAYS_AHEAD
+ * days after it exists. Waits for the maintenance lock (another replica may hold it briefly). Idempotent;
  * rejects when the database fails.
  */
-export async function ensurePartitions(ctx: FleetContext, now: Date, retention: TelemetryRetention): Promise<string[]> {
+export async function ensurePartitions(
+  ctx: FleetContext,
+  now: Date,
+  retention: TelemetryRetention,
+): Promise<string[]> {
   return ctx.db.$transaction(async (tx) => {
     await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', PARTITION_LOCK_KEY);
     return createMissing(tx, now, retention);

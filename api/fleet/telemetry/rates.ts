@@ -116,7 +116,14 @@ export function stepStart(at: Date, stepMs: number): Date {
   return new Date(Math.floor(at.getTime() / stepMs) * stepMs);
 }
 
-const zeroCounts = (): Counts => ({ eventsIn: 0, eventsOut: 0, bytesIn: 0, bytesOut: 0, errors: 0, discarded: 0 });
+const zeroCounts = (): Counts => ({
+  eventsIn: 0,
+  eventsOut: 0,
+  bytesIn: 0,
+  bytesOut: 0,
+  errors: 0,
+  discarded: 0,
+});
 const zeroAgentCounts = (): AgentCounts => ({ eventsIn: 0, eventsOut: 0, errors: 0, discarded: 0 });
 
 /** An empty bucket. */
@@ -161,7 +168,11 @@ function continues(previous: PreviousSample | null, at: Date): previous is Previ
   return elapsed > 0 && elapsed <= MAX_SAMPLE_GAP_MS;
 }
 
-function rateOf(previous: number | undefined, next: number | undefined, seconds: number | null): number | null {
+function rateOf(
+  previous: number | undefined,
+  next: number | undefined,
+  seconds: number | null,
+): number | null {
   if (seconds === null || previous === undefined || next === undefined) return null;
   return counterIncrease(previous, next, false) / seconds;
 }
@@ -170,7 +181,11 @@ function rateOf(previous: number | undefined, next: number | undefined, seconds:
  * Fold one heartbeat's telemetry (received at `at`) into the agent's previous sample. Pure; never
  * throws. A sample not after the previous one should be skipped by the caller (isNewer).
  */
-export function advanceSample(previous: PreviousSample | null, telemetry: Telemetry, at: Date): SampleOutcome {
+export function advanceSample(
+  previous: PreviousSample | null,
+  telemetry: Telemetry,
+  at: Date,
+): SampleOutcome {
   const linked = continues(previous, at);
   const seconds = linked ? (at.getTime() - previous.sampledAt.getTime()) / 1000 : null;
   const uptime = telemetry.vector?.uptimeSeconds;
@@ -189,7 +204,8 @@ export function advanceSample(previous: PreviousSample | null, telemetry: Teleme
     if (seconds !== null) {
       // A component missing from a linked previous sample was added since: it counted from 0.
       const counts = zeroCounts();
-      for (const name of COUNTERS) counts[name] = counterIncrease(old?.totals[name] ?? 0, totals[name], restarted);
+      for (const name of COUNTERS)
+        counts[name] = counterIncrease(old?.totals[name] ?? 0, totals[name], restarted);
       rates = zeroCounts();
       for (const name of COUNTERS) rates[name] = counts[name] / seconds;
       increases.push({ id: c.id, kind: c.kind, type: c.type, counts });
@@ -245,7 +261,12 @@ export function advanceSample(previous: PreviousSample | null, telemetry: Teleme
   addInto(bucket.totals, agentTotals);
   for (const inc of increases) {
     const sums = (bucket.components[inc.id] ??= zeroAgentCounts());
-    addInto(sums, { eventsIn: inc.counts.eventsIn, eventsOut: inc.counts.eventsOut, errors: inc.counts.errors, discarded: inc.counts.discarded });
+    addInto(sums, {
+      eventsIn: inc.counts.eventsIn,
+      eventsOut: inc.counts.eventsOut,
+      errors: inc.counts.errors,
+      discarded: inc.counts.discarded,
+    });
   }
   return { counters, components, increases, rates, bucketStart, bucket, closed };
 }

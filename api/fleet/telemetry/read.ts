@@ -8,7 +8,14 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { FleetContext } from '../context.ts';
 import type { ComponentKind, TelemetryLogLine } from '../../protocol/telemetry.ts';
 import { onlineSince } from '../agent-status.ts';
-import { BUCKET_MS, MINUTE_MS, type AgentCounts, type Counts, type OpenBucket, type StoredComponent } from './rates.ts';
+import {
+  BUCKET_MS,
+  MINUTE_MS,
+  type AgentCounts,
+  type Counts,
+  type OpenBucket,
+  type StoredComponent,
+} from './rates.ts';
 
 /** The latest sample of an agent, as stored. Rates are per second (null: baseline sample). */
 export interface LatestTelemetry {
@@ -74,10 +81,19 @@ export interface AgentPoint {
 
 function perSecond(counts: AgentCounts, seconds: number): AgentCounts {
   const s = Math.max(seconds, 1);
-  return { eventsIn: counts.eventsIn / s, eventsOut: counts.eventsOut / s, errors: counts.errors / s, discarded: counts.discarded / s };
+  return {
+    eventsIn: counts.eventsIn / s,
+    eventsOut: counts.eventsOut / s,
+    errors: counts.errors / s,
+    discarded: counts.discarded / s,
+  };
 }
 
-function point(at: Date, seconds: number, b: Omit<OpenBucket, 'samples' | 'cpuSum' | 'cpuSamples'> & { cpu: number | null }): AgentPoint {
+function point(
+  at: Date,
+  seconds: number,
+  b: Omit<OpenBucket, 'samples' | 'cpuSum' | 'cpuSamples'> & { cpu: number | null },
+): AgentPoint {
   return {
     at,
     cpuPercent: b.cpu,
@@ -100,7 +116,19 @@ export async function agentHistory(ctx: FleetContext, agentId: string, since: Da
   const now = ctx.clock();
   const [closed, open] = await Promise.all([
     ctx.db.$queryRaw<
-      { bucket: Date; cpu: number | null; mu: number | null; ma: number | null; du: number | null; dt: number | null; ei: number; eo: number; er: number; di: number; components: Record<string, AgentCounts> }[]
+      {
+        bucket: Date;
+        cpu: number | null;
+        mu: number | null;
+        ma: number | null;
+        du: number | null;
+        dt: number | null;
+        ei: number;
+        eo: number;
+        er: number;
+        di: number;
+        components: Record<string, AgentCounts>;
+      }[]
     >`SELECT bucket, cpu_percent AS cpu, memory_used_bytes::float8 AS mu, memory_available_bytes::float8 AS ma,
         disk_used_bytes::float8 AS du, disk_total_bytes::float8 AS dt, events_in::float8 AS ei,
         events_out::float8 AS eo, errors::float8 AS er, discarded::float8 AS di, components
@@ -140,13 +168,18 @@ export interface ThroughputPoint {
 /** `at` minus one step: a step starting after it ends after `at` (so the step holding `at` is included). */
 const stepBefore = (at: Date, stepMs: number) => new Date(at.getTime() - stepMs);
 
-const groupFilter = (groupId: string | null) => (groupId ? Prisma.sql`AND group_id = ${groupId}::uuid` : Prisma.empty);
+const groupFilter = (groupId: string | null) =>
+  groupId ? Prisma.sql`AND group_id = ${groupId}::uuid` : Prisma.empty;
 
 /**
  * Minutes of group `groupId` (null: the whole fleet) that end after `since`, oldest first; minutes
  * without traffic are absent.
  */
-export async function throughput(ctx: FleetContext, groupId: string | null, since: Date): Promise<ThroughputPoint[]> {
+export async function throughput(
+  ctx: FleetContext,
+  groupId: string | null,
+  since: Date,
+): Promise<ThroughputPoint[]> {
   return ctx.db.$queryRaw<ThroughputPoint[]>`
     SELECT minute,
       (sum(events_in) FILTER (WHERE kind = 'source'))::float8 / ${MINUTE_MS / 1000} AS "eventsIn",
@@ -183,7 +216,13 @@ export async function componentWindow(
       sum(bytes_out)::float8 AS "bytesOut", sum(errors)::float8 AS errors, sum(discarded)::float8 AS discarded
     FROM telemetry_component_minutes WHERE minute > ${stepBefore(options.since, MINUTE_MS)} ${until} ${groupFilter(options.groupId)}
     GROUP BY group_id, component_id ORDER BY group_id, component_id`;
-  return rows.map(({ groupId, componentId, kind, type, ...counts }) => ({ groupId, componentId, kind, type, counts }));
+  return rows.map(({ groupId, componentId, kind, type, ...counts }) => ({
+    groupId,
+    componentId,
+    kind,
+    type,
+    counts,
+  }));
 }
 
 /** A component's rates now, summed over the group's online agents (for the pipeline graph). */
@@ -208,7 +247,13 @@ export async function componentLiveRates(ctx: FleetContext, groupId: string): Pr
     FROM telemetry_latest, jsonb_array_elements(components) AS c
     WHERE group_id = ${groupId}::uuid AND sampled_at >= ${onlineSince(ctx.clock())}
     GROUP BY 1 ORDER BY 1`;
-  return rows.map(({ componentId, kind, type, agents, ...rates }) => ({ componentId, kind, type, agents, rates }));
+  return rows.map(({ componentId, kind, type, agents, ...rates }) => ({
+    componentId,
+    kind,
+    type,
+    agents,
+    rates,
+  }));
 }
 
 /** An agent with its error and discard rates now. */
@@ -231,7 +276,11 @@ export async function topAgentsByErrors(ctx: FleetContext, limit: number): Promi
 }
 
 /** The components (per group) that discarded the most events since `since`, at most `limit`. */
-export async function topComponentsByDiscarded(ctx: FleetContext, since: Date, limit: number): Promise<ComponentWindow[]> {
+export async function topComponentsByDiscarded(
+  ctx: FleetContext,
+  since: Date,
+  limit: number,
+): Promise<ComponentWindow[]> {
   const rows = await componentWindow(ctx, { groupId: null, since });
   return rows
     .filter((r) => r.counts.discarded > 0)

@@ -55,7 +55,10 @@ interface MinuteRow {
 }
 
 /** `incoming` after `previous`, without repeats, the newest MAX_TELEMETRY_LOG_LINES kept. */
-export function mergeLogs(previous: TelemetryLogLine[], incoming: TelemetryLogLine[] | undefined): TelemetryLogLine[] {
+export function mergeLogs(
+  previous: TelemetryLogLine[],
+  incoming: TelemetryLogLine[] | undefined,
+): TelemetryLogLine[] {
   if (!incoming || incoming.length === 0) return previous;
   const seen = new Set<string>();
   const merged: TelemetryLogLine[] = [];
@@ -176,7 +179,10 @@ async function upsertLatest(tx: Tx, written: Written[]): Promise<void> {
   );
 }
 
-async function insertBuckets(tx: Tx, closed: { agentId: string; groupId: string; start: Date; bucket: OpenBucket }[]): Promise<void> {
+async function insertBuckets(
+  tx: Tx,
+  closed: { agentId: string; groupId: string; start: Date; bucket: OpenBucket }[],
+): Promise<void> {
   if (closed.length === 0) return;
   const col = <T>(f: (c: (typeof closed)[number]) => T) => closed.map(f);
   await tx.$executeRawUnsafe(
@@ -228,7 +234,10 @@ export async function recordSamples(
   const sorted = [...samples].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
   return ctx.db.$transaction(
     async (tx) => {
-      const latest = await lockLatest(tx, sorted.map((s) => s.agentId));
+      const latest = await lockLatest(
+        tx,
+        sorted.map((s) => s.agentId),
+      );
       const written: Written[] = [];
       const closed: { agentId: string; groupId: string; start: Date; bucket: OpenBucket }[] = [];
       const minutes = new Map<string, MinuteRow>();
@@ -245,13 +254,24 @@ export async function recordSamples(
           if (COUNTERS.every((name) => inc.counts[name] === 0)) continue;
           const key = `${sample.groupId} ${minute.toISOString()} ${inc.id}`;
           const sum = minutes.get(key);
-          if (!sum) minutes.set(key, { minute, groupId: sample.groupId, componentId: inc.id, kind: inc.kind, type: inc.type, counts: { ...inc.counts } });
+          if (!sum)
+            minutes.set(key, {
+              minute,
+              groupId: sample.groupId,
+              componentId: inc.id,
+              kind: inc.kind,
+              type: inc.type,
+              counts: { ...inc.counts },
+            });
           else for (const name of COUNTERS) sum.counts[name] += inc.counts[name];
         }
       }
       if (written.length > 0) await upsertLatest(tx, written);
       await insertBuckets(tx, closed);
-      await addMinutes(tx, [...minutes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r));
+      await addMinutes(
+        tx,
+        [...minutes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r),
+      );
       return written.map((w) => w.sample);
     },
     { timeout: 30_000, maxWait: 30_000 },

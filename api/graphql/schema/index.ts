@@ -24,5 +24,7 @@ import './policy.ts';
 import './secret.ts';
 import './alert-rule.ts';
 import './alert.ts';
+import './telemetry.ts';
+import './telemetry-fleet.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -27,3 +27,9 @@ export function parseLabel(text: string): [string, string] | null {
   if (eq <= 0) return null;
   return [text.slice(0, eq).trim(), text.slice(eq + 1).trim()];
 }
+
+/** A rate per second for text: one decimal from 1 up, two significant digits below ("0.017"), "–" when unknown. */
+export function formatRate(v: number | null | undefined): string {
+  if (v == null) return '–';
+  return v >= 1 || v === 0 ? v.toFixed(1) : v.toPrecision(2);
+}
