@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
-import type { TelemetrySettings } from './fleet/telemetry/ingest.ts';
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -98,6 +97,14 @@ const EnvSchema = z.object({
 export type LogLevel = z.infer<typeof LogLevel>;
 
 export type DatabaseConfig = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+
+/** Telemetry storage (FLOTILLA_TELEMETRY_*): flush interval and how many days each history keeps. */
+export interface TelemetrySettings {
+  /** How often buffered telemetry is written. */
+  flushMs: number;
+  minuteRetentionDays: number;
+  agentRetentionDays: number;
+}
 
 export interface ServerConfig {
   port: number;

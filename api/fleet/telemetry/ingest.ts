@@ -7,15 +7,10 @@
 import type { FleetContext } from '../context.ts';
 import type { AgentEntry } from '../agent-directory.ts';
 import type { Telemetry } from '../../protocol/telemetry.ts';
-import { ensurePartitions, oldestWritableBucket, type TelemetryRetention } from './partitions.ts';
+import type { TelemetrySettings } from '../../config.ts';
+import { ensurePartitions, oldestWritableBucket } from './partitions.ts';
 import { recordSamples, type TelemetrySample } from './store.ts';
 import { isDataError } from '../heartbeats.ts';
-
-/** Telemetry settings from api/config.ts (FLOTILLA_TELEMETRY_*). */
-export interface TelemetrySettings extends TelemetryRetention {
-  /** How often buffered telemetry is written. */
-  flushMs: number;
-}
 
 /** SQLSTATE 23514 with "no partition": a row fell outside every existing partition. */
 function missingPartition(error: unknown): boolean {

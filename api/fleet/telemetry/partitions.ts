@@ -6,6 +6,7 @@
  * non-blocking variant so only one replica at a time prunes.
  */
 import type { FleetContext, Tx } from '../context.ts';
+import type { TelemetrySettings } from '../../config.ts';
 
 /** The partitioned tables and the retention setting that applies to each. */
 export const PARTITIONED_TABLES = {
@@ -15,10 +16,7 @@ export const PARTITIONED_TABLES = {
 export type PartitionedTable = keyof typeof PARTITIONED_TABLES;
 
 /** How long each history is kept, in days (FLOTILLA_TELEMETRY_*_RETENTION_DAYS). */
-export interface TelemetryRetention {
-  minuteRetentionDays: number;
-  agentRetentionDays: number;
-}
+export type TelemetryRetention = Pick<TelemetrySettings, 'minuteRetentionDays' | 'agentRetentionDays'>;
 
 /** Days ahead of today whose partitions exist, so a clock crossing midnight never lacks one. */
 export const PARTITION_DAYS_AHEAD = 2;
