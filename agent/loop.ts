@@ -6,11 +6,14 @@
  *    rejected, Vector exited, an action result is ready); hands pending actions to the runner.
  * When to poll and heartbeat, how to back off and when the token counts as revoked is agent/policy.ts
  * (shared with the simulator). On revoke both tasks stop and the loop waits for a new enrolment
- * while Vector keeps running. No I/O of its own: everything goes through the injected parts.
+ * while Vector keeps running. Each heartbeat first checks vector.yaml for drift (apply/drift.ts,
+ * never during an apply), and adopts a rotated token from the answer (stored before it is used).
+ * No I/O of its own: everything goes through the injected parts.
  */
-import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
+import { Capability, type ActionResult, type HeartbeatRequest } from '../api/protocol/v1.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
 import type { ApplyOutcome } from './apply/apply.ts';
+import type { DriftCheck, DriftWatch } from './apply/drift.ts';
 import type { Clock } from './clock.ts';
 import { Wakeable, sleep } from './clock.ts';
 import type { Logger } from './log.ts';
@@ -31,6 +34,8 @@ export interface LoopOptions {
     onEvent(fn: (e: VectorEvent) => void): () => void;
   };
   actions: ActionRunner;
+  /** Checks vector.yaml before each heartbeat; absent: no drift fields are sent. */
+  drift?: Pick<DriftWatch, 'check' | 'acknowledge'>;
   clock: Clock;
   random: () => number;
   newBackoff: () => Backoff;
@@ -55,6 +60,10 @@ export class AgentLoop {
   private readonly restart = new AbortController();
   private heartbeatWaiters: ((ok: boolean) => void)[] = [];
   private lastError = '';
+  /** Applies and drift checks take turns (a check must never see a half-done apply). */
+  private configTurn: Promise<unknown> = Promise.resolve();
+  /** The group's self-heal setting from the last heartbeat answer (absent: true). */
+  private selfHeal = true;
 
   constructor(private readonly o: LoopOptions) {
     this.heartbeatWake = new Wakeable(o.clock);
@@ -161,7 +170,7 @@ export class AgentLoop {
   ): Promise<boolean> {
     let outcome: ApplyOutcome;
     try {
-      outcome = await this.o.applier.apply(answer.version, answer.body);
+      outcome = await this.exclusive(() => this.o.applier.apply(answer.version, answer.body));
     } catch (error) {
       this.o.log.error('config apply failed on this host', { version: answer.version, error });
       await this.noteError(`applying config version ${answer.version} failed: ${errorMessage(error)}`);
@@ -170,7 +179,10 @@ export class AgentLoop {
     const error = outcome.kind === 'applied' ? undefined : outcome.message;
     await this.o.store.update((s) => {
       Object.assign(s, afterApply(s, answer.version, since, error));
-      if (error === undefined) s.appliedEtag = answer.etag ?? null;
+      if (outcome.kind === 'applied') {
+        s.appliedEtag = answer.etag ?? null;
+        s.appliedFile = outcome.file;
+      }
     });
     this.heartbeatWake.wake();
     return true;
@@ -185,11 +197,15 @@ export class AgentLoop {
     };
     while (!signal.aborted) {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
-      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent), signal);
+      const drift = await this.exclusive(async () => (await this.o.drift?.check(this.selfHeal)) ?? {});
+      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent, drift), signal);
       if (signal.aborted) return;
       const next = policy.next(outcome, this.o.heartbeatIntervalMs);
       if (next.kind === 'revoked') return onRevoked();
       if (outcome.kind === 'ok') {
+        this.selfHeal = outcome.value.selfHeal ?? true;
+        this.o.drift?.acknowledge(drift.configDrift);
+        if (outcome.value.agentToken) await this.adoptToken(creds, outcome.value.agentToken);
         await this.o.actions
           .acknowledge(sent, outcome.value.rejectedResults)
           .catch((error) => this.o.log.error('cannot record acknowledged results', { error }));
@@ -207,7 +223,25 @@ export class AgentLoop {
     }
   }
 
-  private heartbeatBody(results: ActionResult[]): HeartbeatRequest {
+  /** A rotated token: stored atomically, then used; if the write fails the old token stays in use. */
+  private async adoptToken(creds: Credentials, token: string): Promise<void> {
+    try {
+      await this.o.store.writeToken(token);
+    } catch (error) {
+      this.o.log.error('cannot store the rotated agent token, keeping the old one', { error });
+      return;
+    }
+    creds.agentToken = token;
+    this.o.log.info('agent token rotated', { agentId: creds.agentId });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.configTurn.then(work, work);
+    this.configTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private heartbeatBody(results: ActionResult[], drift: DriftCheck): HeartbeatRequest {
     const s = this.o.store.current;
     return {
       agentVersion: this.o.agentVersion,
@@ -217,6 +251,8 @@ export class AgentLoop {
       vectorUptimeSeconds: Math.floor(this.o.supervisor.uptimeSeconds()),
       configError: s.configError,
       ...(results.length > 0 ? { actionResults: results } : {}),
+      ...drift,
+      capabilities: [Capability.tokenRotation],
     };
   }
 

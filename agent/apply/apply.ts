@@ -8,6 +8,7 @@
  * validated, the previous file is restored and Vector restarted on it. The body `{}` stops Vector.
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
  * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours).
+ * Every applied config is also kept as `vector.applied.yaml`, the copy self-heal restores (drift.ts).
  */
 import { EMPTY_CONFIG, toStorableText } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
@@ -15,9 +16,16 @@ import type { AgentFs } from '../state/atomic-write.ts';
 import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
 import type { ValidateResult } from '../supervisor/validate.ts';
 import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
+import { sha256Hex, type AppliedFile } from './drift.ts';
 
 export type ApplyOutcome =
-  | { kind: 'applied'; version: number; action: 'reloaded' | 'started' | 'stopped' | 'unchanged' }
+  | {
+      kind: 'applied';
+      version: number;
+      action: 'reloaded' | 'started' | 'stopped' | 'unchanged';
+      /** What is on disk now (for drift checks). */
+      file: AppliedFile;
+    }
   /** `vector validate` refused it; nothing on the host changed. */
   | { kind: 'rejected'; version: number; message: string }
   /** Vector died on it; the previous config is back in place and running. */
@@ -27,6 +35,8 @@ export interface ApplierOptions {
   fs: AgentFs;
   configFile: string;
   candidateFile: string;
+  /** The copy of the last applied config, restored by self-heal. */
+  appliedCopyFile: string;
   dataDir: string;
   validate: (file: string) => Promise<ValidateResult>;
   supervisor: Pick<
@@ -60,8 +70,13 @@ export function withDataDir(body: string, dataDir: string): string {
   const first = lines.findIndex((line) => !isNonContent(line));
   if (first === -1 || !TOP_LEVEL_KEY.test(lines[first])) return body;
   if (lines.some((line) => DATA_DIR_KEY.test(line))) return body;
-  lines.splice(first, 0, `data_dir: ${JSON.stringify(dataDir)}`);
+  lines.splice(first, 0, dataDirLine(dataDir));
   return lines.join('\n');
+}
+
+/** The line withDataDir inserts: the agent's one local addition to a config (drift.ts strips it). */
+export function dataDirLine(dataDir: string): string {
+  return `data_dir: ${JSON.stringify(dataDir)}`;
 }
 
 const TOP_LEVEL_KEY = /^(?:[A-Za-z0-9_]|"[^"]*"|'[^']*')[^:#]*:(?:\s|$)/;
@@ -85,9 +100,9 @@ export class Applier {
     const { fs, supervisor, log } = this.o;
     if (isEmptyConfig(body)) {
       await supervisor.stop();
-      await writeFileAtomic(fs, this.o.configFile, `${EMPTY_CONFIG}\n`, { mode: CONFIG_MODE });
+      await writeFileAtomic(fs, this.o.configFile, body, { mode: CONFIG_MODE });
       log.info('empty config applied, vector stopped', { version });
-      return { kind: 'applied', version, action: 'stopped' };
+      return { kind: 'applied', version, action: 'stopped', file: await this.keepCopy(body, body) };
     }
     const text = withDataDir(body, this.o.dataDir);
     await fs.mkdir(this.o.dataDir, { recursive: true });
@@ -101,7 +116,7 @@ export class Applier {
     const previous = await readFileIfExists(fs, this.o.configFile);
     if (previous === text && supervisor.running) {
       await fs.rm(this.o.candidateFile, { force: true });
-      return { kind: 'applied', version, action: 'unchanged' };
+      return { kind: 'applied', version, action: 'unchanged', file: await this.keepCopy(text, body) };
     }
     await renameDurable(fs, this.o.candidateFile, this.o.configFile);
     const wasRunning = supervisor.running;
@@ -110,7 +125,8 @@ export class Applier {
     const exit = await supervisor.waitForExit(supervisor.generationId, this.o.reloadCheckMs);
     if (!exit) {
       log.info('config applied', { version, action: wasRunning ? 'reloaded' : 'started' });
-      return { kind: 'applied', version, action: wasRunning ? 'reloaded' : 'started' };
+      const file = await this.keepCopy(text, body);
+      return { kind: 'applied', version, action: wasRunning ? 'reloaded' : 'started', file };
     }
     const message = describeDeath(exit, version, supervisor.tail());
     log.warn('vector died on the new config, restoring the previous one', { version, error: message });
@@ -130,6 +146,12 @@ export class Applier {
     await this.o.fs.mkdir(this.o.dataDir, { recursive: true });
     await this.o.supervisor.start();
     return true;
+  }
+
+  /** Writes the copy self-heal restores; `text` is what vector.yaml holds, `body` what the server sent. */
+  private async keepCopy(text: string, body: string): Promise<AppliedFile> {
+    await writeFileAtomic(this.o.fs, this.o.appliedCopyFile, text, { mode: CONFIG_MODE });
+    return { sha256: sha256Hex(text), dataDirAdded: text !== body };
   }
 
   private async restore(previous: string | undefined): Promise<void> {

@@ -9,6 +9,8 @@ import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
+import { isDrifted, recordDriftReport } from './drift.ts';
+import { rotateOnHeartbeat } from './token-rotation.ts';
 
 interface SoftRow {
   groupId: string;
@@ -22,6 +24,9 @@ interface SoftRow {
   vectorStartedAt: string | null;
   configErrorVersion: number | null;
   configErrorMessage: string | null;
+  runningConfigSha256: string | null;
+  /** drift.ts → isDrifted: null when it cannot be told (then not marked drifted). */
+  drifted: boolean | null;
 }
 
 const FLUSH_SQL = `
@@ -42,11 +47,13 @@ UPDATE agents AS a SET
   config_error_message = v.error_message,
   agent_version_key = v.agent_version_key,
   vector_version_key = v.vector_version_key,
+  running_config_sha256 = v.running_sha256,
+  config_drifted_at = CASE WHEN v.drifted THEN COALESCE(a.config_drifted_at, v.seen_at::timestamptz) END,
   updated_at = now()
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::text[], $8::int[], $9::text[],
-    $10::text[], $11::text[])
+    $10::text[], $11::text[], $12::text[], $13::bool[])
   AS v(id, seen_at, agent_version, vector_version, applied, running, started_at, error_version, error_message,
-    agent_version_key, vector_version_key)
+    agent_version_key, vector_version_key, running_sha256, drifted)
 WHERE a.id = v.id AND a.revoked_at IS NULL`;
 
 type Entry = [agentId: string, row: SoftRow];
@@ -101,7 +108,7 @@ export class HeartbeatBuffer {
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
-  add(agent: AgentEntry, body: HeartbeatRequest, now: Date): void {
+  add(agent: AgentEntry, body: HeartbeatRequest, now: Date, drifted: boolean | null = null): void {
     this.pending.set(agent.id, {
       groupId: agent.groupId,
       seenAt: now.toISOString(),
@@ -116,6 +123,8 @@ export class HeartbeatBuffer {
         : null,
       configErrorVersion: body.configError?.version ?? null,
       configErrorMessage: body.configError?.message ?? null,
+      runningConfigSha256: body.runningConfigSha256 ?? null,
+      drifted,
     });
   }
 
@@ -212,6 +221,8 @@ export class HeartbeatBuffer {
       rows.map((r) => r.configErrorMessage),
       rows.map((r) => r.agentVersionKey),
       rows.map((r) => r.vectorVersionKey),
+      rows.map((r) => r.runningConfigSha256),
+      rows.map((r) => r.drifted),
     );
   }
 }
@@ -219,6 +230,9 @@ export class HeartbeatBuffer {
 export interface HeartbeatOutcome {
   pendingActions: PendingAction[];
   rejectedResults: RejectedResult[];
+  selfHeal: boolean;
+  /** A rotated token for the agent (token-rotation.ts), when one is due. */
+  agentToken?: string;
 }
 
 /**
@@ -243,12 +257,15 @@ export async function applyHeartbeat(
       applyActionResults(tx, agent.id, results, now, emit),
     );
   }
-  buffer.add(agent, body, now);
+  if (body.configDrift) await recordDriftReport(ctx, agent, body.appliedConfigVersion, body.configDrift);
+  const agentToken = await rotateOnHeartbeat(ctx, directory, agent, body);
+  buffer.add(agent, body, now, await isDrifted(directory, agent, body));
   let pendingActions: PendingAction[] = [];
   if (directory.mayHavePendingActions(agent.id)) {
     const mark = directory.pendingActionsMark();
     pendingActions = await pendingActionsFor(ctx, agent.id, baseUrl);
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
-  return { pendingActions, rejectedResults };
+  const selfHeal = await directory.selfHeal(agent.groupId);
+  return { pendingActions, rejectedResults, selfHeal, ...(agentToken ? { agentToken } : {}) };
 }

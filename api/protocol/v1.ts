@@ -215,6 +215,27 @@ export const ConfigError = z.object({
 });
 export type ConfigError = z.infer<typeof ConfigError>;
 
+/**
+ * Features an agent announces in `capabilities`: `token_rotation` — it stores and uses a rotated
+ * `agentToken` from a heartbeat answer (the server sends one only to agents that announce this).
+ */
+export const Capability = { tokenRotation: 'token_rotation' } as const;
+
+/** A lowercase hex SHA-256 (64 digits). */
+export const sha256Hex = () => z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
+/**
+ * What the agent found when the config file it runs no longer matched what it applied: the hash of
+ * the file it found (same definition as `runningConfigSha256`), whether it restored the applied
+ * config (self-heal) or only reports, and a short note (e.g. why a restore failed).
+ */
+export const ConfigDrift = z.object({
+  foundSha256: sha256Hex(),
+  restored: z.boolean(),
+  message: boundedText(2000).optional(),
+});
+export type ConfigDrift = z.infer<typeof ConfigDrift>;
+
 export const HeartbeatRequest = z.object({
   agentVersion: versionText,
   vectorVersion: boundedText(64),
@@ -223,6 +244,15 @@ export const HeartbeatRequest = z.object({
   vectorUptimeSeconds: z.number().min(0).max(MAX_UPTIME_SECONDS),
   configError: ConfigError.nullish(),
   actionResults: z.array(ActionResult).max(100).optional(),
+  /**
+   * SHA-256 of the config file Vector runs, as on disk, minus the agent's own `data_dir` line when it
+   * inserted one (README → Drift): equal to the applied version's `x-config-etag` while untouched.
+   */
+  runningConfigSha256: sha256Hex().optional(),
+  /** Sent once after the agent found the config file changed (until a heartbeat carried it). */
+  configDrift: ConfigDrift.optional(),
+  /** Optional features the agent supports (Capability); unknown names are ignored. */
+  capabilities: z.array(boundedText(64)).max(32).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -266,6 +296,13 @@ export const HeartbeatResponse = z.object({
   data: z.object({
     pendingActions: z.array(PendingAction),
     rejectedResults: z.array(RejectedResult),
+    /** The group's self-heal setting: false means "report drift, do not restore". Absent: true. */
+    selfHeal: z.boolean().optional(),
+    /**
+     * A rotated agent token: store it (atomically) and use it from the next request on. The old one
+     * stays valid until the server has seen the new one.
+     */
+    agentToken: z.string().optional(),
   }),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

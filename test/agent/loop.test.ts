@@ -62,7 +62,13 @@ async function harness(script: {
       },
     },
     applier: {
-      apply: async (version) => script.apply?.(version) ?? { kind: 'applied', version, action: 'reloaded' },
+      apply: async (version) =>
+        script.apply?.(version) ?? {
+          kind: 'applied',
+          version,
+          action: 'reloaded',
+          file: { sha256: 'a'.repeat(64), dataDirAdded: false },
+        },
       startFromDisk: async () => true,
     },
     supervisor: {
