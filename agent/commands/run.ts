@@ -7,6 +7,7 @@ import { ActionRunner } from '../actions/runner.ts';
 import { createUpgradeHandler } from '../actions/upgrade.ts';
 import { Applier } from '../apply/apply.ts';
 import { DriftWatch } from '../apply/drift.ts';
+import { createRestartVectorHandler } from '../actions/restart-vector.ts';
 import { AgentLoop } from '../loop.ts';
 import { errorMessage } from '../log.ts';
 import { writeFileAtomic } from '../state/atomic-write.ts';
@@ -108,7 +109,10 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
   });
   const actions = new ActionRunner(
     rt.store,
-    { upgrade_agent: upgrade },
+    {
+      upgrade_agent: upgrade,
+      restart_vector: createRestartVectorHandler(supervisor, settings.reloadCheckMs),
+    },
     rt.clock,
     log.child({ part: 'actions' }),
   );

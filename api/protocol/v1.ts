@@ -257,7 +257,7 @@ export const HeartbeatRequest = z.object({
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 /** Types an operator can queue today; the queue is generic, so a new type is an addition. */
-export const ActionType = z.enum(['upgrade_agent']);
+export const ActionType = z.enum(['upgrade_agent', 'restart_vector']);
 export type ActionType = z.infer<typeof ActionType>;
 
 export const UpgradeAgentPayload = z.object({
