@@ -16,7 +16,7 @@ import type { AgentFs } from '../state/atomic-write.ts';
 import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
 import type { ValidateResult } from '../supervisor/validate.ts';
 import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
-import { sha256Hex, type AppliedFile } from './drift.ts';
+import { sha256Hex, type AppliedFile } from './file-hash.ts';
 
 export type ApplyOutcome =
   | {

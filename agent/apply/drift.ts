@@ -8,7 +8,6 @@
  * local addition: the `data_dir: "<dir>"` line (dataDirLine) it inserted, when it inserted one (the
  * first line equal to it is dropped). For an untouched file that is the applied version's etag.
  */
-import { createHash } from 'node:crypto';
 import { toStorableText, type ConfigDrift } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../log.ts';
@@ -17,19 +16,7 @@ import { readFileIfExists, writeFileAtomic } from '../state/atomic-write.ts';
 import type { StateStore } from '../state/store.ts';
 import type { VectorSupervisor } from '../supervisor/vector.ts';
 import { dataDirLine, isEmptyConfig } from './apply.ts';
-
-/** What the agent wrote to vector.yaml at its last apply. */
-export interface AppliedFile {
-  /** SHA-256 (hex) of the file's bytes as written. */
-  sha256: string;
-  /** Whether the agent inserted its data_dir line into the server's config. */
-  dataDirAdded: boolean;
-}
-
-/** Lowercase hex SHA-256 of UTF-8 text. */
-export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
-}
+import { sha256Hex } from './file-hash.ts';
 
 /** The hash reported for a config file's text (see the module comment). Pure. */
 export function reportedConfigSha256(text: string, dataDir: string, dataDirAdded: boolean): string {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isEmptyConfig, withDataDir } from '../../agent/apply/apply.ts';
-import { sha256Hex } from '../../agent/apply/drift.ts';
+import { sha256Hex } from '../../agent/apply/file-hash.ts';
 import { waitFor } from './helpers.ts';
 import { pipeline, vectorHarness } from './vector-harness.ts';
 

@@ -6,7 +6,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DriftWatch, reportedConfigSha256, sha256Hex } from '../../agent/apply/drift.ts';
+import { DriftWatch, reportedConfigSha256 } from '../../agent/apply/drift.ts';
+import { sha256Hex } from '../../agent/apply/file-hash.ts';
 import { StateStore } from '../../agent/state/store.ts';
 import { memoryLogger, waitFor } from './helpers.ts';
 import { pipeline, vectorHarness } from './vector-harness.ts';
