@@ -236,10 +236,12 @@ export interface HeartbeatOutcome {
 }
 
 /**
- * Handle one heartbeat of an authenticated agent: buffer the soft fields, apply action results
- * durably before answering, and return the pending actions (the database is asked only when the
- * directory says the agent may have some; `baseUrl` is where the agent reached us). Rejects when writing the results fails — the agent
- * then retries and nothing is lost.
+ * Handle one heartbeat of an authenticated agent: apply action results and record a drift report
+ * durably before answering, take a token-rotation step (token-rotation.ts), buffer the soft fields
+ * with the drift verdict (drift.ts), and return the pending actions (the database is asked only
+ * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
+ * group's self-heal setting and a rotated token when one is due. Rejects when a write fails — the
+ * agent then retries and nothing is lost.
  */
 export async function applyHeartbeat(
   ctx: FleetContext,
