@@ -8,12 +8,16 @@
  *    rejected, Vector exited, an action result is ready); hands pending actions to the runner.
  * When to poll and heartbeat, how to back off and when the token counts as revoked is agent/policy.ts
  * (shared with the simulator). On revoke both tasks stop and the loop waits for a new enrolment
- * while Vector keeps running. No I/O of its own: everything goes through the injected parts.
+ * while Vector keeps running. Each heartbeat first checks vector.yaml for drift (apply/drift.ts,
+ * never during an apply), and adopts a rotated token from the answer (stored before it is used).
+ * No I/O of its own: everything goes through the injected parts.
  */
-import type { ActionResult, HeartbeatRequest } from '../api/protocol/v1.ts';
+import { Capability, type ActionResult, type HeartbeatRequest } from '../api/protocol/v1.ts';
 import type { Telemetry } from '../api/protocol/telemetry.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
 import type { ApplyOutcome, RolledBack } from './apply/apply.ts';
+import type { DriftCheck, DriftWatch } from './apply/drift.ts';
+import type { AppliedFile } from './apply/file-hash.ts';
 import type { Clock } from './clock.ts';
 import { Wakeable, sleep } from './clock.ts';
 import type { Logger } from './log.ts';
@@ -41,6 +45,8 @@ export interface LoopOptions {
     onEvent(fn: (e: VectorEvent) => void): () => void;
   };
   actions: ActionRunner;
+  /** Checks vector.yaml before each heartbeat; absent: no drift fields are sent. */
+  drift?: Pick<DriftWatch, 'check' | 'acknowledge'>;
   clock: Clock;
   random: () => number;
   newBackoff: () => Backoff;
@@ -59,7 +65,7 @@ export interface LoopOptions {
 }
 
 /** What the agent reported before an apply, to go back to when Vector dies on it later. */
-type Reported = ReportedConfig & { etag: string | null };
+type Reported = ReportedConfig & { etag: string | null; file: AppliedFile | null };
 
 /** Why run() returned: asked to stop, or an action (upgrade) needs the process replaced. */
 export type LoopEnd = 'stopped' | 'restart';
@@ -72,6 +78,10 @@ export class AgentLoop {
   private lastError = '';
   /** The crash watch of the last confirmed apply; the next apply waits for it. */
   private watching: Promise<void> = Promise.resolve();
+  /** Applies and drift checks take turns (a check must never see a half-done apply). */
+  private configTurn: Promise<unknown> = Promise.resolve();
+  /** The group's self-heal setting from the last heartbeat answer (absent: true). */
+  private selfHeal = true;
 
   constructor(private readonly o: LoopOptions) {
     this.heartbeatWake = new Wakeable(o.clock);
@@ -182,10 +192,11 @@ export class AgentLoop {
       appliedConfigVersion: current.appliedConfigVersion,
       configError: current.configError,
       etag: current.appliedEtag,
+      file: current.appliedFile,
     };
     let outcome: ApplyOutcome;
     try {
-      outcome = await this.o.applier.apply(answer.version, answer.body);
+      outcome = await this.exclusive(() => this.o.applier.apply(answer.version, answer.body));
     } catch (error) {
       this.o.log.error('config apply failed on this host', { version: answer.version, error });
       await this.noteError(`applying config version ${answer.version} failed: ${errorMessage(error)}`);
@@ -194,7 +205,10 @@ export class AgentLoop {
     const error = outcome.kind === 'applied' ? undefined : outcome.message;
     await this.o.store.update((s) => {
       Object.assign(s, afterApply(s, answer.version, since, error));
-      if (error === undefined) s.appliedEtag = answer.etag ?? null;
+      if (outcome.kind === 'applied') {
+        s.appliedEtag = answer.etag ?? null;
+        s.appliedFile = outcome.file;
+      }
     });
     this.reportSoon();
     if (outcome.kind === 'applied' && outcome.watch)
@@ -211,6 +225,7 @@ export class AgentLoop {
       .update((s) => {
         Object.assign(s, afterApply(before, late.version, since, late.message));
         s.appliedEtag = before.etag;
+        s.appliedFile = before.file;
       })
       .catch((error) => this.o.log.error('cannot record the rollback', { error }));
     this.heartbeatWake.wake();
@@ -231,11 +246,15 @@ export class AgentLoop {
     while (!signal.aborted) {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
       const telemetry = await this.o.telemetry?.();
-      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent, telemetry), signal);
+      const drift = await this.exclusive(async () => (await this.o.drift?.check(this.selfHeal)) ?? {});
+      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent, drift, telemetry), signal);
       if (signal.aborted) return;
       const next = policy.next(outcome, this.o.heartbeatIntervalMs);
       if (next.kind === 'revoked') return onRevoked();
       if (outcome.kind === 'ok') {
+        this.selfHeal = outcome.value.selfHeal ?? true;
+        this.o.drift?.acknowledge(drift.configDrift);
+        if (outcome.value.agentToken) await this.adoptToken(creds, outcome.value.agentToken);
         await this.o.actions
           .acknowledge(sent, outcome.value.rejectedResults)
           .catch((error) => this.o.log.error('cannot record acknowledged results', { error }));
@@ -253,7 +272,29 @@ export class AgentLoop {
     }
   }
 
-  private heartbeatBody(results: ActionResult[], telemetry: Telemetry | undefined): HeartbeatRequest {
+  /** A rotated token: stored atomically, then used; if the write fails the old token stays in use. */
+  private async adoptToken(creds: Credentials, token: string): Promise<void> {
+    try {
+      await this.o.store.writeToken(token);
+    } catch (error) {
+      this.o.log.error('cannot store the rotated agent token, keeping the old one', { error });
+      return;
+    }
+    creds.agentToken = token;
+    this.o.log.info('agent token rotated', { agentId: creds.agentId });
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.configTurn.then(work, work);
+    this.configTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private heartbeatBody(
+    results: ActionResult[],
+    drift: DriftCheck,
+    telemetry: Telemetry | undefined,
+  ): HeartbeatRequest {
     const s = this.o.store.current;
     return {
       agentVersion: this.o.agentVersion,
@@ -264,6 +305,8 @@ export class AgentLoop {
       configError: s.configError,
       ...(results.length > 0 ? { actionResults: results } : {}),
       ...(telemetry ? { telemetry } : {}),
+      ...drift,
+      capabilities: [Capability.tokenRotation],
     };
   }
 

@@ -13,6 +13,7 @@ export interface AgentPaths {
   stateFile: string;
   configFile: string;
   candidateFile: string;
+  appliedCopyFile: string;
   agentPidFile: string;
   vectorPidFile: string;
   vectorLogFile: string;
@@ -29,6 +30,7 @@ export function agentPaths(s: AgentSettings): AgentPaths {
     stateFile: path.join(s.stateDir, 'state.json'),
     configFile: path.join(s.stateDir, 'vector.yaml'),
     candidateFile: path.join(s.stateDir, 'vector.candidate.yaml'),
+    appliedCopyFile: path.join(s.stateDir, 'vector.applied.yaml'),
     agentPidFile: path.join(s.stateDir, 'agent.pid'),
     vectorPidFile: path.join(s.stateDir, 'vector.pid'),
     vectorLogFile: path.join(s.logDir, 'vector.log'),

@@ -8,6 +8,9 @@ import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
 
+/** Agent tokens are rotated this many days after issue unless FLOTILLA_TOKEN_ROTATION_DAYS says otherwise. */
+export const DEFAULT_TOKEN_ROTATION_DAYS = 90;
+
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 const EnvSchema = z.object({
@@ -48,6 +51,7 @@ const EnvSchema = z.object({
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
   FLOTILLA_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  FLOTILLA_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(0).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   FLOTILLA_METRICS_TOKEN: z
     .string()
     .regex(/^[\x21-\x7e]{16,256}$/, '16 to 256 printable ASCII characters, no spaces')
@@ -131,6 +135,9 @@ export interface ServerConfig {
   /** How often the replica holding the alerts lease evaluates rules and sends notifications. */
   alertIntervalMs: number;
   /** Bearer token of GET /metrics; unset: /metrics answers 404 on the main port. */
+  /** Agent tokens are rotated this many days after issue; 0: only on request. */
+  tokenRotationDays: number;
+  /** Bearer token of GET /metrics; unset: /metrics answers 404. */
   metricsToken: string | undefined;
   /**
    * A separate listen address for /metrics only (FLOTILLA_METRICS_ADDRESS); the main port then
@@ -226,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
     alertIntervalMs: e.FLOTILLA_ALERT_INTERVAL_SECONDS * 1000,
+    tokenRotationDays: e.FLOTILLA_TOKEN_ROTATION_DAYS,
     metricsToken: e.FLOTILLA_METRICS_TOKEN,
     metricsAddress: e.FLOTILLA_METRICS_ADDRESS ? listenAddress(e.FLOTILLA_METRICS_ADDRESS) : undefined,
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,

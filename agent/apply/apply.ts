@@ -11,7 +11,8 @@
  * validated, the previous file is restored and Vector restarted on it. The body `{}` stops Vector.
  * When the config sets no top-level `data_dir`, the agent inserts its own data directory as the
  * first key (Vector has no command-line flag for it, and its default /var/lib/vector/ is not ours),
- * and beside it the agent's metrics source and exporter (telemetry-components.ts).
+ * and beside it the agent's metrics source and exporter (telemetry-components.ts). Every applied
+ * config is also kept as `vector.applied.yaml`, the copy self-heal restores (drift.ts).
  */
 import { EMPTY_CONFIG, toStorableText } from '../../api/protocol/v1.ts';
 import type { Logger } from '../log.ts';
@@ -20,6 +21,7 @@ import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } fr
 import type { ValidateResult } from '../supervisor/validate.ts';
 import { withTelemetryComponents } from './telemetry-components.ts';
 import type { VectorExit, VectorSupervisor } from '../supervisor/vector.ts';
+import { sha256Hex, type AppliedFile } from './file-hash.ts';
 
 /** Vector died on the config; the previous config is back in place and running. */
 export interface RolledBack {
@@ -38,6 +40,8 @@ export type ApplyOutcome =
        * if Vector dies within `reloadCheckMs` after that, else null. Apply nothing before it settles.
        */
       watch?: Promise<RolledBack | null>;
+      /** What is on disk now (for drift checks). */
+      file: AppliedFile;
     }
   /** `vector validate` refused it; nothing on the host changed. */
   | { kind: 'rejected'; version: number; message: string }
@@ -47,6 +51,8 @@ export interface ApplierOptions {
   fs: AgentFs;
   configFile: string;
   candidateFile: string;
+  /** The copy of the last applied config, restored by self-heal. */
+  appliedCopyFile: string;
   dataDir: string;
   validate: (file: string) => Promise<ValidateResult>;
   supervisor: Pick<
@@ -82,8 +88,13 @@ export function withDataDir(body: string, dataDir: string): string {
   const first = lines.findIndex((line) => !isNonContent(line));
   if (first === -1 || !TOP_LEVEL_KEY.test(lines[first])) return body;
   if (lines.some((line) => DATA_DIR_KEY.test(line))) return body;
-  lines.splice(first, 0, `data_dir: ${JSON.stringify(dataDir)}`);
+  lines.splice(first, 0, dataDirLine(dataDir));
   return lines.join('\n');
+}
+
+/** The line withDataDir inserts: the agent's one local addition to a config (drift.ts strips it). */
+export function dataDirLine(dataDir: string): string {
+  return `data_dir: ${JSON.stringify(dataDir)}`;
 }
 
 const TOP_LEVEL_KEY = /^(?:[A-Za-z0-9_]|"[^"]*"|'[^']*')[^:#]*:(?:\s|$)/;
@@ -107,9 +118,9 @@ export class Applier {
     const { fs, supervisor, log } = this.o;
     if (isEmptyConfig(body)) {
       await supervisor.stop();
-      await writeFileAtomic(fs, this.o.configFile, `${EMPTY_CONFIG}\n`, { mode: CONFIG_MODE });
+      await writeFileAtomic(fs, this.o.configFile, body, { mode: CONFIG_MODE });
       log.info('empty config applied, vector stopped', { version });
-      return { kind: 'applied', version, action: 'stopped' };
+      return { kind: 'applied', version, action: 'stopped', file: await this.keepCopy(body, body) };
     }
     const withDir = withDataDir(body, this.o.dataDir);
     const text = this.o.metricsAddress ? withTelemetryComponents(withDir, this.o.metricsAddress) : withDir;
@@ -124,7 +135,7 @@ export class Applier {
     const previous = await readFileIfExists(fs, this.o.configFile);
     if (previous === text && supervisor.running) {
       await fs.rm(this.o.candidateFile, { force: true });
-      return { kind: 'applied', version, action: 'unchanged' };
+      return { kind: 'applied', version, action: 'unchanged', file: await this.keepCopy(text, body) };
     }
     await renameDurable(fs, this.o.candidateFile, this.o.configFile);
     const wasRunning = supervisor.running;
@@ -136,8 +147,9 @@ export class Applier {
     const action = wasRunning ? 'reloaded' : 'started';
     const confirmed = load.kind === 'loaded';
     log.info('config applied', { version, action, confirmed });
-    if (!confirmed) return { kind: 'applied', version, action };
-    return { kind: 'applied', version, action, watch: this.watch(generation, version, previous) };
+    const file = await this.keepCopy(text, body);
+    if (!confirmed) return { kind: 'applied', version, action, file };
+    return { kind: 'applied', version, action, file, watch: this.watch(generation, version, previous) };
   }
 
   /** After a confirmed load: Vector must stay up `reloadCheckMs` more, or the previous config returns. */
@@ -172,14 +184,23 @@ export class Applier {
     return true;
   }
 
+  /** Writes the copy self-heal restores; `text` is what vector.yaml holds, `body` what the server sent. */
+  private async keepCopy(text: string, body: string): Promise<AppliedFile> {
+    await writeFileAtomic(this.o.fs, this.o.appliedCopyFile, text, { mode: CONFIG_MODE });
+    return { sha256: sha256Hex(text), bodySha256: sha256Hex(body) };
+  }
+
+  /** Puts `previous` back as vector.yaml and as the applied copy (a late rollback had replaced it). */
   private async restore(previous: string | undefined): Promise<void> {
     const { fs, supervisor } = this.o;
     await supervisor.stop();
     if (previous === undefined) {
       await fs.rm(this.o.configFile, { force: true });
+      await fs.rm(this.o.appliedCopyFile, { force: true });
       return;
     }
     await writeFileAtomic(fs, this.o.configFile, previous, { mode: CONFIG_MODE });
+    await writeFileAtomic(fs, this.o.appliedCopyFile, previous, { mode: CONFIG_MODE });
     if (!isEmptyConfig(previous)) await supervisor.start();
   }
 }

@@ -6,6 +6,8 @@
 import { ActionRunner } from '../actions/runner.ts';
 import { createUpgradeHandler } from '../actions/upgrade.ts';
 import { Applier } from '../apply/apply.ts';
+import { DriftWatch } from '../apply/drift.ts';
+import { createRestartVectorHandler } from '../actions/restart-vector.ts';
 import { AgentLoop } from '../loop.ts';
 import { errorMessage } from '../log.ts';
 import { writeFileAtomic } from '../state/atomic-write.ts';
@@ -88,6 +90,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     fs: rt.fs,
     configFile: paths.configFile,
     candidateFile: paths.candidateFile,
+    appliedCopyFile: paths.appliedCopyFile,
     dataDir: settings.vectorDataDir,
     validate: (file) => validateConfig(rt.vectorCli, file),
     supervisor,
@@ -112,7 +115,10 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
   });
   const actions = new ActionRunner(
     rt.store,
-    { upgrade_agent: upgrade },
+    {
+      upgrade_agent: upgrade,
+      restart_vector: createRestartVectorHandler(supervisor, settings.reloadCheckMs),
+    },
     rt.clock,
     log.child({ part: 'actions' }),
   );
@@ -123,6 +129,15 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     applier,
     supervisor,
     actions,
+    drift: new DriftWatch({
+      fs: rt.fs,
+      configFile: paths.configFile,
+      appliedCopyFile: paths.appliedCopyFile,
+      dataDir: settings.vectorDataDir,
+      store: rt.store,
+      supervisor,
+      log: log.child({ part: 'drift' }),
+    }),
     clock: rt.clock,
     random: rt.random,
     newBackoff: () => backoff(settings.backoffInitialMs, settings.backoffMaxMs),

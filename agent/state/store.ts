@@ -25,6 +25,8 @@ export type InFlightAction = z.infer<typeof InFlightAction>;
 const AgentStateSchema = z.object({
   appliedConfigVersion: z.number().int().min(0).default(0),
   appliedEtag: z.string().nullable().default(null),
+  /** What the last apply wrote to vector.yaml (apply/drift.ts); null before the first apply. */
+  appliedFile: z.object({ sha256: z.string(), bodySha256: z.string() }).nullable().default(null),
   configError: ConfigError.nullable().default(null),
   seenActionIds: z.array(z.string()).default([]),
   inFlight: InFlightAction.nullable().default(null),
@@ -120,6 +122,14 @@ export class StateStore {
       this.log.warn('cannot read the agent identity; enrol again', { error });
       return null;
     }
+  }
+
+  /**
+   * Replaces the agent token (a rotation) atomically, mode 0600: after a crash the file holds the
+   * old token or the new one, never a mix. Rejects on I/O errors (the old token then stays).
+   */
+  async writeToken(agentToken: string): Promise<void> {
+    await writeFileAtomic(this.fs, this.paths.tokenFile, `${agentToken}\n`, { mode: 0o600 });
   }
 
   /**

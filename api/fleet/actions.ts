@@ -93,7 +93,7 @@ export interface CreatedActions {
 /**
  * Queue one action per agent, targeted by ids or by filter (a bulk id ties them when there is
  * more than one, or when `bulk` is set); the filter is resolved in the same transaction. The payload is checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
- * is added; the download URL is added at delivery, see pendingActionsFor). Fails with validation_failed, release_not_found,
+ * is added; the download URL is added at delivery, see pendingActionsFor); restart_vector takes no payload (stored as `{}`). Fails with validation_failed, release_not_found,
  * too_many_agents or agent_not_found (any id unknown or revoked); nothing is written then.
  */
 export async function createActions(
@@ -146,6 +146,7 @@ async function completePayload(
   type: ActionType,
   payload: unknown,
 ): Promise<Prisma.InputJsonObject> {
+  if (type === 'restart_vector') return {};
   const parsed = UpgradeAgentPayload.safeParse(payload);
   if (!parsed.success) {
     throw validationError(

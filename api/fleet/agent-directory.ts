@@ -14,6 +14,12 @@ export interface AgentEntry {
   platform: Platform;
   revoked: boolean;
   configResetPending: boolean;
+  /** When its current token was issued, and whether an operator asked to rotate it (token-rotation.ts). */
+  tokenIssuedAt: Date;
+  rotationRequested: boolean;
+  /** The token hash this entry was found by; viaNextToken: it is the rotated, not yet used one. */
+  tokenHash: string;
+  viaNextToken: boolean;
 }
 
 export interface RenderedEntry {
@@ -32,8 +38,10 @@ export interface DirectoryWatcher {
 
 export class AgentDirectory {
   private readonly byToken = new Map<string, AgentEntry>();
-  private readonly tokenById = new Map<string, string>();
+  /** Agent id → the token hashes cached for it (the current one, and a rotated one once used). */
+  private readonly tokenById = new Map<string, Set<string>>();
   private readonly groupVersions = new Map<string, number>();
+  private readonly groupSelfHeal = new Map<string, boolean>();
   private readonly rendered = new Map<string, RenderedEntry>();
   private pendingActionAgents = new Set<string>();
   /** Counts "action became pending" events, so a drain that raced with one is not applied. */
@@ -54,9 +62,10 @@ export class AgentDirectory {
       events.subscribe('configPublished', ({ groupId, version }) => this.noteVersion(groupId, version)),
       events.subscribe('groupUpdated', ({ groupId, deleted }) => {
         if (deleted) this.groupVersions.delete(groupId);
+        this.groupSelfHeal.delete(groupId);
       }),
       events.subscribe('agentUpdated', ({ agentId, change }) => {
-        if (change === 'moved' || change === 'revoked' || change === 'config')
+        if (change === 'moved' || change === 'revoked' || change === 'config' || change === 'token')
           void this.refreshAgent(agentId);
       }),
       events.subscribe('actionUpdated', ({ agentId, status }) => {
@@ -79,8 +88,11 @@ export class AgentDirectory {
 
   /** The cached entry of an agent by id (only agents that authenticated here), or undefined. */
   cachedAgent(agentId: string): AgentEntry | undefined {
-    const hash = this.tokenById.get(agentId);
-    return hash ? this.byToken.get(hash) : undefined;
+    for (const hash of this.tokenById.get(agentId) ?? []) {
+      const entry = this.byToken.get(hash);
+      if (entry && !entry.viaNextToken) return entry;
+    }
+    return undefined;
   }
 
   /** Stop following the bus. */
@@ -104,15 +116,25 @@ export class AgentDirectory {
   }
 
   /**
-   * The agent a token hash belongs to, from memory, or from the database on a miss (then cached).
-   * Resolves null for an unknown token. Rejects only when the database fails.
+   * The agent a token hash belongs to (its current token, or a rotated one it has not used yet),
+   * from memory, or from the database on a miss (then cached). Resolves null for an unknown token.
+   * Rejects only when the database fails.
    */
   async findByTokenHash(tokenHash: string): Promise<AgentEntry | null> {
     const cached = this.byToken.get(tokenHash);
     if (cached) return cached;
-    const row = await this.ctx.db.agent.findUnique({
-      where: { tokenHash },
-      select: { id: true, groupId: true, platform: true, revokedAt: true, configResetPending: true },
+    const row = await this.ctx.db.agent.findFirst({
+      where: { OR: [{ tokenHash }, { nextTokenHash: tokenHash }] },
+      select: {
+        id: true,
+        groupId: true,
+        platform: true,
+        revokedAt: true,
+        configResetPending: true,
+        tokenHash: true,
+        tokenIssuedAt: true,
+        tokenRotationRequestedAt: true,
+      },
     });
     if (!row) return null;
     const entry: AgentEntry = {
@@ -121,10 +143,33 @@ export class AgentDirectory {
       platform: row.platform,
       revoked: row.revokedAt !== null,
       configResetPending: row.configResetPending,
+      tokenIssuedAt: row.tokenIssuedAt,
+      rotationRequested: row.tokenRotationRequestedAt !== null,
+      tokenHash,
+      viaNextToken: row.tokenHash !== tokenHash,
     };
     this.byToken.set(tokenHash, entry);
-    this.tokenById.set(row.id, tokenHash);
+    const hashes = this.tokenById.get(row.id) ?? new Set<string>();
+    this.tokenById.set(row.id, hashes.add(tokenHash));
     return entry;
+  }
+
+  /** Forget every cached token of an agent (its token changed); the next request reloads it. */
+  forgetAgentTokens(agentId: string): string[] {
+    const hashes = [...(this.tokenById.get(agentId) ?? [])];
+    for (const hash of hashes) this.byToken.delete(hash);
+    this.tokenById.delete(agentId);
+    return hashes;
+  }
+
+  /** The group's self-heal setting (database on a miss); true for an unknown group. */
+  async selfHeal(groupId: string): Promise<boolean> {
+    const known = this.groupSelfHeal.get(groupId);
+    if (known !== undefined) return known;
+    const group = await this.ctx.db.group.findUnique({ where: { id: groupId }, select: { selfHeal: true } });
+    const value = group?.selfHeal ?? true;
+    if (group) this.groupSelfHeal.set(groupId, value);
+    return value;
   }
 
   /** The newest config version of a group (database on a miss). Null when the group is gone. */
@@ -143,7 +188,8 @@ export class AgentDirectory {
   /**
    * The config of a group's version for a platform as its agents receive it (cached; database on
    * a miss): the stored bytes with `SECRET[name]` references resolved (secrets.ts) and the etag of
-   * those bytes. Only the agent config route may call this; never log or expose the result.
+   * those bytes. Only the agent config route (and the heartbeat's drift check, for the etag) may
+   * call this; never log or expose the result.
    * Secret changes republish the group, so a cached version never goes stale.
    */
   async renderedConfig(groupId: string, version: number, platform: Platform): Promise<RenderedEntry | null> {
@@ -178,9 +224,10 @@ export class AgentDirectory {
 
   /** Mark that the agent got its post-move config, in memory (the caller persists it). */
   clearConfigReset(agentId: string): void {
-    const hash = this.tokenById.get(agentId);
-    const entry = hash ? this.byToken.get(hash) : undefined;
-    if (entry) entry.configResetPending = false;
+    for (const hash of this.tokenById.get(agentId) ?? []) {
+      const entry = this.byToken.get(hash);
+      if (entry) entry.configResetPending = false;
+    }
   }
 
   /** Whether the agent may have pending actions (false means: skip the database). */
@@ -215,11 +262,9 @@ export class AgentDirectory {
   }
 
   private async refreshAgent(agentId: string): Promise<void> {
-    const hash = this.tokenById.get(agentId);
-    if (!hash) return;
-    this.byToken.delete(hash);
-    this.tokenById.delete(agentId);
-    await this.findByTokenHash(hash).catch(() => undefined);
+    const hashes = this.forgetAgentTokens(agentId);
+    if (hashes.length === 0) return;
+    await Promise.all(hashes.map((hash) => this.findByTokenHash(hash).catch(() => undefined)));
     for (const w of this.watchers) w.agentChanged?.(agentId);
   }
 }

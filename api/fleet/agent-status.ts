@@ -17,6 +17,8 @@
  *  - failed: the agent reports a config error for the newest version (configErrorVersion >=
  *    desired). An error about an older version means the agent has not tried the newest one yet:
  *    it is behind, not failed (the agent fetches newer versions after a failure);
+ *  - drifted: otherwise, when the config file the agent runs differs from the version it applied
+ *    (`configDriftedAt` set by the heartbeat; api/fleet/drift.ts);
  *  - up_to_date: otherwise, when it applied the newest version (appliedConfigVersion >= desired);
  *  - behind: everything else (including just-moved agents, whose applied version resets to 0).
  *
@@ -30,7 +32,7 @@ export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
 export const AGENT_STATUSES = ['online', 'offline', 'never_seen'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
-export const CONFIG_STATUSES = ['up_to_date', 'behind', 'failed'] as const;
+export const CONFIG_STATUSES = ['up_to_date', 'behind', 'failed', 'drifted'] as const;
 export type ConfigStatus = (typeof CONFIG_STATUSES)[number];
 
 /** The oldest heartbeat time that still counts as online as of `now`. */
@@ -72,10 +74,11 @@ export function agentStatusSql(status: AgentStatus, now: Date): Prisma.Sql {
 
 /** The config status of one agent given its group's newest version. Pure; never throws. */
 export function configStatus(
-  agent: { appliedConfigVersion: number; configErrorVersion: number | null },
+  agent: { appliedConfigVersion: number; configErrorVersion: number | null; configDriftedAt: Date | null },
   desiredVersion: number,
 ): ConfigStatus {
   if (agent.configErrorVersion !== null && agent.configErrorVersion >= desiredVersion) return 'failed';
+  if (agent.configDriftedAt !== null) return 'drifted';
   return agent.appliedConfigVersion >= desiredVersion ? 'up_to_date' : 'behind';
 }
 
@@ -94,10 +97,12 @@ export function configStatusWhere(
   switch (status) {
     case 'failed':
       return { groupId: group.id, configErrorVersion: { gte: v } };
+    case 'drifted':
+      return { groupId: group.id, configDriftedAt: { not: null }, AND: [notFailed] };
     case 'up_to_date':
-      return { groupId: group.id, appliedConfigVersion: { gte: v }, AND: [notFailed] };
+      return { groupId: group.id, appliedConfigVersion: { gte: v }, configDriftedAt: null, AND: [notFailed] };
     case 'behind':
-      return { groupId: group.id, appliedConfigVersion: { lt: v }, AND: [notFailed] };
+      return { groupId: group.id, appliedConfigVersion: { lt: v }, configDriftedAt: null, AND: [notFailed] };
   }
 }
 
@@ -115,9 +120,11 @@ export function configStatusSql(status: ConfigStatus): Prisma.Sql {
   switch (status) {
     case 'failed':
       return failed;
+    case 'drifted':
+      return Prisma.sql`NOT (${failed}) AND a.config_drifted_at IS NOT NULL`;
     case 'up_to_date':
-      return Prisma.sql`NOT (${failed}) AND a.applied_config_version >= g.config_version`;
+      return Prisma.sql`NOT (${failed}) AND a.config_drifted_at IS NULL AND a.applied_config_version >= g.config_version`;
     case 'behind':
-      return Prisma.sql`NOT (${failed}) AND a.applied_config_version < g.config_version`;
+      return Prisma.sql`NOT (${failed}) AND a.config_drifted_at IS NULL AND a.applied_config_version < g.config_version`;
   }
 }

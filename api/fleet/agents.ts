@@ -113,6 +113,7 @@ const BulkAgents = {
 };
 export const MoveAgentsInput = z.object({ ...BulkAgents, groupId: z.uuid() });
 export const RevokeAgentsInput = z.object(BulkAgents);
+export const RotateAgentTokensInput = z.object(BulkAgents);
 const LabelKey = z
   .string()
   .regex(/^[A-Za-z0-9][A-Za-z0-9_.\/-]{0,62}$/, 'label keys: letters, digits, "_", ".", "/", "-"');

@@ -20,6 +20,8 @@ export interface FleetSettings {
    * give the base URL (install.sh, release download URLs, the GraphQL same-origin check).
    */
   publicUrl: string | undefined;
+  /** Agent tokens are rotated this many days after issue (0: only on request); default 90. */
+  tokenRotationDays?: number;
   /** Keys for secret values (FLOTILLA_SECRET_KEY); absent: secrets can be neither stored nor read. */
   secretKeys?: SecretKeyring;
 }
@@ -48,7 +50,8 @@ export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'ad
 
 /** The fleet context for a configuration, an opened database and a bus. Never fails. */
 export function createFleetContext(deps: {
-  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl' | 'secretKeys'>;
+  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl' | 'secretKeys'> &
+    Partial<Pick<ServerConfig, 'tokenRotationDays'>>;
   db: Pick<Db, 'prisma'>;
   events: EventBus;
   clock?: Clock;
@@ -61,6 +64,7 @@ export function createFleetContext(deps: {
       actionTtlMs: deps.config.actionTtlMs,
       publicUrl: deps.config.publicUrl,
       secretKeys: deps.config.secretKeys,
+      tokenRotationDays: deps.config.tokenRotationDays,
     },
   };
 }

@@ -6,7 +6,8 @@
 import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 
-export type AgentChange = 'enrolled' | 'heartbeat' | 'moved' | 'revoked' | 'labels' | 'offline' | 'config';
+export type AgentChange =
+  'enrolled' | 'heartbeat' | 'moved' | 'revoked' | 'labels' | 'offline' | 'config' | 'token';
 
 /** Topic → payload. Payloads carry ids (and the little the hot paths need), never whole rows. */
 export interface FleetEvents {

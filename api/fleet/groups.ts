@@ -25,11 +25,19 @@ export const UpdateGroupInput = z.object({
   id: z.uuid(),
   name: Name.optional(),
   description: Description.optional(),
+  /** False: agents only report drift of their config file instead of restoring it. */
+  selfHeal: z.boolean().optional(),
 });
 export const DeleteGroupInput = z.object({ id: z.uuid() });
 
 function summary(g: Group) {
-  return { slug: g.slug, name: g.name, description: g.description, configVersion: g.configVersion };
+  return {
+    slug: g.slug,
+    name: g.name,
+    description: g.description,
+    configVersion: g.configVersion,
+    selfHeal: g.selfHeal,
+  };
 }
 
 /**
@@ -62,10 +70,11 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
     const before = await findGroupForUpdate(tx, data.id);
     const changed = await tx.group.update({
       where: { id: data.id },
-      data: { name: data.name, description: data.description },
+      data: { name: data.name, description: data.description, selfHeal: data.selfHeal },
     });
-    if (data.name !== undefined && data.name !== before.name) await publishGroupConfig(tx, data.id, emit);
-    else emit('groupUpdated', { groupId: data.id });
+    const renamed = data.name !== undefined && data.name !== before.name;
+    if (renamed) await publishGroupConfig(tx, data.id, emit);
+    if (!renamed || changed.selfHeal !== before.selfHeal) emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });
     await recordAudit(
       tx,

@@ -10,6 +10,8 @@ import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { applyActionResults, pendingActionsFor } from './actions.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
+import { isDrifted, recordDriftReport } from './drift.ts';
+import { rotateOnHeartbeat } from './token-rotation.ts';
 
 interface SoftRow {
   groupId: string;
@@ -23,6 +25,9 @@ interface SoftRow {
   vectorStartedAt: string | null;
   configErrorVersion: number | null;
   configErrorMessage: string | null;
+  runningConfigSha256: string | null;
+  /** drift.ts → isDrifted: null when it cannot be told (then not marked drifted). */
+  drifted: boolean | null;
 }
 
 const FLUSH_SQL = `
@@ -43,11 +48,13 @@ UPDATE agents AS a SET
   config_error_message = v.error_message,
   agent_version_key = v.agent_version_key,
   vector_version_key = v.vector_version_key,
+  running_config_sha256 = v.running_sha256,
+  config_drifted_at = CASE WHEN v.drifted THEN COALESCE(a.config_drifted_at, v.seen_at::timestamptz) END,
   updated_at = now()
 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[], $7::text[], $8::int[], $9::text[],
-    $10::text[], $11::text[])
+    $10::text[], $11::text[], $12::text[], $13::bool[])
   AS v(id, seen_at, agent_version, vector_version, applied, running, started_at, error_version, error_message,
-    agent_version_key, vector_version_key)
+    agent_version_key, vector_version_key, running_sha256, drifted)
 WHERE a.id = v.id AND a.revoked_at IS NULL`;
 
 type Entry = [agentId: string, row: SoftRow];
@@ -108,7 +115,7 @@ export class HeartbeatBuffer {
   ) {}
 
   /** Remember the newest soft fields of one agent until the next flush. Never touches the database. */
-  add(agent: AgentEntry, body: ParsedHeartbeat, now: Date): void {
+  add(agent: AgentEntry, body: ParsedHeartbeat, now: Date, drifted: boolean | null = null): void {
     this.pending.set(agent.id, {
       groupId: agent.groupId,
       seenAt: now.toISOString(),
@@ -123,6 +130,8 @@ export class HeartbeatBuffer {
         : null,
       configErrorVersion: body.configError?.version ?? null,
       configErrorMessage: body.configError?.message ?? null,
+      runningConfigSha256: body.runningConfigSha256 ?? null,
+      drifted,
     });
     if (body.telemetry) this.onTelemetry(agent, body.telemetry, now);
   }
@@ -224,6 +233,8 @@ export class HeartbeatBuffer {
       rows.map((r) => r.configErrorMessage),
       rows.map((r) => r.agentVersionKey),
       rows.map((r) => r.vectorVersionKey),
+      rows.map((r) => r.runningConfigSha256),
+      rows.map((r) => r.drifted),
     );
   }
 }
@@ -231,13 +242,18 @@ export class HeartbeatBuffer {
 export interface HeartbeatOutcome {
   pendingActions: PendingAction[];
   rejectedResults: RejectedResult[];
+  selfHeal: boolean;
+  /** A rotated token for the agent (token-rotation.ts), when one is due. */
+  agentToken?: string;
 }
 
 /**
- * Handle one heartbeat of an authenticated agent: buffer the soft fields, apply action results
- * durably before answering, and return the pending actions (the database is asked only when the
- * directory says the agent may have some; `baseUrl` is where the agent reached us). Rejects when writing the results fails — the agent
- * then retries and nothing is lost.
+ * Handle one heartbeat of an authenticated agent: apply action results and record a drift report
+ * durably before answering, take a token-rotation step (token-rotation.ts), buffer the soft fields
+ * with the drift verdict (drift.ts), and return the pending actions (the database is asked only
+ * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
+ * group's self-heal setting and a rotated token when one is due. Rejects when a write fails — the
+ * agent then retries and nothing is lost.
  */
 export async function applyHeartbeat(
   ctx: FleetContext,
@@ -255,12 +271,15 @@ export async function applyHeartbeat(
       applyActionResults(tx, agent.id, results, now, emit),
     );
   }
-  buffer.add(agent, body, now);
+  if (body.configDrift) await recordDriftReport(ctx, agent, body.appliedConfigVersion, body.configDrift);
+  const agentToken = await rotateOnHeartbeat(ctx, directory, agent, body);
+  buffer.add(agent, body, now, await isDrifted(directory, agent, body));
   let pendingActions: PendingAction[] = [];
   if (directory.mayHavePendingActions(agent.id)) {
     const mark = directory.pendingActionsMark();
     pendingActions = await pendingActionsFor(ctx, agent.id, baseUrl);
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
-  return { pendingActions, rejectedResults };
+  const selfHeal = await directory.selfHeal(agent.groupId);
+  return { pendingActions, rejectedResults, selfHeal, ...(agentToken ? { agentToken } : {}) };
 }

@@ -21,6 +21,7 @@ export interface GroupRollout {
   upToDate: number;
   behind: number;
   failed: number;
+  drifted: number;
 }
 
 export interface VersionCount {
@@ -38,6 +39,7 @@ export interface FleetSummary {
   upToDate: number;
   behind: number;
   failed: number;
+  drifted: number;
   agentVersions: VersionCount[];
   vectorVersions: VersionCount[];
   groups: GroupRollout[];
@@ -55,9 +57,19 @@ type RolloutRow = {
   up_to_date: number;
   behind: number;
   failed: number;
+  drifted: number;
 };
 
-const COUNTED = ['agents', 'online', 'offline', 'neverSeen', 'upToDate', 'behind', 'failed'] as const;
+const COUNTED = [
+  'agents',
+  'online',
+  'offline',
+  'neverSeen',
+  'upToDate',
+  'behind',
+  'failed',
+  'drifted',
+] as const;
 
 /**
  * Count the fleet (or one group's agents when `groupId` is given) as of the context's clock. The
@@ -75,7 +87,8 @@ export async function fleetSummary(ctx: FleetContext, groupId: string | null = n
         count(a.id) FILTER (WHERE ${agentStatusSql('never_seen', now)})::int AS never_seen,
         count(a.id) FILTER (WHERE ${configStatusSql('up_to_date')})::int AS up_to_date,
         count(a.id) FILTER (WHERE ${configStatusSql('behind')})::int AS behind,
-        count(a.id) FILTER (WHERE ${configStatusSql('failed')})::int AS failed
+        count(a.id) FILTER (WHERE ${configStatusSql('failed')})::int AS failed,
+        count(a.id) FILTER (WHERE ${configStatusSql('drifted')})::int AS drifted
       FROM groups g
       LEFT JOIN agents a ON a.group_id = g.id AND a.revoked_at IS NULL
       WHERE ${groupId}::uuid IS NULL OR g.id = ${groupId}::uuid
@@ -96,6 +109,7 @@ export async function fleetSummary(ctx: FleetContext, groupId: string | null = n
     upToDate: r.up_to_date,
     behind: r.behind,
     failed: r.failed,
+    drifted: r.drifted,
   }));
   const totals = Object.fromEntries(
     COUNTED.map((k) => [k, groups.reduce((sum, g) => sum + g[k], 0)]),

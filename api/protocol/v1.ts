@@ -225,6 +225,31 @@ export const ConfigError = z.object({
 });
 export type ConfigError = z.infer<typeof ConfigError>;
 
+/**
+ * Features an agent announces in `capabilities`: `token_rotation` — it stores and uses a rotated
+ * `agentToken` from a heartbeat answer (the server sends one only to agents that announce this).
+ */
+export const Capability = { tokenRotation: 'token_rotation' } as const;
+
+/** A lowercase hex SHA-256 (64 digits). */
+/** Bounds of a heartbeat's `capabilities`: names and their length. */
+export const MAX_CAPABILITIES = 32;
+export const MAX_CAPABILITY_LENGTH = 64;
+export const SHA256_HEX = /^[0-9a-f]{64}$/;
+export const sha256Hex = () => z.string().regex(SHA256_HEX, 'must be 64 lowercase hex digits');
+
+/**
+ * What the agent found when the config file it runs no longer matched what it applied: the hash of
+ * the file it found (same definition as `runningConfigSha256`), whether it restored the applied
+ * config (self-heal) or only reports, and a short note (e.g. why a restore failed).
+ */
+export const ConfigDrift = z.object({
+  foundSha256: sha256Hex(),
+  restored: z.boolean(),
+  message: boundedText(2000).optional(),
+});
+export type ConfigDrift = z.infer<typeof ConfigDrift>;
+
 export const HeartbeatRequest = z.object({
   agentVersion: versionText,
   vectorVersion: boundedText(MAX_VERSION_LENGTH),
@@ -238,11 +263,20 @@ export const HeartbeatRequest = z.object({
    * parses it part by part with parseTelemetry and drops what is malformed.
    */
   telemetry: z.unknown().optional(),
+  /**
+   * The applied version's etag (hex) while the config file holds exactly what the agent wrote for it
+   * (the config plus its documented additions), else the SHA-256 of the file (README → Drift).
+   */
+  runningConfigSha256: sha256Hex().optional(),
+  /** Sent once after the agent found the config file changed (until a heartbeat carried it). */
+  configDrift: ConfigDrift.optional(),
+  /** Optional features the agent supports (Capability); unknown names are ignored. */
+  capabilities: z.array(boundedText(MAX_CAPABILITY_LENGTH)).max(MAX_CAPABILITIES).optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 /** Types an operator can queue today; the queue is generic, so a new type is an addition. */
-export const ActionType = z.enum(['upgrade_agent']);
+export const ActionType = z.enum(['upgrade_agent', 'restart_vector']);
 export type ActionType = z.infer<typeof ActionType>;
 
 export const UpgradeAgentPayload = z.object({
@@ -283,6 +317,13 @@ export const HeartbeatResponse = z.object({
     rejectedResults: z.array(RejectedResult),
     /** Parts of `telemetry` the server dropped (`path: reason`); absent when it kept everything. */
     rejectedTelemetry: z.array(z.string()).optional(),
+    /** The group's self-heal setting: false means "report drift, do not restore". Absent: true. */
+    selfHeal: z.boolean().optional(),
+    /**
+     * A rotated agent token: store it (atomically) and use it from the next request on. The old one
+     * stays valid until the server has seen the new one.
+     */
+    agentToken: z.string().optional(),
   }),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

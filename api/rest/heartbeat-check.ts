@@ -8,6 +8,9 @@
  */
 import {
   INT32_MAX,
+  MAX_CAPABILITIES,
+  MAX_CAPABILITY_LENGTH,
+  SHA256_HEX,
   MAX_CONFIG_ERROR_LENGTH,
   MAX_UPTIME_SECONDS,
   MAX_VERSION_LENGTH,
@@ -24,7 +27,10 @@ const PLAIN_KEYS = new Set([
   'configError',
   // Any value: the schema passes telemetry through as it is, and parseTelemetry checks it part by part.
   'telemetry',
+  'runningConfigSha256',
+  'capabilities',
 ]);
+
 const EDGE_SPACE = /^\s|\s$/;
 
 /** `value` as a HeartbeatRequest when the schema would accept it as it is; undefined: ask the schema. */
@@ -41,7 +47,10 @@ export function plainHeartbeat(value: unknown): HeartbeatRequest | undefined {
     typeof v.vectorUptimeSeconds === 'number' &&
     v.vectorUptimeSeconds >= 0 &&
     v.vectorUptimeSeconds <= MAX_UPTIME_SECONDS &&
-    configError(v.configError);
+    configError(v.configError) &&
+    (v.runningConfigSha256 === undefined ||
+      (typeof v.runningConfigSha256 === 'string' && SHA256_HEX.test(v.runningConfigSha256))) &&
+    capabilities(v.capabilities);
   return ok ? (value as HeartbeatRequest) : undefined;
 }
 
@@ -50,6 +59,15 @@ function configError(e: unknown): boolean {
   if (!isRecord(e)) return false;
   for (const key in e) if (key !== 'version' && key !== 'message') return false;
   return int32(e.version) && text(e.message, MAX_CONFIG_ERROR_LENGTH, 0);
+}
+
+function capabilities(c: unknown): boolean {
+  if (c === undefined) return true;
+  return (
+    Array.isArray(c) &&
+    c.length <= MAX_CAPABILITIES &&
+    c.every((name) => text(name, MAX_CAPABILITY_LENGTH, 0))
+  );
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

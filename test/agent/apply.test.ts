@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isEmptyConfig, withDataDir } from '../../agent/apply/apply.ts';
+import { sha256Hex } from '../../agent/apply/file-hash.ts';
 import { waitFor } from './helpers.ts';
 import { pipeline, vectorHarness } from './vector-harness.ts';
 
@@ -19,15 +20,18 @@ async function harness(options: Parameters<typeof vectorHarness>[0] = {}): Promi
 describe('apply', () => {
   it('validates a first config, puts it in place with the agent data_dir and starts vector', async () => {
     const h = await harness();
-    expect(await h.applier.apply(1, pipeline('one'))).toMatchObject({
+    const outcome = await h.applier.apply(1, pipeline('one'));
+    const onDisk = await fs.readFile(h.configFile, 'utf8');
+    expect(outcome).toMatchObject({
       kind: 'applied',
       version: 1,
       action: 'started',
+      file: { sha256: sha256Hex(onDisk), bodySha256: sha256Hex(pipeline('one')) },
     });
-    const onDisk = await fs.readFile(h.configFile, 'utf8');
     expect(onDisk).toBe(
       pipeline('one').replace('sources:', `data_dir: ${JSON.stringify(h.dataDir)}\nsources:`),
     );
+    expect(await fs.readFile(path.join(h.dir, 'vector.applied.yaml'), 'utf8')).toBe(onDisk);
     const state = await waitFor('vector to run', () => h.vectorState());
     expect(state.configPath).toBe(h.configFile);
     expect(await fs.readdir(h.dir)).not.toContain('vector.candidate.yaml');
@@ -101,7 +105,8 @@ describe('apply', () => {
     await waitFor('vector to run', () => h.vectorState());
     expect(await h.applier.apply(2, '{}')).toMatchObject({ kind: 'applied', version: 2, action: 'stopped' });
     expect(h.supervisor.running).toBe(false);
-    expect(await fs.readFile(h.configFile, 'utf8')).toBe('{}\n');
+    // Written as received, so its hash is the server's etag (drift.ts).
+    expect(await fs.readFile(h.configFile, 'utf8')).toBe('{}');
     expect(await h.applier.startFromDisk()).toBe(false);
     expect(await h.applier.apply(3, pipeline('three'))).toMatchObject({ kind: 'applied', action: 'started' });
   });

@@ -133,7 +133,7 @@ describe('agent config delivery', { timeout: 60_000 }, () => {
       (r) => r.appliedConfigVersion === empty && !r.vectorRunning,
     );
     expect(isAlive(vector.pid)).toBe(false);
-    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toBe('{}\n');
+    expect(await fs.readFile(host.path('state', 'vector.yaml'), 'utf8')).toBe('{}');
     const back = await changeGroup(server, group.id, { enabled: true });
     await agentRowWhere(
       server,

@@ -64,7 +64,13 @@ async function harness(script: {
       },
     },
     applier: {
-      apply: async (version) => script.apply?.(version) ?? { kind: 'applied', version, action: 'reloaded' },
+      apply: async (version) =>
+        script.apply?.(version) ?? {
+          kind: 'applied',
+          version,
+          action: 'reloaded',
+          file: { sha256: 'a'.repeat(64), bodySha256: 'a'.repeat(64) },
+        },
       startFromDisk: async () => true,
     },
     supervisor: {
@@ -156,9 +162,10 @@ describe('agent loop', () => {
           : ok({ kind: 'unchanged' }),
       apply: (version) => {
         applies.push(version);
-        if (version === 5) return { kind: 'applied', version, action: 'reloaded' };
+        const file = { sha256: 'a'.repeat(64), bodySha256: 'b'.repeat(64) };
+        if (version === 5) return { kind: 'applied', version, action: 'reloaded', file };
         const watch = new Promise<RolledBack | null>((resolve) => (crash = resolve));
-        return { kind: 'applied', version, action: 'reloaded', watch };
+        return { kind: 'applied', version, action: 'reloaded', file, watch };
       },
     });
     await drive(h.clock, 'the report of version 4', () =>

@@ -1,7 +1,8 @@
 /**
  * A forwarding HTTP proxy in front of the real test server, on a port that stays the same while
  * it is taken down and brought back: "server down" for the agent, and a log of the requests the
- * agent makes (to see that it stops asking). It forwards everything unchanged.
+ * agent makes (to see that it stops asking). It forwards everything unchanged, unless an answer
+ * hook is given: it then sees each complete answer and may drop it (the connection is cut instead).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,8 +19,11 @@ export interface Proxy {
   close(): Promise<void>;
 }
 
+/** Called with each complete answer (path without query); 'drop' cuts the connection instead. */
+export type AnswerHook = (answer: { path: string; status: number; body: string }) => 'forward' | 'drop';
+
 /** Starts a proxy to `target` (e.g. the test server's baseUrl) on 127.0.0.1, port 0. */
-export async function startProxy(target: string): Promise<Proxy> {
+export async function startProxy(target: string, onAnswer?: AnswerHook): Promise<Proxy> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
@@ -28,8 +32,23 @@ export async function startProxy(target: string): Promise<Proxy> {
       new URL(req.url ?? '/', target),
       { method: req.method, headers: req.headers },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (!onAnswer) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+          return;
+        }
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const body = Buffer.concat(chunks);
+          const path = (req.url ?? '').split('?')[0];
+          if (onAnswer({ path, status: answer.statusCode ?? 502, body: body.toString('utf8') }) === 'drop') {
+            res.destroy();
+            return;
+          }
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          res.end(body);
+        });
       },
     );
     upstream.on('error', () => res.destroy());

@@ -74,6 +74,7 @@ export async function vectorHarness(options: HarnessOptions = {}) {
     fs,
     configFile,
     candidateFile: path.join(dir, 'vector.candidate.yaml'),
+    appliedCopyFile: path.join(dir, 'vector.applied.yaml'),
     dataDir,
     validate: (file) => validateConfig(vectorCli, file),
     supervisor,

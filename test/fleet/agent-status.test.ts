@@ -34,6 +34,8 @@ interface Case {
   lastHeartbeatAt: Date | null;
   applied: number;
   errorVersion: number | null;
+  /** When the agent's config file started to differ from what it applied (drift.ts); default none. */
+  driftedAt?: Date;
   status: AgentStatus;
   config: ConfigStatus;
 }
@@ -135,6 +137,33 @@ const CASES: Case[] = [
     status: 'never_seen',
     config: 'up_to_date',
   },
+  {
+    name: 'config file edited on the host',
+    lastHeartbeatAt: ago(0),
+    applied: 5,
+    errorVersion: null,
+    driftedAt: ago(1000),
+    status: 'online',
+    config: 'drifted',
+  },
+  {
+    name: 'drifted and behind (drift wins)',
+    lastHeartbeatAt: ago(0),
+    applied: 4,
+    errorVersion: null,
+    driftedAt: ago(1000),
+    status: 'online',
+    config: 'drifted',
+  },
+  {
+    name: 'drifted, then failed the newest version (failure wins)',
+    lastHeartbeatAt: ago(0),
+    applied: 4,
+    errorVersion: 5,
+    driftedAt: ago(1000),
+    status: 'online',
+    config: 'failed',
+  },
 ];
 
 let server: TestServer;
@@ -151,6 +180,7 @@ beforeAll(async () => {
         lastHeartbeatAt: c.lastHeartbeatAt,
         appliedConfigVersion: c.applied,
         configErrorVersion: c.errorVersion,
+        configDriftedAt: c.driftedAt ?? null,
       },
     });
     groupOf.set(c.name, group.id);
@@ -165,6 +195,7 @@ const SUMMARY_KEY = {
   up_to_date: 'upToDate',
   behind: 'behind',
   failed: 'failed',
+  drifted: 'drifted',
 } as const;
 
 describe('agent status: one rule in three forms', () => {

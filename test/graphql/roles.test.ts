@@ -36,6 +36,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   revokeEnrolmentToken: ['editor', () => ({ id: NONE })],
   moveAgents: ['editor', () => ({ agentIds: [NONE], groupId: NONE })],
   revokeAgents: ['editor', () => ({ agentIds: [NONE] })],
+  rotateAgentTokens: ['editor', () => ({ agentIds: [NONE] })],
   setAgentLabels: ['editor', () => ({ agentId: NONE, labels: [] })],
   createAction: [
     'editor',

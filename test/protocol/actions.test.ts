@@ -167,6 +167,19 @@ describe('actions', () => {
     expect(await server.ctx.db.action.count({ where: { agentId: agent.agentId } })).toBe(1);
   });
 
+  it('queues restart_vector with an empty payload (anything sent is ignored) and delivers it', async () => {
+    const agent = await enrolled();
+    const [action] = (
+      await createActions(server.ctx, CLI_ACTOR, {
+        agentIds: [agent.agentId],
+        type: 'restart_vector',
+        payload: { ignored: true },
+      })
+    ).actions;
+    const answer = await beat(agent.agentId, agent.agentToken);
+    expect(answer.pendingActions).toEqual([{ id: action.id, type: 'restart_vector', payload: {} }]);
+  });
+
   it('POST :id/actions answers 401 for a malformed header and an unknown, revoked or expired API token', async () => {
     const agent = await enrolled();
     const user = await createUser(server.ctx, CLI_ACTOR, {

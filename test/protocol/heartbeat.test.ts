@@ -41,7 +41,7 @@ describe('heartbeat', () => {
       }),
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { pendingActions: [], rejectedResults: [] } });
+    expect(await res.json()).toEqual({ data: { pendingActions: [], rejectedResults: [], selfHeal: true } });
     const row = await waitFor(async () => {
       const a = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } });
       return a.lastHeartbeatAt ? a : null;

@@ -10,6 +10,7 @@ import { createActions } from '../../api/fleet/actions.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { updateGroup } from '../../api/fleet/groups.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
+import { requestTokenRotation } from '../../api/fleet/token-rotation.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, mintToken } from '../helpers/factories.ts';
 
@@ -92,6 +93,21 @@ describe('fleet simulator', () => {
           expect.objectContaining({ configErrorVersion: group.configVersion, _count: FAILING }),
         ]),
       );
+  });
+
+  it('plays an agent older than drift and token rotation: asked to rotate, it keeps its token and heartbeats', async () => {
+    const { ok } = (await fleet.waitFor(() => true, 1000)).heartbeats;
+    await requestTokenRotation(server.ctx, CLI_ACTOR, { filter: { groupIds: [groupId] } });
+    await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, selfHeal: false });
+    const after = await fleet.waitFor((s) => s.heartbeats.ok >= ok + 2 * AGENTS, 10_000);
+    expect(after.heartbeats.failed).toBe(0);
+    const rows = await server.ctx.db.agent.findMany({ where: { groupId } });
+    expect(rows).toHaveLength(AGENTS);
+    for (const row of rows) {
+      // No token was minted for it (it does not announce token_rotation), and nothing marks it drifted.
+      expect(row).toMatchObject({ nextTokenHash: null, runningConfigSha256: null, configDriftedAt: null });
+      expect(row.tokenRotationRequestedAt).not.toBeNull();
+    }
   });
 
   it('completes an upgrade action on every agent with no result lost or duplicated', async () => {

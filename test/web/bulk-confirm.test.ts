@@ -9,6 +9,8 @@ describe('bulk confirmation', () => {
     expect(typedConfirmation('revoke', TYPED_CONFIRM_ABOVE + 1)).toBe(String(TYPED_CONFIRM_ABOVE + 1));
     expect(typedConfirmation('move', 2060)).toBe('2060');
     expect(typedConfirmation('upgrade', 2060)).toBeNull();
+    // Rotating tokens cannot lock an agent out (the old token works until the new one is used): a click is enough.
+    expect(typedConfirmation('rotate', 2060)).toBeNull();
     expect(typedConfirmation(null, 2060)).toBeNull();
   });
 

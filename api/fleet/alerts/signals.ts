@@ -55,6 +55,7 @@ const configFailed: AlertSignal = {
         appliedConfigVersion: true,
         configErrorVersion: true,
         configErrorMessage: true,
+        configDriftedAt: true,
         group: { select: { configVersion: true } },
       },
       orderBy: { id: 'asc' },

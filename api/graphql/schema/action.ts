@@ -23,7 +23,8 @@ import { ActionStatus } from './enums.ts';
 import { AgentFilter, fleetFilter } from './agent.ts';
 
 const ActionType = builder.enumType('ActionType', {
-  description: 'upgrade_agent: payload `{ targetVersion }`, a release registered on the server.',
+  description:
+    'upgrade_agent: payload `{ targetVersion }`, a release registered on the server; restart_vector: payload `{}` (ignored).',
   values: ActionTypeValues.options,
 });
 

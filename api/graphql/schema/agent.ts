@@ -66,6 +66,24 @@ builder.prismaObject('Agent', {
       select: desiredVersion,
       resolve: (a) => configStatus(a, a.group.configVersion),
     }),
+    configDriftedAt: t.expose('configDriftedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Since when its config file differs from the version it applied; null: not drifted.',
+    }),
+    runningConfigSha256: t.exposeString('runningConfigSha256', {
+      nullable: true,
+      description: 'SHA-256 of the config file it runs, as it last reported (minus its own data_dir line).',
+    }),
+    tokenIssuedAt: t.expose('tokenIssuedAt', {
+      type: 'DateTime',
+      description: 'When its current token was issued.',
+    }),
+    tokenRotationRequestedAt: t.expose('tokenRotationRequestedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'Set while a requested token rotation waits for the agent to use its new token.',
+    }),
     configError: t.field({
       type: ConfigError,
       nullable: true,
@@ -197,7 +215,7 @@ builder.queryFields((t) => ({
 
 const HOSTNAME_ORDER = agentOrder(null);
 
-const BULK_TARGET =
+export const BULK_TARGET =
   'Target agents by `agentIds` or by `filter` (exactly one; at most fleetRules.maxBulkAgents).';
 const MoveAgentsInput = builder.inputType('MoveAgentsInput', {
   description: BULK_TARGET,
@@ -212,7 +230,8 @@ const RevokeAgentsInput = builder.inputType('RevokeAgentsInput', {
   fields: (t) => ({ agentIds: t.idList(), filter: t.field({ type: AgentFilter }) }),
 });
 
-function bulkPayload(name: string, verb: string) {
+/** The payload type of a bulk agent mutation: how many changed, how many were targeted, which. */
+export function bulkPayload(name: string, verb: string) {
   return builder.objectRef<BulkOutcome>(name).implement({
     fields: (t) => ({
       count: t.int({ description: `Agents ${verb} (others were already).`, resolve: (o) => o.changed }),
@@ -234,7 +253,7 @@ const MoveAgentsPayload = bulkPayload('MoveAgentsPayload', 'moved');
 const RevokeAgentsPayload = bulkPayload('RevokeAgentsPayload', 'revoked');
 
 /** The fleet input of a bulk mutation: the filter's ids checked, everything else passed on. */
-function bulkInput<I extends { filter?: typeof AgentFilter.$inferInput | null }>(input: I) {
+export function bulkInput<I extends { filter?: typeof AgentFilter.$inferInput | null }>(input: I) {
   return { ...input, filter: input.filter ? fleetFilter(input.filter, 'input.filter') : input.filter };
 }
 

@@ -28,7 +28,7 @@ export const AgentStatus = builder.enumType('AgentStatus', {
 
 export const ConfigStatus = builder.enumType('ConfigStatus', {
   description:
-    "failed: reports a config error for its group's newest version; up_to_date: runs that version; behind: otherwise.",
+    "failed: reports a config error for its group's newest version; drifted: its config file differs from the version it applied; up_to_date: runs that version; behind: otherwise.",
   values: CONFIG_STATUSES,
 });
 

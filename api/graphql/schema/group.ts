@@ -37,6 +37,10 @@ builder.prismaObject('Group', {
     name: t.exposeString('name'),
     description: t.exposeString('description'),
     configVersion: t.exposeInt('configVersion', { description: 'The newest published config version.' }),
+    selfHeal: t.exposeBoolean('selfHeal', {
+      description:
+        'Whether its agents restore the applied config when vector.yaml changed (else only report drift).',
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     inputs: t.relation('inputs', { query: { orderBy: { name: 'asc' } } }),
@@ -112,6 +116,7 @@ const UpdateGroupInput = builder.inputType('UpdateGroupInput', {
     id: t.id({ required: true }),
     name: t.string({ description: 'A new name publishes a new config version.' }),
     description: t.string(),
+    selfHeal: t.boolean({ description: 'False: agents report a changed vector.yaml without restoring it.' }),
   }),
 });
 

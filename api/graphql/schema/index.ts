@@ -11,6 +11,7 @@ import './input.ts';
 import './output.ts';
 import './agent.ts';
 import './agent-query.ts';
+import './agent-token.ts';
 import './action.ts';
 import './token.ts';
 import './viewer.ts';

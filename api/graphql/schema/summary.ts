@@ -25,6 +25,7 @@ const counts = {
   upToDate: "Running their group's newest config version.",
   behind: "Not yet running their group's newest config version.",
   failed: "Reporting a config error for their group's newest config version.",
+  drifted: 'Running a config file that differs from the version they applied (edited on the host).',
 } as const;
 
 const GroupRollout = builder.objectRef<Rollout>('GroupRollout').implement({

@@ -77,6 +77,7 @@ export const AgentPageFragment = graphql(`
     revoked
     appliedConfigVersion
     desiredConfigVersion
+    configDriftedAt
     configError {
       version
       message
@@ -131,6 +132,18 @@ export const RevokeAgentsMutation = graphql(`
     revokeAgents(input: $input) {
       __typename
       ... on RevokeAgentsPayload {
+        count
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const RotateAgentTokensMutation = graphql(`
+  mutation RotateAgentTokens($input: RotateAgentTokensInput!) {
+    rotateAgentTokens(input: $input) {
+      __typename
+      ... on RotateAgentTokensPayload {
         count
       }
       ...MutationError

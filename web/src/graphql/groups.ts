@@ -41,6 +41,7 @@ export const GroupPageFragment = graphql(`
     slug
     name
     description
+    selfHeal
     configVersion
     agentCount
     inputs {

@@ -42,12 +42,14 @@ export const CONFIG_LABEL: Record<ConfigState, string> = {
   up_to_date: 'Up to date',
   behind: 'Behind',
   failed: 'Failed',
+  drifted: 'Drifted',
 };
 
 export const CONFIG_SEVERITY: Record<ConfigState, Severity> = {
   up_to_date: 'success',
   behind: 'warn',
   failed: 'danger',
+  drifted: 'warn',
 };
 
 export type ActionState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'expired';
