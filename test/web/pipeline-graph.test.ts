@@ -20,7 +20,7 @@ import {
 import { componentFieldErrors, problemCounts } from '../../web/src/lib/pipeline-problems.ts';
 import { offsetOf, vrlDiagnostics } from '../../web/src/lib/vrl-problems.ts';
 
-const component = (
+const part = (
   id: string,
   kind: GraphComponent['kind'],
   type: string,
@@ -29,11 +29,11 @@ const component = (
 ): GraphComponent => ({ id, kind, type, options, inputs, enabled: true, platforms: ['linux'] });
 
 const pipeline = [
-  component('app', 'source', 'file', [], { include: ['/var/log/app.log'] }),
-  component('parse', 'transform', 'remap', ['app'], { source: '. = parse_json!(.message)' }),
-  component('split', 'transform', 'route', ['parse'], { route: { errors: '.level == "error"' } }),
-  component('alerts', 'sink', 'console', ['split.errors']),
-  component('archive', 'sink', 'console', ['split._unmatched', 'missing']),
+  part('app', 'source', 'file', [], { include: ['/var/log/app.log'] }),
+  part('parse', 'transform', 'remap', ['app'], { source: '. = parse_json!(.message)' }),
+  part('split', 'transform', 'route', ['parse'], { route: { errors: '.level == "error"' } }),
+  part('alerts', 'sink', 'console', ['split.errors']),
+  part('archive', 'sink', 'console', ['split._unmatched', 'missing']),
 ];
 
 describe('pipeline graph', () => {
@@ -79,7 +79,7 @@ describe('pipeline graph', () => {
 
   it('gives new components ids no component has', () => {
     expect(freshId(pipeline, 'remap')).toBe('remap');
-    expect(freshId([...pipeline, component('remap', 'transform', 'remap')], 'remap')).toBe('remap_2');
+    expect(freshId([...pipeline, part('remap', 'transform', 'remap')], 'remap')).toBe('remap_2');
     expect(freshId(pipeline, 'app')).toBe('app_2');
     expect(freshId(pipeline, 'Datadog Agent')).toBe('datadog_agent');
   });
@@ -90,7 +90,7 @@ describe('pipeline graph', () => {
     expect(at.parse.x).toBeLessThan(at.split.x);
     expect(at.split.x).toBeLessThan(at.alerts.x);
     expect(at.alerts.y).not.toBe(at.archive.y);
-    expect(Object.keys(layoutPositions([component('lonely', 'source', 'file')]))).toEqual(['lonely']);
+    expect(Object.keys(layoutPositions([part('lonely', 'source', 'file')]))).toEqual(['lonely']);
   });
 });
 
