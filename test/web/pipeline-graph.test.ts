@@ -1,7 +1,8 @@
 /**
  * The pipeline editor's graph logic: edges from `inputs` (named outputs of route and remap),
  * connecting and disconnecting, removing and renaming components with their references, fresh ids,
- * the left-to-right layout, and the server's problems on components, fields and VRL lines.
+ * the left-to-right layout, the server's problems on components, fields and VRL lines, and version
+ * diffs shown unified or side by side.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -19,6 +20,7 @@ import {
 } from '../../web/src/lib/pipeline-graph.ts';
 import { componentFieldErrors, problemCounts } from '../../web/src/lib/pipeline-problems.ts';
 import { offsetOf, vrlDiagnostics } from '../../web/src/lib/vrl-problems.ts';
+import { diffStat, parseUnifiedDiff, sideBySide } from '../../web/src/lib/unified-diff.ts';
 
 const part = (
   id: string,
@@ -133,5 +135,45 @@ describe('server problems in the editor', () => {
     const text = 'a = 1\n  b = parse_jsn(x)\n';
     expect(text.slice(offsetOf(text, 2, 5))).toMatch(/^= parse_jsn/);
     expect(offsetOf(text, 9, 99)).toBe(text.length);
+  });
+});
+
+describe('version diffs', () => {
+  const patch = [
+    'Index: linux',
+    '===================================================================',
+    '--- linux\tversion 3',
+    '+++ linux\tversion 4',
+    '@@ -1,4 +1,4 @@',
+    ' sources:',
+    '-  app:',
+    '+  application:',
+    '+    type: file',
+    '     include: []',
+    '\\ No newline at end of file',
+  ].join('\n');
+
+  it('numbers the lines of a unified diff and counts what changed', () => {
+    const rows = parseUnifiedDiff(patch);
+    expect(rows.map((r) => [r.kind, r.oldLine, r.newLine, r.text])).toEqual([
+      ['hunk', null, null, '@@ -1,4 +1,4 @@'],
+      ['context', 1, 1, 'sources:'],
+      ['removed', 2, null, '  app:'],
+      ['added', null, 2, '  application:'],
+      ['added', null, 3, '    type: file'],
+      ['context', 3, 4, '    include: []'],
+    ]);
+    expect(diffStat(rows)).toEqual({ added: 2, removed: 1 });
+  });
+
+  it('pairs removed and added lines side by side', () => {
+    const pairs = sideBySide(parseUnifiedDiff(patch));
+    expect(pairs.map((p) => [p.kind, p.left?.text ?? null, p.right?.text ?? null])).toEqual([
+      ['hunk', null, null],
+      ['context', 'sources:', 'sources:'],
+      ['changed', '  app:', '  application:'],
+      ['changed', null, '    type: file'],
+      ['context', '    include: []', '    include: []'],
+    ]);
   });
 });
