@@ -9,6 +9,7 @@ import { FleetError, FleetErrorCode } from './errors.ts';
 import { Platform } from '../protocol/v1.ts';
 import { renderGroupConfig, type RenderInput, type RenderOutput } from './vector/render.ts';
 import { checkPipeline } from './vector/checks.ts';
+import { blockingProblems } from './vector/problems.ts';
 
 /**
  * Render and store version `configVersion + 1` of the group. Throws FleetError(config_invalid)
@@ -35,7 +36,7 @@ export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): P
   for (const platform of Platform.options) {
     const rendered = renderGroupConfig(pipeline, platform);
     if (!rendered.empty) {
-      const problems = checkPipeline(rendered.config);
+      const problems = blockingProblems(checkPipeline(rendered.config));
       if (problems.length > 0) {
         throw new FleetError(
           FleetErrorCode.configInvalid,

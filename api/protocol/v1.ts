@@ -38,6 +38,12 @@ export const YAML_CONTENT_TYPE = 'application/yaml';
 /** The body of a config with nothing to run: the agent stops Vector. */
 export const EMPTY_CONFIG = '{}';
 
+/**
+ * Component ids beginning with this prefix belong to the agent, which adds its own telemetry
+ * components under it; the server refuses such ids in a group's pipeline.
+ */
+export const RESERVED_COMPONENT_ID_PREFIX = 'flotilla_';
+
 /** Machine-readable error codes; clients branch on these, never on the message. */
 export const ErrorCode = {
   invalidBody: 'invalid_body',

@@ -262,6 +262,10 @@ describe('checkPipeline and the stand-in vector validate', () => {
       'unknown-input': true,
       'type-mismatch': true,
       cycle: true,
+      'reserved-id': true,
+      'invalid-vrl': true,
+      'reserved-output': true,
+      'no-consumers': true,
     };
     expect(new Set(INVALID.map(([rule]) => rule))).toEqual(new Set(Object.keys(rules)));
   });

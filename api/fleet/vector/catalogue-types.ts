@@ -27,6 +27,8 @@ export interface OptionSpec {
   note?: string;
   relevantWhen?: string;
   requiredWhen?: string;
+  /** template: `{{ field }}` / strftime templating; vrl_program: VRL source text (see vrl.ts). */
+  syntax?: 'template' | 'vrl_program';
 }
 
 export interface ComponentSpec {

@@ -1,6 +1,6 @@
 /**
  * Typed access to the Vector component catalogue (catalogue.json) and validation of the `options`
- * an operator gives an input (source) or output (sink).
+ * an operator gives an input (source), a transform or an output (sink).
  *
  * catalogue.json is a trimmed copy of shared/vector-reference/components.json (Vector 0.58.0-dev):
  * `versionDiff`, aliases, notes and units are dropped; the options every component of a kind
@@ -136,8 +136,8 @@ function resolve(kind: ComponentKind, type: string, options: unknown): Resolved 
 
 /**
  * Checks only that required options are present: `required`, `conditionallyRequired`,
- * `requiredWhen`, `requiredWhenParentPresent` and `requiredOneOf` (exactly one). checks.ts calls it
- * for transforms; `inputs` and `type` are not looked at. Returns issues (unknown type → path
+ * `requiredWhen`, `requiredWhenParentPresent` and `requiredOneOf` (exactly one), for a form that
+ * wants requirements alone; `inputs` and `type` are not looked at. Returns issues (unknown type → path
  * `type`, non-object options → path `options`); never throws.
  */
 export function checkRequiredOptions(kind: ComponentKind, type: string, options: unknown): FieldIssue[] {
@@ -146,18 +146,14 @@ export function checkRequiredOptions(kind: ComponentKind, type: string, options:
 }
 
 /**
- * Validates an operator's options for an input (kind `source`) or output (kind `sink`) before it
- * is saved: unknown type, options not an object, `type`/`inputs` inside options (the server
+ * Validates the options of a component — an input (kind `source`), a transform or an output (kind
+ * `sink`) — before it is saved or published: unknown type, options not an object, `type`/`inputs` inside options (the server
  * writes those), required options (all rules of checkRequiredOptions), value types, enums, array
  * items, and unknown keys where the component `deniesUnknownFields` (common options of the kind
  * are always allowed). Returns [] when valid; each issue names its field (`options.mode`,
  * `options.encoding.codec`). Never throws.
  */
-export function validateComponentOptions(
-  kind: 'source' | 'sink',
-  type: string,
-  options: unknown,
-): FieldIssue[] {
+export function validateComponentOptions(kind: ComponentKind, type: string, options: unknown): FieldIssue[] {
   const resolved = resolve(kind, type, options);
   if ('issues' in resolved) return resolved.issues;
   const issues: FieldIssue[] = [];

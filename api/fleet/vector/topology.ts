@@ -1,8 +1,9 @@
 /**
  * The graph half of checkPipeline: which outputs each source and transform exposes, how `inputs`
  * resolve to them (exact ids, `<id>.<output>`, glob wildcards), and the rules Vector's graph
- * builder applies — inputs present and not duplicated, every input matching a component, data
- * types compatible on every edge, no cycles. Messages are Vector's (configRules.inputs.errors).
+ * builder applies — inputs present and not duplicated, route keys not reserved, every input
+ * matching a component, data types compatible on every edge, no cycles — plus Vector's "has no
+ * consumers" warnings. Messages are Vector's (configRules.inputs.errors, configRules.warningsOnly).
  */
 import { isPlainObject } from './conditions.ts';
 import type { ComponentKind, ComponentSpec, DataType } from './catalogue-types.ts';
@@ -23,8 +24,12 @@ interface Port {
   node: PipelineNode;
   /** Fixed types (sources), or null to derive from the node's inputs (transforms). */
   fixed: DataType[] | null;
+  /** The option that creates a named output (`route.errors`, `reroute_dropped`), for messages. */
+  field?: string;
 }
 
+/** Route keys Vector refuses (configRules.componentIds.reservedOutputNames). */
+const RESERVED_ROUTE_NAMES = ['_unmatched', '_default'];
 const NAMED_OUTPUT_TYPES: Record<string, DataType> = { logs: 'log', metrics: 'metric', traces: 'trace' };
 const TYPE_NAMES: Record<DataType, string> = { log: 'Log', metric: 'Metric', trace: 'Trace' };
 
@@ -39,11 +44,12 @@ const formatTypes = (types: readonly DataType[]) => `[${types.map((t) => `"${TYP
  */
 function portsOf(node: PipelineNode): Port[] {
   const c = node.component;
-  const named = (names: string[], typed: boolean): Port[] =>
+  const named = (names: string[], typed: boolean, field?: (name: string) => string): Port[] =>
     names.map((name) => ({
       id: `${node.id}.${name}`,
       node,
       fixed: typed ? [NAMED_OUTPUT_TYPES[name]] : null,
+      field: field?.(name),
     }));
   const defaultPort: Port = {
     id: node.id,
@@ -56,10 +62,13 @@ function portsOf(node: PipelineNode): Port[] {
     case 'source:datadog_agent':
       return c.multiple_outputs === true ? named(node.spec?.namedOutputs ?? [], true) : [defaultPort];
     case 'transform:remap':
-      return c.reroute_dropped === true ? [defaultPort, ...named(['dropped'], false)] : [defaultPort];
+      return c.reroute_dropped === true
+        ? [defaultPort, ...named(['dropped'], false, () => 'reroute_dropped')]
+        : [defaultPort];
     case 'transform:route': {
       const routes = isPlainObject(c.route) ? Object.keys(c.route) : [];
-      return named(c.reroute_unmatched === false ? routes : [...routes, '_unmatched'], false);
+      const names = c.reroute_unmatched === false ? routes : [...routes, '_unmatched'];
+      return named(names, false, (name) => (name === '_unmatched' ? 'reroute_unmatched' : `route.${name}`));
     }
     default:
       return [defaultPort];
@@ -113,6 +122,49 @@ class Topology {
     });
   }
 
+  private atInputs(node: PipelineNode) {
+    return { severity: 'error' as const, component: node.id, field: 'inputs' };
+  }
+
+  /** Route keys `_unmatched` and `_default` would shadow Vector's own outputs. */
+  checkReservedOutputs(): void {
+    for (const node of this.nodes) {
+      if (
+        node.kind !== 'transform' ||
+        node.component.type !== 'route' ||
+        !isPlainObject(node.component.route)
+      )
+        continue;
+      for (const name of RESERVED_ROUTE_NAMES.filter((n) =>
+        Object.hasOwn(node.component.route as object, n),
+      )) {
+        this.problems.push({
+          rule: 'reserved-output',
+          severity: 'error',
+          component: node.id,
+          field: `route.${name}`,
+          message: `Transform ${node.id} cannot have a named output with reserved name: \`${name}\``,
+        });
+      }
+    }
+  }
+
+  /** Warnings, as Vector's: one per source or transform output that no input resolves to. */
+  checkConsumers(): void {
+    const consumed = new Set([...this.edges.values()].flat());
+    for (const port of this.ports.values()) {
+      if (consumed.has(port)) continue;
+      const label = port.node.kind === 'source' ? 'Source' : 'Transform';
+      this.problems.push({
+        rule: 'no-consumers',
+        severity: 'warning',
+        component: port.node.id,
+        field: port.field,
+        message: `${label} "${port.id}" has no consumers`,
+      });
+    }
+  }
+
   resolveInputs(): void {
     for (const node of this.nodes) {
       if (node.kind === 'source') continue;
@@ -121,7 +173,9 @@ class Topology {
       if (raw.length === 0) {
         this.problems.push({
           rule: 'no-inputs',
+          severity: 'error',
           component: node.id,
+          field: 'inputs',
           message: `${label} "${node.id}" has no inputs`,
         });
       }
@@ -132,13 +186,13 @@ class Topology {
       for (const [input, count] of counts) {
         if (count > 1) {
           const message = `${label} "${node.id}" has input "${input}" duplicated ${count} times`;
-          this.problems.push({ rule: 'duplicate-input', component: node.id, message });
+          this.problems.push({ rule: 'duplicate-input', ...this.atInputs(node), message });
         }
         const port = this.ports.get(input);
         if (port) resolved.push(port);
         else {
           const message = `Input "${input}" for ${node.kind} "${node.id}" doesn't match any components.`;
-          this.problems.push({ rule: 'unknown-input', component: node.id, message });
+          this.problems.push({ rule: 'unknown-input', ...this.atInputs(node), message });
         }
       }
       this.edges.set(node, resolved);
@@ -173,7 +227,7 @@ class Topology {
         const types = this.typesOf(port);
         if (types && !types.some((t) => accepted.includes(t))) {
           const message = `Data type mismatch between ${port.id} (${formatTypes(types)}) and ${consumer.id} (${formatTypes(accepted)})`;
-          this.problems.push({ rule: 'type-mismatch', component: consumer.id, message });
+          this.problems.push({ rule: 'type-mismatch', ...this.atInputs(consumer), message });
         }
       }
     }
@@ -204,7 +258,7 @@ class Topology {
           .join(' -> '); // in the direction events flow
         this.problems.push({
           rule: 'cycle',
-          component: cycle[0].id,
+          ...this.atInputs(cycle[0]),
           message: `Cyclic dependency detected in the chain [ ${chain} ]`,
         });
         return;
@@ -215,14 +269,17 @@ class Topology {
 
 /**
  * Runs the graph rules over the components of a config (sources, transforms, sinks in a stable
- * order) and returns the problems in rule order: inputs (no-inputs, duplicate-input,
- * unknown-input), then type-mismatch, then cycle. Unknown component types make their data types
- * unknown, which skips the type rule for their edges. Never throws.
+ * order) and returns the problems in rule order: reserved-output, inputs (no-inputs,
+ * duplicate-input, unknown-input), type-mismatch, cycle, then the no-consumers warnings. Unknown
+ * component types make their data types unknown, which skips the type rule for their edges.
+ * Never throws.
  */
 export function checkTopology(nodes: PipelineNode[]): ConfigProblem[] {
   const topology = new Topology(nodes);
+  topology.checkReservedOutputs();
   topology.resolveInputs();
   topology.checkDataTypes();
   topology.checkCycles();
+  topology.checkConsumers();
   return topology.problems;
 }
