@@ -106,7 +106,12 @@ describe('server problems in the editor', () => {
       message:
         'line 2, column 5: unknown function `parse_jsn` in `transforms.parse.source`; the server checks only strings, brackets and function names; the full VRL compile happens in `vector validate` on the agent',
     },
-    { component: 'parse', field: 'source', severity: 'error', message: 'the program is empty in `x`' },
+    {
+      component: 'parse',
+      field: 'options.source',
+      severity: 'error',
+      message: 'the program is empty in `x`',
+    },
     { component: 'alerts', field: 'encoding.codec', severity: 'error', message: 'missing field `codec`' },
     { component: 'alerts', field: 'inputs', severity: 'error', message: 'Input "missing" does not exist.' },
     { component: 'archive', severity: 'warning', message: 'archive has no consumers' },

@@ -8,14 +8,22 @@ import type { GraphProblem } from './pipeline-graph.ts';
 /** The option holding a `remap`'s VRL program (edited in the VRL editor, not the form). */
 export const VRL_PROGRAM_OPTION = 'source';
 
+const COMPONENT_FIELDS = new Set(['id', 'kind', 'type', 'inputs', 'enabled', 'platforms']);
+
+/**
+ * A problem's field as a form field-error key: the component's own fields as they are, options as
+ * `options.<path>` (the server may name them with or without that prefix).
+ */
+export function problemFieldKey(field: string): string {
+  return COMPONENT_FIELDS.has(field) || field.startsWith('options.') ? field : `options.${field}`;
+}
+
 /** Field errors of component `id`: the first problem per field, problems without a field left out. */
 export function componentFieldErrors(problems: readonly GraphProblem[], id: string): Record<string, string> {
   const errors: Record<string, string> = {};
   for (const problem of problems) {
     if (problem.component !== id || !problem.field) continue;
-    const key =
-      problem.field === 'id' || problem.field === 'inputs' ? problem.field : `options.${problem.field}`;
-    errors[key] ??= plainMessage(problem.message);
+    errors[problemFieldKey(problem.field)] ??= plainMessage(problem.message);
   }
   return errors;
 }

@@ -5,6 +5,7 @@
  * points at the start of the program.
  */
 import type { GraphProblem } from './pipeline-graph.ts';
+import { problemFieldKey } from './pipeline-problems.ts';
 
 /** One finding at a 1-based line and column. */
 export interface VrlDiagnostic {
@@ -23,7 +24,7 @@ export function vrlDiagnostics(
   field: string,
 ): VrlDiagnostic[] {
   return problems
-    .filter((p) => p.component === id && p.field === field)
+    .filter((p) => p.component === id && !!p.field && problemFieldKey(p.field) === problemFieldKey(field))
     .map((p) => {
       const text = p.message.replace(/ in `[^`]+`(;.*)?$/s, '');
       const match = POSITIONED.exec(text);
