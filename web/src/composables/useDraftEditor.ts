@@ -33,6 +33,8 @@ export interface DraftEditorOptions {
 export interface DraftEditor {
   components: Readonly<Ref<GraphComponent[]>>;
   problems: Readonly<Ref<GraphProblem[]>>;
+  /** The revision the next save is based on (send it with publish and discard too). */
+  revision: Readonly<Ref<number>>;
   /** Edits not yet stored (waiting or in flight). */
   saving: Readonly<Ref<boolean>>;
   /** The last save's failure in words (null after a successful save). */
@@ -53,7 +55,7 @@ export function useDraftEditor(options: DraftEditorOptions): DraftEditor {
   const error = ref<string | null>(null);
   const dirty = ref(false);
   const inFlight = ref<Promise<void> | null>(null);
-  let revision = 0;
+  const revision = ref(0);
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   async function saveNow(): Promise<void> {
@@ -63,9 +65,9 @@ export function useDraftEditor(options: DraftEditorOptions): DraftEditor {
     dirty.value = false;
     const sent = components.value;
     const run = (async () => {
-      const outcome = await options.save(sent, revision);
+      const outcome = await options.save(sent, revision.value);
       if (outcome.ok) {
-        revision = outcome.draft.revision;
+        revision.value = outcome.draft.revision;
         problems.value = outcome.draft.problems;
         error.value = null;
       } else {
@@ -83,6 +85,7 @@ export function useDraftEditor(options: DraftEditorOptions): DraftEditor {
   return {
     components,
     problems,
+    revision,
     saving: computed(() => dirty.value || inFlight.value !== null),
     error,
     edit(next) {
@@ -94,7 +97,7 @@ export function useDraftEditor(options: DraftEditorOptions): DraftEditor {
     flush: saveNow,
     receive(draft) {
       if (dirty.value || inFlight.value) return;
-      revision = draft.revision;
+      revision.value = draft.revision;
       components.value = draft.components;
       problems.value = draft.problems;
     },
