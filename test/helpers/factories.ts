@@ -4,8 +4,8 @@
  */
 import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
-import { createInput } from '../../api/fleet/inputs.ts';
-import { createOutput } from '../../api/fleet/outputs.ts';
+import { applyPipeline, documentYaml } from '../../api/fleet/pipeline/code.ts';
+import type { PipelineDocument } from '../../api/fleet/pipeline/document.ts';
 import { mintEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
 import { paths, type EnrolRequest, type HeartbeatRequest } from '../../api/protocol/v1.ts';
 import type { Group } from '../../api/generated/prisma/client.ts';
@@ -18,21 +18,45 @@ export function uniqueSlug(prefix = 'g'): string {
   return `${prefix}-${process.pid}-${counter}`;
 }
 
-/** A group with one demo_logs input and one console output: a config that passes validation. */
+/** A source `demo` (demo_logs) read by a sink `out` (console): a pipeline that passes the checks. */
+export const DEMO_PIPELINE: PipelineDocument = {
+  components: [
+    {
+      id: 'demo',
+      kind: 'source',
+      type: 'demo_logs',
+      options: { format: 'json' },
+      inputs: [],
+      enabled: true,
+      platforms: ['linux', 'kubernetes'],
+    },
+    {
+      id: 'out',
+      kind: 'sink',
+      type: 'console',
+      options: { encoding: { codec: 'json' } },
+      inputs: ['demo'],
+      enabled: true,
+      platforms: ['linux', 'kubernetes'],
+    },
+  ],
+};
+
+/** Publish `document` as the group's next version (through pipelines-as-code apply); returns the version. */
+export async function publishPipeline(
+  ctx: FleetContext,
+  groupId: string,
+  document: PipelineDocument,
+  message = 'test pipeline',
+): Promise<number> {
+  const yaml = documentYaml(document);
+  return (await applyPipeline(ctx, CLI_ACTOR, { groupId, yaml, message })).version;
+}
+
+/** A group whose published pipeline is DEMO_PIPELINE (version 2): a config that passes validation. */
 export async function createGroupWithPipeline(ctx: FleetContext, slug = uniqueSlug()): Promise<Group> {
   const group = await createGroup(ctx, CLI_ACTOR, { slug, name: `Group ${slug}` });
-  await createOutput(ctx, CLI_ACTOR, {
-    groupId: group.id,
-    name: 'out',
-    type: 'console',
-    options: { encoding: { codec: 'json' } },
-  });
-  await createInput(ctx, CLI_ACTOR, {
-    groupId: group.id,
-    name: 'demo',
-    type: 'demo_logs',
-    options: { format: 'json' },
-  });
+  await publishPipeline(ctx, group.id, DEMO_PIPELINE);
   return ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
 }
 
