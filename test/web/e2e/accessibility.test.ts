@@ -2,7 +2,8 @@
  * Accessibility and guidance, in Debian's chromium against a real server: axe-core finds no
  * serious or critical violation on any main page, in the light and the dark theme; an empty fleet
  * shows the getting-started steps; a failing agent with no good config says so; the audit log
- * shows a field-level diff. Screenshots land in test/.screenshots/ (a11y-*).
+ * shows a field-level diff. The group page (pipeline editor) and its history are among the pages
+ * checked. Screenshots land in test/.screenshots/ (a11y-*).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,7 +78,8 @@ const PAGES: [name: string, path: () => string, ready: string][] = [
   ['agents', () => '/agents', '[data-test=agent-row]'],
   ['agent', () => `/agents/${agentId}`, '[data-test=config-error]'],
   ['groups', () => '/groups', 'h1'],
-  ['group', () => `/groups/${groupSlug}`, '[data-test=config-version]'],
+  ['group', () => `/groups/${groupSlug}`, '[data-test=node-out]'],
+  ['pipeline history', () => `/groups/${groupSlug}/history`, '[data-test=diff-view]'],
   ['tokens', () => '/tokens', 'h1'],
   ['actions', () => '/actions', 'h1'],
   ['admin', () => '/admin/users', 'h1'],
@@ -225,7 +227,7 @@ describe('accessibility and guidance in a real browser', () => {
       for (const [name, path, ready] of PAGES) {
         await visit(path(), ready);
         found[name] = await seriousViolations();
-        if (theme === 'dark' && (name === 'overview' || name === 'agent' || name === 'audit'))
+        if (theme === 'dark' && ['overview', 'agent', 'audit', 'group', 'pipeline history'].includes(name))
           await screenshot(page, `a11y-dark-${name}`);
       }
       expect(found).toEqual(Object.fromEntries(PAGES.map(([name]) => [name, []])));

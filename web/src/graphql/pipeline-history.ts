@@ -8,7 +8,7 @@ export const PipelineHistoryQuery = graphql(`
       name
       slug
       configVersion
-      pipelineVersions(first: 200) {
+      pipelineVersions {
         id
         version
         message

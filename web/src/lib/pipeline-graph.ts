@@ -138,7 +138,7 @@ export function freshId(components: readonly GraphComponent[], type: string): st
 }
 
 /** Size of a node on screen, for the layout. */
-export const NODE_SIZE = { width: 200, height: 64 };
+export const NODE_SIZE = { width: 180, height: 64 };
 
 /**
  * Left-to-right positions (top-left corners) for every component: sources first, sinks last, wires
@@ -148,7 +148,7 @@ export function layoutPositions(
   components: readonly GraphComponent[],
 ): Record<string, { x: number; y: number }> {
   const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 90, marginx: 16, marginy: 16 });
+  graph.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 60, marginx: 16, marginy: 16 });
   graph.setDefaultEdgeLabel(() => ({}));
   for (const c of components) graph.setNode(c.id, { ...NODE_SIZE });
   for (const edge of graphEdges(components)) graph.setEdge(edge.source, edge.target);
