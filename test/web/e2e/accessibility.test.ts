@@ -79,18 +79,22 @@ const PAGES: [name: string, path: () => string, ready: string][] = [
   ['agent', () => `/agents/${agentId}`, '[data-test=config-error]'],
   ['groups', () => '/groups', 'h1'],
   ['group', () => `/groups/${groupSlug}`, '[data-test=node-out]'],
-  ['pipeline history', () => `/groups/${groupSlug}/history`, '[data-test=diff-view]'],
+  ['pipeline history', () => `/groups/${groupSlug}/history`, '[data-test=pipeline-diff]'],
   ['tokens', () => '/tokens', 'h1'],
   ['actions', () => '/actions', 'h1'],
   ['admin', () => '/admin/users', 'h1'],
   ['audit', () => '/admin/audit', 'td'],
 ];
 
-function step(name: string, body: () => Promise<void>) {
-  it(name, async () => {
-    if (setupError) throw setupError;
-    await body();
-  });
+function step(name: string, body: () => Promise<void>, timeoutMs?: number) {
+  it(
+    name,
+    async () => {
+      if (setupError) throw setupError;
+      await body();
+    },
+    timeoutMs,
+  );
 }
 
 beforeAll(async () => {
@@ -216,22 +220,26 @@ describe('accessibility and guidance in a real browser', () => {
   });
 
   for (const theme of ['light', 'dark'] as const) {
-    step(`every main page has no serious or critical violations (${theme} theme)`, async () => {
-      await visit('/', 'h1');
-      const dark = await page.evaluate(() => document.documentElement.classList.contains('fl-dark'));
-      if (dark !== (theme === 'dark')) await page.click('[data-test=theme-toggle]');
-      expect(await page.evaluate(() => document.documentElement.classList.contains('fl-dark'))).toBe(
-        theme === 'dark',
-      );
-      const found: Record<string, string[]> = {};
-      for (const [name, path, ready] of PAGES) {
-        await visit(path(), ready);
-        found[name] = await seriousViolations();
-        if (theme === 'dark' && ['overview', 'agent', 'audit', 'group', 'pipeline history'].includes(name))
-          await screenshot(page, `a11y-dark-${name}`);
-      }
-      expect(found).toEqual(Object.fromEntries(PAGES.map(([name]) => [name, []])));
-    });
+    step(
+      `every main page has no serious or critical violations (${theme} theme)`,
+      async () => {
+        await visit('/', 'h1');
+        const dark = await page.evaluate(() => document.documentElement.classList.contains('fl-dark'));
+        if (dark !== (theme === 'dark')) await page.click('[data-test=theme-toggle]');
+        expect(await page.evaluate(() => document.documentElement.classList.contains('fl-dark'))).toBe(
+          theme === 'dark',
+        );
+        const found: Record<string, string[]> = {};
+        for (const [name, path, ready] of PAGES) {
+          await visit(path(), ready);
+          found[name] = await seriousViolations();
+          if (theme === 'dark' && ['overview', 'agent', 'audit', 'group', 'pipeline history'].includes(name))
+            await screenshot(page, `a11y-dark-${name}`);
+        }
+        expect(found).toEqual(Object.fromEntries(PAGES.map(([name]) => [name, []])));
+      },
+      120_000,
+    );
   }
 
   step('the theme choice is remembered across a reload', async () => {
