@@ -5,7 +5,8 @@
 import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
 import { applyPipeline, documentYaml } from '../../api/fleet/pipeline/code.ts';
-import type { PipelineDocument } from '../../api/fleet/pipeline/document.ts';
+import type { PipelineComponent, PipelineDocument } from '../../api/fleet/pipeline/document.ts';
+import { publishedDocument } from '../../api/fleet/publish.ts';
 import { mintEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
 import { paths, type EnrolRequest, type HeartbeatRequest } from '../../api/protocol/v1.ts';
 import type { Group } from '../../api/generated/prisma/client.ts';
@@ -51,6 +52,21 @@ export async function publishPipeline(
 ): Promise<number> {
   const yaml = documentYaml(document);
   return (await applyPipeline(ctx, CLI_ACTOR, { groupId, yaml, message })).version;
+}
+
+/**
+ * Publish the group's published document with component `id` changed by `changes` (a test's
+ * "pipeline change"); returns the new version.
+ */
+export async function changePublishedComponent(
+  ctx: FleetContext,
+  groupId: string,
+  id: string,
+  changes: Partial<PipelineComponent>,
+): Promise<number> {
+  const { components } = await publishedDocument(ctx.db, groupId);
+  const changed = components.map((c) => (c.id === id ? { ...c, ...changes } : c));
+  return publishPipeline(ctx, groupId, { components: changed }, `change ${id}`);
 }
 
 /** A group whose published pipeline is DEMO_PIPELINE (version 2): a config that passes validation. */
