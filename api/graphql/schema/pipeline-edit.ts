@@ -91,6 +91,14 @@ const ConnectDraftComponentsInput = builder.inputType('ConnectDraftComponentsInp
     to: t.string({ required: true, description: 'The transform or sink that reads it.' }),
   }),
 });
+const DisconnectDraftComponentsInput = builder.inputType('DisconnectDraftComponentsInput', {
+  fields: (t) => ({
+    groupId: t.id({ required: true }),
+    revision: t.int({ required: true, description: REVISION }),
+    from: t.string({ required: true, description: 'An id or `<id>.<output>` (e.g. `route.errors`).' }),
+    to: t.string({ required: true, description: 'The transform or sink that stops reading it.' }),
+  }),
+});
 const DiscardDraftInput = builder.inputType('DiscardDraftInput', {
   fields: (t) => ({
     groupId: t.id({ required: true }),
@@ -146,7 +154,8 @@ builder.mutationFields((t) => {
       | typeof AddDraftComponentInput
       | typeof UpdateDraftComponentInput
       | typeof RemoveDraftComponentInput
-      | typeof ConnectDraftComponentsInput,
+      | typeof ConnectDraftComponentsInput
+      | typeof DisconnectDraftComponentsInput,
     run: DraftEdit,
   ) =>
     t.field({
