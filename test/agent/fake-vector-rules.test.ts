@@ -147,6 +147,42 @@ const INVALID: [string, string, string][] = [
     ),
     'Transform "t": rejected by the fake vector (the config contains FAKE_VECTOR_INVALID)',
   ],
+  [
+    'VRL that compiles: the FAKE_VRL_COMPILE_ERROR marker',
+    yaml(
+      'sources:',
+      demo('in'),
+      'transforms:',
+      '  t: {type: remap, inputs: [in], source: ".x = 1 # FAKE_VRL_COMPILE_ERROR"}',
+      'sinks:',
+      consoleSink('out', ['t']),
+    ),
+    'Transform "t": error[E000]: the program contains FAKE_VRL_COMPILE_ERROR (the fake vector\'s failing compile) in `source`',
+  ],
+  [
+    'VRL calling functions Vector has',
+    yaml(
+      'sources:',
+      demo('in'),
+      'transforms:',
+      '  t: {type: filter, inputs: [in], condition: "nope(.a)"}',
+      'sinks:',
+      consoleSink('out', ['t']),
+    ),
+    'Transform "t": line 1, column 1: call to undefined function `nope` in `condition`',
+  ],
+  [
+    'transform option types',
+    yaml(
+      'sources:',
+      demo('in'),
+      'transforms:',
+      '  t: {type: throttle, inputs: [in], threshold: "5", window_secs: 1}',
+      'sinks:',
+      consoleSink('out', ['t']),
+    ),
+    'invalid type: string "5", expected uint in `transforms.t`',
+  ],
   ['a config at all ({})', yaml('{}'), 'No sources defined in the config.'],
 ];
 

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { checkPipeline } from '../../api/fleet/vector/checks.ts';
+import { blockingProblems } from '../../api/fleet/vector/problems.ts';
 import type { VectorConfig } from '../../api/fleet/vector/render.ts';
 
 const source = { type: 'internal_logs' };
 const sink = (...inputs: string[]) => ({ type: 'blackhole', inputs });
 const remap = (...inputs: string[]) => ({ type: 'remap', inputs, source: '.' });
+const errors = (config: VectorConfig) => blockingProblems(checkPipeline(config));
 
-describe('checkPipeline', () => {
+describe('checkPipeline: ids, sections, types', () => {
   it('finds nothing wrong with a valid pipeline using named outputs and wildcards', () => {
     const config: VectorConfig = {
       sources: {
@@ -22,7 +24,7 @@ describe('checkPipeline', () => {
       sinks: {
         out: {
           type: 'console',
-          inputs: ['by_level.errors', 'by_level._unmatched', 'in_routing'],
+          inputs: ['by_level.errors', 'by_level._unmatched', 'in_routing', 'otel.traces'],
           encoding: { codec: 'json' },
         },
         metrics: { type: 'prometheus_exporter', inputs: ['otel.metrics'] },
@@ -33,9 +35,10 @@ describe('checkPipeline', () => {
 
   it('duplicate-id: one id used by two kinds', () => {
     const config = { sources: { x: source, y: source }, sinks: { x: sink('y') } };
-    expect(checkPipeline(config)).toEqual([
+    expect(errors(config)).toEqual([
       {
         rule: 'duplicate-id',
+        severity: 'error',
         component: 'x',
         message: 'More than one component with name "x" (source, sink).',
       },
@@ -44,107 +47,109 @@ describe('checkPipeline', () => {
 
   it('id-contains-dot: the dot is reserved for named outputs', () => {
     const config = { sources: { 'a.b': source }, sinks: { out: sink('a.b') } };
-    expect(checkPipeline(config)).toEqual([
-      { rule: 'id-contains-dot', component: 'a.b', message: 'Component name "a.b" should not contain a "."' },
+    expect(errors(config)).toEqual([
+      {
+        rule: 'id-contains-dot',
+        severity: 'error',
+        component: 'a.b',
+        message: 'Component name "a.b" should not contain a "."',
+      },
     ]);
+  });
+
+  it('reserved-id: ids beginning with flotilla_ belong to the agent, in every section', () => {
+    const config = {
+      sources: { flotilla_in: source },
+      transforms: { flotilla_t: remap('flotilla_in') },
+      sinks: { flotilla_out: sink('flotilla_t') },
+    };
+    const problems = errors(config);
+    expect(problems.map((p) => [p.rule, p.component])).toEqual([
+      ['reserved-id', 'flotilla_in'],
+      ['reserved-id', 'flotilla_t'],
+      ['reserved-id', 'flotilla_out'],
+    ]);
+    expect(problems[0].message).toBe(
+      'Component name "flotilla_in" begins with "flotilla_", which is reserved for the agent\'s own components',
+    );
+    expect(errors({ sources: { my_flotilla_in: source }, sinks: { out: sink('my_flotilla_in') } })).toEqual(
+      [],
+    );
   });
 
   it('no-sources: a config without sources', () => {
     // A sink cannot read anything without a source, so its input is unresolvable as well.
     const problems = checkPipeline({ sinks: { out: sink('in') } });
     expect(problems.map((p) => p.rule)).toEqual(['no-sources', 'unknown-input']);
-    expect(problems[0]).toEqual({ rule: 'no-sources', message: 'No sources defined in the config.' });
+    expect(problems[0]).toEqual({
+      rule: 'no-sources',
+      severity: 'error',
+      message: 'No sources defined in the config.',
+    });
   });
 
-  it('no-sinks: a config without sinks', () => {
+  it('no-sinks: a config without sinks (the unconsumed source is a warning too)', () => {
     expect(checkPipeline({ sources: { in: source } })).toEqual([
-      { rule: 'no-sinks', message: 'No sinks defined in the config.' },
+      { rule: 'no-sinks', severity: 'error', message: 'No sinks defined in the config.' },
+      {
+        rule: 'no-consumers',
+        severity: 'warning',
+        component: 'in',
+        message: 'Source "in" has no consumers',
+      },
     ]);
   });
 
-  it('unknown-type: a component type the catalogue does not know', () => {
+  it('unknown-type: a component type the catalogue does not know, or none', () => {
     const problems = checkPipeline({
       sources: { in: source },
-      sinks: { out: { type: 'nope', inputs: ['in'] } },
+      transforms: { t: { type: 'log_to_nowhere', inputs: ['in'] } },
+      sinks: { out: { type: 'nope', inputs: ['t'] } },
     });
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ rule: 'unknown-type', component: 'out' });
+    expect(problems.map((p) => [p.rule, p.component, p.field])).toEqual([
+      ['unknown-type', 't', 'type'],
+      ['unknown-type', 'out', 'type'],
+    ]);
     expect(problems[0].message).toMatch(
-      /^unknown variant `nope`, expected one of `aws_s3`, .* in `sinks\.out`$/,
+      /^unknown variant `log_to_nowhere`, expected one of `dedupe`, .* in `transforms\.t`$/,
     );
-  });
-
-  it('invalid-options: required options of sinks (fully validated) and transforms', () => {
-    const config = {
-      sources: { in: source },
-      transforms: { t: { type: 'remap', inputs: ['in'] } },
-      sinks: { out: { type: 'console', inputs: ['t'], encoding: {} } },
-    };
-    expect(checkPipeline(config)).toEqual([
+    const untyped = JSON.parse('{"inputs": ["in"]}') as typeof source;
+    expect(errors({ sources: { in: source }, sinks: { out: untyped } })).toEqual([
       {
-        rule: 'invalid-options',
-        component: 't',
-        message: 'must provide exactly one of `source` or `file` or `files` configuration in `transforms.t`',
-      },
-      { rule: 'invalid-options', component: 'out', message: 'missing field `codec` in `sinks.out.encoding`' },
-    ]);
-  });
-
-  it('no-inputs: a sink with an empty inputs list', () => {
-    expect(checkPipeline({ sources: { in: source }, sinks: { out: sink() } })).toEqual([
-      { rule: 'no-inputs', component: 'out', message: 'Sink "out" has no inputs' },
-    ]);
-  });
-
-  it('duplicate-input: the same input listed twice', () => {
-    expect(checkPipeline({ sources: { in: source }, sinks: { out: sink('in', 'in') } })).toEqual([
-      { rule: 'duplicate-input', component: 'out', message: 'Sink "out" has input "in" duplicated 2 times' },
-    ]);
-  });
-
-  it('unknown-input: a name or a wildcard that matches no component output', () => {
-    const config = {
-      sources: {
-        in: source,
-        otel: { type: 'opentelemetry', grpc: { address: ':1' }, http: { address: ':2' } },
-      },
-    };
-    expect(checkPipeline({ ...config, sinks: { out: sink('in', 'otel', 'app*') } })).toEqual([
-      {
-        rule: 'unknown-input',
+        rule: 'unknown-type',
+        severity: 'error',
         component: 'out',
-        message: 'Input "otel" for sink "out" doesn\'t match any components.',
-      },
-      {
-        rule: 'unknown-input',
-        component: 'out',
-        message: 'Input "app*" for sink "out" doesn\'t match any components.',
+        field: 'type',
+        message: 'missing field `type` in `sinks.out`',
       },
     ]);
   });
 
-  it('type-mismatch: logs into a metrics-only sink', () => {
+  it('no-consumers: a warning per unconsumed source or transform output, naming the option behind a named output', () => {
     const config = {
-      sources: { in: source },
-      sinks: { out: { type: 'prometheus_exporter', inputs: ['in'] } },
-    };
-    expect(checkPipeline(config)).toEqual([
-      {
-        rule: 'type-mismatch',
-        component: 'out',
-        message: 'Data type mismatch between in (["Log"]) and out (["Metric"])',
+      sources: { in: source, spare: source },
+      transforms: {
+        r: { type: 'route', inputs: ['in'], route: { errors: '.level == "error"', rest: 'true' } },
+        m: { type: 'remap', inputs: ['r.errors'], source: '.', reroute_dropped: true },
       },
-    ]);
-  });
-
-  it('cycle: transforms reading each other', () => {
-    const config = {
-      sources: { in: source },
-      transforms: { a: remap('b'), b: remap('a') },
-      sinks: { out: sink('in') },
+      sinks: { out: sink('m') },
     };
+    const warning = { rule: 'no-consumers', severity: 'warning' };
     expect(checkPipeline(config)).toEqual([
-      { rule: 'cycle', component: 'a', message: 'Cyclic dependency detected in the chain [ a -> b -> a ]' },
+      { ...warning, component: 'spare', message: 'Source "spare" has no consumers' },
+      {
+        ...warning,
+        component: 'm',
+        field: 'reroute_dropped',
+        message: 'Transform "m.dropped" has no consumers',
+      },
+      { ...warning, component: 'r', field: 'route.rest', message: 'Transform "r.rest" has no consumers' },
+      {
+        ...warning,
+        component: 'r',
+        field: 'reroute_unmatched',
+        message: 'Transform "r._unmatched" has no consumers',
+      },
     ]);
   });
 });

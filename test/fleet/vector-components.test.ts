@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  checkRequiredOptions,
   defaultPlatforms,
   getComponent,
   listComponents,
@@ -208,13 +207,15 @@ describe('validateComponentOptions', () => {
   });
 });
 
-describe('checkRequiredOptions', () => {
-  it('checks transforms for required options and requiredOneOf only', () => {
-    expect(paths(checkRequiredOptions('transform', 'remap', {}))).toEqual(['options.source']);
-    expect(checkRequiredOptions('transform', 'remap', { source: '.', typo: 1 })).toEqual([]);
-    expect(paths(checkRequiredOptions('transform', 'filter', {}))).toEqual(['options.condition']);
-    expect(checkRequiredOptions('transform', 'dedupe', {})).toEqual([]);
-    expect(paths(checkRequiredOptions('transform', 'dedupe', { fields: {} }))).toEqual([
+describe('validateComponentOptions for transforms', () => {
+  it('checks required options and requiredOneOf (inside a present parent only), then values', () => {
+    expect(paths(validateComponentOptions('transform', 'remap', {}))).toEqual(['options.source']);
+    expect(paths(validateComponentOptions('transform', 'remap', { source: '.', typo: 1 }))).toEqual([
+      'options.typo',
+    ]);
+    expect(paths(validateComponentOptions('transform', 'filter', {}))).toEqual(['options.condition']);
+    expect(validateComponentOptions('transform', 'dedupe', {})).toEqual([]);
+    expect(paths(validateComponentOptions('transform', 'dedupe', { fields: {} }))).toEqual([
       'options.fields.match',
     ]);
   });

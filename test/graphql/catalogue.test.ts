@@ -56,6 +56,41 @@ describe('vector component catalogue', () => {
     ]);
   });
 
+  it('serves the transforms with their data types, named outputs, platforms and VRL options', async () => {
+    const { vectorComponents } = await asViewer(
+      `{ vectorComponents(kind: transform) { type inputTypes namedOutputs platforms options { name types syntax } } }`,
+    );
+    const byType = new Map(vectorComponents.map((c: { type: string }) => [c.type, c]));
+    expect([...byType.keys()]).toEqual([
+      'dedupe',
+      'filter',
+      'reduce',
+      'remap',
+      'route',
+      'sample',
+      'throttle',
+    ]);
+    expect(byType.get('route')).toMatchObject({
+      inputTypes: ['log', 'metric', 'trace'],
+      namedOutputs: ['<route key>', '_unmatched'],
+      platforms: ['linux', 'kubernetes'],
+    });
+    expect(byType.get('throttle')).toMatchObject({ inputTypes: ['log'], namedOutputs: [] });
+    const options = (type: string) =>
+      (byType.get(type) as { options: { name: string; types: string[]; syntax: string | null }[] }).options;
+    expect(options('remap').find((o) => o.name === 'source')).toEqual({
+      name: 'source',
+      types: ['string'],
+      syntax: 'vrl_program',
+    });
+    expect(options('filter').find((o) => o.name === 'condition')).toEqual({
+      name: 'condition',
+      types: ['condition'],
+      syntax: null,
+    });
+    expect(options('sample').find((o) => o.name === 'group_by')?.syntax).toBe('template');
+  });
+
   it('parses every condition of every component, nested requirements included', async () => {
     const { vectorComponents } = await asViewer(
       `{ vectorComponents {

@@ -14,6 +14,7 @@ import { getComponent, validateComponentOptions } from './components.ts';
 import type { ComponentKind } from './catalogue-types.ts';
 import type { FieldIssue } from '../errors.ts';
 import type { ConfigProblem } from './problems.ts';
+import { describeValue } from './option-values.ts';
 import { checkTopology, type PipelineNode } from './topology.ts';
 import { transformProblems } from './transform-checks.ts';
 import type { VectorConfig } from './render.ts';
@@ -84,6 +85,17 @@ function location(section: string, id: string, field: string | undefined): strin
   return cut > 0 ? `${section}.${id}.${inner.slice(0, cut)}` : `${section}.${id}`;
 }
 
+/** `inputs` of a transform or sink must be a list of strings (serde's wording). */
+function inputsProblems(node: PipelineNode, section: string): ConfigProblem[] {
+  const inputs: unknown = node.component.inputs;
+  if (node.kind === 'source' || inputs === undefined) return [];
+  const bad = Array.isArray(inputs) ? inputs.find((input) => typeof input !== 'string') : inputs;
+  if (Array.isArray(inputs) && bad === undefined) return [];
+  const expected = Array.isArray(inputs) ? 'a string' : 'a sequence';
+  const message = `invalid type: ${describeValue(bad)}, expected ${expected} in \`${section}.${node.id}.inputs\``;
+  return [{ rule: 'invalid-options', severity: 'error', component: node.id, field: 'inputs', message }];
+}
+
 function componentProblems(node: PipelineNode): ConfigProblem[] {
   const { kind, id, component } = node;
   const section = `${kind}s`;
@@ -96,16 +108,19 @@ function componentProblems(node: PipelineNode): ConfigProblem[] {
   delete options.type;
   if (kind !== 'source') delete options.inputs;
   const issues = validateComponentOptions(kind, component.type, options);
-  const problems = issues.map((issue): ConfigProblem => {
-    const field = fieldOf(issue);
-    return {
-      rule: issue.path === 'type' ? 'unknown-type' : 'invalid-options',
-      severity: 'error',
-      component: id,
-      field,
-      message: `${issue.message} in \`${location(section, id, field)}\``,
-    };
-  });
+  const problems = inputsProblems(node, section);
+  problems.push(
+    ...issues.map((issue): ConfigProblem => {
+      const field = fieldOf(issue);
+      return {
+        rule: issue.path === 'type' ? 'unknown-type' : 'invalid-options',
+        severity: 'error',
+        component: id,
+        field,
+        message: `${issue.message} in \`${location(section, id, field)}\``,
+      };
+    }),
+  );
   return problems.length > 0 ? problems : transformProblems(node);
 }
 

@@ -135,17 +135,6 @@ function resolve(kind: ComponentKind, type: string, options: unknown): Resolved 
 }
 
 /**
- * Checks only that required options are present: `required`, `conditionallyRequired`,
- * `requiredWhen`, `requiredWhenParentPresent` and `requiredOneOf` (exactly one), for a form that
- * wants requirements alone; `inputs` and `type` are not looked at. Returns issues (unknown type → path
- * `type`, non-object options → path `options`); never throws.
- */
-export function checkRequiredOptions(kind: ComponentKind, type: string, options: unknown): FieldIssue[] {
-  const resolved = resolve(kind, type, options);
-  return 'issues' in resolved ? resolved.issues : requirementIssues(resolved.spec, resolved.options);
-}
-
-/**
  * Validates the options of a component — an input (kind `source`), a transform or an output (kind
  * `sink`) — before it is saved or published: unknown type, options not an object, `type`/`inputs` inside options (the server
  * writes those), required options (all rules of checkRequiredOptions), value types, enums, array

@@ -12,6 +12,18 @@ import type { FieldIssue } from '../errors.ts';
 
 type Specs = Record<string, OptionSpec>;
 
+/** The condition languages of the object form `{type, source}` (the catalogue's `condition` convention). */
+const CONDITION_TYPES = ['vrl', 'datadog_search'] as const;
+
+/** A condition in object form: a known `type` and a string `source`. */
+function isConditionObject(value: unknown): boolean {
+  return (
+    isPlainObject(value) &&
+    typeof value.source === 'string' &&
+    (CONDITION_TYPES as readonly unknown[]).includes(value.type)
+  );
+}
+
 function matchesType(value: unknown, type: OptionType): boolean {
   switch (type) {
     case 'string':
@@ -31,14 +43,14 @@ function matchesType(value: unknown, type: OptionType): boolean {
     case 'ascii_char':
       return typeof value === 'string' && /^[\x00-\x7f]$/.test(value);
     case 'condition':
-      return typeof value === 'string' || (isPlainObject(value) && typeof value.source === 'string');
+      return typeof value === 'string' || isConditionObject(value);
     case 'any':
       return true;
   }
 }
 
-/** serde-style description of a value, for "invalid type" messages. */
-function describe(value: unknown): string {
+/** serde-style description of a value (`string "x"`, `integer \`1\``, `map`), for "invalid type" messages. */
+export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
   if (typeof value === 'number')
     return `${Number.isInteger(value) ? 'integer' : 'floating point'} \`${value}\``;
@@ -102,7 +114,7 @@ class OptionWalker {
       const expected = spec.acceptsBool ? [...types, 'bool'] : types;
       this.issues.push({
         path: fieldPath,
-        message: `invalid type: ${describe(value)}, expected ${expected.join(' or ')}`,
+        message: `invalid type: ${describeValue(value)}, expected ${expected.join(' or ')}`,
       });
       return;
     }
@@ -124,7 +136,7 @@ class OptionWalker {
     if (spec.items && !matchesType(element, spec.items)) {
       this.issues.push({
         path: fieldPath,
-        message: `invalid type: ${describe(element)}, expected ${spec.items}`,
+        message: `invalid type: ${describeValue(element)}, expected ${spec.items}`,
       });
     } else if (spec.itemEnum && typeof element === 'string' && !spec.itemEnum.includes(element)) {
       this.issues.push({

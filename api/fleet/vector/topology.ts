@@ -96,7 +96,11 @@ function globRegExp(pattern: string): RegExp | null {
       i = end;
     }
   }
-  return new RegExp(`^${source}$`, 's');
+  try {
+    return new RegExp(`^${source}$`, 's');
+  } catch {
+    return null; // a range out of order (`[z-a]`): no output can match it, so it stays a plain id
+  }
 }
 
 class Topology {
@@ -168,7 +172,9 @@ class Topology {
   resolveInputs(): void {
     for (const node of this.nodes) {
       if (node.kind === 'source') continue;
-      const raw = Array.isArray(node.component.inputs) ? node.component.inputs.map(String) : [];
+      // Inputs that are not a list of strings are reported by checks.ts (inputsProblems).
+      const given: unknown[] = Array.isArray(node.component.inputs) ? node.component.inputs : [];
+      const raw = given.filter((input): input is string => typeof input === 'string');
       const label = capitalise(node.kind);
       if (raw.length === 0) {
         this.problems.push({

@@ -41,7 +41,7 @@ export function vrlFields(node: PipelineNode): VrlField[] {
       else if (
         !isProgram &&
         isPlainObject(value) &&
-        (value.type === undefined || value.type === 'vrl') &&
+        value.type === 'vrl' &&
         typeof value.source === 'string'
       ) {
         fields.push({ field: `${field}.source`, program: value.source });

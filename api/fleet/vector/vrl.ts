@@ -67,7 +67,8 @@ class Lexer {
   }
 
   private report(at: Position, message: string): void {
-    this.issues.push({ ...at, message: `line ${at.line}, column ${at.column}: ${message}` });
+    const { line, column } = at;
+    this.issues.push({ line, column, message: `line ${line}, column ${column}: ${message}` });
   }
 
   run(): VrlIssue[] {

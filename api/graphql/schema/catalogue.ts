@@ -53,6 +53,12 @@ const OptionCondition = builder.objectRef<string>('OptionCondition').implement({
   }),
 });
 
+const OptionSyntax = builder.enumType('OptionSyntax', {
+  description:
+    'template: `{{ field }}` / strftime templating; vrl_program: a VRL program (the server lints it; the full compile happens in `vector validate` on the agent).',
+  values: ['template', 'vrl_program'] as const,
+});
+
 const VectorOption = builder.objectRef<NamedOption>('VectorOption').implement({
   description: 'One option of a component, by dotted path (`[]` marks array elements, `*` map keys).',
   fields: (t) => ({
@@ -68,6 +74,12 @@ const VectorOption = builder.objectRef<NamedOption>('VectorOption').implement({
     itemEnum: t.exposeStringList('itemEnum', { nullable: true }),
     example: t.expose('example', { type: 'JSON', nullable: true }),
     note: t.exposeString('note', { nullable: true }),
+    syntax: t.field({
+      type: OptionSyntax,
+      nullable: true,
+      description: 'The language of a string option, when it has one; conditions (type `condition`) are VRL.',
+      resolve: (o) => o.syntax ?? null,
+    }),
     relevantWhen: t.field({
       type: OptionCondition,
       nullable: true,
@@ -99,13 +111,19 @@ const OneOf = builder.objectRef<{ options: string[] }>('OptionChoice').implement
 });
 
 const VectorComponent = builder.objectRef<ComponentSpec>('VectorComponent').implement({
-  description: 'A Vector component type and its options. Inputs use sources, outputs use sinks.',
+  description:
+    'A Vector component type and its options. Inputs use sources, outputs use sinks; transforms sit between them.',
   fields: (t) => ({
     type: t.exposeString('type'),
     kind: t.expose('kind', { type: ComponentKind }),
     platforms: t.expose('platforms', { type: [Platform] }),
     outputTypes: t.stringList({ resolve: (c) => c.outputTypes ?? [] }),
     inputTypes: t.stringList({ resolve: (c) => c.inputTypes ?? [] }),
+    namedOutputs: t.stringList({
+      description:
+        'Named outputs, read as `<id>.<name>`: `<route key>` stands for each key of `route`; remap `dropped` exists only with `reroute_dropped`, route `_unmatched` unless `reroute_unmatched: false`.',
+      resolve: (c) => c.namedOutputs ?? [],
+    }),
     required: t.exposeStringList('required'),
     conditionallyRequired: t.field({ type: [Requirement], resolve: (c) => c.conditionallyRequired }),
     requiredWhenParentPresent: t.field({ type: [Requirement], resolve: (c) => c.requiredWhenParentPresent }),

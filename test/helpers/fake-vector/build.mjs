@@ -1,7 +1,9 @@
 // Checks Vector makes when it builds components (TopologyPieces::build) rather than when it loads the
-// config: top-level one-of option groups, loki's labels, and a usable data_dir for stateful components.
+// config: top-level one-of option groups, VRL compiles and sample rates (transform-build.mjs), loki's
+// labels, and a usable data_dir for stateful components.
 import { statSync } from 'node:fs';
 import { KINDS, canonicalComponent, componentSchema } from './catalogue.mjs';
+import { transformProblems } from './transform-build.mjs';
 import { exactlyOneOf, getPath, isMap } from './values.mjs';
 
 export const DEFAULT_DATA_DIR = '/var/lib/vector/';
@@ -36,6 +38,8 @@ function componentProblems(section, component, schema, config) {
     .filter((group) => !group[0].includes('.'))
     .filter((group) => group.filter((name) => getPath(component, name) !== undefined).length !== 1)
     .map(exactlyOneOf);
+  if (section === 'transforms' && problems.length === 0)
+    problems.push(...transformProblems(component, schema));
   if (component.type === 'loki' && isMap(component.labels) && Object.keys(component.labels).length === 0) {
     problems.push('`labels` must include at least one label.');
   }

@@ -1,6 +1,6 @@
 // What serde rejects while deserializing Vector's ConfigBuilder: unknown top-level keys, api fields,
-// component types, unknown component options (where the component denies them), enum values and
-// required options. serde stops at the first problem, so there is at most one error.
+// component types, unknown component options (where the component denies them), transform option
+// values (transform-values.mjs), enum values and required options. serde stops at the first problem, so there is at most one error.
 import {
   KINDS,
   TOP_LEVEL_ENUMS,
@@ -12,6 +12,7 @@ import {
   ownOptions,
   typeNames,
 } from './catalogue.mjs';
+import { transformValueError } from './transform-values.mjs';
 import { describeValue, exactlyOneOf, getPath, isMap, oneOf } from './values.mjs';
 import { versionAtLeast } from './version.mjs';
 
@@ -77,6 +78,7 @@ function componentError(section, id, component) {
   const config = canonicalComponent(component, schema);
   return (
     fieldError(config, schema, where) ??
+    (section === 'transforms' ? transformValueError(config, schema, where) : undefined) ??
     enumError(config, schema, where) ??
     requiredError(config, schema, where)
   );
