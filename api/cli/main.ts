@@ -1,7 +1,8 @@
 /**
  * The admin CLI: `npm run flotilla -- <command>`. `serve` runs the server, `migrate` applies
  * migrations, the rest act on the fleet through api/fleet (only fleet, db and config are loaded:
- * the app is imported for `serve` alone, so commands start quickly). Exit codes: 0 done,
+ * the app is imported for `serve` alone, so commands start quickly); `pipeline` is a client of a
+ * running server's API. Exit codes: 0 done,
  * 1 failed (the message says why), 2 bad arguments.
  */
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ import { FleetError } from '../fleet/errors.ts';
 import { COMMANDS } from './commands.ts';
 import { backupCommand, restoreCommand } from './backup.ts';
 import { BackupError } from '../backups.ts';
+import { runPipelineCommand } from './pipeline.ts';
 import { UsageError, readSecret, type CliInput } from './args.ts';
 
 const USAGE = `usage: npm run flotilla -- <command>
@@ -29,6 +31,9 @@ const USAGE = `usage: npm run flotilla -- <command>
   backup --out FILE                       back up the whole database (pg_dump, or PGlite's data
                                           directory when no server holds it)
   restore --in FILE [--replace]           restore a backup into an empty database (servers stopped)
+  pipeline export|plan|apply --server URL --group SLUG [--file F] [--message M]
+                                          pipelines as code over the API with FLOTILLA_TOKEN (an
+                                          API token): export YAML, plan (diff, problems), apply
   secrets rotate                          re-encrypt secrets under FLOTILLA_SECRET_KEY (old keys in
                                           FLOTILLA_SECRET_KEY_PREVIOUS); the server also does this at start`;
 
@@ -55,6 +60,7 @@ async function run(argv: string[], io: CliIo): Promise<number | null> {
     print(USAGE);
     return first ? 0 : 2;
   }
+  if (first === 'pipeline') return runPipelineCommand(second, rest, { print, env: io.env });
   const config = loadConfig(io.env);
   if (first === 'serve') {
     const { runServer } = await import('../main.ts');

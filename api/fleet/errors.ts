@@ -11,8 +11,14 @@ export const FleetErrorCode = {
   /** A bulk request targets more agents than queries.ts → MAX_BULK_AGENTS. */
   tooManyAgents: 'too_many_agents',
   groupNotFound: ErrorCode.groupNotFound,
-  inputNotFound: 'input_not_found',
-  outputNotFound: 'output_not_found',
+  /** The group has no draft pipeline (nothing to publish or discard). */
+  draftNotFound: 'draft_not_found',
+  /** The draft changed since the revision the client edited (the message names who changed it). */
+  draftConflict: 'draft_conflict',
+  /** No component with that id in the draft. */
+  componentNotFound: 'component_not_found',
+  /** No published pipeline version with that number in the group. */
+  versionNotFound: 'version_not_found',
   agentNotFound: ErrorCode.agentNotFound,
   actionNotFound: 'action_not_found',
   userNotFound: 'user_not_found',

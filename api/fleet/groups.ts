@@ -49,7 +49,7 @@ export async function createGroup(ctx: FleetContext, actor: Actor, input: unknow
   try {
     return await inTransaction(ctx, async (tx, emit) => {
       const created = await tx.group.create({ data: { ...data, configVersion: 0 } });
-      await publishGroupConfig(tx, created.id, emit);
+      await publishGroupConfig(tx, created.id, emit, { actor, message: 'Group created' });
       const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
       await recordAudit(tx, actor, 'group.create', { type: 'group', id: group.id }, null, summary(group));
       return group;
@@ -73,7 +73,8 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
       data: { name: data.name, description: data.description, selfHeal: data.selfHeal },
     });
     const renamed = data.name !== undefined && data.name !== before.name;
-    if (renamed) await publishGroupConfig(tx, data.id, emit);
+    if (renamed)
+      await publishGroupConfig(tx, data.id, emit, { actor, message: `Group renamed to "${data.name}"` });
     if (!renamed || changed.selfHeal !== before.selfHeal) emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });
     await recordAudit(
@@ -89,7 +90,7 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
 }
 
 /**
- * Delete a group with its inputs, outputs, tokens and config history. Refused with group_not_empty
+ * Delete a group with its draft, versions, tokens and config history. Refused with group_not_empty
  * while any non-revoked agent belongs to it; revoked agents' rows go with the group.
  */
 export async function deleteGroup(ctx: FleetContext, actor: Actor, input: unknown): Promise<Group> {

@@ -16,8 +16,9 @@
  * a socket file). Not guarded at all: listeners on ports (`http_server`, `splunk_hec`, `socket`
  * tcp/udp, `vector`, …) and `prometheus_exporter` (they open a port, they do not touch the host's
  * files or run code), `docker_logs` (reads container logs through the Docker API), `console`,
- * `stdin`. The catalogue has no `lua` transform, and transforms are not configurable here: the
- * only transform is the server's escaped routing remap.
+ * `stdin`. Transforms are not checked here: they run inside Vector on the events it already has
+ * (the catalogue has no `lua` or `exec`-like transform); the policy applies to a pipeline's enabled
+ * sources and sinks when a version is published (pipeline/versions.ts).
  */
 import { z } from 'zod';
 import type { Actor, FleetContext } from './context.ts';
@@ -26,6 +27,7 @@ import { FleetError, FleetErrorCode, type FieldIssue } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { findGroupForUpdate } from './groups.ts';
+import { publishedDocument } from './publish.ts';
 import { parseInput } from './validate.ts';
 import { roleAtLeast } from './users.ts';
 import { PATH_OPTIONS, pathProblem, pathValues, prefixProblem } from './policy-paths.ts';
@@ -147,7 +149,7 @@ const snapshot = (g: GroupPolicy) => ({
 
 /**
  * Replace a group's component policy (admins only; audited as `group.policy`). Refused with
- * conflict, naming each component, when an input or output of the group would break the new
+ * conflict, naming each component, when an enabled source or sink of the published pipeline would break the new
  * policy: change or remove those first. Fails with forbidden, validation_failed or
  * group_not_found; nothing is written then. The config is not republished (it does not change).
  */
@@ -167,16 +169,11 @@ export async function setGroupComponentPolicy(
   };
   return inTransaction(ctx, async (tx, emit) => {
     const before = await findGroupForUpdate(tx, data.groupId);
-    const inputs = await tx.input.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } });
-    const outputs = await tx.output.findMany({ where: { groupId: data.groupId }, orderBy: { name: 'asc' } });
-    const breaking = [
-      ...inputs.map((i) => ['source', i] as const),
-      ...outputs.map((o) => ['sink', o] as const),
-    ].flatMap(([kind, c]) => {
-      const violation = policyViolation(policy, kind, c.type, c.options as Record<string, unknown>);
-      return violation
-        ? [`${kind === 'source' ? 'input' : 'output'} "${c.name}" (${violation.message})`]
-        : [];
+    const { components } = await publishedDocument(tx, data.groupId);
+    const breaking = components.flatMap((c) => {
+      if (c.kind === 'transform' || !c.enabled) return [];
+      const violation = policyViolation(policy, c.kind, c.type, c.options);
+      return violation ? [`${c.kind} "${c.id}" (${violation.message})`] : [];
     });
     if (breaking.length > 0) {
       const message = `the new policy would break ${breaking.join('; ')}: change or remove them first`;

@@ -1,59 +1,87 @@
 /**
- * Config publication: every change to a group's name, inputs or outputs calls publishGroupConfig in
- * the same transaction. It bumps configVersion, renders the Vector YAML for each platform, checks it
- * with the static rules of `vector validate`, and stores one immutable row per platform.
+ * Publication: the one way a pipeline version comes to exist. It bumps the group's configVersion,
+ * renders the document for each platform, stores the immutable version (document, message, author,
+ * rollback source) and one rendered row per platform, and emits configPublished, which wakes held
+ * long-polls. Callers hold the group row lock (findGroupForUpdate) and audit the change.
  */
-import type { Tx } from './context.ts';
+import type { Actor, Tx } from './context.ts';
 import type { Emit } from './transaction.ts';
-import { FleetError, FleetErrorCode } from './errors.ts';
+import type { Prisma } from '../generated/prisma/client.ts';
 import { Platform } from '../protocol/v1.ts';
-import { renderGroupConfig, type RenderInput, type RenderOutput } from './vector/render.ts';
-import { checkPipeline } from './vector/checks.ts';
-import { blockingProblems } from './vector/problems.ts';
+import { renderPipeline } from './vector/render.ts';
+import { EMPTY_DOCUMENT, storedDocument, type PipelineDocument } from './pipeline/document.ts';
+
+export interface PublishMeta {
+  actor: Actor;
+  message: string;
+  /** The older version whose content is published again (rollback), if any. */
+  rollbackOf?: number;
+}
 
 /**
- * Render and store version `configVersion + 1` of the group. Throws FleetError(config_invalid)
- * listing each blocking problem (path `<platform>.<component>.<field>`) when a platform's config
- * would fail validation — the caller's transaction then rolls back, so an invalid config is never
- * published; warnings (outputs nothing reads) do not block. Returns the new version.
+ * Store `document` as version `configVersion + 1` of group `groupId` (locked by the caller) with
+ * its YAML per platform, and emit configPublished. Does not check the document: callers publishing
+ * new content check it first (pipeline/versions.ts publishChecked). Rejects only on database
+ * errors (then the caller's transaction rolls back). Returns the new version number.
  */
-export async function publishGroupConfig(tx: Tx, groupId: string, emit: Emit): Promise<number> {
+export async function storeVersion(
+  tx: Tx,
+  emit: Emit,
+  groupId: string,
+  document: PipelineDocument,
+  meta: PublishMeta,
+): Promise<number> {
   const group = await tx.group.update({
     where: { id: groupId },
     data: { configVersion: { increment: 1 } },
-    include: { inputs: { orderBy: { name: 'asc' } }, outputs: { orderBy: { name: 'asc' } } },
   });
-  const pipeline = {
-    inputs: group.inputs.map((i): RenderInput => ({
-      ...i,
-      options: i.options as Record<string, unknown>,
-      platforms: i.platforms,
-    })),
-    outputs: group.outputs.map((o): RenderOutput => ({
-      ...o,
-      options: o.options as Record<string, unknown>,
-    })),
-  };
+  const version = group.configVersion;
+  await tx.pipelineVersion.create({
+    data: {
+      groupId,
+      version,
+      document: document as unknown as Prisma.InputJsonValue,
+      message: meta.message,
+      author: meta.actor.label,
+      authorId: meta.actor.id,
+      rollbackOf: meta.rollbackOf ?? null,
+    },
+  });
   for (const platform of Platform.options) {
-    const rendered = renderGroupConfig(pipeline, platform);
-    if (!rendered.empty) {
-      const problems = blockingProblems(checkPipeline(rendered.config));
-      if (problems.length > 0) {
-        throw new FleetError(
-          FleetErrorCode.configInvalid,
-          `the ${platform} config would not pass vector validate: ${problems[0].message}`,
-          problems.map((p) => ({
-            path: [platform, p.component, p.field].filter((part) => part !== undefined).join('.'),
-            message: p.message,
-          })),
-        );
-      }
-    }
+    const rendered = renderPipeline(document, platform);
     await tx.renderedConfig.create({
-      data: { groupId, version: group.configVersion, platform, yaml: rendered.yaml, etag: rendered.etag },
+      data: { groupId, version, platform, yaml: rendered.yaml, etag: rendered.etag },
     });
   }
-  emit('configPublished', { groupId, version: group.configVersion });
+  emit('configPublished', { groupId, version });
   emit('groupUpdated', { groupId });
-  return group.configVersion;
+  return version;
+}
+
+/** The document of the group's newest version (the empty one before the first publish). */
+export async function publishedDocument(
+  tx: Pick<Tx, 'pipelineVersion'>,
+  groupId: string,
+): Promise<PipelineDocument> {
+  const latest = await tx.pipelineVersion.findFirst({
+    where: { groupId },
+    orderBy: { version: 'desc' },
+    select: { document: true },
+  });
+  return latest ? storedDocument(latest.document) : EMPTY_DOCUMENT;
+}
+
+/**
+ * Publish the group's current document again as a new version (a rename, a changed secret value:
+ * agents must fetch again although the pipeline is the same). The caller holds the group lock.
+ * The content was checked when it was first published and is not checked again, so a rule added
+ * since never blocks a secret rotation. Returns the new version number.
+ */
+export async function publishGroupConfig(
+  tx: Tx,
+  groupId: string,
+  emit: Emit,
+  meta: PublishMeta,
+): Promise<number> {
+  return storeVersion(tx, emit, groupId, await publishedDocument(tx, groupId), meta);
 }

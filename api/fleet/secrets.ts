@@ -57,12 +57,13 @@ export function requireKeyring(ctx: FleetContext): SecretKeyring {
   return keys;
 }
 
-/** Ids of groups whose inputs or outputs reference `name`. */
+/** Ids of groups whose published pipeline references `name`. */
 async function referencingGroups(tx: Tx, name: string): Promise<string[]> {
   const needle = secretReference(name);
   const rows = await tx.$queryRaw<{ group_id: string }[]>`
-    SELECT group_id FROM inputs WHERE strpos(options::text, ${needle}) > 0
-    UNION SELECT group_id FROM outputs WHERE strpos(options::text, ${needle}) > 0`;
+    SELECT v.group_id FROM pipeline_versions v
+    JOIN groups g ON g.id = v.group_id AND g.config_version = v.version
+    WHERE strpos(v.document::text, ${needle}) > 0`;
   return rows.map((r) => r.group_id).sort();
 }
 
@@ -88,7 +89,7 @@ async function republish(
 ): Promise<void> {
   for (const id of groupIds) {
     await findGroupForUpdate(tx, id);
-    const configVersion = await publishGroupConfig(tx, id, emit);
+    const configVersion = await publishGroupConfig(tx, id, emit, { actor, message: reason });
     await recordAudit(tx, actor, 'group.republish', { type: 'group', id }, null, { configVersion, reason });
   }
 }

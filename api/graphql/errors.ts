@@ -37,6 +37,7 @@ export class InvalidTransitionError extends TypedError {}
 export class InvalidCredentialsError extends TypedError {}
 export class ComponentPolicyError extends TypedError {}
 export class SecretKeyMissingError extends TypedError {}
+export class DraftConflictError extends TypedError {}
 export class TooManyAttemptsError extends TypedError {
   constructor(readonly retryAfterSeconds: number) {
     super('too_many_attempts', `too many failed sign-ins: try again in ${retryAfterSeconds} s`);
@@ -91,6 +92,11 @@ errorType(
   'The group’s component policy refuses this (code component_not_allowed or path_not_allowed); `fields` names the type or option. An admin can change the policy.',
 );
 errorType(
+  DraftConflictError,
+  'DraftConflictError',
+  'The draft changed since the revision you edited; the message names who changed it. Reload the draft and edit again.',
+);
+errorType(
   SecretKeyMissingError,
   'SecretKeyMissingError',
   'The server has no FLOTILLA_SECRET_KEY, so secrets can be neither stored nor read.',
@@ -131,6 +137,8 @@ function typedError(error: FleetError): TypedError | null {
       return new InvalidTransitionError(...args);
     case FleetErrorCode.invalidCredentials:
       return new InvalidCredentialsError(...args);
+    case FleetErrorCode.draftConflict:
+      return new DraftConflictError(...args);
     default:
       return null;
   }
@@ -148,10 +156,12 @@ export async function runFleet<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Error types of mutations that create or change pipeline parts (groups, inputs, outputs). */
+/** Error types of mutations that create or change groups. */
 export const PIPELINE_ERRORS = [ValidationError, ConflictError, NotFoundError, ConfigInvalidError];
-/** Error types of mutations that create or change inputs and outputs (adds the component policy). */
-export const COMPONENT_ERRORS = [...PIPELINE_ERRORS, ComponentPolicyError];
+/** Error types of draft edits: a bad or unstorable change, a missing component, a stale revision. */
+export const DRAFT_ERRORS = [ValidationError, NotFoundError, DraftConflictError];
+/** Error types of mutations that publish a pipeline version (adds the checks and the component policy). */
+export const PUBLISH_ERRORS = [...DRAFT_ERRORS, ConfigInvalidError, ComponentPolicyError];
 /** Error types of mutations that only validate input and look things up. */
 export const INPUT_ERRORS = [ValidationError, NotFoundError];
 

@@ -2,10 +2,9 @@
  * Server-side helpers for the agent end-to-end tests: a group whose config the fake vector
  * accepts, a token, and reads of what the server knows about an agent and its actions.
  */
-import { CLI_ACTOR } from '../../api/fleet/context.ts';
-import { updateInput } from '../../api/fleet/inputs.ts';
 import type { TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline, mintToken } from '../helpers/factories.ts';
+import { createGroupWithPipeline, mintToken, publishPipeline } from '../helpers/factories.ts';
+import { publishedDocument } from '../../api/fleet/publish.ts';
 import { waitFor } from './helpers.ts';
 
 /** A fresh group with one demo_logs input and a console output, plus an EBT_ token for it. */
@@ -21,7 +20,7 @@ export async function configVersion(server: TestServer, groupId: string): Promis
 }
 
 /**
- * Changes the group's only input (a routing override lands in the rendered YAML, so `marker` can
+ * Changes the group's only source (a routing remap with `.source = <source>` lands in the YAML, so it can
  * carry FAKE_VECTOR_INVALID or FAKE_VECTOR_CRASH_ON_LOAD) and resolves the new config version.
  */
 export async function changeGroup(
@@ -29,12 +28,27 @@ export async function changeGroup(
   groupId: string,
   change: { source?: string; enabled?: boolean },
 ) {
-  const input = await server.ctx.db.input.findFirstOrThrow({ where: { groupId } });
-  await updateInput(server.ctx, CLI_ACTOR, {
-    id: input.id,
-    ...(change.source !== undefined ? { sourceOverride: change.source } : {}),
-    ...(change.enabled !== undefined ? { enabled: change.enabled } : {}),
-  });
+  const { components } = await publishedDocument(server.ctx.db, groupId);
+  const source = components.find((c) => c.kind === 'source')!;
+  const routing = `${source.id}_routing`;
+  const changed = components
+    .filter((c) => c.id !== routing)
+    .map((c) => {
+      if (c.id === source.id) return change.enabled === undefined ? c : { ...c, enabled: change.enabled };
+      if (c.kind !== 'sink' || change.source === undefined) return c;
+      return { ...c, inputs: c.inputs.map((ref) => (ref === source.id ? routing : ref)) };
+    });
+  if (change.source !== undefined) {
+    changed.push({
+      ...source,
+      id: routing,
+      kind: 'transform',
+      type: 'remap',
+      options: { source: `.source = ${JSON.stringify(change.source)}\n` },
+      inputs: [source.id],
+    });
+  }
+  await publishPipeline(server.ctx, groupId, { components: changed }, 'e2e change');
   return configVersion(server, groupId);
 }
 

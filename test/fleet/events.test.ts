@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
-import { createInput } from '../../api/fleet/inputs.ts';
+import { applyPipeline } from '../../api/fleet/pipeline/code.ts';
 import { createRedisBus, type FleetEvents } from '../../api/fleet/events.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { uniqueSlug, waitFor } from '../helpers/factories.ts';
@@ -21,17 +21,19 @@ describe('events', () => {
     const seen: FleetEvents['configPublished'][] = [];
     const off = server.events.subscribe('configPublished', (e) => seen.push(e));
     const group = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug(), name: 'Events' });
-    const failed = await createInput(server.ctx, CLI_ACTOR, {
+    // A source without a sink: refused by the checks, inside the transaction.
+    const yaml =
+      'components:\n  - { id: sys, kind: source, type: syslog, options: { mode: udp, address: "0.0.0.0:514" } }\n';
+    const failed = await applyPipeline(server.ctx, CLI_ACTOR, {
       groupId: group.id,
-      name: 'sys',
-      type: 'syslog',
-      options: { mode: 'udp', address: '0.0.0.0:514' },
+      yaml,
+      message: 'm',
     }).catch((e: unknown) => e);
     off();
     expect(failed).toBeInstanceOf(Error);
     expect(seen).toEqual([{ groupId: group.id, version: 1 }]);
     const audit = await server.ctx.db.auditEvent.count({
-      where: { action: 'input.create', after: { path: ['name'], equals: 'sys' } },
+      where: { action: 'pipeline.apply', targetId: group.id },
     });
     expect(audit).toBe(0);
   });

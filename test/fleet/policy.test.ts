@@ -6,12 +6,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR, type Actor } from '../../api/fleet/context.ts';
 import { FleetError } from '../../api/fleet/errors.ts';
-import { createInput, updateInput } from '../../api/fleet/inputs.ts';
-import { createOutput } from '../../api/fleet/outputs.ts';
 import { setGroupComponentPolicy } from '../../api/fleet/policy.ts';
 import { pathProblem, prefixProblem } from '../../api/fleet/policy-paths.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline } from '../helpers/factories.ts';
+import { createGroupWithPipeline, publishComponent } from '../helpers/factories.ts';
+import { publishedDocument } from '../../api/fleet/publish.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -30,6 +29,14 @@ async function failure(promise: Promise<unknown>): Promise<FleetError> {
   return error;
 }
 
+type Part = { groupId: string; name: string; type: string; options: Record<string, unknown> };
+/** Publish a source (`name` becomes its id) into the group's pipeline, as `actor`. */
+const createInput = (ctx: TestServer['ctx'], actor: Actor, { groupId, name, ...rest }: Part) =>
+  publishComponent(ctx, actor, groupId, { id: name, kind: 'source', ...rest });
+/** Publish a sink reading `demo` into the group's pipeline, as `actor`. */
+const createOutput = (ctx: TestServer['ctx'], actor: Actor, { groupId, name, ...rest }: Part) =>
+  publishComponent(ctx, actor, groupId, { id: name, kind: 'sink', ...rest });
+
 function policy(groupId: string, overrides: Record<string, unknown> = {}) {
   return { groupId, allowedComponents: [], readPathPrefixes: [], writePathPrefixes: [], ...overrides };
 }
@@ -46,7 +53,8 @@ describe('guarded component types', () => {
     const refused = await failure(createInput(server.ctx, EDITOR, exec));
     expect(refused.code).toBe('component_not_allowed');
     expect(refused.issues).toEqual([{ path: 'type', message: expect.stringContaining('exec') }]);
-    expect(await server.ctx.db.input.count({ where: { groupId: group.id, type: 'exec' } })).toBe(0);
+    const published = await publishedDocument(server.ctx.db, group.id);
+    expect(published.components.some((c) => c.type === 'exec')).toBe(false);
 
     await setGroupComponentPolicy(
       server.ctx,
@@ -128,7 +136,7 @@ describe('guarded component types', () => {
     const error = await failure(createOutput(server.ctx, EDITOR, sink('a', '/var/log/x.log')));
     expect(error.code).toBe('path_not_allowed');
     expect(error.message).toContain('/srv/export');
-    expect((await createOutput(server.ctx, EDITOR, sink('b', '/srv/export/x.log'))).name).toBe('b');
+    expect((await createOutput(server.ctx, EDITOR, sink('b', '/srv/export/x.log'))).id).toBe('b');
   });
 });
 
@@ -152,7 +160,10 @@ describe('read paths', () => {
     expect(glob.issues[0].message).toContain('/var/lib/flotilla-agent');
     const created = await createInput(server.ctx, EDITOR, file('ok', ['/var/log/**/*.log']));
     const update = await failure(
-      updateInput(server.ctx, EDITOR, { id: created.id, options: { include: ['/proc/1/environ'] } }),
+      publishComponent(server.ctx, EDITOR, group.id, {
+        ...created,
+        options: { include: ['/proc/1/environ'] },
+      }),
     );
     expect(update.code).toBe('path_not_allowed');
   });
@@ -196,7 +207,7 @@ describe('changing the policy', () => {
     });
     const error = await failure(setGroupComponentPolicy(server.ctx, CLI_ACTOR, policy(group.id)));
     expect(error.code).toBe('conflict');
-    expect(error.message).toContain('input "runner"');
+    expect(error.message).toContain('source "runner"');
     const row = await server.ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
     expect(row.allowedComponents).toEqual(['source:exec']);
   });

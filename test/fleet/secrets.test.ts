@@ -5,9 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
+import { CLI_ACTOR, type Actor, type FleetContext } from '../../api/fleet/context.ts';
 import { FleetError } from '../../api/fleet/errors.ts';
-import { createOutput, deleteOutput } from '../../api/fleet/outputs.ts';
 import { createSecret, deleteSecret, resolveDeliveredConfig, updateSecret } from '../../api/fleet/secrets.ts';
 import { createKeyring, open, seal } from '../../api/fleet/secret-crypto.ts';
 import { checkSecretKeys, rotateSecrets } from '../../api/fleet/secret-rotation.ts';
@@ -15,7 +14,12 @@ import { ConfigurationError, loadConfig } from '../../api/config.ts';
 import { prepareSecrets } from '../../api/startup.ts';
 import { pino } from 'pino';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { createGroupWithPipeline } from '../helpers/factories.ts';
+import {
+  DEMO_PIPELINE,
+  createGroupWithPipeline,
+  publishComponent,
+  publishPipeline,
+} from '../helpers/factories.ts';
 
 const KEY = crypto.randomBytes(32).toString('base64');
 const VALUE = `hec-${crypto.randomUUID()}`;
@@ -41,6 +45,9 @@ const hec = (groupId: string, token: unknown, name = 'hec') => ({
   type: 'splunk_hec_logs',
   options: { endpoint: 'https://splunk.example.com:8088', default_token: token, encoding: { codec: 'json' } },
 });
+/** Publish a sink reading `demo` (`name` becomes its id) into the group's pipeline. */
+const createOutput = (ctx: FleetContext, actor: Actor, { groupId, name, ...rest }: ReturnType<typeof hec>) =>
+  publishComponent(ctx, actor, groupId, { id: name, kind: 'sink', ...rest });
 
 const latestYaml = async (groupId: string) =>
   (
@@ -130,11 +137,11 @@ describe('secrets in pipelines', () => {
   it('refuses to delete a secret while a pipeline uses it, and deletes it afterwards', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const secret = await createSecret(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'used', value: 'v' });
-    const output = await createOutput(server.ctx, CLI_ACTOR, hec(group.id, 'SECRET[used]'));
+    await createOutput(server.ctx, CLI_ACTOR, hec(group.id, 'SECRET[used]'));
     const error = await failure(deleteSecret(server.ctx, CLI_ACTOR, { id: secret.id }));
     expect(error.code).toBe('secret_in_use');
     expect(error.message).toContain(group.slug);
-    await deleteOutput(server.ctx, CLI_ACTOR, { id: output.id });
+    await publishPipeline(server.ctx, group.id, DEMO_PIPELINE, 'drop hec');
     expect((await deleteSecret(server.ctx, CLI_ACTOR, { id: secret.id })).name).toBe('used');
   });
 

@@ -24,13 +24,7 @@ const run = (query: string, variables: Record<string, unknown> = {}, user = edit
   gqlData(server.baseUrl, query, variables, { token: user.token });
 
 const CREATE_GROUP = `mutation($input: CreateGroupInput!) {
-  createGroup(input: $input) { __typename ... on CreateGroupPayload { group { id slug name configVersion inputs { id } } } ${ERROR} }
-}`;
-const CREATE_INPUT = `mutation($input: CreateInputInput!) {
-  createInput(input: $input) { __typename ... on CreateInputPayload { input { id name type platforms options group { configVersion } } } ${ERROR} }
-}`;
-const CREATE_OUTPUT = `mutation($input: CreateOutputInput!) {
-  createOutput(input: $input) { __typename ... on CreateOutputPayload { output { id name inputIds group { configVersion } } } ${ERROR} }
+  createGroup(input: $input) { __typename ... on CreateGroupPayload { group { id slug name configVersion draftRevision } } ${ERROR} }
 }`;
 
 async function createGroup(slug = uniqueSlug()) {
@@ -47,7 +41,7 @@ describe('group mutations', () => {
     });
     expect(result).toMatchObject({
       __typename: 'CreateGroupPayload',
-      group: { slug, name: 'Web servers', configVersion: 1, inputs: [] },
+      group: { slug, name: 'Web servers', configVersion: 1, draftRevision: 0 },
     });
   });
 
@@ -102,129 +96,6 @@ describe('group mutations', () => {
       __typename: 'GroupNotEmptyError',
       code: 'group_not_empty',
     });
-  });
-});
-
-describe('inputs and outputs', () => {
-  it('adds an output and an input, each publishing a version, and previews the YAML agents get', async () => {
-    const group = await createGroup();
-    const output = await run(CREATE_OUTPUT, {
-      input: {
-        groupId: group.id,
-        name: 'console',
-        type: 'console',
-        options: { encoding: { codec: 'json' } },
-      },
-    });
-    expect(output.createOutput).toMatchObject({
-      __typename: 'CreateOutputPayload',
-      output: { name: 'console', inputIds: [], group: { configVersion: 2 } },
-    });
-    const input = await run(CREATE_INPUT, {
-      input: { groupId: group.id, name: 'journal', type: 'journald' },
-    });
-    expect(input.createInput).toMatchObject({
-      __typename: 'CreateInputPayload',
-      input: {
-        name: 'journal',
-        type: 'journald',
-        platforms: ['linux'],
-        options: {},
-        group: { configVersion: 3 },
-      },
-    });
-    const { group: read } = await run(
-      `query($slug: String!) { group(slug: $slug) { configVersion inputs { name } outputs { name }
-        linux: configPreview(platform: linux) { version platform yaml etag } k8s: configPreview(platform: kubernetes) { yaml } } }`,
-      { slug: group.slug },
-      viewer,
-    );
-    expect(read).toMatchObject({
-      configVersion: 3,
-      inputs: [{ name: 'journal' }],
-      outputs: [{ name: 'console' }],
-    });
-    const stored = await server.ctx.db.renderedConfig.findUniqueOrThrow({
-      where: { groupId_version_platform: { groupId: group.id, version: 3, platform: 'linux' } },
-    });
-    expect(read.linux).toEqual({ version: 3, platform: 'linux', yaml: stored.yaml, etag: stored.etag });
-    expect(read.linux.yaml).toContain('journald');
-    expect(read.k8s.yaml).not.toContain('journald');
-  });
-
-  it('answers ValidationError naming the option path, and NotFoundError for an unknown group', async () => {
-    const group = await createGroup();
-    const bad = await run(CREATE_OUTPUT, {
-      input: { groupId: group.id, name: 'out', type: 'console', options: { encoding: { codec: 'nope' } } },
-    });
-    expect(bad.createOutput).toMatchObject({
-      __typename: 'ValidationError',
-      fields: [{ path: 'options.encoding.codec' }],
-    });
-    const unknownType = await run(CREATE_INPUT, {
-      input: { groupId: group.id, name: 'x', type: 'no_such_source' },
-    });
-    expect(unknownType.createInput).toMatchObject({
-      __typename: 'ValidationError',
-      fields: [{ path: 'type' }],
-    });
-    const missing = await run(CREATE_INPUT, {
-      input: {
-        groupId: '00000000-0000-4000-8000-000000000000',
-        name: 'x',
-        type: 'demo_logs',
-        options: { format: 'json' },
-      },
-    });
-    expect(missing.createInput).toMatchObject({ __typename: 'NotFoundError', code: 'group_not_found' });
-  });
-
-  it('updates and deletes inputs and outputs; clearing an override with null', async () => {
-    const group = await createGroupWithPipeline(server.ctx);
-    const [input] = await server.ctx.db.input.findMany({ where: { groupId: group.id } });
-    const [output] = await server.ctx.db.output.findMany({ where: { groupId: group.id } });
-    const UPDATE_INPUT = `mutation($input: UpdateInputInput!) { updateInput(input: $input) { __typename ... on UpdateInputPayload { input { enabled indexOverride } } ${ERROR} } }`;
-    const set = await run(UPDATE_INPUT, { input: { id: input.id, indexOverride: 'main' } });
-    expect(set.updateInput.input).toEqual({ enabled: true, indexOverride: 'main' });
-    const cleared = await run(UPDATE_INPUT, { input: { id: input.id, indexOverride: null, enabled: false } });
-    expect(cleared.updateInput.input).toEqual({ enabled: false, indexOverride: null });
-    const UPDATE_OUTPUT = `mutation($input: UpdateOutputInput!) { updateOutput(input: $input) { __typename ... on UpdateOutputPayload { output { inputIds } } ${ERROR} } }`;
-    const narrowed = await run(UPDATE_OUTPUT, { input: { id: output.id, inputIds: [input.id] } });
-    expect(narrowed.updateOutput.output.inputIds).toEqual([input.id]);
-    const foreign = await run(UPDATE_OUTPUT, {
-      input: { id: output.id, inputIds: ['00000000-0000-4000-8000-000000000000'] },
-    });
-    expect(foreign.updateOutput).toMatchObject({
-      __typename: 'ValidationError',
-      fields: [{ path: 'inputIds' }],
-    });
-    const DELETE_INPUT = `mutation($input: DeleteInputInput!) { deleteInput(input: $input) { __typename ... on DeleteInputPayload { group { inputs { id } } } ${ERROR} } }`;
-    const blocked = await run(DELETE_INPUT, { input: { id: input.id } });
-    expect(blocked.deleteInput).toMatchObject({ __typename: 'ConflictError', code: 'conflict' });
-    await run(UPDATE_OUTPUT, { input: { id: output.id, inputIds: [] } });
-    expect((await run(DELETE_INPUT, { input: { id: input.id } })).deleteInput).toEqual({
-      __typename: 'DeleteInputPayload',
-      group: { inputs: [] },
-    });
-    const DELETE_OUTPUT = `mutation($input: DeleteOutputInput!) { deleteOutput(input: $input) { __typename ... on DeleteOutputPayload { group { outputs { id } } } ${ERROR} } }`;
-    expect((await run(DELETE_OUTPUT, { input: { id: output.id } })).deleteOutput).toEqual({
-      __typename: 'DeleteOutputPayload',
-      group: { outputs: [] },
-    });
-    expect((await run(DELETE_OUTPUT, { input: { id: output.id } })).deleteOutput).toMatchObject({
-      __typename: 'NotFoundError',
-      code: 'output_not_found',
-    });
-  });
-
-  it('refuses a change whose config would not pass vector validate (ConfigInvalidError) and keeps the version', async () => {
-    const group = await createGroup();
-    const result = await run(CREATE_INPUT, {
-      input: { groupId: group.id, name: 'demo', type: 'demo_logs', options: { format: 'json' } },
-    });
-    expect(result.createInput).toMatchObject({ __typename: 'ConfigInvalidError', code: 'config_invalid' });
-    expect(result.createInput.fields.length).toBeGreaterThan(0);
-    expect((await server.ctx.db.group.findUniqueOrThrow({ where: { id: group.id } })).configVersion).toBe(1);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Authorisation as a matrix: every mutation and every query × anonymous, viewer, editor and admin.
- * Viewers read; editors change groups, inputs, outputs, secrets, tokens, agents and actions; admins
+ * Viewers read (drafts, versions, diffs, plans); editors change groups, edit and publish pipelines, secrets, tokens, agents and actions; admins
  * also manage users, API tokens and groups' component policies, and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
  * FORBIDDEN (role too low); admitted calls reach their resolver (a payload or a typed error).
  */
@@ -26,12 +26,22 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   createGroup: ['editor', () => ({ slug: slug(), name: 'Role matrix' })],
   updateGroup: ['editor', () => ({ id: NONE, name: 'x' })],
   deleteGroup: ['editor', () => ({ id: NONE })],
-  createInput: ['editor', () => ({ groupId: NONE, name: 'in', type: 'demo_logs' })],
-  updateInput: ['editor', () => ({ id: NONE, enabled: false })],
-  deleteInput: ['editor', () => ({ id: NONE })],
-  createOutput: ['editor', () => ({ groupId: NONE, name: 'out', type: 'console' })],
-  updateOutput: ['editor', () => ({ id: NONE, enabled: false })],
-  deleteOutput: ['editor', () => ({ id: NONE })],
+  updateDraft: ['editor', () => ({ groupId: NONE, revision: 0, document: { components: [] } })],
+  addDraftComponent: [
+    'editor',
+    () => ({ groupId: NONE, revision: 0, component: { id: 'in', kind: 'source', type: 'demo_logs' } }),
+  ],
+  updateDraftComponent: [
+    'editor',
+    () => ({ groupId: NONE, revision: 0, id: 'in', changes: { enabled: false } }),
+  ],
+  removeDraftComponent: ['editor', () => ({ groupId: NONE, revision: 0, id: 'in' })],
+  connectDraftComponents: ['editor', () => ({ groupId: NONE, revision: 0, from: 'in', to: 'out' })],
+  disconnectDraftComponents: ['editor', () => ({ groupId: NONE, revision: 0, from: 'in', to: 'out' })],
+  discardDraft: ['editor', () => ({ groupId: NONE })],
+  publishDraft: ['editor', () => ({ groupId: NONE, revision: 0, message: 'matrix' })],
+  rollbackToVersion: ['editor', () => ({ groupId: NONE, version: 1 })],
+  applyPipeline: ['editor', () => ({ groupId: NONE, yaml: 'components: []', message: 'matrix' })],
   mintEnrolmentToken: ['editor', () => ({ groupId: NONE, maxUses: 1, ttlSeconds: 3600 })],
   revokeEnrolmentToken: ['editor', () => ({ id: NONE })],
   moveAgents: ['editor', () => ({ agentIds: [NONE], groupId: NONE })],
@@ -86,6 +96,10 @@ const QUERIES: Record<string, [Need, string]> = {
   agentReleases: ['viewer', 'agentReleases { version }'],
   fleetRules: ['viewer', 'fleetRules { offlineAfterSeconds maxPageSize maxBulkAgents }'],
   fleetSecrets: ['viewer', 'fleetSecrets { name }'],
+  pipelinePlan: [
+    'viewer',
+    `pipelinePlan(input: { groupId: "${NONE}", yaml: "components: []" }) { __typename }`,
+  ],
   users: ['admin', 'users { totalCount }'],
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],

@@ -2,10 +2,13 @@
  * Builders for test data through the real fleet functions (never raw inserts), and a tiny client
  * for the agent protocol.
  */
-import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
+import { CLI_ACTOR, type Actor, type FleetContext } from '../../api/fleet/context.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
-import { createInput } from '../../api/fleet/inputs.ts';
-import { createOutput } from '../../api/fleet/outputs.ts';
+import { applyPipeline, documentYaml } from '../../api/fleet/pipeline/code.ts';
+import { completeComponent } from '../../api/fleet/pipeline/document.ts';
+import { FleetError } from '../../api/fleet/errors.ts';
+import type { PipelineComponent, PipelineDocument } from '../../api/fleet/pipeline/document.ts';
+import { publishedDocument } from '../../api/fleet/publish.ts';
 import { mintEnrolmentToken } from '../../api/fleet/enrolment-tokens.ts';
 import { paths, type EnrolRequest } from '../../api/protocol/v1.ts';
 import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
@@ -19,21 +22,111 @@ export function uniqueSlug(prefix = 'g'): string {
   return `${prefix}-${process.pid}-${counter}`;
 }
 
-/** A group with one demo_logs input and one console output: a config that passes validation. */
+/** A source `demo` (demo_logs) read by a sink `out` (console): a pipeline that passes the checks. */
+export const DEMO_PIPELINE: PipelineDocument = {
+  components: [
+    {
+      id: 'demo',
+      kind: 'source',
+      type: 'demo_logs',
+      options: { format: 'json' },
+      inputs: [],
+      enabled: true,
+      platforms: ['linux', 'kubernetes'],
+    },
+    {
+      id: 'out',
+      kind: 'sink',
+      type: 'console',
+      options: { encoding: { codec: 'json' } },
+      inputs: ['demo'],
+      enabled: true,
+      platforms: ['linux', 'kubernetes'],
+    },
+  ],
+};
+
+/** Publish `document` as the group's next version (through pipelines-as-code apply); returns the version. */
+export async function publishPipeline(
+  ctx: FleetContext,
+  groupId: string,
+  document: PipelineDocument,
+  message = 'test pipeline',
+): Promise<number> {
+  const yaml = documentYaml(document);
+  return (await applyPipeline(ctx, CLI_ACTOR, { groupId, yaml, message })).version;
+}
+
+/**
+ * Publish the group's published document with component `id` changed by `changes` (a test's
+ * "pipeline change"); returns the new version.
+ */
+export async function changePublishedComponent(
+  ctx: FleetContext,
+  groupId: string,
+  id: string,
+  changes: Partial<PipelineComponent>,
+): Promise<number> {
+  const { components } = await publishedDocument(ctx.db, groupId);
+  const changed = components.map((c) => (c.id === id ? { ...c, ...changes } : c));
+  return publishPipeline(ctx, groupId, { components: changed }, `change ${id}`);
+}
+
+/**
+ * Publish the group's pipeline with one more component (a sink reads `demo` unless it names
+ * inputs), as `actor`; returns the stored component. Fails like publishing: the error's issue paths
+ * are made relative to the component (`type`, `options.path`) instead of `<id>.type`.
+ */
+export async function publishComponent(
+  ctx: FleetContext,
+  actor: Actor,
+  groupId: string,
+  component: Pick<PipelineComponent, 'id' | 'kind' | 'type'> & Partial<PipelineComponent>,
+): Promise<PipelineComponent> {
+  const complete = completeComponent({
+    options: {},
+    inputs: component.kind === 'sink' ? ['demo'] : [],
+    enabled: true,
+    ...component,
+  });
+  const { components } = await publishedDocument(ctx.db, groupId);
+  await publishAs(
+    ctx,
+    actor,
+    groupId,
+    [...components.filter((c) => c.id !== complete.id), complete],
+    complete.id,
+  );
+  return complete;
+}
+
+async function publishAs(
+  ctx: FleetContext,
+  actor: Actor,
+  groupId: string,
+  components: PipelineComponent[],
+  id: string,
+): Promise<void> {
+  try {
+    await applyPipeline(ctx, actor, {
+      groupId,
+      yaml: documentYaml({ components }),
+      message: `publish ${id}`,
+    });
+  } catch (error) {
+    if (!(error instanceof FleetError)) throw error;
+    const issues = error.issues.map((i) => ({
+      ...i,
+      path: i.path.startsWith(`${id}.`) ? i.path.slice(id.length + 1) : i.path,
+    }));
+    throw new FleetError(error.code, error.message, issues);
+  }
+}
+
+/** A group whose published pipeline is DEMO_PIPELINE (version 2): a config that passes validation. */
 export async function createGroupWithPipeline(ctx: FleetContext, slug = uniqueSlug()): Promise<Group> {
   const group = await createGroup(ctx, CLI_ACTOR, { slug, name: `Group ${slug}` });
-  await createOutput(ctx, CLI_ACTOR, {
-    groupId: group.id,
-    name: 'out',
-    type: 'console',
-    options: { encoding: { codec: 'json' } },
-  });
-  await createInput(ctx, CLI_ACTOR, {
-    groupId: group.id,
-    name: 'demo',
-    type: 'demo_logs',
-    options: { format: 'json' },
-  });
+  await publishPipeline(ctx, group.id, DEMO_PIPELINE);
   return ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
 }
 

@@ -5,9 +5,9 @@ import { paths } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { createGroup, updateGroup } from '../../api/fleet/groups.ts';
 import { moveAgents, revokeAgents } from '../../api/fleet/agents.ts';
-import { updateInput } from '../../api/fleet/inputs.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import {
+  changePublishedComponent,
   createGroupWithPipeline,
   enrolOverHttp,
   mintToken,
@@ -78,8 +78,7 @@ describe('config polling', () => {
 
   it('delivers a new version after a group change', async () => {
     const { group, agent } = await enrolledAgent();
-    const input = await server.ctx.db.input.findFirstOrThrow({ where: { groupId: group.id } });
-    await updateInput(server.ctx, CLI_ACTOR, { id: input.id, options: { format: 'syslog' } });
+    await changePublishedComponent(server.ctx, group.id, 'demo', { options: { format: 'syslog' } });
     const res = await waitFor(async () => {
       const r = await poll(agent.agentId, agent.agentToken, `since=${group.configVersion}`);
       return r.status === 200 ? r : null;

@@ -2,11 +2,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
-import { updateInput } from '../../api/fleet/inputs.ts';
 import { moveAgents, revokeAgents } from '../../api/fleet/agents.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { testBackend } from '../helpers/db.ts';
-import { createGroupWithPipeline, enrolOverHttp, mintToken, waitFor } from '../helpers/factories.ts';
+import {
+  changePublishedComponent,
+  createGroupWithPipeline,
+  enrolOverHttp,
+  mintToken,
+  waitFor,
+} from '../helpers/factories.ts';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -22,10 +27,6 @@ async function enrolled(target: TestServer = server) {
   const group = await createGroupWithPipeline(target.ctx);
   const agent = await enrolOverHttp(target.baseUrl, await mintToken(target.ctx, group.id));
   return { group, agent };
-}
-
-async function firstInput(target: TestServer, groupId: string) {
-  return target.ctx.db.input.findFirstOrThrow({ where: { groupId } });
 }
 
 describe('long-poll', () => {
@@ -55,8 +56,7 @@ describe('long-poll', () => {
       `since=${group.configVersion}&wait=30`,
     );
     await waitFor(() => server.app.longPolls.size === 1);
-    const input = await firstInput(server, group.id);
-    await updateInput(server.ctx, CLI_ACTOR, { id: input.id, options: { format: 'apache_common' } });
+    await changePublishedComponent(server.ctx, group.id, 'demo', { options: { format: 'apache_common' } });
     // 200, not the 204 of a timeout: the change answered it (30 s is beyond the test's timeout).
     const res = await pending;
     expect(res.status).toBe(200);
@@ -130,8 +130,7 @@ describe('long-poll', () => {
             `since=${group.configVersion}&wait=30`,
           );
           await waitFor(() => b.app.longPolls.size === 1);
-          const input = await firstInput(a, group.id);
-          await updateInput(a.ctx, CLI_ACTOR, { id: input.id, options: { format: 'bsd_syslog' } });
+          await changePublishedComponent(a.ctx, group.id, 'demo', { options: { format: 'bsd_syslog' } });
           const res = await pending;
           expect(res.status).toBe(200);
           expect(await res.text()).toContain('bsd_syslog');

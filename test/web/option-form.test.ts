@@ -17,6 +17,13 @@ import {
   type CatalogueComponent,
   type OptionCondition,
 } from '../../web/src/lib/option-form.ts';
+import {
+  belongsToOption,
+  checkBeforeSubmit,
+  plainFieldErrors,
+  plainMessage,
+} from '../../web/src/lib/option-checks.ts';
+import { mapFromRows, mapRows } from '../../web/src/lib/option-map.ts';
 
 const CONDITION = 'anyOf { field operator value }';
 const COMPONENT = `query ($kind: ComponentKind!, $type: String!) {
@@ -123,5 +130,113 @@ describe('option forms', () => {
     expect(parseValue({ widget: 'json' }, 'not json')).toBe('not json');
     expect(parseValue({ widget: 'text' }, '   ')).toBeUndefined();
     expect(displayValue({ widget: 'list' }, ['a', 'b'])).toBe('a\nb');
+  });
+});
+
+describe('forms that never dead-end', () => {
+  it('gives map-valued options a key/value editor, required when the catalogue says so', async () => {
+    const loki = formFields(await catalogued('sink', 'loki'), {});
+    const labels = loki.required.find((f) => f.name === 'labels');
+    expect(labels).toMatchObject({
+      widget: 'map',
+      keyPlaceholder: 'e.g. source',
+      placeholder: 'e.g. vector',
+    });
+    const http = formFields(await catalogued('sink', 'http'), {});
+    expect(http.optional.find((f) => f.name === 'request.headers')?.widget).toBe('map');
+    const elasticsearch = formFields(await catalogued('sink', 'elasticsearch'), {});
+    expect(elasticsearch.optional.find((f) => f.name === 'query')?.widget).toBe('map');
+  });
+
+  it('shows "set one of" options as required, each naming the others', async () => {
+    const { required, optional } = formFields(await catalogued('sink', 'elasticsearch'), {});
+    expect(required.find((f) => f.name === 'endpoint')?.oneOf).toEqual(['endpoints']);
+    expect(required.find((f) => f.name === 'endpoints')?.oneOf).toEqual(['endpoint']);
+    expect(names(optional)).not.toContain('endpoint');
+  });
+
+  it('words every example placeholder as an example', async () => {
+    for (const [kind, type] of [
+      ['source', 'file'],
+      ['sink', 'loki'],
+      ['sink', 'http'],
+      ['sink', 'elasticsearch'],
+    ] as const) {
+      const { required, optional } = formFields(await catalogued(kind, type), {});
+      for (const field of [...required, ...optional]) {
+        for (const text of [field.placeholder, field.keyPlaceholder].filter(Boolean))
+          expect(text, `${type} ${field.name}`).toMatch(/^e\.g\. /);
+      }
+    }
+  });
+
+  it('checks required options, one-of groups and JSON before submitting', async () => {
+    const loki = await catalogued('sink', 'loki');
+    expect(checkBeforeSubmit(loki, {})).toMatchObject({
+      'options.labels': 'Required.',
+      'options.endpoint': 'Required.',
+    });
+    expect(checkBeforeSubmit(loki, { labels: {} })['options.labels']).toBe('Required.');
+    const filled = { endpoint: 'http://loki:3100', labels: { app: 'web' }, encoding: { codec: 'json' } };
+    expect(checkBeforeSubmit(loki, filled)).toEqual({});
+
+    const elasticsearch = await catalogued('sink', 'elasticsearch');
+    expect(checkBeforeSubmit(elasticsearch, {})).toEqual({
+      'options.endpoint': 'Set endpoint or endpoints.',
+      'options.endpoints': 'Set endpoint or endpoints.',
+    });
+    expect(checkBeforeSubmit(elasticsearch, { endpoints: ['http://es:9200'] })).toEqual({});
+    expect(checkBeforeSubmit(elasticsearch, { endpoint: 'http://a', endpoints: ['http://b'] })).toEqual({
+      'options.endpoint': 'Set only one of endpoint or endpoints, not both.',
+      'options.endpoints': 'Set only one of endpoint or endpoints, not both.',
+    });
+
+    const file = await catalogued('source', 'file');
+    const json = formFields(file, {}).optional.find((f) => f.widget === 'json');
+    if (!json) throw new Error('the file source has no JSON-edited option');
+    const broken = setPath({ include: ['/var/log/*.log'] }, json.name, '{"unfinished": ');
+    expect(checkBeforeSubmit(file, broken)[`options.${json.name}`]).toMatch(/not valid JSON/);
+  });
+
+  it('rewords the server’s Vector-style field errors in plain language', () => {
+    expect(plainMessage('missing field `labels`')).toBe('Required.');
+    expect(plainMessage('invalid type: string "x", expected uint')).toBe('Enter a whole number (0 or more).');
+    expect(plainMessage('invalid type: map, expected string or array')).toBe('Enter text or a list.');
+    expect(plainMessage('unknown variant `jsn`, expected one of `json`, `text`')).toBe(
+      '“jsn” is not one of the choices (json, text).',
+    );
+    expect(plainMessage('unknown field `lables`, expected one of `labels`')).toMatch(
+      /^“lables” is not an option/,
+    );
+    expect(plainMessage('must provide exactly one of `endpoint`, `endpoints` configuration')).toBe(
+      'Set exactly one of endpoint or endpoints.',
+    );
+    expect(plainMessage('missing field `uri` in `sinks.out.options`')).toBe('Required.');
+    expect(plainMessage('Something only the server knows.')).toBe('Something only the server knows.');
+    expect(plainFieldErrors({ 'options.port': 'invalid type: boolean `true`, expected uint' })).toEqual({
+      'options.port': 'Enter a whole number (0 or more).',
+    });
+  });
+
+  it('matches errors inside an option to its field, so editing the field clears them', () => {
+    expect(belongsToOption('options.labels', 'labels')).toBe(true);
+    expect(belongsToOption('options.labels.app', 'labels')).toBe(true);
+    expect(belongsToOption('options.include[0]', 'include')).toBe(true);
+    expect(belongsToOption('options.labelsX', 'labels')).toBe(false);
+  });
+
+  it('turns key/value rows into a map and back, keeping JSON object values', () => {
+    expect(mapRows({ app: 'web', q: { type: 'vrl', value: '.x' } })).toEqual([
+      { key: 'app', value: 'web' },
+      { key: 'q', value: '{"type":"vrl","value":".x"}' },
+    ]);
+    expect(
+      mapFromRows([
+        { key: ' app ', value: 'web' },
+        { key: '', value: 'typed before its key' },
+        { key: 'q', value: '{"type":"vrl","value":".x"}' },
+      ]),
+    ).toEqual({ app: 'web', q: { type: 'vrl', value: '.x' } });
+    expect(mapFromRows([{ key: '', value: '' }])).toBeUndefined();
   });
 });

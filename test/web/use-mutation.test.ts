@@ -9,7 +9,7 @@ import { Client, fetchExchange } from '@urql/core';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createTestUser } from '../graphql/helpers.ts';
 import { runMutation, useMutation } from '../../web/src/composables/useMutation.ts';
-import { CreateGroupMutation, DeleteGroupMutation } from '../../web/src/graphql/pipeline.ts';
+import { CreateGroupMutation, DeleteGroupMutation } from '../../web/src/graphql/groups.ts';
 
 let server: TestServer;
 let editor: Client;

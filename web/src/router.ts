@@ -69,6 +69,13 @@ export function createAppRouter(session: Session): Router {
         meta: { title: 'Group' },
       },
       {
+        path: '/groups/:slug/history',
+        name: 'group-history',
+        component: () => import('./pages/GroupHistoryPage.vue'),
+        props: true,
+        meta: { title: 'Pipeline history' },
+      },
+      {
         path: '/tokens',
         name: 'tokens',
         component: () => import('./pages/TokensPage.vue'),

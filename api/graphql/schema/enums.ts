@@ -37,6 +37,6 @@ export const ActionStatus = builder.enumType('ActionStatus', {
 });
 
 export const ComponentKind = builder.enumType('ComponentKind', {
-  description: 'source: an input; sink: an output; transform: catalogued but not configurable here.',
+  description: 'source: reads events; transform: changes, filters or routes them; sink: sends them out.',
   values: COMPONENT_KINDS,
 });

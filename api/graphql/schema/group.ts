@@ -1,5 +1,5 @@
 /**
- * Groups: the Group type with its inputs, outputs and config preview (the stored YAML agents
+ * Groups: the Group type with its config preview (the stored YAML agents
  * get), the groups connection and group(slug), create / update / delete, and groupUpdated.
  */
 import { builder } from '../builder.ts';
@@ -29,7 +29,7 @@ const RenderedConfig = builder.prismaObject('RenderedConfig', {
 });
 
 builder.prismaObject('Group', {
-  description: 'A set of agents sharing one Vector pipeline (inputs → outputs).',
+  description: 'A set of agents sharing one Vector pipeline (a draft and published versions).',
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -43,8 +43,6 @@ builder.prismaObject('Group', {
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
-    inputs: t.relation('inputs', { query: { orderBy: { name: 'asc' } } }),
-    outputs: t.relation('outputs', { query: { orderBy: { name: 'asc' } } }),
     agentCount: t.relationCount('agents', { where: { revokedAt: null }, description: 'Agents not revoked.' }),
     configPreview: t.field({
       type: RenderedConfig,

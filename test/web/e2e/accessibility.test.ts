@@ -2,7 +2,8 @@
  * Accessibility and guidance, in Debian's chromium against a real server: axe-core finds no
  * serious or critical violation on any main page, in the light and the dark theme; an empty fleet
  * shows the getting-started steps; a failing agent with no good config says so; the audit log
- * shows a field-level diff. Screenshots land in test/.screenshots/ (a11y-*).
+ * shows a field-level diff. The group page (pipeline editor) and its history are among the pages
+ * checked. Screenshots land in test/.screenshots/ (a11y-*).
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -77,18 +78,23 @@ const PAGES: [name: string, path: () => string, ready: string][] = [
   ['agents', () => '/agents', '[data-test=agent-row]'],
   ['agent', () => `/agents/${agentId}`, '[data-test=config-error]'],
   ['groups', () => '/groups', 'h1'],
-  ['group', () => `/groups/${groupSlug}`, '[data-test=config-version]'],
+  ['group', () => `/groups/${groupSlug}`, '[data-test=node-out]'],
+  ['pipeline history', () => `/groups/${groupSlug}/history`, '[data-test=pipeline-diff]'],
   ['tokens', () => '/tokens', 'h1'],
   ['actions', () => '/actions', 'h1'],
   ['admin', () => '/admin/users', 'h1'],
   ['audit', () => '/admin/audit', 'td'],
 ];
 
-function step(name: string, body: () => Promise<void>) {
-  it(name, async () => {
-    if (setupError) throw setupError;
-    await body();
-  });
+function step(name: string, body: () => Promise<void>, timeoutMs?: number) {
+  it(
+    name,
+    async () => {
+      if (setupError) throw setupError;
+      await body();
+    },
+    timeoutMs,
+  );
 }
 
 beforeAll(async () => {
@@ -214,22 +220,26 @@ describe('accessibility and guidance in a real browser', () => {
   });
 
   for (const theme of ['light', 'dark'] as const) {
-    step(`every main page has no serious or critical violations (${theme} theme)`, async () => {
-      await visit('/', 'h1');
-      const dark = await page.evaluate(() => document.documentElement.classList.contains('fl-dark'));
-      if (dark !== (theme === 'dark')) await page.click('[data-test=theme-toggle]');
-      expect(await page.evaluate(() => document.documentElement.classList.contains('fl-dark'))).toBe(
-        theme === 'dark',
-      );
-      const found: Record<string, string[]> = {};
-      for (const [name, path, ready] of PAGES) {
-        await visit(path(), ready);
-        found[name] = await seriousViolations();
-        if (theme === 'dark' && (name === 'overview' || name === 'agent' || name === 'audit'))
-          await screenshot(page, `a11y-dark-${name}`);
-      }
-      expect(found).toEqual(Object.fromEntries(PAGES.map(([name]) => [name, []])));
-    });
+    step(
+      `every main page has no serious or critical violations (${theme} theme)`,
+      async () => {
+        await visit('/', 'h1');
+        const dark = await page.evaluate(() => document.documentElement.classList.contains('fl-dark'));
+        if (dark !== (theme === 'dark')) await page.click('[data-test=theme-toggle]');
+        expect(await page.evaluate(() => document.documentElement.classList.contains('fl-dark'))).toBe(
+          theme === 'dark',
+        );
+        const found: Record<string, string[]> = {};
+        for (const [name, path, ready] of PAGES) {
+          await visit(path(), ready);
+          found[name] = await seriousViolations();
+          if (theme === 'dark' && ['overview', 'agent', 'audit', 'group', 'pipeline history'].includes(name))
+            await screenshot(page, `a11y-dark-${name}`);
+        }
+        expect(found).toEqual(Object.fromEntries(PAGES.map(([name]) => [name, []])));
+      },
+      120_000,
+    );
   }
 
   step('the theme choice is remembered across a reload', async () => {

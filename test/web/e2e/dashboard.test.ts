@@ -1,6 +1,6 @@
 /**
  * The dashboard end to end, in Debian's chromium against a real server on port 0 with agents
- * simulated over the REST protocol: sign in; create a group with an output and an input; mint an
+ * simulated over the REST protocol: sign in; create a group and publish its pipeline; mint an
  * enrolment token; watch a new agent appear and turn "up to date" without a reload; bulk-upgrade
  * and watch the progress bar fill as results arrive; a viewer sees no edit controls.
  * Screenshots of each main page land in test/.screenshots/.
@@ -105,33 +105,33 @@ describe('dashboard in a real browser', () => {
     await page.getByRole('heading', { name: 'Groups', exact: true }).waitFor();
   });
 
-  step('creates a group with an output and an input, and shows the YAML agents get', async () => {
-    await page.click('[data-test=new-group]');
-    await page.fill('#group-name', 'Web servers');
-    await page.click('[data-test=save-group]');
-    await page.waitForURL(`${server.baseUrl}/groups/web-servers`);
+  step(
+    'creates a group, builds its pipeline as a draft and publishes it, and shows the YAML agents get',
+    async () => {
+      await page.click('[data-test=new-group]');
+      await page.fill('#group-name', 'Web servers');
+      await page.click('[data-test=save-group]');
+      await page.waitForURL(`${server.baseUrl}/groups/web-servers`);
 
-    await page.click('[data-test=add-output]');
-    await page.fill('#output-name', 'stdout');
-    await choose(page, 'output-type', 'console');
-    await choose(page, 'output-encoding-codec', 'json');
-    await page.click('[data-test=save-output]');
-    await page.locator('[data-test=output-row]', { hasText: 'stdout' }).waitFor();
+      await page.locator('[data-test=add-source]').click();
+      await page.getByRole('option', { name: 'demo_logs', exact: true }).click();
+      await choose(page, 'component-format', 'json');
+      await page.locator('[data-test=add-sink]').click();
+      await page.getByRole('option', { name: 'console', exact: true }).click();
+      await choose(page, 'component-encoding-codec', 'json');
+      await page.locator('[data-test=draft-valid]').waitFor();
+      await page.click('[data-test=publish]');
+      await page.fill('#publish-message', 'Demo logs to the console');
+      await page.click('[data-test=confirm-publish]');
 
-    await page.click('[data-test=add-input]');
-    await page.fill('#input-name', 'demo');
-    await choose(page, 'input-type', 'demo_logs');
-    await choose(page, 'input-format', 'json');
-    await page.click('[data-test=save-input]');
-    await page.locator('[data-test=input-row]', { hasText: 'demo' }).waitFor();
-
-    const version = await groupVersion('web-servers');
-    await page.locator('[data-test=config-version]', { hasText: `config v${version}` }).waitFor();
-    const yaml = page.locator('pre code.hljs');
-    await expect.poll(() => yaml.textContent()).toContain('demo_logs');
-    expect(await yaml.textContent()).toContain('console');
-    await screenshot(page, '03-group');
-  });
+      const version = await groupVersion('web-servers');
+      await page.locator('[data-test=config-version]', { hasText: `config v${version}` }).waitFor();
+      const yaml = page.locator('pre code.hljs');
+      await expect.poll(() => yaml.textContent()).toContain('demo_logs');
+      expect(await yaml.textContent()).toContain('console');
+      await screenshot(page, '03-group');
+    },
+  );
 
   step('mints an enrolment token shown once with the exact install commands', async () => {
     await page.click('text=Enrolment tokens');
@@ -233,8 +233,10 @@ describe('dashboard in a real browser', () => {
       await v.locator('[data-test=role]', { hasText: 'read-only' }).waitFor();
       await v.click('nav >> text=Groups');
       await v.locator('[data-test=group-row]').getByRole('link', { name: 'Web servers' }).click();
-      await v.locator('[data-test=input-row]', { hasText: 'demo' }).waitFor();
-      expect(await v.locator('[data-test=add-input], [data-test=add-output]').count()).toBe(0);
+      await v.locator('[data-test=node-demo_logs]').waitFor();
+      expect(
+        await v.locator('[data-test=add-source], [data-test=add-sink], [data-test=publish]').count(),
+      ).toBe(0);
       expect(await v.getByRole('button', { name: 'Edit' }).count()).toBe(0);
       await v.click('nav >> text=Agents');
       await v.locator('[data-test=agent-row]').first().waitFor();

@@ -44,15 +44,7 @@ export const GroupPageFragment = graphql(`
     selfHeal
     configVersion
     agentCount
-    inputs {
-      id
-      name
-      ...PipelineInputs_input
-    }
-    outputs {
-      id
-      ...PipelineOutputs_output
-    }
+    draftRevision
   }
 `);
 
@@ -199,6 +191,47 @@ export const GroupRolloutsUpdatedSubscription = graphql(`
         upToDate
         failed
       }
+    }
+  }
+`);
+
+export const CreateGroupMutation = graphql(`
+  mutation CreateGroup($input: CreateGroupInput!) {
+    createGroup(input: $input) {
+      __typename
+      ... on CreateGroupPayload {
+        group {
+          id
+          slug
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const UpdateGroupMutation = graphql(`
+  mutation UpdateGroup($input: UpdateGroupInput!) {
+    updateGroup(input: $input) {
+      __typename
+      ... on UpdateGroupPayload {
+        group {
+          id
+          name
+          description
+          configVersion
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const DeleteGroupMutation = graphql(`
+  mutation DeleteGroup($input: DeleteGroupInput!) {
+    deleteGroup(input: $input) {
+      __typename
+      ...MutationError
     }
   }
 `);

@@ -48,15 +48,20 @@ export interface CatalogueComponent {
   options: CatalogueOption[];
 }
 
-export type Widget = 'text' | 'number' | 'bool' | 'select' | 'list' | 'json';
+export type Widget = 'text' | 'number' | 'bool' | 'select' | 'list' | 'json' | 'map';
 
 export interface FormField {
   name: string;
   widget: Widget;
   required: boolean;
+  /** The other options of its "set one of" group (required as a group, not each), else empty. */
+  oneOf: string[];
   choices: string[];
   help: string;
+  /** Example text, worded so it never looks like a filled value ("e.g. …"); for a map, the value's. */
   placeholder: string;
+  /** For a map: an example key ("e.g. source"); else empty. */
+  keyPlaceholder: string;
 }
 
 type Values = Record<string, unknown>;
@@ -105,11 +110,17 @@ export function conditionHolds(condition: OptionCondition | null | undefined, va
   });
 }
 
-const isPresent = (value: unknown) =>
-  value !== undefined && value !== null && value !== '' && !(Array.isArray(value) && value.length === 0);
+/** Whether an option counts as set: not absent, null, blank, an empty list or an empty map. */
+export const isPresent = (value: unknown): boolean =>
+  value !== undefined &&
+  value !== null &&
+  value !== '' &&
+  !(Array.isArray(value) && value.length === 0) &&
+  !(typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0);
 
-function widgetOf(option: CatalogueOption): Widget {
+function widgetOf(option: CatalogueOption, maps: ReadonlySet<string> = new Set()): Widget {
   const types = option.types;
+  if (maps.has(option.name)) return 'map';
   if (option.enum?.length) return 'select';
   if (types.length === 1) {
     if (types[0] === 'bool') return 'bool';
@@ -120,10 +131,37 @@ function widgetOf(option: CatalogueOption): Widget {
   return 'json';
 }
 
-/** An example as placeholder text: strings as they are, anything else as JSON. */
+const asExample = (text: string) => (text ? `e.g. ${text}` : '');
+
+/** An example as placeholder text ("e.g. …"): strings as they are, anything else as JSON. */
 function placeholderOf(example: unknown): string {
   if (example === undefined || example === null) return '';
-  return typeof example === 'string' ? example : JSON.stringify(example);
+  return asExample(typeof example === 'string' ? example : JSON.stringify(example));
+}
+
+/** A map example's plainest entry (no quoting or templates in the key), as key and value placeholders. */
+function mapPlaceholders(example: unknown): { placeholder: string; keyPlaceholder: string } {
+  if (typeof example !== 'object' || example === null || Array.isArray(example))
+    return { placeholder: '', keyPlaceholder: '' };
+  const entries = Object.entries(example as Values);
+  const [key, value] = entries.find(([k]) => /^[\w.-]+$/.test(k)) ?? entries[0] ?? ['', ''];
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return { placeholder: asExample(text), keyPlaceholder: asExample(key) };
+}
+
+/**
+ * Options edited as key/value maps: objects whose only documented children are their free-form
+ * entries (`labels.*`, `query.*.value` …), like Loki's `labels` or the HTTP sink's `request.headers`.
+ */
+function mapOptionNames(options: CatalogueOption[]): Set<string> {
+  const maps = new Set<string>();
+  for (const option of options) {
+    if (!option.types.includes('object')) continue;
+    const children = options.filter((o) => o.name.startsWith(`${option.name}.`));
+    if (children.length > 0 && children.every((o) => o.name.startsWith(`${option.name}.*`)))
+      maps.add(option.name);
+  }
+  return maps;
 }
 
 function helpOf(option: CatalogueOption): string {
@@ -143,6 +181,8 @@ export function formFields(
   values: Values,
 ): { required: FormField[]; optional: FormField[] } {
   const byName = new Map(component.options.map((o) => [o.name, o]));
+  const maps = mapOptionNames(component.options);
+  const oneOf = new Map(component.requiredOneOf.flatMap((g) => g.options.map((name) => [name, g.options])));
   const serverManaged = new Set(component.serverManagedOptions);
   const parents = new Set(
     component.options.map((o) => o.name.split('.').slice(0, -1).join('.')).filter(Boolean),
@@ -179,25 +219,37 @@ export function formFields(
   const fields: FormField[] = [];
   for (const option of component.options) {
     const { name } = option;
-    if (serverManaged.has(name) || name.includes('[]') || name.includes('*') || parents.has(name)) continue;
-    if (hidden(name)) continue;
+    if (serverManaged.has(name) || name.includes('[]') || name.includes('*')) continue;
+    if ((parents.has(name) && !maps.has(name)) || hidden(name)) continue;
+    const group = oneOf.get(name) ?? [];
     const isRequired =
-      required.has(name) || (!!option.requiredWhen && conditionHolds(option.requiredWhen, values));
+      group.length > 0 ||
+      required.has(name) ||
+      (!!option.requiredWhen && conditionHolds(option.requiredWhen, values));
+    const widget = widgetOf(option, maps);
     fields.push({
       name,
-      widget: widgetOf(option),
+      widget,
       required: isRequired,
+      oneOf: group.filter((other) => other !== name),
       choices: option.enum ?? [],
-      help: helpOf(option),
-      placeholder: placeholderOf(option.example),
+      help: widget === 'map' ? (option.note ?? '') : helpOf(option),
+      ...(widget === 'map'
+        ? mapPlaceholders(option.example)
+        : { placeholder: placeholderOf(option.example), keyPlaceholder: '' }),
     });
   }
   return { required: fields.filter((f) => f.required), optional: fields.filter((f) => !f.required) };
 }
 
-/** "Set one of: a, b" hints for the component's requiredOneOf groups. */
+/** "Set one of: a or b." hints for the component's requiredOneOf groups. */
 export function oneOfHints(component: CatalogueComponent): string[] {
-  return component.requiredOneOf.map((group) => `Set one of: ${group.options.join(', ')}.`);
+  return component.requiredOneOf.map((group) => `Set one of: ${orList(group.options)}.`);
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+export function orList(names: readonly string[]): string {
+  return names.length < 2 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
 }
 
 /** Text a widget shows for a stored value. */

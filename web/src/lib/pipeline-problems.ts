@@ -1,0 +1,35 @@
+/**
+ * The server's pipeline problems where the editor shows them: on a component's fields (keyed like
+ * form field errors: `id`, `inputs`, `options.<path>`), in plain language.
+ */
+import { plainMessage } from './option-checks.ts';
+import type { GraphProblem } from './pipeline-graph.ts';
+
+/** The option holding a `remap`'s VRL program (edited in the VRL editor, not the form). */
+export const VRL_PROGRAM_OPTION = 'source';
+
+const COMPONENT_FIELDS = new Set(['id', 'kind', 'type', 'inputs', 'enabled', 'platforms']);
+
+/**
+ * A problem's field as a form field-error key: the component's own fields as they are, options as
+ * `options.<path>` (the server may name them with or without that prefix).
+ */
+export function problemFieldKey(field: string): string {
+  return COMPONENT_FIELDS.has(field) || field.startsWith('options.') ? field : `options.${field}`;
+}
+
+/** Field errors of component `id`: the first problem per field, problems without a field left out. */
+export function componentFieldErrors(problems: readonly GraphProblem[], id: string): Record<string, string> {
+  const errors: Record<string, string> = {};
+  for (const problem of problems) {
+    if (problem.component !== id || !problem.field) continue;
+    errors[problemFieldKey(problem.field)] ??= plainMessage(problem.message);
+  }
+  return errors;
+}
+
+/** Counts of blocking problems (errors) and warnings. */
+export function problemCounts(problems: readonly GraphProblem[]): { errors: number; warnings: number } {
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  return { errors, warnings: problems.length - errors };
+}
