@@ -1,6 +1,5 @@
 /** Fleet domain: groups and config publication (pipeline edits: pipeline-drafts/pipeline-versions tests). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { FleetError } from '../../api/fleet/errors.ts';
 import { createGroup, deleteGroup, updateGroup } from '../../api/fleet/groups.ts';

@@ -34,7 +34,7 @@ async function failure(promise: Promise<unknown>): Promise<FleetError> {
   return error as FleetError;
 }
 
-const component = (id: string, kind: 'source' | 'transform' | 'sink', type: string, extra = {}) => ({
+const draftComponent = (id: string, kind: 'source' | 'transform' | 'sink', type: string, extra = {}) => ({
   id,
   kind,
   type,
@@ -48,7 +48,7 @@ describe('pipeline drafts', () => {
     const draft = await addDraftComponent(server.ctx, alice, {
       groupId: group.id,
       revision: 0,
-      component: component('errors', 'transform', 'filter', {
+      component: draftComponent('errors', 'transform', 'filter', {
         options: { condition: '.level == "error"' },
         inputs: ['demo'],
       }),
@@ -109,7 +109,7 @@ describe('pipeline drafts', () => {
     const draft = await addDraftComponent(server.ctx, alice, {
       groupId: group.id,
       revision: 0,
-      component: component('demo', 'source', 'demo_logs', { options: { format: 'json' } }),
+      component: draftComponent('demo', 'source', 'demo_logs', { options: { format: 'json' } }),
     });
     expect(pipelineProblems(draft.document).map((p) => p.rule)).toContain('no-sinks');
   });
@@ -144,7 +144,7 @@ describe('pipeline drafts', () => {
       [
         {
           components: Array.from({ length: MAX_PIPELINE_COMPONENTS + 1 }, (_, i) =>
-            component(`s${i}`, 'source', 'demo_logs'),
+            draftComponent(`s${i}`, 'source', 'demo_logs'),
           ),
         },
         'document.components',
@@ -152,7 +152,7 @@ describe('pipeline drafts', () => {
       [
         {
           components: [
-            component('big', 'source', 'demo_logs', {
+            draftComponent('big', 'source', 'demo_logs', {
               options: { lines: ['x'.repeat(MAX_PIPELINE_DOCUMENT_BYTES)] },
             }),
           ],
@@ -176,7 +176,7 @@ describe('pipeline drafts', () => {
       addDraftComponent(server.ctx, alice, {
         groupId: group.id,
         revision: 0,
-        component: component('hec', 'sink', 'splunk_hec_logs', {
+        component: draftComponent('hec', 'sink', 'splunk_hec_logs', {
           inputs: ['demo'],
           options: {
             endpoint: 'https://splunk.example.com:8088',

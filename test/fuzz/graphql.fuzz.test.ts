@@ -109,9 +109,7 @@ beforeAll(async () => {
   );
   callers = { viewer: viewer.token, editor: editor.token, admin: admin.token };
   // Rows the fuzzer may name (and change): never the callers themselves or their tokens.
-  const [inputs, outputs, tokens, apiTokens] = await Promise.all([
-    ctx.db.input.findMany({ where: { groupId: group.id } }),
-    ctx.db.output.findMany({ where: { groupId: group.id } }),
+  const [tokens, apiTokens] = await Promise.all([
     ctx.db.enrolmentToken.findMany(),
     ctx.db.apiToken.findMany({ where: { userId: victim.id } }),
   ]);
@@ -121,8 +119,6 @@ beforeAll(async () => {
     ...agents.map((a) => a.agentId),
     ...created.actions.map((a) => a.id),
     ...(created.bulkId ? [created.bulkId] : []),
-    ...inputs.map((i) => i.id),
-    ...outputs.map((o) => o.id),
     ...tokens.map((t) => t.id),
     ...apiTokens.map((t) => t.id),
     victim.id,
@@ -144,9 +140,9 @@ const storing = () => [
     text: ['name', 'description'],
   },
   {
-    name: 'createInput',
-    input: { groupId: fixture.groupId, name: 'fuzz-in', type: 'demo_logs', options: { format: 'json' } },
-    text: ['name', 'indexOverride', 'sourceOverride', 'sourcetypeOverride'],
+    name: 'updateDraftComponent',
+    input: { groupId: fixture.groupId, revision: 0, id: 'demo', changes: { options: { format: 'json' } } },
+    text: ['id'],
   },
   {
     name: 'setAgentLabels',
@@ -229,7 +225,10 @@ describe('GraphQL mutations under fuzzing', () => {
         .chain(([m, bad]) =>
           fc.constantFrom(...m.text).map((key) => ({ name: m.name, input: { ...m.input, [key]: bad } })),
         ),
-      deepValue.map((options) => ({ name: 'createInput', input: { ...storing()[2].input, options } })),
+      deepValue.map((options) => ({
+        name: 'updateDraftComponent',
+        input: { ...storing()[2].input, changes: { options } },
+      })),
       fc.tuple(unstorableString, fc.boolean()).map(([bad, inKey]) => ({
         name: 'setAgentLabels',
         input: {

@@ -12,7 +12,7 @@ import { MAX_JSON_DEPTH } from '../../api/protocol/v1.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { FleetError } from '../../api/fleet/errors.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
-import { createInput } from '../../api/fleet/inputs.ts';
+import { addDraftComponent } from '../../api/fleet/pipeline/component-edits.ts';
 import { setAgentLabels } from '../../api/fleet/agents.ts';
 
 let server: TestServer;
@@ -34,7 +34,11 @@ const LONE_SURROGATE = 'a\ud800b';
 const ERROR = '... on Error { __typename code message }';
 const CREATE_GROUP = `mutation($input: CreateGroupInput!) { createGroup(input: $input) { __typename ${ERROR} } }`;
 const SET_LABELS = `mutation($input: SetAgentLabelsInput!) { setAgentLabels(input: $input) { __typename ${ERROR} } }`;
-const CREATE_INPUT = `mutation($input: CreateInputInput!) { createInput(input: $input) { __typename ${ERROR} } }`;
+const ADD_COMPONENT = `mutation($input: AddDraftComponentInput!) { addDraftComponent(input: $input) { __typename ${ERROR} } }`;
+/** A draft edit adding source `id` with `options`. */
+const addSource = (groupId: string, id: string, options: unknown) => ({
+  input: { groupId, revision: 0, component: { id, kind: 'source', type: 'demo_logs', options } },
+});
 const AGENTS = `query($filter: AgentFilter) { agents(first: 10, filter: $filter) { totalCount } }`;
 
 const asEditor = (query: string, variables: Record<string, unknown> = {}) =>
@@ -44,7 +48,7 @@ const asEditor = (query: string, variables: Record<string, unknown> = {}) =>
 async function snapshot() {
   const [groups, inputs, agent, audit] = await Promise.all([
     server.ctx.db.group.count(),
-    server.ctx.db.input.count(),
+    server.ctx.db.pipelineDraft.count(),
     server.ctx.db.agent.findUniqueOrThrow({ where: { id: agentId }, select: { labels: true } }),
     server.ctx.db.auditEvent.count(),
   ]);
@@ -102,10 +106,8 @@ describe('unstorable text in GraphQL inputs', () => {
   it('option values and option keys with NUL or a lone surrogate: BAD_USER_INPUT, no input', async () => {
     const before = await snapshot();
     for (const options of [{ format: NUL }, { [NUL]: 'json' }, { format: 'json', lines: [LONE_SURROGATE] }]) {
-      const res = await asEditor(CREATE_INPUT, {
-        input: { groupId, name: uniqueSlug('in'), type: 'demo_logs', options },
-      });
-      expectRefused(res, /^\$input\.options/);
+      const res = await asEditor(ADD_COMPONENT, addSource(groupId, uniqueSlug('in'), options));
+      expectRefused(res, /^\$input\.component\.options/);
     }
     expect(await snapshot()).toEqual(before);
   });
@@ -142,11 +144,11 @@ describe('unstorable text in GraphQL inputs', () => {
 describe('deep JSON option values', () => {
   it('5,000-level nested options (variable or literal): BAD_USER_INPUT, no input', async () => {
     const before = await snapshot();
-    const variables = `{"input":{"groupId":"${groupId}","name":"${uniqueSlug('in')}","type":"demo_logs","options":${nestedJson(5000)}}}`;
+    const variables = `{"input":{"groupId":"${groupId}","revision":0,"component":{"id":"${uniqueSlug('in')}","kind":"source","type":"demo_logs","options":${nestedJson(5000)}}}}`;
     const http = await fetch(`${server.baseUrl}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${editor.token}` },
-      body: `{"query":${JSON.stringify(CREATE_INPUT)},"variables":${variables}}`,
+      body: `{"query":${JSON.stringify(ADD_COMPONENT)},"variables":${variables}}`,
     });
     const body = (await http.json()) as { data?: null; errors: GqlResponse['errors'] };
     expectRefused(
@@ -154,21 +156,17 @@ describe('deep JSON option values', () => {
       /nest deeper than/,
     );
     const literal = await asEditor(
-      `mutation { createInput(input: { groupId: "${groupId}", name: "x", type: "demo_logs", options: ${'{a: '.repeat(40)}1${'}'.repeat(40)} }) { __typename } }`,
+      `mutation { addDraftComponent(input: { groupId: "${groupId}", revision: 0, component: { id: "x", kind: source, type: "demo_logs", options: ${'{a: '.repeat(40)}1${'}'.repeat(40)} } }) { __typename } }`,
     );
     expectRefused(literal, /nest deeper than/);
     expect(await snapshot()).toEqual(before);
   });
 
   it(`accepts options nested ${MAX_JSON_DEPTH} levels (the bound), up to the catalogue's own checks`, async () => {
-    const res = await asEditor(CREATE_INPUT, {
-      input: {
-        groupId,
-        name: uniqueSlug('in'),
-        type: 'demo_logs',
-        options: { format: 'json', x: nested(MAX_JSON_DEPTH - 2) },
-      },
-    });
+    const res = await asEditor(
+      ADD_COMPONENT,
+      addSource(groupId, uniqueSlug('in'), { format: 'json', x: nested(MAX_JSON_DEPTH - 2) }),
+    );
     expect(res.errors).toBeUndefined();
   });
 });
@@ -198,8 +196,8 @@ describe('the same rule for callers outside GraphQL (fleet inputs, e.g. the CLI)
     );
     for (const options of [{ format: NUL }, nested(MAX_JSON_DEPTH + 1)]) {
       await expectValidationFailed(
-        createInput(ctx, CLI_ACTOR, { groupId, name: uniqueSlug('in'), type: 'demo_logs', options }),
-        'options',
+        addDraftComponent(ctx, CLI_ACTOR, addSource(groupId, uniqueSlug('in'), options).input),
+        'component.options',
       );
     }
     expect(await snapshot()).toEqual(before);

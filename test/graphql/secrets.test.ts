@@ -10,10 +10,13 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { inTransaction } from '../../api/fleet/transaction.ts';
-import { publishGroupConfig } from '../../api/fleet/publish.ts';
+import { publishedDocument, storeVersion } from '../../api/fleet/publish.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { completeComponent } from '../../api/fleet/pipeline/document.ts';
+import { documentYaml } from '../../api/fleet/pipeline/code.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../helpers/factories.ts';
-import { createTestUser, gql, gqlData, type TestUser } from './helpers.ts';
+import { createTestUser, gql, gqlData, type Caller, type TestUser } from './helpers.ts';
 
 const VALUE = `hec-${crypto.randomUUID()}`;
 const NEW_VALUE = `hec-${crypto.randomUUID()}`;
@@ -44,11 +47,11 @@ const CREATE_SECRET = `mutation($input: CreateSecretInput!) { createSecret(input
   __typename ... on CreateSecretPayload { secret { id name reference scope } } ... on Error { code message } } }`;
 const UPDATE_SECRET = `mutation($input: UpdateSecretInput!) { updateSecret(input: $input) {
   __typename ... on Error { code } } }`;
-const CREATE_OUTPUT = `mutation($input: CreateOutputInput!) { createOutput(input: $input) {
-  __typename ... on CreateOutputPayload { output { id options } } ... on Error { code message fields { path message } } } }`;
+const APPLY = `mutation($input: ApplyPipelineInput!) { applyPipeline(input: $input) {
+  __typename ... on ApplyPipelinePayload { result { created } } ... on Error { code message fields { path message } } } }`;
 const READ_ALL = `query($slug: String!) {
   group(slug: $slug) {
-    outputs { options } inputs { options }
+    publishedVersion { components { options } }
     linux: configPreview(platform: linux) { yaml etag }
     secrets { id name reference scope createdBy updatedBy createdAt updatedAt }
     componentPolicy { allowedComponents guardedComponents { key allowed reason } }
@@ -56,6 +59,19 @@ const READ_ALL = `query($slug: String!) {
   fleetSecrets { name }
 }`;
 const READ_AUDIT = `{ auditEvents(first: 500) { edges { node { action before after } } } }`;
+
+/** Publish the group's pipeline plus sink `name` reading `demo` (pipelines-as-code apply), as `caller`. */
+async function createOutput(
+  input: { groupId: string; name: string; type: string; options: Record<string, unknown> },
+  caller: Caller,
+) {
+  const { components } = await publishedDocument(server.ctx.db, input.groupId);
+  const sink = completeComponent({ ...input, id: input.name, kind: 'sink', inputs: ['demo'], enabled: true });
+  const yaml = documentYaml({ components: [...components, sink] });
+  const message = `add ${input.name}`;
+  return (await gqlData(server.baseUrl, APPLY, { input: { groupId: input.groupId, yaml, message } }, caller))
+    .applyPipeline;
+}
 
 const hec = (groupId: string) => ({
   groupId,
@@ -95,9 +111,9 @@ describe('secrets over GraphQL and the agent protocol', () => {
       { input: { groupId: other.id, name: 'hec_token', value: 'other-value' } },
       editor,
     );
-    const output = await gqlData(server.baseUrl, CREATE_OUTPUT, { input: hec(group.id) }, editor);
-    expect(output.createOutput.__typename).toBe('CreateOutputPayload');
-    await gqlData(server.baseUrl, CREATE_OUTPUT, { input: hec(other.id) }, editor);
+    const output = await createOutput(hec(group.id), editor);
+    expect(output.__typename).toBe('ApplyPipelinePayload');
+    await createOutput(hec(other.id), editor);
 
     const agent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, group.id));
     const otherAgent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, other.id));
@@ -152,15 +168,31 @@ describe('secrets over GraphQL and the agent protocol', () => {
   it('masks a literal credential saved before references were required, yet still delivers it', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     // A row as an older version stored it: the rule now refuses this through every fleet entry point.
-    await server.ctx.db.output.create({
-      data: { ...hec(group.id), options: { ...hec(group.id).options, default_token: VALUE } },
+    const { components } = await publishedDocument(server.ctx.db, group.id);
+    const legacy = { ...hec(group.id), options: { ...hec(group.id).options, default_token: VALUE } };
+    const sink = completeComponent({
+      ...legacy,
+      id: legacy.name,
+      kind: 'sink',
+      inputs: ['demo'],
+      enabled: true,
     });
-    await inTransaction(server.ctx, (tx, emit) => publishGroupConfig(tx, group.id, emit));
+    await inTransaction(server.ctx, (tx, emit) =>
+      storeVersion(
+        tx,
+        emit,
+        group.id,
+        { components: [...components, sink] },
+        { actor: CLI_ACTOR, message: 'legacy' },
+      ),
+    );
     const read = await gqlData(server.baseUrl, READ_ALL, { slug: group.slug }, viewer);
     const text = JSON.stringify(read);
     expect(text).not.toContain(VALUE);
     expect(
-      read.group.outputs.map((o: { options: { default_token?: string } }) => o.options.default_token),
+      read.group.publishedVersion.components.map(
+        (o: { options: { default_token?: string } }) => o.options.default_token,
+      ),
     ).toContain('********');
     expect(read.group.linux.yaml).toContain('default_token: "********"');
     const agent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, group.id));
@@ -170,21 +202,21 @@ describe('secrets over GraphQL and the agent protocol', () => {
   it('answers typed errors: a literal token, a missing secret, a secret in use', async () => {
     const group = await createGroupWithPipeline(server.ctx);
     const literal = { ...hec(group.id), options: { ...hec(group.id).options, default_token: VALUE } };
-    const res = await gqlData(server.baseUrl, CREATE_OUTPUT, { input: literal }, editor);
-    expect(res.createOutput).toMatchObject({
+    const res = await createOutput(literal, editor);
+    expect(res).toMatchObject({
       code: 'secret_required',
-      fields: [{ path: 'options.default_token' }],
+      fields: [{ path: 'splunk.options.default_token' }],
     });
     expect(JSON.stringify(res)).not.toContain(VALUE);
-    const missing = await gqlData(server.baseUrl, CREATE_OUTPUT, { input: hec(group.id) }, editor);
-    expect(missing.createOutput).toMatchObject({ __typename: 'NotFoundError', code: 'secret_not_found' });
+    const missing = await createOutput(hec(group.id), editor);
+    expect(missing).toMatchObject({ __typename: 'NotFoundError', code: 'secret_not_found' });
     const created = await gqlData(
       server.baseUrl,
       CREATE_SECRET,
       { input: { groupId: group.id, name: 'hec_token', value: 'x' } },
       editor,
     );
-    await gqlData(server.baseUrl, CREATE_OUTPUT, { input: hec(group.id) }, editor);
+    await createOutput(hec(group.id), editor);
     const del = await gqlData(
       server.baseUrl,
       `mutation($input: DeleteSecretInput!) { deleteSecret(input: $input) { __typename ... on Error { code } } }`,
@@ -202,11 +234,11 @@ describe('secrets over GraphQL and the agent protocol', () => {
       type: 'file',
       options: { path: '/var/log/out.log', encoding: { codec: 'json' } },
     };
-    const refused = await gqlData(server.baseUrl, CREATE_OUTPUT, { input }, editor);
-    expect(refused.createOutput).toMatchObject({
+    const refused = await createOutput(input, editor);
+    expect(refused).toMatchObject({
       __typename: 'ComponentPolicyError',
       code: 'component_not_allowed',
-      fields: [{ path: 'type' }],
+      fields: [{ path: 'file_out.type' }],
     });
     const SET = `mutation($input: SetGroupComponentPolicyInput!) { setGroupComponentPolicy(input: $input) {
       __typename ... on SetGroupComponentPolicyPayload { group { componentPolicy { allowedComponents } } } } }`;
@@ -220,23 +252,19 @@ describe('secrets over GraphQL and the agent protocol', () => {
     expect(asEditor.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const set = await gqlData(server.baseUrl, SET, { input: policy }, admin);
     expect(set.setGroupComponentPolicy.group.componentPolicy.allowedComponents).toEqual(['sink:file']);
-    const accepted = await gqlData(server.baseUrl, CREATE_OUTPUT, { input }, editor);
-    expect(accepted.createOutput.__typename).toBe('CreateOutputPayload');
-    const escaped = await gqlData(
-      server.baseUrl,
-      CREATE_OUTPUT,
+    const accepted = await createOutput(input, editor);
+    expect(accepted.__typename).toBe('ApplyPipelinePayload');
+    const escaped = await createOutput(
       {
-        input: {
-          ...input,
-          name: 'bad',
-          options: { path: '/etc/flotilla-agent/agent.env', encoding: { codec: 'json' } },
-        },
+        ...input,
+        name: 'bad',
+        options: { path: '/etc/flotilla-agent/agent.env', encoding: { codec: 'json' } },
       },
       editor,
     );
-    expect(escaped.createOutput).toMatchObject({
+    expect(escaped).toMatchObject({
       code: 'path_not_allowed',
-      fields: [{ path: 'options.path' }],
+      fields: [{ path: 'bad.options.path' }],
     });
   });
 });

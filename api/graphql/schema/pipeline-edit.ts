@@ -191,7 +191,7 @@ builder.mutationFields((t) => {
     ),
     disconnectDraftComponents: edit(
       'Stop `to` reading `from`.',
-      ConnectDraftComponentsInput,
+      DisconnectDraftComponentsInput,
       disconnectDraftComponents,
     ),
     discardDraft: t.int({
