@@ -76,14 +76,13 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
     const first = await Promise.race(polls.map((p, i) => p.then((res) => ({ res, i }))));
     expect(first.res.status).toBe(204);
     const held = polls[1 - first.i];
-    const output = await gqlAs(
+    // Renaming the group publishes its pipeline as a new config version.
+    const renamed = await gqlAs(
       0,
-      'mutation($input: CreateOutputInput!) { createOutput(input: $input) { __typename } }',
-      {
-        input: { groupId: agent.groupId, name: 'out', type: 'blackhole' },
-      },
+      'mutation($input: UpdateGroupInput!) { updateGroup(input: $input) { __typename } }',
+      { input: { id: agent.groupId, name: 'Replicas renamed' } },
     );
-    expect(output.createOutput.__typename).toBe('CreateOutputPayload');
+    expect(renamed.updateGroup.__typename).toBe('UpdateGroupPayload');
     // 200, not the 204 of a timeout: the change woke it (wait=30 is beyond the test's timeout).
     const res = await held;
     expect(res.status).toBe(200);
