@@ -30,6 +30,7 @@ import { METRICS_PATH, createMetrics, serveMetrics, type ServerMetrics } from '.
 import { createMetricSources } from './metrics-sources.ts';
 import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { createBackupJob } from './jobs/backups.ts';
+import { createRetentionJob } from './jobs/retention.ts';
 import { createAlertsJob } from './jobs/alerts.ts';
 import type { LeasedJob } from './jobs/lease.ts';
 import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
@@ -58,6 +59,8 @@ export interface App {
   sweeper: Job;
   /** Scheduled backups, when FLOTILLA_BACKUP_DIR is set. */
   backups: Job | undefined;
+  /** Pruning of what the retention settings no longer keep, by the replica holding its lease. */
+  retention: LeasedJob;
   /** Alert evaluation and notification, run by the replica holding the `alerts` lease. */
   alerts: LeasedJob;
   telemetryRetention: Job;
@@ -133,6 +136,7 @@ export function buildApp(deps: AppDeps): App {
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const backups = config.backups && createBackupJob(db, config.backups, ctx.clock, log);
+  const retention = createRetentionJob(ctx, config.retention, config.retentionIntervalMs, log);
   const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) =>
     metrics.alertRoundSeconds.observe(s),
   );
@@ -257,6 +261,7 @@ export function buildApp(deps: AppDeps): App {
     longPolls,
     sweeper,
     backups,
+    retention,
     alerts,
     telemetryRetention,
     metrics,
@@ -267,6 +272,7 @@ export function buildApp(deps: AppDeps): App {
       await telemetry.start();
       sweeper.start();
       backups?.start();
+      retention.start();
       alerts.start();
       metricSources.start();
       if (config.metricsAddress) {
@@ -286,6 +292,7 @@ export function buildApp(deps: AppDeps): App {
       metricSources.stop();
       await sweeper.stop();
       await backups?.stop();
+      await retention.stop();
       await alerts.stop();
       if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
       await telemetryRetention.stop();

@@ -64,6 +64,10 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_RETAIN_ACTIONS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
+  FLOTILLA_RETAIN_AUDIT_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
+  FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  FLOTILLA_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   FLOTILLA_BACKUP_DIR: z.string().min(1).optional(),
   FLOTILLA_BACKUP_INTERVAL_HOURS: z.coerce
     .number()
@@ -108,6 +112,13 @@ export interface TelemetrySettings {
   flushMs: number;
   minuteRetentionDays: number;
   agentRetentionDays: number;
+}
+
+/** How many days each kind of row is kept (FLOTILLA_RETAIN_*); api/fleet/retention.ts prunes the rest. */
+export interface RetentionPolicy {
+  actionsDays: number;
+  auditDays: number;
+  revokedAgentsDays: number;
 }
 
 export interface ServerConfig {
@@ -156,6 +167,9 @@ export interface ServerConfig {
   secretKeys: SecretKeyring | undefined;
   /** Caps on graphql-ws connections (per replica): see graphql/ws-connections.ts. */
   ws: WsLimits;
+  retention: RetentionPolicy;
+  /** How often the replica holding the `retention` lease prunes. */
+  retentionIntervalMs: number;
   /** Scheduled whole-database backups (api/jobs/backups.ts); undefined: none. */
   backups: { dir: string; intervalMs: number; keep: number } | undefined;
   /** Telemetry flush interval and history retention (api/fleet/telemetry). */
@@ -247,6 +261,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       maxConnectionsPerUser: e.FLOTILLA_WS_MAX_CONNECTIONS_PER_USER,
       maxSubscriptionsPerConnection: e.FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     },
+    retention: {
+      actionsDays: e.FLOTILLA_RETAIN_ACTIONS_DAYS,
+      auditDays: e.FLOTILLA_RETAIN_AUDIT_DAYS,
+      revokedAgentsDays: e.FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS,
+    },
+    retentionIntervalMs: e.FLOTILLA_RETENTION_INTERVAL_SECONDS * 1000,
     backups: e.FLOTILLA_BACKUP_DIR
       ? {
           dir: path.resolve(e.FLOTILLA_BACKUP_DIR),

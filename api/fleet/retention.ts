@@ -13,16 +13,10 @@
  * | sessions | until they expire |
  */
 import { Prisma } from '../generated/prisma/client.ts';
+import type { RetentionPolicy } from '../config.ts';
 import type { FleetContext } from './context.ts';
 
-export interface RetentionPolicy {
-  actionsDays: number;
-  auditDays: number;
-  revokedAgentsDays: number;
-}
-
-/** The defaults of the FLOTILLA_RETAIN_* settings (api/config.ts). */
-export const DEFAULT_RETENTION: RetentionPolicy = { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30 };
+export type { RetentionPolicy };
 /** Rows one pruning statement deletes at most. */
 export const PRUNE_BATCH_ROWS = 5_000;
 

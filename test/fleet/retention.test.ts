@@ -94,4 +94,22 @@ describe('retention', () => {
       batches: 4,
     });
   });
+
+  it("runs as the server's leased retention job with the FLOTILLA_RETAIN_* settings", async () => {
+    const db = server.ctx.db;
+    await db.auditEvent.createMany({
+      data: [366, 1].map((days) => ({
+        actorType: 'system',
+        actorLabel: 'test',
+        action: 'job.event',
+        targetType: 'agent',
+        createdAt: daysAgo(days),
+      })),
+    });
+    await server.app.retention.runOnce();
+    expect(server.app.retention.holding()).toBe(true);
+    expect(
+      (await db.auditEvent.findMany({ where: { action: 'job.event' } })).map((e) => e.createdAt),
+    ).toEqual([daysAgo(1)]);
+  });
 });
