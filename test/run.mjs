@@ -18,7 +18,7 @@ const TYPE_CHECKS = [
   ['vue-tsc', '-p', 'web/tsconfig.json'],
 ];
 
-/** Run a command (npx for node_modules/.bin); resolves its exit code and, when captured, its output. */
+/** Run a command; resolves its exit code and, when captured, its output. */
 function run(args, { capture = false, nice = false } = {}) {
   const command = nice ? ['nice', '-n', '10', ...args] : args;
   return new Promise((resolve) => {
@@ -39,7 +39,8 @@ async function runChecks(checks) {
   const results = [];
   for (const check of checks) {
     const started = Date.now();
-    const { code, output } = await run(['npx', '--no', ...check], { capture: true, nice: true });
+    const [tool, ...args] = check;
+    const { code, output } = await run([`node_modules/.bin/${tool}`, ...args], { capture: true, nice: true });
     results.push({ name: check[0], code, output, seconds: (Date.now() - started) / 1000 });
   }
   return results;
@@ -50,7 +51,7 @@ const codegen = await run(['npm', 'run', '--silent', 'codegen']);
 const build = codegen.code === 0 ? await run(['node', 'web/build-if-stale.mjs']) : codegen;
 const vitest =
   build.code === 0
-    ? run(['npx', '--no', 'vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)])
+    ? run(['node_modules/.bin/vitest', 'run', '--config', 'test/vitest.config.ts', ...process.argv.slice(2)])
     : Promise.resolve({ code: 1 });
 const typeChecks = build.code === 0 ? sourceChecks.then(() => runChecks(TYPE_CHECKS)) : Promise.resolve([]);
 const results = await Promise.all([vitest, sourceChecks, typeChecks]);
