@@ -247,7 +247,11 @@ export class AgentLoop {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
       const telemetry = await this.o.telemetry?.();
       const drift = await this.exclusive(async () => (await this.o.drift?.check(this.selfHeal)) ?? {});
-      const outcome = await this.o.client.heartbeat(creds, this.heartbeatBody(sent, drift, telemetry), signal);
+      const outcome = await this.o.client.heartbeat(
+        creds,
+        this.heartbeatBody(sent, drift, telemetry),
+        signal,
+      );
       if (signal.aborted) return;
       const next = policy.next(outcome, this.o.heartbeatIntervalMs);
       if (next.kind === 'revoked') return onRevoked();

@@ -93,6 +93,7 @@ describe('audit events', () => {
     );
     expect(auditEvents.edges.map((e: { node: { action: string } }) => e.node.action)).toEqual([
       'group.update',
+      'pipeline.apply',
       'group.create',
     ]);
     expect(auditEvents.edges[0].node).toMatchObject({

@@ -83,7 +83,7 @@ describe('audit export', () => {
     const filter = { targetId: group.id };
     const { auditExport: json } = await asAdmin(EXPORT, { filter, format: 'JSON' });
     const rows = JSON.parse(json) as Loose[];
-    expect(rows.map((r) => r.action)).toEqual(['group.update', 'group.create']);
+    expect(rows.map((r) => r.action)).toEqual(['group.update', 'pipeline.apply', 'group.create']);
     expect(rows[0]).toMatchObject({
       targetType: 'group',
       targetName: group.name,

@@ -33,7 +33,7 @@ const ask = (query: string, variables: Record<string, unknown> = {}) =>
 describe('query limits', () => {
   it('refuses queries deeper than 10 levels', async () => {
     const deep =
-      '{ agents { edges { node { group { inputs { group { outputs { group { inputs { group { outputs { id } } } } } } } } } } } }';
+      '{ agents { edges { node { actions { edges { node { agent { actions { edges { node { agent { id } } } } } } } } } } } }';
     const res = await ask(deep);
     expect(errorCode(res)).toBe('QUERY_TOO_DEEP');
     expect(res.data).toBeNull();

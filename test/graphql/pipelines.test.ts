@@ -69,7 +69,7 @@ describe('pipelines over GraphQL', () => {
       as(editor),
     );
     expect(refused.publishDraft).toMatchObject({ __typename: 'ConfigInvalidError', code: 'config_invalid' });
-    expect(refused.publishDraft.fields).toContainEqual(expect.objectContaining({ path: 'out' }));
+    expect(refused.publishDraft.fields).toContainEqual(expect.objectContaining({ path: 'out.inputs' }));
 
     await gqlData(
       server.baseUrl,

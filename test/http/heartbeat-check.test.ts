@@ -87,7 +87,7 @@ describe('heartbeat happy path without a copy', () => {
   it('leaves action results, unknown fields and a __proto__ key to the schema', () => {
     for (const text of [
       JSON.stringify({ ...everyday, actionResults: [] }),
-      JSON.stringify({ ...everyday, telemetry: {} }),
+      JSON.stringify({ ...everyday, configDrift: {} }),
       JSON.stringify({ ...everyday, configError: { version: 1, message: 'm', at: 1 } }),
       `{"__proto__":{"x":1},${JSON.stringify(everyday).slice(1)}`,
     ])

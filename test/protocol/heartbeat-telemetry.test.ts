@@ -51,7 +51,7 @@ describe('heartbeat telemetry', () => {
       agent.agentToken,
     );
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ data: { pendingActions: [], rejectedResults: [] } });
+    expect(await res.json()).toEqual({ data: { pendingActions: [], rejectedResults: [], selfHeal: true } });
     expect(received.get(agent.agentId)?.telemetry).toEqual(telemetry);
   });
 

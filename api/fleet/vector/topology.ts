@@ -56,7 +56,7 @@ function portsOf(node: PipelineNode): Port[] {
     node,
     fixed: node.kind === 'source' ? (node.spec?.outputTypes ?? null) : null,
   };
-  switch (`${node.kind}:${c.type}`) {
+  switch (`${node.kind}:${typeof c.type === 'string' ? c.type : ''}`) {
     case 'source:opentelemetry':
       return named(node.spec?.namedOutputs ?? [], true);
     case 'source:datadog_agent':

@@ -45,7 +45,7 @@ CREATE FUNCTION pg_temp.vrl_string(value TEXT) RETURNS TEXT LANGUAGE SQL IMMUTAB
     '\', '\\'), '"', '\"'), E'\n', '\n'), E'\r', '\r'), E'\t', '\t'), '{', '\{') || '"'
 $$;
 
-CREATE TEMP TABLE legacy_inputs ON COMMIT DROP AS
+CREATE TEMP TABLE legacy_inputs AS
 SELECT i.*,
   concat(
     CASE WHEN i.index_override IS NOT NULL THEN '.index = ' || pg_temp.vrl_string(i.index_override) || E'\n' END,
@@ -55,7 +55,7 @@ SELECT i.*,
   to_jsonb(ARRAY(SELECT p::TEXT FROM unnest(i.platforms) AS p ORDER BY p)) AS platform_list
 FROM "inputs" i;
 
-CREATE TEMP TABLE legacy_components ON COMMIT DROP AS
+CREATE TEMP TABLE legacy_components AS
 SELECT i.group_id, i.name AS id, jsonb_build_object(
     'id', i.name, 'kind', 'source', 'type', i.type, 'options', i.options, 'inputs', '[]'::jsonb,
     'enabled', i.enabled, 'platforms', i.platform_list) AS component
@@ -85,6 +85,11 @@ SELECT gen_random_uuid(), g.id, g.config_version,
   'Version ' || g.config_version || ': the inputs and outputs of the group before pipeline versions',
   'system'
 FROM "groups" g;
+
+-- The helpers above are session-local: drop them explicitly (a runner may keep its session).
+DROP TABLE legacy_components;
+DROP TABLE legacy_inputs;
+DROP FUNCTION pg_temp.vrl_string(TEXT);
 
 -- DropForeignKey
 ALTER TABLE "inputs" DROP CONSTRAINT "inputs_group_id_fkey";

@@ -2,8 +2,8 @@
 import { graphql } from '../../../codegen/gql/index.ts';
 
 export const AlertsPageQuery = graphql(`
-  query AlertsPage {
-    alerts(first: 200) {
+  query AlertsPage($first: Int!) {
+    alerts(first: $first) {
       id
       state
       summary
