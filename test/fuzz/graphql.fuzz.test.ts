@@ -183,10 +183,15 @@ describe('GraphQL mutations under fuzzing', () => {
 
   it('answers a payload, a typed error or a known GraphQL error, and a rejection writes nothing', async () => {
     let before = await digest();
+    // fast-check's time limit ends the run without waiting for the request in flight: wait for it
+    // here, or its write lands in the next test's "writes nothing" check.
+    let inFlight: Promise<unknown> = Promise.resolve();
     await fc.assert(
       fc.asyncProperty(request(), async ({ name, role, variables }) => {
         const field = mutationFields[name];
-        const res = await gql(server.baseUrl, document(field), variables, { token: callers[role] });
+        const call = gql(server.baseUrl, document(field), variables, { token: callers[role] });
+        inFlight = call.catch(() => undefined);
+        const res = await call;
         const label = `${field.name} as ${role}`;
         expect([200, 400, 413], label).toContain(res.status);
         for (const error of res.errors ?? []) {
@@ -215,6 +220,7 @@ describe('GraphQL mutations under fuzzing', () => {
       }),
       fuzzParams(250, 6_000),
     );
+    await inFlight;
   });
 
   it('refuses unstorable text and over-deep JSON with a typed error, writing nothing', async () => {

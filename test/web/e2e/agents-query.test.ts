@@ -50,7 +50,7 @@ describe('agent query language and failures in a real browser', () => {
     await suite.page.keyboard.press('Enter');
     await expect.poll(() => box().inputValue()).toMatch(/^status:online\s*$/);
     await suite.page.keyboard.press('Escape');
-    await expect.poll(urlQuery, { timeout: 5000 }).toBe('status:online');
+    await expect.poll(urlQuery, { timeout: 15_000 }).toBe('status:online');
     const failed = seeded.filter((a) => a.failed).length;
     await expect.poll(() => suite.page.locator('[data-test=agent-row]').count()).toBe(failed);
     await suite.page.reload();
