@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../db.ts';
 import type { Clock } from '../fleet/context.ts';
 import { pruneScheduledBackups, scheduledBackupName } from '../backups.ts';
-import type { Job } from './sweeper.ts';
+import { createPeriodicJob, type Job } from './sweeper.ts';
 
 export interface BackupSchedule {
   dir: string;
@@ -21,9 +21,7 @@ export interface BackupSchedule {
 
 /** Create the backup job; the first backup is taken one interval after start(). */
 export function createBackupJob(db: Db, schedule: BackupSchedule, clock: Clock, log: Logger): Job {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const round = async () => {
+  return createPeriodicJob(schedule.intervalMs, async () => {
     const file = path.join(schedule.dir, scheduledBackupName(db.kind, clock()));
     try {
       await fs.mkdir(schedule.dir, { recursive: true, mode: 0o700 });
@@ -33,20 +31,5 @@ export function createBackupJob(db: Db, schedule: BackupSchedule, clock: Clock, 
     } catch (error) {
       log.error({ err: error, file }, 'scheduled backup failed');
     }
-  };
-  const runOnce = () => {
-    running = running.then(round);
-    return running;
-  };
-  return {
-    start() {
-      timer = setInterval(() => void runOnce(), schedule.intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-    runOnce,
-  };
+  });
 }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { FleetContext } from '../fleet/context.ts';
 import { acquireLease, releaseLease } from '../fleet/leases.ts';
-import type { Job } from './sweeper.ts';
+import { createPeriodicJob, type Job } from './sweeper.ts';
 
 export interface LeasedJob extends Job {
   /** This replica's holder id in `job_leases`. */
@@ -29,11 +29,9 @@ export function createLeasedJob(
   work: () => Promise<void>,
 ): LeasedJob {
   const holder = randomUUID();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
   let held = false;
   let stopped = false;
-  const round = async () => {
+  const periodic = createPeriodicJob(intervalMs, async () => {
     if (stopped) return;
     try {
       held = await acquireLease(ctx, name, holder, intervalMs * 3);
@@ -41,26 +39,20 @@ export function createLeasedJob(
     } catch (error) {
       log.error({ err: error, job: name }, 'job round failed');
     }
-  };
-  const runOnce = () => {
-    running = running.then(round);
-    return running;
-  };
+  });
   return {
     holder,
     holding: () => held,
     start() {
       stopped = false;
-      timer = setInterval(() => void runOnce(), intervalMs);
-      timer.unref();
+      periodic.start();
     },
     async stop() {
-      clearInterval(timer);
       stopped = true;
-      await running;
+      await periodic.stop();
       if (held) await releaseLease(ctx, name, holder).catch(() => undefined);
       held = false;
     },
-    runOnce,
+    runOnce: periodic.runOnce,
   };
 }

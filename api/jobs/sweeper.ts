@@ -16,25 +16,14 @@ export interface Job {
   runOnce(): Promise<void>;
 }
 
-/** Create the sweep job, run every `intervalMs` after start(). */
-export function createSweeper(
-  ctx: FleetContext,
-  directory: AgentDirectory,
-  intervalMs: number,
-  log: Logger,
-): Job {
+/**
+ * THE way a periodic job runs: `round` every `intervalMs` after start(), one round at a time
+ * (runOnce() queues behind a running one); stop() waits for the round in progress. `round` logs
+ * its own failures and never rejects. createLeasedJob (lease.ts) adds "on one replica only".
+ */
+export function createPeriodicJob(intervalMs: number, round: () => Promise<void>): Job {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
-  const round = async () => {
-    try {
-      const offline = await sweepOffline(ctx);
-      const expired = await expireActions(ctx);
-      await directory.reloadPendingActions();
-      if (offline || expired) log.info({ offline, expired }, 'sweep');
-    } catch (error) {
-      log.error({ err: error }, 'sweep failed');
-    }
-  };
   const runOnce = () => {
     running = running.then(round);
     return running;
@@ -50,4 +39,23 @@ export function createSweeper(
     },
     runOnce,
   };
+}
+
+/** Create the sweep job, run every `intervalMs` after start(). */
+export function createSweeper(
+  ctx: FleetContext,
+  directory: AgentDirectory,
+  intervalMs: number,
+  log: Logger,
+): Job {
+  return createPeriodicJob(intervalMs, async () => {
+    try {
+      const offline = await sweepOffline(ctx);
+      const expired = await expireActions(ctx);
+      await directory.reloadPendingActions();
+      if (offline || expired) log.info({ offline, expired }, 'sweep');
+    } catch (error) {
+      log.error({ err: error }, 'sweep failed');
+    }
+  });
 }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { FleetContext } from '../fleet/context.ts';
 import { maintainPartitions, type TelemetryRetention } from '../fleet/telemetry/partitions.ts';
-import type { Job } from './sweeper.ts';
+import { createPeriodicJob, type Job } from './sweeper.ts';
 
 /** Create the retention job, run every `intervalMs` after start(). */
 export function createTelemetryRetention(
@@ -15,9 +15,7 @@ export function createTelemetryRetention(
   intervalMs: number,
   log: Logger,
 ): Job {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const round = async () => {
+  return createPeriodicJob(intervalMs, async () => {
     try {
       const { ran, created, dropped } = await maintainPartitions(ctx, ctx.clock(), retention);
       if (ran && (created.length > 0 || dropped.length > 0))
@@ -25,20 +23,5 @@ export function createTelemetryRetention(
     } catch (error) {
       log.error({ err: error }, 'telemetry retention failed');
     }
-  };
-  const runOnce = () => {
-    running = running.then(round);
-    return running;
-  };
-  return {
-    start() {
-      timer = setInterval(() => void runOnce(), intervalMs);
-      timer.unref();
-    },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-    runOnce,
-  };
+  });
 }
