@@ -20,8 +20,11 @@ export interface Job {
  * THE way a periodic job runs: `round` every `intervalMs` after start(), one round at a time
  * (runOnce() queues behind a running one); stop() waits for the round in progress. `round` logs
  * its own failures and never rejects. createLeasedJob (lease.ts) adds "on one replica only".
+ * The first round comes after a random part of the interval, so replicas started together do not
+ * run their rounds in lockstep.
  */
 export function createPeriodicJob(intervalMs: number, round: () => Promise<void>): Job {
+  let phase: NodeJS.Timeout | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const runOnce = () => {
@@ -30,10 +33,15 @@ export function createPeriodicJob(intervalMs: number, round: () => Promise<void>
   };
   return {
     start() {
-      timer = setInterval(() => void runOnce(), intervalMs);
-      timer.unref();
+      phase = setTimeout(() => {
+        void runOnce();
+        timer = setInterval(() => void runOnce(), intervalMs);
+        timer.unref();
+      }, Math.random() * intervalMs);
+      phase.unref();
     },
     async stop() {
+      clearTimeout(phase);
       clearInterval(timer);
       await running;
     },
