@@ -20,8 +20,8 @@ export interface Job {
  * THE way a periodic job runs: `round` every `intervalMs` after start(), one round at a time
  * (runOnce() queues behind a running one); stop() waits for the round in progress. `round` logs
  * its own failures and never rejects. createLeasedJob (lease.ts) adds "on one replica only".
- * The first round comes after a random part of the interval, so replicas started together do not
- * run their rounds in lockstep.
+ * The first round comes between one and two intervals after start() (never sooner than one, as
+ * before), at a random point, so replicas started together do not run their rounds in lockstep.
  */
 export function createPeriodicJob(intervalMs: number, round: () => Promise<void>): Job {
   let phase: NodeJS.Timeout | undefined;
@@ -33,11 +33,14 @@ export function createPeriodicJob(intervalMs: number, round: () => Promise<void>
   };
   return {
     start() {
-      phase = setTimeout(() => {
-        void runOnce();
-        timer = setInterval(() => void runOnce(), intervalMs);
-        timer.unref();
-      }, Math.random() * intervalMs);
+      phase = setTimeout(
+        () => {
+          void runOnce();
+          timer = setInterval(() => void runOnce(), intervalMs);
+          timer.unref();
+        },
+        intervalMs * (1 + Math.random()),
+      );
       phase.unref();
     },
     async stop() {
