@@ -19,7 +19,15 @@ export interface FleetEvents {
    */
   agentsSeen: { agentIds: string[]; groupIds: string[] };
   groupUpdated: { groupId: string; deleted?: boolean };
+  /** The group's configVersion (what its unpinned agents get) moved to `version`. */
   configPublished: { groupId: string; version: number };
+  /**
+   * Config pins (agent_config_pins) of group `groupId` changed: a rollout stage reached agents, a
+   * revert or a finished rollout moved or removed pins. Replicas re-read the group's pins.
+   */
+  configPinsChanged: { groupId: string; rolloutId: string | null };
+  /** A rollout was created or changed state, stage or gate values. */
+  rolloutUpdated: { rolloutId: string; groupId: string; state: string };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
   /**
    * Credentials that ended or changed, so the WebSocket connections using them close: ended
@@ -55,6 +63,8 @@ const TOPICS: Topic[] = [
   'agentsSeen',
   'groupUpdated',
   'configPublished',
+  'configPinsChanged',
+  'rolloutUpdated',
   'actionUpdated',
   'credentialsRevoked',
   'enrolmentTokenUsed',
