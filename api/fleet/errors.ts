@@ -19,6 +19,8 @@ export const FleetErrorCode = {
   componentNotFound: 'component_not_found',
   /** No published pipeline version with that number in the group. */
   versionNotFound: 'version_not_found',
+  /** The content to publish equals the published version: no version is created. */
+  nothingToPublish: 'nothing_to_publish',
   agentNotFound: ErrorCode.agentNotFound,
   actionNotFound: 'action_not_found',
   userNotFound: 'user_not_found',

@@ -38,6 +38,7 @@ export class InvalidCredentialsError extends TypedError {}
 export class ComponentPolicyError extends TypedError {}
 export class SecretKeyMissingError extends TypedError {}
 export class DraftConflictError extends TypedError {}
+export class NothingToPublishError extends TypedError {}
 export class TooManyAttemptsError extends TypedError {
   constructor(readonly retryAfterSeconds: number) {
     super('too_many_attempts', `too many failed sign-ins: try again in ${retryAfterSeconds} s`);
@@ -97,6 +98,11 @@ errorType(
   'The draft changed since the revision you edited; the message names who changed it. Reload the draft and edit again.',
 );
 errorType(
+  NothingToPublishError,
+  'NothingToPublishError',
+  'The content equals the published version, so no version was created (discard the draft instead).',
+);
+errorType(
   SecretKeyMissingError,
   'SecretKeyMissingError',
   'The server has no FLOTILLA_SECRET_KEY, so secrets can be neither stored nor read.',
@@ -139,6 +145,8 @@ function typedError(error: FleetError): TypedError | null {
       return new InvalidCredentialsError(...args);
     case FleetErrorCode.draftConflict:
       return new DraftConflictError(...args);
+    case FleetErrorCode.nothingToPublish:
+      return new NothingToPublishError(...args);
     default:
       return null;
   }
@@ -161,7 +169,12 @@ export const PIPELINE_ERRORS = [ValidationError, ConflictError, NotFoundError, C
 /** Error types of draft edits: a bad or unstorable change, a missing component, a stale revision. */
 export const DRAFT_ERRORS = [ValidationError, NotFoundError, DraftConflictError];
 /** Error types of mutations that publish a pipeline version (adds the checks and the component policy). */
-export const PUBLISH_ERRORS = [...DRAFT_ERRORS, ConfigInvalidError, ComponentPolicyError];
+export const PUBLISH_ERRORS = [
+  ...DRAFT_ERRORS,
+  ConfigInvalidError,
+  ComponentPolicyError,
+  NothingToPublishError,
+];
 /** Error types of mutations that only validate input and look things up. */
 export const INPUT_ERRORS = [ValidationError, NotFoundError];
 

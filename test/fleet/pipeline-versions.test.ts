@@ -126,6 +126,32 @@ describe('publishing', () => {
     expect(await versions(group.id)).toHaveLength(3);
   });
 
+  it('refuses to publish a draft equal to the published version: nothing stored, nothing delivered', async () => {
+    const { group, poll } = await groupWithAgent();
+    await updateDraftComponent(server.ctx, alice, {
+      groupId: group.id,
+      revision: 0,
+      id: 'demo',
+      changes: { enabled: false },
+    });
+    await updateDraftComponent(server.ctx, alice, {
+      groupId: group.id,
+      revision: 1,
+      id: 'demo',
+      changes: { enabled: true },
+    });
+    const audits = await server.ctx.db.auditEvent.count({ where: { targetId: group.id } });
+    const error = await failure(
+      publishDraft(server.ctx, alice, { groupId: group.id, revision: 2, message: 'no-op' }),
+    );
+    expect(error.code).toBe('nothing_to_publish');
+    expect(error.message).toContain(`published version ${group.configVersion}`);
+    expect((await versions(group.id)).at(-1)?.version).toBe(group.configVersion);
+    expect(await server.ctx.db.auditEvent.count({ where: { targetId: group.id } })).toBe(audits);
+    expect((await poll(group.configVersion)).status).toBe(204);
+    expect((await getDraft(server.ctx, group.id))?.revision).toBe(2);
+  });
+
   it('refuses a draft breaking the component policy with component_not_allowed', async () => {
     const { group } = await groupWithAgent();
     await addDraftComponent(server.ctx, alice, {
@@ -177,6 +203,11 @@ describe('history and rollback', () => {
     expect(audit.after).toMatchObject({ version: back, rollbackOf: original });
     const missing = await failure(rollbackToVersion(server.ctx, alice, { groupId: group.id, version: 999 }));
     expect(missing.code).toBe('version_not_found');
+    const again = await failure(
+      rollbackToVersion(server.ctx, alice, { groupId: group.id, version: original }),
+    );
+    expect(again.code).toBe('nothing_to_publish');
+    expect((await versions(group.id)).at(-1)?.version).toBe(back);
   });
 
   it('counts the agents running each version', async () => {

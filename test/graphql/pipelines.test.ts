@@ -27,7 +27,7 @@ const PUBLISH = `mutation($input: PublishDraftInput!) { publishDraft(input: $inp
   __typename ${ERROR} ... on PublishDraftPayload { version { version message author agentCount } } } }`;
 const GROUP = `query($slug: String!) { group(slug: $slug) {
   configVersion draftRevision
-  draft { revision baseVersion updatedBy components { id kind enabled inputs } preview(platform: linux)
+  draft { revision baseVersion updatedBy changed components { id kind enabled inputs } preview(platform: linux)
     diff { changed components { id change fields } platforms { platform changed unified } } }
   pipelineVersions { version message author rollbackOf }
 } }`;
@@ -86,6 +86,7 @@ describe('pipelines over GraphQL', () => {
     );
     const read = (await gqlData(server.baseUrl, GROUP, { slug: group.slug }, as(viewer))).group;
     expect(read.draftRevision).toBe(2);
+    expect(read.draft.changed).toBe(true);
     expect(read.draft.preview).toContain('codec: text');
     expect(read.draft.diff.components).toEqual([
       { id: 'out', change: 'changed', fields: ['options.encoding'] },
@@ -172,6 +173,36 @@ describe('pipelines over GraphQL', () => {
     expect(nul.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     const draft = await gqlData(server.baseUrl, GROUP, { slug: group.slug }, as(viewer));
     expect(draft.group.draft).toBeNull();
+  });
+
+  it('says a draft equal to the published version has no changes, and publishing it is a typed error', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    for (const [revision, enabled] of [
+      [0, false],
+      [1, true],
+    ] as const) {
+      await gqlData(
+        server.baseUrl,
+        UPDATE_COMPONENT,
+        { input: { groupId: group.id, revision, id: 'demo', changes: { enabled } } },
+        as(editor),
+      );
+    }
+    const read = (await gqlData(server.baseUrl, GROUP, { slug: group.slug }, as(viewer))).group;
+    expect(read.draft).toMatchObject({ revision: 2, changed: false, diff: { changed: false } });
+    const refused = await gqlData(
+      server.baseUrl,
+      PUBLISH,
+      { input: { groupId: group.id, revision: 2, message: 'nothing' } },
+      as(editor),
+    );
+    expect(refused.publishDraft).toMatchObject({
+      __typename: 'NothingToPublishError',
+      code: 'nothing_to_publish',
+    });
+    const after = (await gqlData(server.baseUrl, GROUP, { slug: group.slug }, as(viewer))).group;
+    expect(after.configVersion).toBe(group.configVersion);
+    expect(after.pipelineVersions).toHaveLength(read.pipelineVersions.length);
   });
 
   it('plans with a viewer token and applies with an editor token, once', async () => {

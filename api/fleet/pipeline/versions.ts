@@ -16,7 +16,7 @@ import { enforceComponentRules } from '../component-rules.ts';
 import { int32 } from '../../protocol/v1.ts';
 import { parseInput, storableText } from '../validate.ts';
 import { assertRevision, draftRevision, storeDraft } from './draft.ts';
-import { storedDocument, type PipelineDocument } from './document.ts';
+import { sameContent, storedDocument, type PipelineDocument } from './document.ts';
 import { errorsOf, pipelineProblems, problemPath } from './problems.ts';
 
 /** Longest publish message. */
@@ -34,10 +34,29 @@ export const RollbackToVersionInput = z.object({
 });
 
 /**
+ * Throw nothing_to_publish when `document` has the content of the group's newest version: a new
+ * version must change something (publishing an unchanged draft, or rolling back to the content
+ * already published, stores and delivers nothing).
+ */
+async function assertChanged(tx: Tx, group: Group, document: PipelineDocument): Promise<void> {
+  const latest = await tx.pipelineVersion.findFirst({
+    where: { groupId: group.id },
+    orderBy: { version: 'desc' },
+    select: { version: true, document: true },
+  });
+  if (!latest || !sameContent(storedDocument(latest.document), document)) return;
+  throw new FleetError(
+    FleetErrorCode.nothingToPublish,
+    `nothing to publish: the pipeline equals the published version ${latest.version}`,
+  );
+}
+
+/**
  * Check `document` for publication in `group` (locked) and store it as the next version. Throws
- * the component rules' errors (component_not_allowed, path_not_allowed, secret_required,
- * secret_not_found) or config_invalid listing every error with its `<component>.<field>` path;
- * the transaction then rolls back. Returns the new version number.
+ * nothing_to_publish (same content as the newest version), the component rules' errors
+ * (component_not_allowed, path_not_allowed, secret_required, secret_not_found) or config_invalid
+ * listing every error with its `<component>.<field>` path; the transaction then rolls back.
+ * Returns the new version number.
  */
 export async function publishChecked(
   tx: Tx,
@@ -46,6 +65,7 @@ export async function publishChecked(
   document: PipelineDocument,
   meta: PublishMeta,
 ): Promise<number> {
+  await assertChanged(tx, group, document);
   for (const c of document.components) {
     if (!c.enabled || c.kind === 'transform') continue;
     try {
@@ -71,8 +91,9 @@ export async function publishChecked(
 /**
  * Publish the group's draft as the next version with `message` (`input`: groupId, revision,
  * message), then clear the draft. Of concurrent publishes of one draft exactly one wins; the others
- * get draft_conflict or draft_not_found. Throws like publishChecked, or group_not_found; nothing
- * is stored or delivered then. Returns the new version number.
+ * get draft_conflict or draft_not_found. A draft equal to the published version gets
+ * nothing_to_publish (the draft stays; discard it). Throws like publishChecked, or
+ * group_not_found; nothing is stored or delivered then. Returns the new version number.
  */
 export async function publishDraft(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const data = parseInput(PublishDraftInput, input);
@@ -103,7 +124,8 @@ export async function publishDraft(ctx: FleetContext, actor: Actor, input: unkno
 /**
  * Publish the content of an older version as a new version (`input`: groupId, version, optional
  * message; default "Rollback to version N"), audited as `pipeline.rollback` with the source
- * version. The draft is left as it is. Throws version_not_found, or like publishChecked.
+ * version. The draft is left as it is. Throws version_not_found, nothing_to_publish (that content
+ * is already the published one), or like publishChecked.
  */
 export async function rollbackToVersion(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const data = parseInput(RollbackToVersionInput, input);

@@ -13,6 +13,7 @@ import { renderPipeline } from '../../fleet/vector/render.ts';
 import { getDraft, type DraftState } from '../../fleet/pipeline/draft.ts';
 import { publishedDocument } from '../../fleet/publish.ts';
 import {
+  sameContent,
   storedDocument,
   type PipelineComponent,
   type PipelineDocument,
@@ -136,6 +137,12 @@ export const PipelineDraftRef = builder.objectRef<DraftState>('PipelineDraft').i
         const group = await ctx.fleet.db.group.findUniqueOrThrow({ where: { id: d.groupId } });
         return pipelineProblems(d.document, group);
       },
+    }),
+    changed: t.boolean({
+      description:
+        'False: the draft equals the published version, so there is nothing to publish (NothingToPublishError).',
+      resolve: async (d, _args, ctx) =>
+        !sameContent(await publishedDocument(ctx.fleet.db, d.groupId), d.document),
     }),
     diff: t.field({
       type: PipelineDiffRef,

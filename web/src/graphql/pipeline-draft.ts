@@ -45,6 +45,7 @@ export const DraftFieldsFragment = graphql(`
   fragment DraftFields on PipelineDraft {
     revision
     baseVersion
+    changed
     updatedBy
     updatedAt
     components {
