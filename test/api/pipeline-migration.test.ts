@@ -2,6 +2,8 @@
  * The pipeline-versions migration on a database holding groups of the old model (inputs, outputs,
  * routing overrides): every group's version N (= its config version) gets a document that renders
  * byte-identical YAML, with the same etag, to what agents were served; the old tables are gone.
+ * A routing remap whose `<name>_routing` id would pass 63 characters gets a shortened, stable id
+ * (the follow-up migration), so every migrated document can be edited and published.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,12 +14,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDb, type Db } from '../../api/db.ts';
 import { MIGRATIONS_DIR, applyMigrations, readMigrations } from '../../api/migrations.ts';
 import { renderPipeline } from '../../api/fleet/vector/render.ts';
-import { storedDocument } from '../../api/fleet/pipeline/document.ts';
+import { parseDocument, storedDocument } from '../../api/fleet/pipeline/document.ts';
 import { pipelineProblems } from '../../api/fleet/pipeline/problems.ts';
 import { ADMIN_URL, testBackend, withDatabase } from '../helpers/db.ts';
 import { renderGroupConfig, type RenderInput, type RenderOutput } from './fixtures/legacy-render.ts';
 
 const MIGRATION = '20261206092110_pipeline_versions';
+const ROUTING_IDS = '20261206123500_pipeline_routing_ids';
+
+/** Input names of the old model could take 63 characters: their `<name>_routing` did not fit an id. */
+const LONG = `app-${'x'.repeat(59)}`;
+const LONG_TOO = `app-${'x'.repeat(58)}y`;
+/** The id the migrations give the remap of input `name` (first 54 characters, `_`, 8 of its MD5). */
+function routingId(name: string): string {
+  const id = `${name}_routing`;
+  return id.length <= 63
+    ? id
+    : `${id.slice(0, 54)}_${crypto.createHash('md5').update(id).digest('hex').slice(0, 8)}`;
+}
 const PLATFORMS = ['linux', 'kubernetes'] as const;
 
 let db: Db;
@@ -102,6 +116,12 @@ const GROUPS: { slug: string; version: number; inputs: LegacyInput[]; outputs: L
       sink('disabled', { enabled: false }),
     ],
   },
+  {
+    slug: 'long-names',
+    version: 2,
+    inputs: [source(LONG, { indexOverride: 'main' }), source(LONG_TOO, { sourceOverride: 'other' })],
+    outputs: [sink('all'), sink('one', { reads: [LONG_TOO] })],
+  },
 ];
 
 /** A PostgreSQL array literal (the adapters pass JS arrays differently). */
@@ -160,26 +180,45 @@ async function insertLegacy(): Promise<Map<string, string>> {
 describe('pipeline versions migration', () => {
   it('turns each group into version N whose document renders the served bytes and etag', async () => {
     const ids = await insertLegacy();
-    expect(await applyMigrations(db, MIGRATIONS_DIR)).toContain(MIGRATION);
+    expect(await applyMigrations(db, MIGRATIONS_DIR)).toEqual(
+      expect.arrayContaining([MIGRATION, ROUTING_IDS]),
+    );
     for (const g of GROUPS) {
       const groupId = ids.get(g.slug)!;
       const version = await db.prisma.pipelineVersion.findUniqueOrThrow({
         where: { groupId_version: { groupId, version: g.version } },
       });
       const document = storedDocument(version.document);
+      expect(() => parseDocument(document)).not.toThrow();
+      const renamed = g.inputs.filter((i) => routingId(i.name) !== `${i.name}_routing`);
       for (const platform of PLATFORMS) {
         const served = await db.prisma.renderedConfig.findUniqueOrThrow({
           where: { groupId_version_platform: { groupId, version: g.version, platform } },
         });
         const now = renderPipeline(document, platform);
-        expect({ slug: g.slug, platform, yaml: now.yaml, etag: now.etag }).toEqual({
-          slug: g.slug,
-          platform,
-          yaml: served.yaml,
-          etag: served.etag,
-        });
+        // A remap id too long for an id is shortened: the served YAML with the new id, same otherwise.
+        const yaml = renamed.reduce(
+          (text, i) => text.replaceAll(`${i.name}_routing`, routingId(i.name)),
+          served.yaml,
+        );
+        expect({ slug: g.slug, platform, yaml: now.yaml }).toEqual({ slug: g.slug, platform, yaml });
+        if (renamed.length === 0) expect(now.etag).toBe(served.etag);
       }
     }
+    const long = storedDocument(
+      (await db.prisma.pipelineVersion.findFirstOrThrow({ where: { groupId: ids.get('long-names')! } }))
+        .document,
+    );
+    expect(long.components.map((c) => [c.id, c.id.length, c.inputs])).toEqual([
+      ['all', 3, [routingId(LONG), routingId(LONG_TOO)]],
+      [LONG, 63, []],
+      [routingId(LONG), 63, [LONG]],
+      [LONG_TOO, 63, []],
+      [routingId(LONG_TOO), 63, [LONG_TOO]],
+      ['one', 3, [routingId(LONG_TOO)]],
+    ]);
+    expect(routingId(LONG)).not.toBe(routingId(LONG_TOO));
+    expect(pipelineProblems(long).filter((p) => p.severity === 'error')).toEqual([]);
     const routing = storedDocument(
       (await db.prisma.pipelineVersion.findFirstOrThrow({ where: { groupId: ids.get('routing')! } }))
         .document,
