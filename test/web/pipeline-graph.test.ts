@@ -11,6 +11,11 @@ import {
   freshId,
   graphEdges,
   layoutPositions,
+  EDGE_LABEL_FONT,
+  NODE_SIZE,
+  nodeHeight,
+  outputTop,
+  rankGap,
   namedOutputs,
   problemsByComponent,
   removeComponent,
@@ -93,6 +98,25 @@ describe('pipeline graph', () => {
     expect(at.split.x).toBeLessThan(at.alerts.x);
     expect(at.alerts.y).not.toBe(at.archive.y);
     expect(Object.keys(layoutPositions([part('lonely', 'source', 'file')]))).toEqual(['lonely']);
+  });
+
+  it('leaves room for wire labels: columns wider than the longest label, outputs apart', () => {
+    const plain = pipeline.slice(0, 2);
+    expect(rankGap(plain)).toBe(64);
+    // `_unmatched` at 11 px needs about 68 px, and room on either side of it.
+    expect(rankGap(pipeline)).toBeGreaterThanOrEqual(68 + 48);
+    const at = layoutPositions(pipeline);
+    expect(at.alerts.x - (at.split.x + NODE_SIZE.width)).toBe(rankGap(pipeline));
+    expect(nodeHeight(pipeline[2])).toBeGreaterThanOrEqual(3 * 40);
+    expect(nodeHeight(pipeline[0])).toBe(NODE_SIZE.height);
+    // Two labelled wires into one sink: their midpoints are half the handles' distance apart.
+    const both = [
+      ...pipeline.slice(0, 3),
+      part('all', 'sink', 'console', ['split.errors', 'split._unmatched']),
+    ];
+    const [first, second] = [0, 1].map((i) => (parseFloat(outputTop(i, 2)) / 100) * nodeHeight(both[2]));
+    expect((second - first) / 2).toBeGreaterThanOrEqual(EDGE_LABEL_FONT + 6);
+    expect(Object.keys(layoutPositions(both))).toHaveLength(4);
   });
 });
 

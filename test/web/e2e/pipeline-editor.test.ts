@@ -3,8 +3,8 @@
  * agent speaking the REST protocol: build source → remap (VRL) → route → two sinks in the graph
  * editor, see the server's problems on the VRL line and on the nodes, publish with a message, the
  * agent gets the new config; the history shows the diff; a rollback publishes the old content as
- * a new version, which the agent gets. Screenshots: pipeline-editor, pipeline-publish,
- * pipeline-history.
+ * a new version, which the agent gets. The graph fills its pane legibly, with and without the side
+ * panel. Screenshots: pipeline-editor, pipeline-graph, pipeline-publish, pipeline-history.
  */
 import { describe, expect } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -17,6 +17,7 @@ import {
   type EnrolledTestAgent,
 } from '../../helpers/factories.ts';
 import { headers, paths } from '../../../api/protocol/v1.ts';
+import { NODE_SIZE } from '../../../web/src/lib/pipeline-graph.ts';
 
 let agent: EnrolledTestAgent;
 let slug = '';
@@ -61,6 +62,32 @@ async function typeProgram(page: Page, program: string) {
   await page.keyboard.type(program);
 }
 
+/**
+ * The graph fills its pane at a legible zoom: the nodes `ids` are inside the pane at three
+ * quarters of their size or more, and the route's labelled wires do not overlap.
+ */
+async function expectLegibleGraph(page: Page, ids: string[]): Promise<void> {
+  const pane = (await page.locator('[data-test=pipeline-graph]').boundingBox())!;
+  const placed = async (id: string) => {
+    const node = await page.locator(`[data-test=node-${id}]`).boundingBox();
+    if (!node) return `${id}: not drawn`;
+    const inside =
+      node.x >= pane.x &&
+      node.y >= pane.y &&
+      node.x + node.width <= pane.x + pane.width &&
+      node.y + node.height <= pane.y + pane.height;
+    return inside && node.width >= 0.75 * NODE_SIZE.width ? 'legible' : JSON.stringify({ id, pane, node });
+  };
+  for (const id of ids) await expect.poll(() => placed(id)).toBe('legible');
+  const labels = await page
+    .locator('.vue-flow__edge-textwrapper')
+    .evaluateAll((els) => els.map((el) => el.getBoundingClientRect().toJSON() as DOMRect));
+  expect(labels).toHaveLength(2);
+  const [a, b] = labels;
+  const apart = a.bottom <= b.top || b.bottom <= a.top || a.right <= b.left || b.right <= a.left;
+  expect(apart).toBe(true);
+}
+
 describe('pipeline editor in a real browser', () => {
   let before: { version: number; yaml: string };
   let published = 0;
@@ -100,7 +127,14 @@ describe('pipeline editor in a real browser', () => {
       await saved(page);
       await page.locator('[data-test=draft-valid]').waitFor();
       expect(await page.locator('[data-test=node-problems]').count()).toBe(0);
+      await page.locator('[data-test=draft-banner]').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+      // The side panel narrows the pane: the selected sink stays in view.
+      await expectLegibleGraph(page, ['out']);
       await screenshot(page, 'pipeline-editor');
+      await page.locator('.vue-flow__pane').click({ position: { x: 5, y: 5 } });
+      await page.locator('[data-test=component-panel]').waitFor({ state: 'detached' });
+      await expectLegibleGraph(page, ['demo', 'remap', 'route', 'console', 'out']);
+      await screenshot(page, 'pipeline-graph');
     },
     120_000,
   );

@@ -137,26 +137,48 @@ export function freshId(components: readonly GraphComponent[], type: string): st
   return `${base}_${n}`;
 }
 
-/** Size of a node on screen, for the layout. */
+/** Size of a node on screen, for the layout (a node with named outputs grows: nodeHeight). */
 export const NODE_SIZE = { width: 180, height: 64 };
+/** Vertical room per named output handle, so wires (and their labels) leaving one node stay apart. */
+const OUTPUT_SLOT = 40;
+/** Font size of a wire's label (a named output such as `route.errors`), in px. */
+export const EDGE_LABEL_FONT = 11;
+
+/** Height of a component's node: room for every named output handle, at least NODE_SIZE.height. */
+export function nodeHeight(component: Pick<GraphComponent, 'type' | 'options'>): number {
+  return Math.max(NODE_SIZE.height, (namedOutputs(component).length + 1) * OUTPUT_SLOT);
+}
+
+/** Where named output `index` of `count` sits on the node's right edge (a CSS `top`). */
+export const outputTop = (index: number, count: number): string => `${((index + 1) * 100) / (count + 1)}%`;
+
+/**
+ * Gap between columns: wide enough for the longest wire label (drawn midway along its wire) with
+ * room on either side, so a label never sits on a node or its handle.
+ */
+export function rankGap(components: readonly GraphComponent[]): number {
+  const longest = Math.max(0, ...graphEdges(components).map((e) => e.output?.length ?? 0));
+  return longest === 0 ? 64 : Math.max(64, Math.ceil(longest * EDGE_LABEL_FONT * 0.62) + 56);
+}
 
 /**
  * Left-to-right positions (top-left corners) for every component: sources first, sinks last, wires
- * crossing as little as dagre can manage. Components without wires still get a place.
+ * crossing as little as dagre can manage, columns apart by rankGap. Components without wires
+ * still get a place.
  */
 export function layoutPositions(
   components: readonly GraphComponent[],
 ): Record<string, { x: number; y: number }> {
-  const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: 'LR', nodesep: 28, ranksep: 60, marginx: 16, marginy: 16 });
+  const graph = new dagre.graphlib.Graph({ multigraph: true });
+  graph.setGraph({ rankdir: 'LR', nodesep: 36, ranksep: rankGap(components), marginx: 16, marginy: 16 });
   graph.setDefaultEdgeLabel(() => ({}));
-  for (const c of components) graph.setNode(c.id, { ...NODE_SIZE });
-  for (const edge of graphEdges(components)) graph.setEdge(edge.source, edge.target);
+  for (const c of components) graph.setNode(c.id, { width: NODE_SIZE.width, height: nodeHeight(c) });
+  for (const edge of graphEdges(components)) graph.setEdge(edge.source, edge.target, {}, edge.id);
   dagre.layout(graph);
   const positions: Record<string, { x: number; y: number }> = {};
   for (const c of components) {
     const node = graph.node(c.id);
-    positions[c.id] = { x: node.x - NODE_SIZE.width / 2, y: node.y - NODE_SIZE.height / 2 };
+    positions[c.id] = { x: node.x - NODE_SIZE.width / 2, y: node.y - node.height / 2 };
   }
   return positions;
 }
