@@ -3,12 +3,14 @@
  * config version (renaming is a change operators roll out like any other, as the seed describes).
  */
 import { z } from 'zod';
-import type { Actor, FleetContext, Tx } from './context.ts';
+import type { Actor, FleetContext } from './context.ts';
 import type { Group } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, isUniqueViolation, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { publishGroupConfig } from './publish.ts';
+import { findGroupForUpdate } from './group-lock.ts';
+import { republishChecked } from './pipeline/versions.ts';
 import { parseInput, storableText } from './validate.ts';
 
 /** What a group slug may be (also checked where slugs arrive in URLs: api/deploy-files.ts). */
@@ -61,8 +63,11 @@ export async function createGroup(ctx: FleetContext, actor: Actor, input: unknow
 }
 
 /**
- * Rename or re-describe a group. A new name publishes a new config version; a description alone
- * does not. Fails with group_not_found or validation_failed and then changes nothing.
+ * Rename or re-describe a group. A new name publishes the pipeline again as a new version (in the
+ * history with a message naming the rename), after the checks every publication passes; a
+ * description alone publishes nothing. Fails with group_not_found, validation_failed, or the
+ * checks' errors (config_invalid, component_not_allowed, …: the published pipeline no longer
+ * passes them) and then changes nothing.
  */
 export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknown): Promise<Group> {
   const data = parseInput(UpdateGroupInput, input);
@@ -73,8 +78,10 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
       data: { name: data.name, description: data.description, selfHeal: data.selfHeal },
     });
     const renamed = data.name !== undefined && data.name !== before.name;
-    if (renamed)
-      await publishGroupConfig(tx, data.id, emit, { actor, message: `Group renamed to "${data.name}"` });
+    if (renamed) {
+      const message = `Group renamed from "${before.name}" to "${changed.name}" (pipeline unchanged)`;
+      await republishChecked(tx, emit, changed, { actor, message });
+    }
     if (!renamed || changed.selfHeal !== before.selfHeal) emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });
     await recordAudit(
@@ -117,18 +124,6 @@ export async function getGroupBySlug(ctx: FleetContext, slug: string): Promise<G
   const group = await ctx.db.group.findUnique({ where: { slug } });
   if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with slug "${slug}"`);
   return group;
-}
-
-/**
- * Lock the group row for the rest of transaction `tx` (so concurrent edits of one group publish
- * versions one after another) and return it; throws group_not_found when it does not exist.
- */
-export async function findGroupForUpdate(tx: Tx, id: string): Promise<Group> {
-  const locked = await tx.$queryRaw<
-    { id: string }[]
-  >`SELECT id FROM groups WHERE id = ${id}::uuid FOR UPDATE`;
-  if (locked.length === 0) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${id}`);
-  return tx.group.findUniqueOrThrow({ where: { id } });
 }
 
 function slugTaken(slug: string): FleetError {

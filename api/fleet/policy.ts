@@ -26,7 +26,7 @@ import type { Group } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, type FieldIssue } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
-import { findGroupForUpdate } from './groups.ts';
+import { findGroupForUpdate } from './group-lock.ts';
 import { publishedDocument } from './publish.ts';
 import { parseInput } from './validate.ts';
 import { roleAtLeast } from './users.ts';

@@ -16,7 +16,7 @@ import type { Secret } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode, isUniqueViolation, validationError } from './errors.ts';
 import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
-import { findGroupForUpdate } from './groups.ts';
+import { findGroupForUpdate } from './group-lock.ts';
 import { publishGroupConfig } from './publish.ts';
 import { parseInput } from './validate.ts';
 import { open, seal, type SecretKeyring } from './secret-crypto.ts';

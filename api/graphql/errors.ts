@@ -164,8 +164,14 @@ export async function runFleet<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Error types of mutations that create or change groups. */
-export const PIPELINE_ERRORS = [ValidationError, ConflictError, NotFoundError, ConfigInvalidError];
+/** Error types of mutations that create or change groups (a rename publishes after the checks). */
+export const PIPELINE_ERRORS = [
+  ValidationError,
+  ConflictError,
+  NotFoundError,
+  ConfigInvalidError,
+  ComponentPolicyError,
+];
 /** Error types of draft edits: a bad or unstorable change, a missing component, a stale revision. */
 export const DRAFT_ERRORS = [ValidationError, NotFoundError, DraftConflictError];
 /** Error types of mutations that publish a pipeline version (adds the checks and the component policy). */

@@ -5,7 +5,10 @@ import { FleetError } from '../../api/fleet/errors.ts';
 import { createGroup, deleteGroup, updateGroup } from '../../api/fleet/groups.ts';
 import { revokeAgents } from '../../api/fleet/agents.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { inTransaction } from '../../api/fleet/transaction.ts';
+import { storeVersion } from '../../api/fleet/publish.ts';
 import {
+  DEMO_PIPELINE,
   createGroupWithPipeline,
   enrolOverHttp,
   mintToken,
@@ -60,16 +63,47 @@ describe('groups', () => {
     expect(await server.ctx.db.group.count()).toBe(count);
   });
 
-  it('renaming bumps the config version; a description alone does not', async () => {
+  it('renaming publishes the same pipeline as a version saying why; a description alone does not', async () => {
     const group = await createGroupWithPipeline(server.ctx);
+    const before = await rendered(group.id, 'linux');
     const renamed = await updateGroup(server.ctx, CLI_ACTOR, { id: group.id, name: 'New name' });
     expect(renamed.configVersion).toBe(group.configVersion + 1);
+    const version = await server.ctx.db.pipelineVersion.findUniqueOrThrow({
+      where: { groupId_version: { groupId: group.id, version: renamed.configVersion } },
+    });
+    expect(version).toMatchObject({
+      message: `Group renamed from "${group.name}" to "New name" (pipeline unchanged)`,
+      author: CLI_ACTOR.label,
+      rollbackOf: null,
+    });
+    expect((await rendered(group.id, 'linux')).yaml).toBe(before.yaml);
     const described = await updateGroup(server.ctx, CLI_ACTOR, {
       id: group.id,
       description: 'front web tier',
     });
     expect(described.configVersion).toBe(renamed.configVersion);
     expect(described.description).toBe('front web tier');
+  });
+
+  it('refuses a rename while the published pipeline no longer passes the checks, changing nothing', async () => {
+    const group = await createGroupWithPipeline(server.ctx);
+    // A version stored before today's checks (as a migrated one may be): its sink reads nothing that exists.
+    const dangling = {
+      components: DEMO_PIPELINE.components.map((c) => (c.kind === 'sink' ? { ...c, inputs: ['ghost'] } : c)),
+    };
+    const stored = await inTransaction(server.ctx, (tx, emit) =>
+      storeVersion(tx, emit, group.id, dangling, { actor: CLI_ACTOR, message: 'older checks' }),
+    );
+    const refused = await failure(updateGroup(server.ctx, CLI_ACTOR, { id: group.id, name: 'Renamed' }));
+    expect(refused.code).toBe('config_invalid');
+    expect(refused.message).toContain('no longer passes the checks');
+    expect(refused.issues).toContainEqual(expect.objectContaining({ path: 'out.inputs' }));
+    const after = await server.ctx.db.group.findUniqueOrThrow({ where: { id: group.id } });
+    expect({ name: after.name, configVersion: after.configVersion }).toEqual({
+      name: group.name,
+      configVersion: stored,
+    });
+    expect(await server.ctx.db.pipelineVersion.count({ where: { groupId: group.id } })).toBe(stored);
   });
 
   it('refuses to delete a group with agents, then deletes it once they are revoked', async () => {

@@ -11,7 +11,7 @@ import type { Actor, FleetContext } from '../context.ts';
 import { FleetError, FleetErrorCode, validationError } from '../errors.ts';
 import { recordAudit } from '../audit.ts';
 import { inTransaction } from '../transaction.ts';
-import { findGroupForUpdate } from '../groups.ts';
+import { findGroupForUpdate } from '../group-lock.ts';
 import { publishedDocument } from '../publish.ts';
 import { maskCredentials } from '../secret-refs.ts';
 import { parseInput } from '../validate.ts';

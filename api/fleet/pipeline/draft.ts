@@ -12,7 +12,7 @@ import { Prisma, type Group, type PipelineDraft } from '../../generated/prisma/c
 import { FleetError, FleetErrorCode, validationError } from '../errors.ts';
 import { recordAudit } from '../audit.ts';
 import { inTransaction, type Emit } from '../transaction.ts';
-import { findGroupForUpdate } from '../groups.ts';
+import { findGroupForUpdate } from '../group-lock.ts';
 import { publishedDocument } from '../publish.ts';
 import { literalCredentialIssues } from '../secret-refs.ts';
 import { int32 } from '../../protocol/v1.ts';

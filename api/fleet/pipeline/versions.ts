@@ -10,8 +10,8 @@ import type { Group } from '../../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode } from '../errors.ts';
 import { recordAudit } from '../audit.ts';
 import { inTransaction, type Emit } from '../transaction.ts';
-import { findGroupForUpdate } from '../groups.ts';
-import { storeVersion, type PublishMeta } from '../publish.ts';
+import { findGroupForUpdate } from '../group-lock.ts';
+import { publishedDocument, storeVersion, type PublishMeta } from '../publish.ts';
 import { enforceComponentRules } from '../component-rules.ts';
 import { int32 } from '../../protocol/v1.ts';
 import { parseInput, storableText } from '../validate.ts';
@@ -52,20 +52,12 @@ async function assertChanged(tx: Tx, group: Group, document: PipelineDocument): 
 }
 
 /**
- * Check `document` for publication in `group` (locked) and store it as the next version. Throws
- * nothing_to_publish (same content as the newest version), the component rules' errors
- * (component_not_allowed, path_not_allowed, secret_required, secret_not_found) or config_invalid
- * listing every error with its `<component>.<field>` path; the transaction then rolls back.
- * Returns the new version number.
+ * Throw unless `document` may be published in `group`: the component rules' errors
+ * (component_not_allowed, path_not_allowed, secret_required, secret_not_found, their paths
+ * prefixed with the component id) or config_invalid listing every error with its
+ * `<component>.<field>` path.
  */
-export async function publishChecked(
-  tx: Tx,
-  emit: Emit,
-  group: Group,
-  document: PipelineDocument,
-  meta: PublishMeta,
-): Promise<number> {
-  await assertChanged(tx, group, document);
+async function assertPublishable(tx: Tx, group: Group, document: PipelineDocument): Promise<void> {
   for (const c of document.components) {
     if (!c.enabled || c.kind === 'transform') continue;
     try {
@@ -83,6 +75,44 @@ export async function publishChecked(
       FleetErrorCode.configInvalid,
       `the pipeline would not pass vector validate: ${problemPath(first)}: ${first.message}`,
       errors.map((p) => ({ path: problemPath(p), message: p.message })),
+    );
+  }
+}
+
+/**
+ * Check `document` for publication in `group` (locked) and store it as the next version. Throws
+ * nothing_to_publish (same content as the newest version) or like assertPublishable; the
+ * transaction then rolls back. Returns the new version number.
+ */
+export async function publishChecked(
+  tx: Tx,
+  emit: Emit,
+  group: Group,
+  document: PipelineDocument,
+  meta: PublishMeta,
+): Promise<number> {
+  await assertChanged(tx, group, document);
+  await assertPublishable(tx, group, document);
+  return storeVersion(tx, emit, group.id, document, meta);
+}
+
+/**
+ * Publish the group's newest document again, unchanged, as a new version with `meta.message`
+ * saying why (a rename: a change operators roll out like any other). It passes the same checks as
+ * any publication first, so a pipeline that no longer would (a policy tightened since, a migrated
+ * document) is never delivered again: it throws like assertPublishable, naming what to fix, and
+ * the caller's transaction rolls back. The caller holds the group lock. Returns the new version.
+ */
+export async function republishChecked(tx: Tx, emit: Emit, group: Group, meta: PublishMeta): Promise<number> {
+  const document = await publishedDocument(tx, group.id);
+  try {
+    await assertPublishable(tx, group, document);
+  } catch (error) {
+    if (!(error instanceof FleetError)) throw error;
+    throw new FleetError(
+      error.code,
+      `"${meta.message}" publishes the pipeline again, and it no longer passes the checks: fix it with a draft first (${error.message})`,
+      error.issues,
     );
   }
   return storeVersion(tx, emit, group.id, document, meta);
