@@ -42,6 +42,34 @@ afterEach(() => {
 });
 
 describe('draft editor', () => {
+  it('clears a problem as soon as its field is edited, keeping the others until the save answers', async () => {
+    const { editor, stop } = editorWith((components) => ({
+      ok: true,
+      draft: { revision: 1, components, problems: [] },
+    }));
+    const sink: GraphComponent = { ...source('out'), kind: 'sink', type: 'console', inputs: ['a'] };
+    editor.receive({
+      revision: 0,
+      components: [source('a'), sink],
+      problems: [
+        { component: 'out', field: 'encoding.codec', message: 'missing field `codec`', severity: 'error' },
+        { component: 'out', field: 'inputs', message: 'unknown input', severity: 'error' },
+        { component: 'a', field: null, message: 'no consumer', severity: 'warning' },
+        { component: null, field: null, message: 'no sinks', severity: 'warning' },
+      ],
+    });
+    editor.edit([source('a'), { ...sink, options: { encoding: { codec: 'json' } } }]);
+    expect(editor.problems.value.map((p) => p.message)).toEqual(['unknown input', 'no consumer', 'no sinks']);
+    editor.edit([
+      { ...source('a'), id: 'b' },
+      { ...sink, options: { encoding: { codec: 'json' } } },
+    ]);
+    expect(editor.problems.value.map((p) => p.message)).toEqual(['unknown input', 'no sinks']);
+    await vi.runAllTimersAsync();
+    expect(editor.problems.value).toEqual([]);
+    stop();
+  });
+
   it('saves quick edits once, with the revision it was based on, and takes the answer', async () => {
     const { editor, saves, stop } = editorWith((components, revision) => ({
       ok: true,

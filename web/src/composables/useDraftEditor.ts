@@ -8,6 +8,7 @@
  */
 import { computed, onScopeDispose, ref, shallowRef, type Ref } from 'vue';
 import type { GraphComponent, GraphProblem } from '../lib/pipeline-graph.ts';
+import { problemsAfterEdit } from '../lib/pipeline-problems.ts';
 
 /** A draft as the server describes it. */
 export interface ServerDraft {
@@ -89,6 +90,7 @@ export function useDraftEditor(options: DraftEditorOptions): DraftEditor {
     saving: computed(() => dirty.value || inFlight.value !== null),
     error,
     edit(next) {
+      problems.value = problemsAfterEdit(problems.value, components.value, next);
       components.value = next;
       dirty.value = true;
       clearTimeout(timer);
