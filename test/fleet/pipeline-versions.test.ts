@@ -107,6 +107,32 @@ describe('publishing', () => {
     expect((await getDraft(server.ctx, group.id))?.revision).toBe(1);
   });
 
+  it('refuses VRL the server can tell is broken, naming the remap and its program', async () => {
+    const { group, poll } = await groupWithAgent();
+    const [demo, out] = DEMO_PIPELINE.components;
+    const parse = {
+      id: 'parse',
+      kind: 'transform',
+      type: 'remap',
+      options: { source: '. = parse_jsn!(.message' },
+      inputs: ['demo'],
+    };
+    await updateDraft(server.ctx, alice, {
+      groupId: group.id,
+      revision: 0,
+      document: { components: [demo, parse, { ...out, inputs: ['parse'] }] },
+    });
+    const error = await failure(
+      publishDraft(server.ctx, alice, { groupId: group.id, revision: 1, message: 'parse' }),
+    );
+    expect(error.code).toBe('config_invalid');
+    const vrl = error.issues.filter((i) => i.path.startsWith('parse.'));
+    expect(vrl.map((i) => i.message).join('\n')).toMatch(/parse_jsn/);
+    expect(vrl.map((i) => i.message).join('\n')).toMatch(/\(|unclosed|closed/i);
+    expect((await versions(group.id)).at(-1)?.version).toBe(group.configVersion);
+    expect((await poll(group.configVersion)).status).toBe(204);
+  });
+
   it('lets exactly one of two concurrent publishes of one draft win', async () => {
     const { group } = await groupWithAgent();
     await updateDraftComponent(server.ctx, alice, {
