@@ -20,7 +20,11 @@ export const FleetErrorCode = {
   /** No published pipeline version with that number in the group. */
   versionNotFound: 'version_not_found',
   agentNotFound: ErrorCode.agentNotFound,
-  actionNotFound: 'action_not_found',
+  actionNotFound: ErrorCode.actionNotFound,
+  /** The action is final (or of another type): it takes no more candidate fetches or uploads. */
+  actionNotActive: ErrorCode.actionNotActive,
+  /** A validate_config candidate cannot be delivered (a secret it references does not resolve). */
+  candidateUnavailable: ErrorCode.candidateUnavailable,
   userNotFound: 'user_not_found',
   tokenNotFound: 'token_not_found',
   releaseNotFound: ErrorCode.releaseNotFound,

@@ -7,7 +7,8 @@ import type { FleetContext } from './context.ts';
 import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
 import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
-import { applyActionResults, pendingActionsFor } from './actions.ts';
+import { applyActionResults } from './actions.ts';
+import { deliverToReturned, pendingActionsFor } from './action-delivery.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
 import { isDrifted, recordDriftReport } from './drift.ts';
@@ -191,6 +192,11 @@ export class HeartbeatBuffer {
           groupIds: written.map(([, row]) => row.groupId),
         });
     }
+    // Agents heard from again get the actions that waited for them (the sweep heals a failure here).
+    await deliverToReturned(
+      this.ctx,
+      written.map(([agentId]) => agentId),
+    ).catch((error: Error) => this.onError(error));
   }
 
   /** Write `rows`; on a data error bisect, dropping single rows the database refuses. */
