@@ -64,8 +64,8 @@ function candidateSource(payload: Record<string, unknown>): string {
 
 /**
  * The agents of `agentIds` are heard from again: their `waiting` actions still before their
- * deadline become `pending` (the heartbeat buffer calls this after each flush, so the agent gets
- * them from its next heartbeat). Publishes actionUpdated for each; resolves how many moved.
+ * deadline become `pending` (the heartbeat calls this, so the answer carries them). Publishes
+ * actionUpdated for each; resolves how many moved.
  */
 export async function deliverToReturned(ctx: FleetContext, agentIds: string[]): Promise<number> {
   if (agentIds.length === 0) return 0;

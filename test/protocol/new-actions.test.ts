@@ -255,7 +255,7 @@ describe('late arrivers', () => {
   const restartFor = (agentIds: string[], offlinePolicy?: 'deliver' | 'skip') =>
     createActions(server.ctx, CLI_ACTOR, { agentIds, type: 'restart_vector', payload: {}, offlinePolicy });
 
-  it('waits for an agent offline at creation and delivers once it is back; skip finishes it as skipped', async () => {
+  it('waits for an agent offline at creation and delivers it in the answer to its first heartbeat back; skip finishes it as skipped', async () => {
     const { agents } = await fleet(1, [0]);
     const [agent] = agents;
     const waiting = (await restartFor([agent.agentId])).actions[0];
@@ -263,21 +263,16 @@ describe('late arrivers', () => {
     expect(waiting).toMatchObject({ status: 'waiting', offlinePolicy: 'deliver' });
     expect(skipped).toMatchObject({ status: 'skipped', offlinePolicy: 'skip' });
     expect(skipped.finishedAt).not.toBeNull();
-    expect((await beat(agent.agentId, agent.agentToken)).pendingActions).toEqual([]);
-    await waitFor(async () =>
-      (await server.ctx.db.action.findUnique({ where: { id: waiting.id } }))?.status === 'pending'
-        ? true
-        : undefined,
-    );
     const answer = await beat(agent.agentId, agent.agentToken);
     expect(answer.pendingActions.map((a) => a.id)).toEqual([waiting.id]);
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe('pending');
     const rejected = await beat(agent.agentId, agent.agentToken, {
       actionResults: [{ actionId: skipped.id, status: 'done', result: {} }],
     });
     expect(rejected.rejectedResults).toEqual([{ actionId: skipped.id, reason: 'action is already skipped' }]);
   });
 
-  it('parks the pending actions of an agent gone offline, and a waiting action can be cancelled', async () => {
+  it('parks the pending actions of an agent gone offline, resumes them when the sweep sees it online, and a waiting action can be cancelled', async () => {
     const { agents } = await fleet(1);
     const [agent] = agents;
     const action = (await restartFor([agent.agentId])).actions[0];
@@ -290,5 +285,10 @@ describe('late arrivers', () => {
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe('waiting');
     const cancelled = await cancelAction(server.ctx, CLI_ACTOR, { id: action.id });
     expect(cancelled.status).toBe('cancelled');
+    const other = (await restartFor([agent.agentId])).actions[0];
+    expect(other.status).toBe('waiting');
+    await server.ctx.db.agent.update({ where: { id: agent.agentId }, data: { lastHeartbeatAt: new Date() } });
+    expect((await sweepWaitingActions(server.ctx)).resumed).toBeGreaterThanOrEqual(1);
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: other.id } })).status).toBe('pending');
   });
 });
