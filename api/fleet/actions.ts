@@ -28,7 +28,8 @@ import { agentStatus } from './agent-status.ts';
 /** Allowed moves: from → to. Anything else is rejected. */
 export const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
   pending: ['running', 'done', 'failed', 'cancelled', 'expired', 'waiting'],
-  waiting: ['pending', 'cancelled', 'expired'],
+  // An agent parked as waiting may still have received it before (then it reports a result).
+  waiting: ['pending', 'running', 'done', 'failed', 'cancelled', 'expired'],
   running: ['done', 'failed', 'expired'],
   done: [],
   failed: [],

@@ -77,6 +77,7 @@ describe('action status changes follow the transition table', () => {
     expect(fromStates('cancelled')).toEqual(['pending', 'waiting']);
     expect(fromStates('expired')).toEqual(['pending', 'waiting', 'running']);
     expect(fromStates('waiting')).toEqual(['pending']);
+    expect(fromStates('done')).toEqual(['pending', 'waiting', 'running']);
     expect(fromStates('pending')).toEqual(['waiting']);
   });
 
