@@ -109,7 +109,9 @@ export async function collectBundle(deps: DiagnosticsDeps): Promise<DiagnosticsB
     host: hostFacts(deps.settings),
     agentLog: tailText(deps.agentLog(), DIAGNOSTICS_LOG_TAIL_BYTES),
     ...(vectorLog === undefined ? {} : { vectorLog: tailText(vectorLog, DIAGNOSTICS_LOG_TAIL_BYTES) }),
-    ...(config === undefined ? {} : { runningConfig: tailText(redactConfig(config), DIAGNOSTICS_CONFIG_BYTES) }),
+    ...(config === undefined
+      ? {}
+      : { runningConfig: tailText(redactConfig(config), DIAGNOSTICS_CONFIG_BYTES) }),
     ...(problems.length > 0 ? { problems: problems.slice(0, 20) } : {}),
   };
   return fit(bundle);
@@ -120,14 +122,22 @@ function fit(bundle: DiagnosticsBundle): DiagnosticsBundle {
   let b = bundle;
   for (let i = 0; i < 8 && Buffer.byteLength(JSON.stringify(b)) > MAX_DIAGNOSTICS_BYTES; i++) {
     const half = (s: string | undefined) => (s === undefined ? undefined : s.slice(Math.floor(s.length / 2)));
-    b = { ...b, agentLog: half(b.agentLog), vectorLog: half(b.vectorLog), runningConfig: half(b.runningConfig) };
+    b = {
+      ...b,
+      agentLog: half(b.agentLog),
+      vectorLog: half(b.vectorLog),
+      runningConfig: half(b.runningConfig),
+    };
   }
   return b;
 }
 
 function safeSettings(settings: AgentSettings): Record<string, unknown> {
   return Object.fromEntries(
-    Object.entries(settings).map(([key, value]) => [key, SENSITIVE_KEY.test(key) && value ? REDACTED : value]),
+    Object.entries(settings).map(([key, value]) => [
+      key,
+      SENSITIVE_KEY.test(key) && value ? REDACTED : value,
+    ]),
   );
 }
 

@@ -53,7 +53,11 @@ export interface ValidateReport {
  * Runs the same `vector validate` as validateConfig on `file` and returns its whole output, bounded
  * to `maxChars` storable characters (the tail is kept: Vector prints its verdict last). Never rejects.
  */
-export async function validateReport(cli: VectorCli, file: string, maxChars: number): Promise<ValidateReport> {
+export async function validateReport(
+  cli: VectorCli,
+  file: string,
+  maxChars: number,
+): Promise<ValidateReport> {
   const run = await runVector(cli, VALIDATE_ARGS(file));
   const text = run.error ? `vector validate could not run: ${run.error}\n${run.output}` : run.output;
   const tail = text.length > maxChars ? text.slice(text.length - maxChars) : text;

@@ -200,15 +200,22 @@ export async function queueActions(
     }),
   });
   const first = actions[0];
-  await recordAudit(tx, actor, 'action.create', { type: bulkId ? 'bulk' : 'action', id: bulkId ?? first?.id }, null, {
-    type: request.type,
-    payload: first ? auditPayload(first.payload) : {},
-    agents: actions.length,
-    offlinePolicy: request.offlinePolicy,
-    waiting: actions.filter((a) => a.status === 'waiting').length,
-    skipped: actions.filter((a) => a.status === 'skipped').length,
-    ...request.audit,
-  });
+  await recordAudit(
+    tx,
+    actor,
+    'action.create',
+    { type: bulkId ? 'bulk' : 'action', id: bulkId ?? first?.id },
+    null,
+    {
+      type: request.type,
+      payload: first ? auditPayload(first.payload) : {},
+      agents: actions.length,
+      offlinePolicy: request.offlinePolicy,
+      waiting: actions.filter((a) => a.status === 'waiting').length,
+      skipped: actions.filter((a) => a.status === 'skipped').length,
+      ...request.audit,
+    },
+  );
   for (const a of actions)
     emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: a.status });
   return { bulkId, actions };

@@ -51,10 +51,7 @@ function batchStatements(policy: RetentionPolicy, now: Date, rows: number): Reco
     auditEvents: pick('audit_events', Prisma.sql`created_at < ${before(policy.auditDays)}`),
     agents: pick('agents', Prisma.sql`revoked_at < ${before(policy.revokedAgentsDays)}`),
     sessions: pick('sessions', Prisma.sql`expires_at < ${now}`),
-    diagnostics: pick(
-      'agent_diagnostics',
-      Prisma.sql`created_at < ${before(policy.diagnosticsDays)}`,
-    ),
+    diagnostics: pick('agent_diagnostics', Prisma.sql`created_at < ${before(policy.diagnosticsDays)}`),
   };
 }
 

@@ -35,7 +35,11 @@ export const ValidateDraftInput = z.object({
  * with validation_failed (bad input, or no online agent runs a platform the draft renders for),
  * group_not_found or draft_not_found; nothing is written then.
  */
-export async function validateDraft(ctx: FleetContext, actor: Actor, input: unknown): Promise<CreatedActions> {
+export async function validateDraft(
+  ctx: FleetContext,
+  actor: Actor,
+  input: unknown,
+): Promise<CreatedActions> {
   const { groupId, sampleSize } = parseInput(ValidateDraftInput, input);
   const group = await ctx.db.group.findUnique({ where: { id: groupId }, select: { id: true } });
   if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${groupId}`);
@@ -67,7 +71,13 @@ export async function validateDraft(ctx: FleetContext, actor: Actor, input: unkn
   const payloads = new Map<string, Prisma.InputJsonObject>(
     agents.map((a) => [
       a.id,
-      { source: 'draft', groupId, revision: draft.revision, platform: a.platform, yaml: rendered.get(a.platform)! },
+      {
+        source: 'draft',
+        groupId,
+        revision: draft.revision,
+        platform: a.platform,
+        yaml: rendered.get(a.platform)!,
+      },
     ]),
   );
   return inTransaction(ctx, (tx, emit) =>

@@ -285,7 +285,12 @@ export const HeartbeatRequest = z.object({
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 /** Types an operator can queue today; the queue is generic, so a new type is an addition. */
-export const ActionType = z.enum(['upgrade_agent', 'restart_vector', 'validate_config', 'collect_diagnostics']);
+export const ActionType = z.enum([
+  'upgrade_agent',
+  'restart_vector',
+  'validate_config',
+  'collect_diagnostics',
+]);
 export type ActionType = z.infer<typeof ActionType>;
 
 /**

@@ -63,7 +63,14 @@ function draftWith(remap?: string) {
   return {
     components: [
       source,
-      { ...source, id: 'fix', kind: 'transform' as const, type: 'remap', options: { source: remap }, inputs: ['demo'] },
+      {
+        ...source,
+        id: 'fix',
+        kind: 'transform' as const,
+        type: 'remap',
+        options: { source: remap },
+        inputs: ['demo'],
+      },
       { ...sink, inputs: ['fix'] },
     ],
   };
@@ -112,7 +119,9 @@ describe('new actions end to end', { timeout: 90_000 }, () => {
     const done = await finalAction(actions[0].id);
     expect(done.status).toBe('done');
     const result = done.result as { diagnosticsId: string; sizeBytes: number };
-    const row = await server.ctx.db.agentDiagnostics.findUniqueOrThrow({ where: { id: result.diagnosticsId } });
+    const row = await server.ctx.db.agentDiagnostics.findUniqueOrThrow({
+      where: { id: result.diagnosticsId },
+    });
     expect(row.actionId).toBe(actions[0].id);
     const stored = JSON.parse(Buffer.from(row.content).toString()) as Record<string, unknown>;
     expect(stored).toMatchObject({

@@ -11,7 +11,12 @@ import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { enrolBody, mintToken, uniqueSlug } from '../helpers/factories.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
-const POLICY: RetentionPolicy = { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30, diagnosticsDays: 14 };
+const POLICY: RetentionPolicy = {
+  actionsDays: 90,
+  auditDays: 365,
+  revokedAgentsDays: 30,
+  diagnosticsDays: 14,
+};
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
 
 let server: TestServer;

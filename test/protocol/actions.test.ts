@@ -127,8 +127,9 @@ describe('actions', () => {
   it('POST :id/actions with an editor API token queues an action; viewer tokens and agent tokens are refused', async () => {
     const agent = await enrolled();
     await beat(agent.agentId, agent.agentToken);
-    await waitFor(async () =>
-      (await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } })).lastHeartbeatAt,
+    await waitFor(
+      async () =>
+        (await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } })).lastHeartbeatAt,
     );
     const editor = await createUser(server.ctx, CLI_ACTOR, {
       email: `ed-${agent.agentId}@example.com`,

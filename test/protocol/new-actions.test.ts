@@ -93,7 +93,10 @@ describe('validate_config', () => {
     const { group, agents } = await fleet(4, [0]);
     await createSecret(server.ctx, CLI_ACTOR, { groupId: group.id, name: 'web_pw', value: SECRET_VALUE });
     await updateDraft(server.ctx, CLI_ACTOR, { groupId: group.id, revision: 0, document: withSecretSink });
-    const { actions, bulkId } = await validateDraft(server.ctx, CLI_ACTOR, { groupId: group.id, sampleSize: 2 });
+    const { actions, bulkId } = await validateDraft(server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      sampleSize: 2,
+    });
     expect(bulkId).not.toBeNull();
     expect(actions.map((a) => a.agentId).sort()).toEqual([agents[1].agentId, agents[2].agentId].sort());
     expect(actions.every((a) => a.status === 'pending')).toBe(true);
@@ -180,7 +183,11 @@ describe('collect_diagnostics', () => {
       payload: {},
     });
     const url = server.baseUrl + paths.actionDiagnostics(agent.agentId, actions[0].id);
-    const res = await postJson(url, bundle({ runningConfig: `password: ${SECRET_VALUE}\n` }), agent.agentToken);
+    const res = await postJson(
+      url,
+      bundle({ runningConfig: `password: ${SECRET_VALUE}\n` }),
+      agent.agentToken,
+    );
     expect(res.status).toBe(201);
     const { data } = (await res.json()) as { data: { id: string; sizeBytes: number } };
     const again = await postJson(url, bundle({ agentLog: 'second try' }), agent.agentToken);
@@ -265,7 +272,9 @@ describe('late arrivers', () => {
     expect(skipped.finishedAt).not.toBeNull();
     const answer = await beat(agent.agentId, agent.agentToken);
     expect(answer.pendingActions.map((a) => a.id)).toEqual([waiting.id]);
-    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe('pending');
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe(
+      'pending',
+    );
     const rejected = await beat(agent.agentId, agent.agentToken, {
       actionResults: [{ actionId: skipped.id, status: 'done', result: {} }],
     });
@@ -282,13 +291,17 @@ describe('late arrivers', () => {
       data: { lastHeartbeatAt: new Date(Date.now() - 3_600_000) },
     });
     expect((await sweepWaitingActions(server.ctx)).parked).toBeGreaterThanOrEqual(1);
-    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe('waiting');
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: action.id } })).status).toBe(
+      'waiting',
+    );
     const cancelled = await cancelAction(server.ctx, CLI_ACTOR, { id: action.id });
     expect(cancelled.status).toBe('cancelled');
     const other = (await restartFor([agent.agentId])).actions[0];
     expect(other.status).toBe('waiting');
     await server.ctx.db.agent.update({ where: { id: agent.agentId }, data: { lastHeartbeatAt: new Date() } });
     expect((await sweepWaitingActions(server.ctx)).resumed).toBeGreaterThanOrEqual(1);
-    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: other.id } })).status).toBe('pending');
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: other.id } })).status).toBe(
+      'pending',
+    );
   });
 });

@@ -55,13 +55,10 @@ describe('an agent that knows none of the new actions', () => {
       ),
     );
     const ids = [validation, ...others].flatMap((c) => c.actions.map((a) => a.id));
-    const finished = await waitFor(
-      async () => {
-        const rows = await server.ctx.db.action.findMany({ where: { id: { in: ids } } });
-        return rows.every((r) => r.status === 'failed') ? rows : undefined;
-      },
-      30_000,
-    );
+    const finished = await waitFor(async () => {
+      const rows = await server.ctx.db.action.findMany({ where: { id: { in: ids } } });
+      return rows.every((r) => r.status === 'failed') ? rows : undefined;
+    }, 30_000);
     for (const row of finished)
       expect(row.result).toEqual({ error: `unsupported action type "${row.type}"` });
   });

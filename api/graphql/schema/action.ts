@@ -220,7 +220,10 @@ builder.mutationFields((t) => ({
     errors: { types: INPUT_ERRORS, directResult: true },
     resolve: async (_root, { input }, ctx) => {
       const created = await runFleet(() =>
-        validateDraft(ctx.fleet, actorOf(ctx), { groupId: input.groupId, sampleSize: input.sampleSize ?? undefined }),
+        validateDraft(ctx.fleet, actorOf(ctx), {
+          groupId: input.groupId,
+          sampleSize: input.sampleSize ?? undefined,
+        }),
       );
       return { bulkId: created.bulkId as string, actionIds: created.actions.map((a) => a.id) };
     },

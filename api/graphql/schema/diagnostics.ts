@@ -8,7 +8,8 @@ import { isUuid } from '../errors.ts';
 import { diagnosticsContent, listDiagnostics, type DiagnosticsInfo } from '../../fleet/diagnostics.ts';
 
 const AgentDiagnostics = builder.objectRef<DiagnosticsInfo>('AgentDiagnostics').implement({
-  description: 'A diagnostics bundle an agent uploaded (collect_diagnostics); download with diagnosticsContent.',
+  description:
+    'A diagnostics bundle an agent uploaded (collect_diagnostics); download with diagnosticsContent.',
   fields: (t) => ({
     id: t.exposeID('id'),
     actionId: t.exposeID('actionId', { nullable: true, description: 'The action it answered.' }),

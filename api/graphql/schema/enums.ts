@@ -2,7 +2,10 @@
  * Enums shared by several domains. Values are the database's and REST's own spellings
  * (lower-case), so a value means the same thing on every interface.
  */
-import { ActionOfflinePolicy as ActionOfflinePolicyValues, Platform as PlatformValues } from '../../protocol/v1.ts';
+import {
+  ActionOfflinePolicy as ActionOfflinePolicyValues,
+  Platform as PlatformValues,
+} from '../../protocol/v1.ts';
 import { COMPONENT_KINDS } from '../../fleet/vector/catalogue-types.ts';
 import { builder } from '../builder.ts';
 import { AGENT_STATUSES, CONFIG_STATUSES } from '../../fleet/agent-status.ts';
