@@ -37,7 +37,8 @@ export interface DiagnosticsDeps {
 }
 
 /** Settings and config keys whose values never leave the host. */
-const SENSITIVE_KEY = /token|secret|password|passwd|api_?key|access_key|private_key|credential|auth/i;
+const SENSITIVE_KEY =
+  /token|secret|password|passwd|passphrase|key_pass|api_?key|access_key|private_key|credential|auth/i;
 const REDACTED = '<redacted>';
 /** `key: value` on one line of YAML (optionally a list item), with a key that looks sensitive. */
 const SENSITIVE_LINE = /^(\s*(?:-\s+)?["']?[\w.-]+["']?\s*:\s*)(\S.*)$/;
