@@ -18,7 +18,7 @@ import { getDraft } from './pipeline/draft.ts';
 import { renderPipeline } from './vector/render.ts';
 import { agentStatusWhere } from './agent-status.ts';
 import { queueActions, type CreatedActions } from './actions.ts';
-import type { Platform } from '../protocol/v1.ts';
+import { Platform } from '../protocol/v1.ts';
 
 /** Most agents one draft validation may ask. */
 export const MAX_VALIDATION_SAMPLE = 20;
@@ -46,7 +46,7 @@ export async function validateDraft(
   const draft = await getDraft(ctx, groupId);
   if (!draft) throw new FleetError(FleetErrorCode.draftNotFound, 'the group has no draft to validate');
   const rendered = new Map<Platform, string>();
-  for (const platform of ['linux', 'kubernetes'] as const) {
+  for (const platform of Platform.options) {
     const r = renderPipeline(draft.document, platform);
     if (!r.empty) rendered.set(platform, r.yaml);
   }
