@@ -14,6 +14,8 @@ export interface AgentPaths {
   configFile: string;
   candidateFile: string;
   appliedCopyFile: string;
+  /** Scratch file of validate_config (never run by Vector). */
+  validateFile: string;
   agentPidFile: string;
   vectorPidFile: string;
   vectorLogFile: string;
@@ -31,6 +33,7 @@ export function agentPaths(s: AgentSettings): AgentPaths {
     configFile: path.join(s.stateDir, 'vector.yaml'),
     candidateFile: path.join(s.stateDir, 'vector.candidate.yaml'),
     appliedCopyFile: path.join(s.stateDir, 'vector.applied.yaml'),
+    validateFile: path.join(s.stateDir, 'vector.validate.yaml'),
     agentPidFile: path.join(s.stateDir, 'agent.pid'),
     vectorPidFile: path.join(s.stateDir, 'vector.pid'),
     vectorLogFile: path.join(s.logDir, 'vector.log'),

@@ -67,6 +67,7 @@ const EnvSchema = z.object({
   FLOTILLA_RETAIN_ACTIONS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
   FLOTILLA_RETAIN_AUDIT_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  FLOTILLA_RETAIN_DIAGNOSTICS_DAYS: z.coerce.number().int().min(1).max(36_500).default(14),
   FLOTILLA_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   FLOTILLA_BACKUP_DIR: z.string().min(1).optional(),
   FLOTILLA_BACKUP_INTERVAL_HOURS: z.coerce
@@ -119,6 +120,8 @@ export interface RetentionPolicy {
   actionsDays: number;
   auditDays: number;
   revokedAgentsDays: number;
+  /** Diagnostics bundles (api/fleet/diagnostics.ts). */
+  diagnosticsDays: number;
 }
 
 export interface ServerConfig {
@@ -265,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
       actionsDays: e.FLOTILLA_RETAIN_ACTIONS_DAYS,
       auditDays: e.FLOTILLA_RETAIN_AUDIT_DAYS,
       revokedAgentsDays: e.FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS,
+      diagnosticsDays: e.FLOTILLA_RETAIN_DIAGNOSTICS_DAYS,
     },
     retentionIntervalMs: e.FLOTILLA_RETENTION_INTERVAL_SECONDS * 1000,
     backups: e.FLOTILLA_BACKUP_DIR

@@ -110,6 +110,15 @@ export class Applier {
   constructor(private readonly o: ApplierOptions) {}
 
   /**
+   * The text the agent writes for a non-empty config `body`: its `data_dir` line and, when the
+   * metrics exporter is on, its metrics components added. Pure.
+   */
+  localConfig(body: string): string {
+    const withDir = withDataDir(body, this.o.dataDir);
+    return this.o.metricsAddress ? withTelemetryComponents(withDir, this.o.metricsAddress) : withDir;
+  }
+
+  /**
    * Applies config `version`. Call from the loop only, one apply at a time. Resolves with what
    * happened; rejects only on local I/O failures (disk full, permissions), in which case
    * `vector.yaml` is still the old file or the complete new one.
@@ -122,8 +131,7 @@ export class Applier {
       log.info('empty config applied, vector stopped', { version });
       return { kind: 'applied', version, action: 'stopped', file: await this.keepCopy(body, body) };
     }
-    const withDir = withDataDir(body, this.o.dataDir);
-    const text = this.o.metricsAddress ? withTelemetryComponents(withDir, this.o.metricsAddress) : withDir;
+    const text = this.localConfig(body);
     await fs.mkdir(this.o.dataDir, { recursive: true });
     await writeFileDurable(fs, this.o.candidateFile, text, CONFIG_MODE);
     const verdict = await this.o.validate(this.o.candidateFile);

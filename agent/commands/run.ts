@@ -8,6 +8,8 @@ import { createUpgradeHandler } from '../actions/upgrade.ts';
 import { Applier } from '../apply/apply.ts';
 import { DriftWatch } from '../apply/drift.ts';
 import { createRestartVectorHandler } from '../actions/restart-vector.ts';
+import { createValidateConfigHandler } from '../actions/validate-config.ts';
+import { createDiagnosticsHandler } from '../actions/diagnostics.ts';
 import { AgentLoop } from '../loop.ts';
 import { errorMessage } from '../log.ts';
 import { writeFileAtomic } from '../state/atomic-write.ts';
@@ -15,7 +17,7 @@ import { OutputLog } from '../supervisor/output-log.ts';
 import { metricsAddress } from '../apply/telemetry-components.ts';
 import { createTelemetryCollector } from '../telemetry/wiring.ts';
 import { VectorLogRing } from '../telemetry/log-lines.ts';
-import { readVectorVersion, validateConfig } from '../supervisor/validate.ts';
+import { readVectorVersion, validateConfig, validateReport } from '../supervisor/validate.ts';
 import { VectorSupervisor } from '../supervisor/vector.ts';
 import { createBackoff } from '../transport/backoff.ts';
 import { AGENT_VERSION } from '../version.ts';
@@ -118,6 +120,27 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     {
       upgrade_agent: upgrade,
       restart_vector: createRestartVectorHandler(supervisor, settings.reloadCheckMs),
+      validate_config: createValidateConfigHandler({
+        client: rt.client,
+        store: rt.store,
+        fs: rt.fs,
+        file: paths.validateFile,
+        localConfig: (body) => applier.localConfig(body),
+        dataDir: settings.vectorDataDir,
+        validate: (file, maxChars) => validateReport(rt.vectorCli, file, maxChars),
+      }),
+      collect_diagnostics: createDiagnosticsHandler({
+        client: rt.client,
+        store: rt.store,
+        fs: rt.fs,
+        clock: rt.clock,
+        settings,
+        agentVersion: AGENT_VERSION,
+        vectorVersion: () => vectorVersion,
+        agentLog: () => rt.logTail.text(),
+        vectorLogFile: paths.vectorLogFile,
+        configFile: paths.configFile,
+      }),
     },
     rt.clock,
     log.child({ part: 'actions' }),

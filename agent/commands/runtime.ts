@@ -7,6 +7,8 @@ import * as syncFs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import { createSystemClock, type Clock } from '../clock.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { LogTail } from '../telemetry/log-tail.ts';
+import { DIAGNOSTICS_LOG_TAIL_BYTES } from '../../api/protocol/v1.ts';
 import { agentPaths, type AgentPaths } from '../paths.ts';
 import type { AgentSettings } from '../settings.ts';
 import type { AgentFs } from '../state/atomic-write.ts';
@@ -29,6 +31,8 @@ export interface Runtime {
   processes: ProcessTable;
   random: () => number;
   log: Logger;
+  /** The last lines the agent logged (for diagnostics bundles). */
+  logTail: LogTail;
   client: AgentClient;
   store: StateStore;
   vectorCli: VectorCli;
@@ -38,8 +42,12 @@ export interface Runtime {
 export function createRuntime(settings: AgentSettings, env: NodeJS.ProcessEnv): Runtime {
   const clock = createSystemClock();
   const paths = agentPaths(settings);
+  const logTail = new LogTail(DIAGNOSTICS_LOG_TAIL_BYTES);
   const log = createLogger({
-    write: (line) => process.stdout.write(line),
+    write: (line) => {
+      logTail.push(line);
+      process.stdout.write(line);
+    },
     level: settings.logLevel,
     now: clock.now,
   });
@@ -54,6 +62,7 @@ export function createRuntime(settings: AgentSettings, env: NodeJS.ProcessEnv): 
     processes: createProcessTable(fsp.readFile),
     random: Math.random,
     log,
+    logTail,
     client: createClient({
       fetch: createNodeFetch(),
       clock,

@@ -1,7 +1,9 @@
 /**
  * The actions of one virtual agent: the ids it has seen (a redelivery is counted, never run
  * twice), `upgrade_agent` run one at a time (download the release, wait, report running → done),
- * and the results waiting for a heartbeat until the server acknowledged or rejected them.
+ * every other type failed with `unsupported action type` (the sim plays an agent that knows no
+ * newer action), and the results waiting for a heartbeat until the server acknowledged or
+ * rejected them.
  */
 import { UpgradeAgentDelivery, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
 import { sleep } from '../clock.ts';
@@ -92,9 +94,9 @@ export class AgentActions {
       this.add({ actionId: action.id, status: 'failed', result: { error } });
       this.env.events.action('failed');
     };
+    if (action.type !== 'upgrade_agent') return fail(`unsupported action type "${action.type}"`);
     const payload = UpgradeAgentDelivery.safeParse(action.payload);
-    if (action.type !== 'upgrade_agent' || !payload.success)
-      return fail(`unsupported action ${action.type} or payload`);
+    if (!payload.success) return fail(`bad upgrade_agent payload: ${payload.error.issues[0]?.message}`);
     this.add({ actionId: action.id, status: 'running' });
     if (this.env.download) {
       const got = await this.client.downloadRelease(payload.data.url, payload.data.sha256);

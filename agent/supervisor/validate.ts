@@ -28,7 +28,7 @@ const MAX_MESSAGE = 4000;
  * that was not validated is never applied. Never rejects.
  */
 export async function validateConfig(cli: VectorCli, file: string): Promise<ValidateResult> {
-  const run = await runVector(cli, ['validate', '--skip-healthchecks', file]);
+  const run = await runVector(cli, VALIDATE_ARGS(file));
   if (run.code === 0) return { ok: true };
   const lines = run.output.split('\n').map((line) => line.trimEnd());
   const errors = lines.filter((line) => /^\s*x\s/.test(line) || /^Failed to load/.test(line));
@@ -38,6 +38,30 @@ export async function validateConfig(cli: VectorCli, file: string): Promise<Vali
     : `vector validate exited with code ${run.code ?? run.signal}`;
   const message = detail ? `${prefix}\n${detail}` : prefix;
   return { ok: false, exitCode: run.code, message: toStorableText(message, MAX_MESSAGE) };
+}
+
+const VALIDATE_ARGS = (file: string) => ['validate', '--skip-healthchecks', file];
+
+/** Everything `vector validate` said about a file: its exit code (null: it could not run) and output. */
+export interface ValidateReport {
+  exitCode: number | null;
+  /** What Vector printed (stdout and stderr), or why it could not run; at most `maxChars`. */
+  output: string;
+}
+
+/**
+ * Runs the same `vector validate` as validateConfig on `file` and returns its whole output, bounded
+ * to `maxChars` storable characters (the tail is kept: Vector prints its verdict last). Never rejects.
+ */
+export async function validateReport(
+  cli: VectorCli,
+  file: string,
+  maxChars: number,
+): Promise<ValidateReport> {
+  const run = await runVector(cli, VALIDATE_ARGS(file));
+  const text = run.error ? `vector validate could not run: ${run.error}\n${run.output}` : run.output;
+  const tail = text.length > maxChars ? text.slice(text.length - maxChars) : text;
+  return { exitCode: run.error ? null : run.code, output: toStorableText(tail, maxChars) };
 }
 
 /**

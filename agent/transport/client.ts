@@ -5,12 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  DiagnosticsUploadResponse,
   EnrolResponse,
   ErrorBody,
   HeartbeatResponse,
   YAML_CONTENT_TYPE,
   headers,
   paths,
+  type DiagnosticsBundle,
   type EnrolRequest,
   type HeartbeatRequest,
 } from '../../api/protocol/v1.ts';
@@ -64,6 +66,21 @@ export interface AgentClient {
   ): Promise<Outcome<HeartbeatResponse['data']>>;
   /** GET a release bundle; checks it against `expectedSha256` (hex) before returning ok. */
   downloadRelease(url: string, expectedSha256: string, signal?: AbortSignal): Promise<Outcome<Release>>;
+  /** GET the candidate config of validate_config action `actionId`; checks it against its etag. */
+  fetchCandidate(creds: Credentials, actionId: string, signal?: AbortSignal): Promise<Outcome<Candidate>>;
+  /** POST the diagnostics bundle of collect_diagnostics action `actionId`; ok carries the stored id. */
+  uploadDiagnostics(
+    creds: Credentials,
+    actionId: string,
+    bundle: DiagnosticsBundle,
+    signal?: AbortSignal,
+  ): Promise<Outcome<DiagnosticsUploadResponse['data']>>;
+}
+
+/** A validate_config candidate: the YAML (secrets resolved) and the hex SHA-256 of its bytes. */
+export interface Candidate {
+  body: string;
+  sha256: string;
 }
 
 /** Creates a client. Safe to share between the loop's tasks; holds no per-call state. */
@@ -209,6 +226,39 @@ export function createClient(options: ClientOptions): AgentClient {
             };
           }
           return { kind: 'ok', value: { bytes, sha256 } };
+        },
+        signal,
+      ),
+
+    fetchCandidate: (creds, actionId, signal) =>
+      request(
+        creds.apiUrl + paths.actionCandidate(creds.agentId, actionId),
+        { method: 'GET', headers: { ...auth(creds), accept: YAML_CONTENT_TYPE } },
+        async (response): Promise<Outcome<Candidate>> => {
+          if (response.status !== 200) return failure(response);
+          const body = await response.text();
+          const sha256 = sha256Hex(body);
+          const etag = response.headers.get(headers.configEtag);
+          if (etag && etag !== `sha256:${sha256}`)
+            return { kind: 'retryable', message: 'candidate body does not match its x-config-etag' };
+          return { kind: 'ok', value: { body, sha256 } };
+        },
+        signal,
+      ),
+
+    uploadDiagnostics: (creds, actionId, bundle, signal) =>
+      request(
+        creds.apiUrl + paths.actionDiagnostics(creds.agentId, actionId),
+        {
+          method: 'POST',
+          headers: { ...auth(creds), 'content-type': 'application/json' },
+          body: JSON.stringify(bundle),
+          timeoutMs: Math.max(options.timeoutMs, 60_000),
+        },
+        async (response) => {
+          if (response.status !== 201) return failure(response);
+          const result = await json(response, DiagnosticsUploadResponse);
+          return result.kind === 'ok' ? { kind: 'ok', value: result.value.data } : result;
         },
         signal,
       ),

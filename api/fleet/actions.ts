@@ -1,18 +1,21 @@
 /**
- * The action queue: instructions for agents (upgrade_agent today; the queue is generic). Status
- * only moves forward along TRANSITIONS; final states never change again.
+ * The action queue: instructions for agents (upgrade_agent, restart_vector, validate_config,
+ * collect_diagnostics; the queue is generic). Status only moves forward along TRANSITIONS; final
+ * states never change again. An action starts `pending` for an agent online when it is created;
+ * for one offline then, its offline policy decides: `waiting` (deliver once it is back, before the
+ * deadline) or `skipped` (final). A pending action whose agent goes offline waits too
+ * (action-delivery.ts moves actions between pending and waiting).
  */
 import crypto from 'node:crypto';
 import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
 import { Prisma, type Action, type ActionStatus } from '../generated/prisma/client.ts';
 import {
-  paths,
+  ActionOfflinePolicy,
   ActionType,
-  MAX_PENDING_ACTIONS,
   UpgradeAgentPayload,
+  ValidateConfigPayload,
   type ActionResult,
-  type PendingAction,
   type RejectedResult,
 } from '../protocol/v1.ts';
 import { FleetError, FleetErrorCode, validationError } from './errors.ts';
@@ -20,16 +23,39 @@ import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
 import { parseInput, storableOptions } from './validate.ts';
 import { AgentFilterInput, bulkTargets } from './queries.ts';
+import { agentStatus } from './agent-status.ts';
 
 /** Allowed moves: from → to. Anything else is rejected. */
 export const TRANSITIONS: Record<ActionStatus, readonly ActionStatus[]> = {
-  pending: ['running', 'done', 'failed', 'cancelled', 'expired'],
+  pending: ['running', 'done', 'failed', 'cancelled', 'expired', 'waiting'],
+  // An agent parked as waiting may still have received it before (then it reports a result).
+  waiting: ['pending', 'running', 'done', 'failed', 'cancelled', 'expired'],
   running: ['done', 'failed', 'expired'],
   done: [],
   failed: [],
   cancelled: [],
   expired: [],
+  skipped: [],
 };
+
+/** Every status, in the table's order (the GraphQL enum and the dashboard read it from here). */
+export const ACTION_STATUSES = Object.keys(TRANSITIONS) as ActionStatus[];
+
+/** The final statuses: no move leaves them (retention prunes only these). */
+export const FINAL_ACTION_STATUSES = ACTION_STATUSES.filter((s) => TRANSITIONS[s].length === 0);
+
+/**
+ * The status a new action starts in: `pending` for an agent online as of `now`, otherwise
+ * `waiting` (policy deliver) or `skipped` (policy skip). Pure.
+ */
+export function initialStatus(
+  lastHeartbeatAt: Date | null,
+  now: Date,
+  policy: ActionOfflinePolicy,
+): ActionStatus {
+  if (agentStatus(lastHeartbeatAt, now) === 'online') return 'pending';
+  return policy === 'skip' ? 'skipped' : 'waiting';
+}
 
 /** True when an action may move from `from` to `to`. */
 export function canTransition(from: ActionStatus, to: ActionStatus): boolean {
@@ -81,6 +107,7 @@ export const CreateActionsInput = z.object({
   payload: storableOptions(),
   /** Tie the actions with a bulk id even when only one agent is targeted (bulk requests by filter). */
   bulk: z.boolean().optional(),
+  offlinePolicy: ActionOfflinePolicy.nullish(),
 });
 export const CancelActionInput = z.object({ id: z.uuid() });
 export const CancelBulkActionsInput = z.object({ bulkId: z.uuid() });
@@ -92,9 +119,13 @@ export interface CreatedActions {
 
 /**
  * Queue one action per agent, targeted by ids or by filter (a bulk id ties them when there is
- * more than one, or when `bulk` is set); the filter is resolved in the same transaction. The payload is checked per type: upgrade_agent needs a targetVersion the server has a release for (its sha256
- * is added; the download URL is added at delivery, see pendingActionsFor); restart_vector takes no payload (stored as `{}`). Fails with validation_failed, release_not_found,
- * too_many_agents or agent_not_found (any id unknown or revoked); nothing is written then.
+ * more than one, or when `bulk` is set); the filter is resolved in the same transaction. The
+ * payload is checked per type: upgrade_agent needs a targetVersion the server has a release for
+ * (its sha256 is added; the download URL at delivery, see action-delivery.ts); validate_config
+ * takes `{ version }`, a published version every target's group has; restart_vector and
+ * collect_diagnostics take no payload (stored as `{}`). Each action starts as initialStatus says.
+ * Fails with validation_failed, release_not_found, version_not_found, too_many_agents or
+ * agent_not_found (any id unknown or revoked); nothing is written then.
  */
 export async function createActions(
   ctx: FleetContext,
@@ -103,42 +134,123 @@ export async function createActions(
 ): Promise<CreatedActions> {
   const data = parseInput(CreateActionsInput, input);
   const payload = await completePayload(ctx, data.type, data.payload);
-  const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
   return inTransaction(ctx, async (tx, emit) => {
     const agentIds = await bulkTargets(tx, data, ctx.clock());
-    const bulkId = data.bulk || agentIds.length > 1 ? crypto.randomUUID() : null;
-    const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });
-    if (found !== agentIds.length)
+    const agents = await tx.agent.findMany({
+      where: { id: { in: agentIds }, revokedAt: null },
+      select: { id: true, groupId: true, platform: true, lastHeartbeatAt: true },
+    });
+    if (agents.length !== agentIds.length)
       throw new FleetError(FleetErrorCode.agentNotFound, 'some agents do not exist or are revoked');
-    const createdBy = actor.label;
-    const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
-    const actions = await tx.action.createManyAndReturn({
-      data: agentIds.map((agentId) => ({
-        agentId,
-        type: data.type,
-        payload,
+    if (data.type === 'validate_config') await assertVersionsExist(tx, agents, Number(payload.version));
+    return queueActions(tx, emit, actor, {
+      type: data.type,
+      agents,
+      payloads: new Map(agentIds.map((id) => [id, payload])),
+      bulk: data.bulk || agentIds.length > 1,
+      offlinePolicy: data.offlinePolicy ?? 'deliver',
+      deadline: new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs),
+      now: ctx.clock(),
+    });
+  });
+}
+
+/** What queueActions writes: one action per agent with its own payload. */
+export interface QueueRequest {
+  type: ActionType;
+  agents: { id: string; lastHeartbeatAt: Date | null }[];
+  payloads: Map<string, Prisma.InputJsonObject>;
+  bulk: boolean;
+  offlinePolicy: ActionOfflinePolicy;
+  deadline: Date;
+  now: Date;
+  /** Extra audit fields (e.g. the draft revision validated). */
+  audit?: Record<string, unknown>;
+}
+
+/**
+ * Inside a transaction: write one action per agent (initial status by initialStatus), audit
+ * `action.create` (payloads as auditPayload shows them) and emit actionUpdated for each. Callers
+ * have checked the agents and payloads.
+ */
+export async function queueActions(
+  tx: Tx,
+  emit: Emit,
+  actor: Actor,
+  request: QueueRequest,
+): Promise<CreatedActions> {
+  const bulkId = request.bulk ? crypto.randomUUID() : null;
+  const createdBy = actor.label;
+  const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
+  const actions = await tx.action.createManyAndReturn({
+    data: request.agents.map((agent) => {
+      const status = initialStatus(agent.lastHeartbeatAt, request.now, request.offlinePolicy);
+      return {
+        agentId: agent.id,
+        type: request.type,
+        payload: request.payloads.get(agent.id) ?? {},
+        status,
         bulkId,
-        deadline,
+        deadline: request.deadline,
+        offlinePolicy: request.offlinePolicy,
         createdBy,
         createdById,
-      })),
-    });
-    await recordAudit(
-      tx,
-      actor,
-      'action.create',
-      { type: bulkId ? 'bulk' : 'action', id: bulkId ?? actions[0].id },
-      null,
-      {
-        type: data.type,
-        payload,
-        agents: agentIds.length,
-      },
-    );
-    for (const a of actions)
-      emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: 'pending' });
-    return { bulkId, actions };
+        finishedAt: TRANSITIONS[status].length === 0 ? request.now : null,
+      };
+    }),
   });
+  const first = actions[0];
+  await recordAudit(
+    tx,
+    actor,
+    'action.create',
+    { type: bulkId ? 'bulk' : 'action', id: bulkId ?? first?.id },
+    null,
+    {
+      type: request.type,
+      payload: first ? auditPayload(first.payload) : {},
+      agents: actions.length,
+      offlinePolicy: request.offlinePolicy,
+      waiting: actions.filter((a) => a.status === 'waiting').length,
+      skipped: actions.filter((a) => a.status === 'skipped').length,
+      ...request.audit,
+    },
+  );
+  for (const a of actions)
+    emit('actionUpdated', { actionId: a.id, agentId: a.agentId, bulkId, status: a.status });
+  return { bulkId, actions };
+}
+
+/**
+ * An action's payload as operators, the audit log and GraphQL see it: a stored candidate config
+ * (validate_config of a draft) is replaced by its size, so the rendered YAML is shown nowhere but
+ * to the agent that validates it.
+ */
+export function auditPayload(payload: Prisma.JsonValue): Record<string, unknown> {
+  const object = (payload ?? {}) as Record<string, unknown>;
+  if (typeof object.yaml !== 'string') return object;
+  const { yaml, ...rest } = object;
+  return { ...rest, yamlBytes: Buffer.byteLength(yaml) };
+}
+
+async function assertVersionsExist(
+  tx: Tx,
+  agents: { groupId: string; platform: string }[],
+  version: number,
+): Promise<void> {
+  const wanted = new Set(agents.map((a) => `${a.groupId}/${a.platform}`));
+  const found = await tx.renderedConfig.findMany({
+    where: { version, groupId: { in: [...new Set(agents.map((a) => a.groupId))] } },
+    select: { groupId: true, platform: true },
+  });
+  const have = new Set(found.map((r) => `${r.groupId}/${r.platform}`));
+  const missing = [...wanted].filter((key) => !have.has(key));
+  if (missing.length > 0)
+    throw new FleetError(
+      FleetErrorCode.versionNotFound,
+      `version ${version} is not published in the group of every target agent`,
+      [{ path: 'payload.version', message: `no version ${version} for ${missing.length} target(s)` }],
+    );
 }
 
 async function completePayload(
@@ -146,14 +258,9 @@ async function completePayload(
   type: ActionType,
   payload: unknown,
 ): Promise<Prisma.InputJsonObject> {
-  if (type === 'restart_vector') return {};
-  const parsed = UpgradeAgentPayload.safeParse(payload);
-  if (!parsed.success) {
-    throw validationError(
-      parsed.error.issues.map((i) => ({ path: ['payload', ...i.path].join('.'), message: i.message })),
-    );
-  }
-  const { targetVersion } = parsed.data;
+  if (type === 'restart_vector' || type === 'collect_diagnostics') return {};
+  if (type === 'validate_config') return parsePayload(ValidateConfigPayload, payload);
+  const { targetVersion } = parsePayload(UpgradeAgentPayload, payload);
   const release = await ctx.db.agentRelease.findUnique({
     where: { version: targetVersion },
     select: { sha256: true },
@@ -168,7 +275,20 @@ async function completePayload(
   return { targetVersion, sha256: release.sha256 };
 }
 
-/** Cancel a pending action. Fails with action_not_found, or invalid_transition once it left pending. */
+function parsePayload<T extends z.ZodType>(schema: T, payload: unknown): z.output<T> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) {
+    throw validationError(
+      parsed.error.issues.map((i) => ({ path: ['payload', ...i.path].join('.'), message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+/**
+ * Cancel a pending or waiting action. Fails with action_not_found, or invalid_transition once it
+ * left those.
+ */
 export async function cancelAction(ctx: FleetContext, actor: Actor, input: unknown): Promise<Action> {
   const { id } = parseInput(CancelActionInput, input);
   return inTransaction(ctx, async (tx, emit) => {
@@ -178,7 +298,7 @@ export async function cancelAction(ctx: FleetContext, actor: Actor, input: unkno
     if (!updated) {
       throw new FleetError(
         FleetErrorCode.invalidTransition,
-        `action is ${action.status}; only pending actions can be cancelled`,
+        `action is ${action.status}; only pending and waiting actions can be cancelled`,
       );
     }
     await recordAudit(
@@ -271,29 +391,6 @@ async function moveAction(
   if (moved.count === 0) return null;
   emit('actionUpdated', { actionId: action.id, agentId: action.agentId, bulkId: action.bulkId, status: to });
   return tx.action.findUniqueOrThrow({ where: { id: action.id } });
-}
-
-/**
- * Up to 10 pending, unexpired actions of one agent, oldest first, as the heartbeat answers them.
- * `baseUrl` is the server address the agent reached: upgrade_agent payloads get the absolute
- * download URL of their release under it.
- */
-export async function pendingActionsFor(
-  ctx: FleetContext,
-  agentId: string,
-  baseUrl: string,
-): Promise<PendingAction[]> {
-  const rows = await ctx.db.action.findMany({
-    where: { agentId, status: 'pending', deadline: { gt: ctx.clock() } },
-    orderBy: { createdAt: 'asc' },
-    take: MAX_PENDING_ACTIONS,
-    select: { id: true, type: true, payload: true },
-  });
-  return rows.map((r) => {
-    const payload = r.payload as Record<string, unknown>;
-    if (r.type === 'upgrade_agent') payload.url = baseUrl + paths.release(String(payload.targetVersion));
-    return { id: r.id, type: r.type, payload };
-  });
 }
 
 /**

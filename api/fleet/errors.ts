@@ -22,7 +22,11 @@ export const FleetErrorCode = {
   /** The content to publish equals the published version: no version is created. */
   nothingToPublish: 'nothing_to_publish',
   agentNotFound: ErrorCode.agentNotFound,
-  actionNotFound: 'action_not_found',
+  actionNotFound: ErrorCode.actionNotFound,
+  /** The action is final (or of another type): it takes no more candidate fetches or uploads. */
+  actionNotActive: ErrorCode.actionNotActive,
+  /** A validate_config candidate cannot be delivered (a secret it references does not resolve). */
+  candidateUnavailable: ErrorCode.candidateUnavailable,
   userNotFound: 'user_not_found',
   tokenNotFound: 'token_not_found',
   releaseNotFound: ErrorCode.releaseNotFound,

@@ -7,7 +7,8 @@ import type { FleetContext } from './context.ts';
 import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
 import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
-import { applyActionResults, pendingActionsFor } from './actions.ts';
+import { applyActionResults } from './actions.ts';
+import { deliverToReturned, pendingActionsFor } from './action-delivery.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
 import { isDrifted, recordDriftReport } from './drift.ts';
@@ -101,6 +102,9 @@ export class HeartbeatBuffer {
   private flushing: Promise<void> = Promise.resolve();
   /** Agents whose rows were refused since their last stored heartbeat (logged once each). */
   private readonly refused = new Set<string>();
+  /** Agents that may have `waiting` actions (told by actionUpdated; the sweep heals a lost event). */
+  private readonly waiting = new Set<string>();
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     private readonly ctx: FleetContext,
@@ -141,14 +145,23 @@ export class HeartbeatBuffer {
     return this.pending.size;
   }
 
-  /** Flush every `flushMs` until stop(). */
+  /** Flush every `flushMs` until stop(), and follow which agents have actions waiting for them. */
   start(): void {
     this.timer = setInterval(() => void this.flush(), this.flushMs);
     this.timer.unref();
+    this.unsubscribe = this.ctx.events.subscribe('actionUpdated', ({ agentId, status }) => {
+      if (status === 'waiting') this.waiting.add(agentId);
+    });
+  }
+
+  /** True (once) when the agent may have actions waiting for it to come back. */
+  takeWaiting(agentId: string): boolean {
+    return this.waiting.delete(agentId);
   }
 
   /** Stop the timer and write what is buffered. Rejects when that last write fails. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     clearInterval(this.timer);
     await this.flush({ rethrow: true });
   }
@@ -250,7 +263,8 @@ export interface HeartbeatOutcome {
 /**
  * Handle one heartbeat of an authenticated agent: apply action results and record a drift report
  * durably before answering, take a token-rotation step (token-rotation.ts), buffer the soft fields
- * with the drift verdict (drift.ts), and return the pending actions (the database is asked only
+ * with the drift verdict (drift.ts), turn the actions that waited for the agent into pending ones
+ * (action-delivery.ts), and return the pending actions (the database is asked only
  * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
  * group's self-heal setting and a rotated token when one is due. Rejects when a write fails — the
  * agent then retries and nothing is lost.
@@ -275,7 +289,9 @@ export async function applyHeartbeat(
   const agentToken = await rotateOnHeartbeat(ctx, directory, agent, body);
   buffer.add(agent, body, now, await isDrifted(directory, agent, body));
   let pendingActions: PendingAction[] = [];
-  if (directory.mayHavePendingActions(agent.id)) {
+  // Back (or first seen): actions that waited for the agent become pending and go in this answer.
+  const returned = buffer.takeWaiting(agent.id) ? await deliverToReturned(ctx, [agent.id]) : 0;
+  if (returned > 0 || directory.mayHavePendingActions(agent.id)) {
     const mark = directory.pendingActionsMark();
     pendingActions = await pendingActionsFor(ctx, agent.id, baseUrl);
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);

@@ -7,20 +7,22 @@
  *
  * | what | kept |
  * |---|---|
- * | finished actions (done, failed, cancelled, expired) | `actionsDays` after they were created |
+ * | finished actions (done, failed, cancelled, expired, skipped) | `actionsDays` after they were created |
  * | audit events | `auditDays` |
  * | revoked agents (and, by cascade, their actions) | `revokedAgentsDays` after the revocation |
  * | sessions | until they expire |
+ * | diagnostics bundles | `diagnosticsDays` after the upload |
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { RetentionPolicy } from '../config.ts';
 import type { FleetContext } from './context.ts';
+import { FINAL_ACTION_STATUSES } from './actions.ts';
 
 export type { RetentionPolicy };
 /** Rows one pruning statement deletes at most. */
 export const PRUNE_BATCH_ROWS = 5_000;
 
-const FINISHED_ACTIONS = Prisma.join(['done', 'failed', 'cancelled', 'expired'].map((s) => Prisma.sql`${s}`));
+const FINISHED_ACTIONS = Prisma.join(FINAL_ACTION_STATUSES.map((s) => Prisma.sql`${s}`));
 const DAY_MS = 86_400_000;
 
 /** Rows deleted per kind in one pruning pass. */
@@ -29,6 +31,7 @@ export interface PruneReport {
   auditEvents: number;
   agents: number;
   sessions: number;
+  diagnostics: number;
   /** Statements run; the longest one's duration in ms (what a concurrent writer may wait at most). */
   batches: number;
   longestBatchMs: number;
@@ -48,6 +51,7 @@ function batchStatements(policy: RetentionPolicy, now: Date, rows: number): Reco
     auditEvents: pick('audit_events', Prisma.sql`created_at < ${before(policy.auditDays)}`),
     agents: pick('agents', Prisma.sql`revoked_at < ${before(policy.revokedAgentsDays)}`),
     sessions: pick('sessions', Prisma.sql`expires_at < ${now}`),
+    diagnostics: pick('agent_diagnostics', Prisma.sql`created_at < ${before(policy.diagnosticsDays)}`),
   };
 }
 
@@ -66,6 +70,7 @@ export async function pruneExpired(
     auditEvents: 0,
     agents: 0,
     sessions: 0,
+    diagnostics: 0,
     batches: 0,
     longestBatchMs: 0,
   };
@@ -75,7 +80,7 @@ export async function pruneExpired(
       const deleted = await ctx.db.$executeRaw(statement);
       report.batches += 1;
       report.longestBatchMs = Math.max(report.longestBatchMs, performance.now() - started);
-      report[kind as 'actions' | 'auditEvents' | 'agents' | 'sessions'] += deleted;
+      report[kind as 'actions' | 'auditEvents' | 'agents' | 'sessions' | 'diagnostics'] += deleted;
       if (deleted < batchRows) break;
     }
   }

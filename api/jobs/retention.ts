@@ -18,7 +18,8 @@ export function createRetentionJob(
 ): LeasedJob {
   return createLeasedJob(ctx, 'retention', intervalMs, log, async () => {
     const report = await pruneExpired(ctx, policy, ctx.clock());
-    const deleted = report.actions + report.auditEvents + report.agents + report.sessions;
+    const deleted =
+      report.actions + report.auditEvents + report.agents + report.sessions + report.diagnostics;
     if (deleted > 0)
       log.info({ ...report, longestBatchMs: Math.round(report.longestBatchMs) }, 'retention pruned');
   });

@@ -1,5 +1,6 @@
 /**
- * The periodic sweep: marks agents offline, expires overdue actions and re-reads which agents
+ * The periodic sweep: marks agents offline, expires overdue actions, parks the pending actions of
+ * offline agents as waiting (and resumes those of agents back online), and re-reads which agents
  * have pending actions. Every step is a single conditional statement, so replicas may sweep at the
  * same time without double or lost transitions.
  */
@@ -8,6 +9,7 @@ import type { FleetContext } from '../fleet/context.ts';
 import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import { sweepOffline } from '../fleet/liveness.ts';
 import { expireActions } from '../fleet/actions.ts';
+import { sweepWaitingActions } from '../fleet/action-delivery.ts';
 
 export interface Job {
   start(): void;
@@ -63,8 +65,9 @@ export function createSweeper(
     try {
       const offline = await sweepOffline(ctx);
       const expired = await expireActions(ctx);
+      const { parked, resumed } = await sweepWaitingActions(ctx);
       await directory.reloadPendingActions();
-      if (offline || expired) log.info({ offline, expired }, 'sweep');
+      if (offline || expired || parked || resumed) log.info({ offline, expired, parked, resumed }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');
     }

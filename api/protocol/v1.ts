@@ -13,6 +13,12 @@ export const paths = {
   config: (agentId: string) => `${BASE_PATH}/${encodeURIComponent(agentId)}/config`,
   heartbeat: (agentId: string) => `${BASE_PATH}/${encodeURIComponent(agentId)}/heartbeat`,
   actions: (agentId: string) => `${BASE_PATH}/${encodeURIComponent(agentId)}/actions`,
+  /** GET (agent token): the candidate config of a `validate_config` action, secrets resolved. */
+  actionCandidate: (agentId: string, actionId: string) =>
+    `${BASE_PATH}/${encodeURIComponent(agentId)}/actions/${encodeURIComponent(actionId)}/candidate`,
+  /** POST (agent token): the diagnostics bundle of a `collect_diagnostics` action. */
+  actionDiagnostics: (agentId: string, actionId: string) =>
+    `${BASE_PATH}/${encodeURIComponent(agentId)}/actions/${encodeURIComponent(actionId)}/diagnostics`,
   release: (version: string) => `${BASE_PATH}/releases/${encodeURIComponent(version)}`,
 } as const;
 
@@ -59,6 +65,9 @@ export const ErrorCode = {
   forbidden: 'forbidden',
   groupNotFound: 'group_not_found',
   agentNotFound: 'agent_not_found',
+  actionNotFound: 'action_not_found',
+  actionNotActive: 'action_not_active',
+  candidateUnavailable: 'candidate_unavailable',
   releaseNotFound: 'release_not_found',
   notFound: 'not_found',
   invalidPath: 'invalid_path',
@@ -276,8 +285,86 @@ export const HeartbeatRequest = z.object({
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
 /** Types an operator can queue today; the queue is generic, so a new type is an addition. */
-export const ActionType = z.enum(['upgrade_agent', 'restart_vector']);
+export const ActionType = z.enum([
+  'upgrade_agent',
+  'restart_vector',
+  'validate_config',
+  'collect_diagnostics',
+]);
 export type ActionType = z.infer<typeof ActionType>;
+
+/**
+ * What an action does for an agent that is offline when it is created: `deliver` (default) waits
+ * for it (status `waiting`) until it is back or the deadline passes; `skip` finishes it as `skipped`.
+ */
+export const ActionOfflinePolicy = z.enum(['deliver', 'skip']);
+export type ActionOfflinePolicy = z.infer<typeof ActionOfflinePolicy>;
+
+/**
+ * A `validate_config` payload as an operator queues it: a published version of the agent's own
+ * group (the server's validateDraft queues the group's draft instead).
+ */
+export const ValidateConfigPayload = z.strictObject({ version: int32(1) });
+export type ValidateConfigPayload = z.infer<typeof ValidateConfigPayload>;
+
+/**
+ * A `validate_config` payload as delivered: `url` is the absolute address of the candidate route
+ * (`GET :id/actions/:actionId/candidate`), where the agent fetches the YAML with its own token;
+ * `source` says what it is. The YAML never travels in the heartbeat answer.
+ */
+export const ValidateConfigDelivery = z.object({
+  url: z.url(),
+  source: z.string().max(64).optional(),
+});
+export type ValidateConfigDelivery = z.infer<typeof ValidateConfigDelivery>;
+
+/** Longest `output` of a `validate_config` result (what `vector validate` printed, bounded). */
+export const MAX_VALIDATE_OUTPUT = 8 * 1024;
+
+/** The `result` of a finished `validate_config` action. */
+export const ValidateConfigResult = z.object({
+  valid: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  output: boundedText(MAX_VALIDATE_OUTPUT),
+  sha256: sha256Hex(),
+});
+export type ValidateConfigResult = z.infer<typeof ValidateConfigResult>;
+
+/** Largest diagnostics upload (the whole JSON body), in bytes. */
+export const MAX_DIAGNOSTICS_BYTES = 1024 * 1024;
+/** Most bytes of each log tail in a diagnostics bundle. */
+export const DIAGNOSTICS_LOG_TAIL_BYTES = 64 * 1024;
+/** Largest running config in a diagnostics bundle. */
+export const DIAGNOSTICS_CONFIG_BYTES = 256 * 1024;
+
+const diagnosticsText = (max: number) => boundedText(max);
+
+/**
+ * The body of `POST :id/actions/:actionId/diagnostics`: the bundle the agent collected. Every part
+ * but `collectedAt` and the versions is optional (an agent sends what it has). `settings` carries no
+ * token, `runningConfig` has secret-looking values redacted (the server also replaces every secret
+ * value of the agent's group it finds with its `SECRET[name]` reference before storing).
+ */
+export const DiagnosticsBundle = z.object({
+  collectedAt: z.iso.datetime(),
+  agentVersion: versionText,
+  vectorVersion: boundedText(MAX_VERSION_LENGTH),
+  settings: z.record(z.string().max(64), z.unknown()).optional(),
+  state: z.unknown().optional(),
+  host: z.record(z.string().max(64), z.unknown()).optional(),
+  agentLog: diagnosticsText(DIAGNOSTICS_LOG_TAIL_BYTES).optional(),
+  vectorLog: diagnosticsText(DIAGNOSTICS_LOG_TAIL_BYTES).optional(),
+  runningConfig: diagnosticsText(DIAGNOSTICS_CONFIG_BYTES).optional(),
+  /** Parts the agent could not collect, with why (`"vectorLog: ENOENT"`). */
+  problems: z.array(boundedText(500)).max(20).optional(),
+});
+export type DiagnosticsBundle = z.infer<typeof DiagnosticsBundle>;
+
+/** Answer (201) of the diagnostics upload: the stored bundle's id and size. */
+export const DiagnosticsUploadResponse = z.object({
+  data: z.object({ id: z.string(), sizeBytes: z.number().int() }),
+});
+export type DiagnosticsUploadResponse = z.infer<typeof DiagnosticsUploadResponse>;
 
 export const UpgradeAgentPayload = z.object({
   targetVersion: z
@@ -332,6 +419,8 @@ export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 export const CreateActionRequest = z.object({
   type: ActionType,
   payload: jsonObject(),
+  /** For an agent offline now: wait for it (default) or skip it. */
+  offlinePolicy: ActionOfflinePolicy.optional(),
 });
 export type CreateActionRequest = z.infer<typeof CreateActionRequest>;
 

@@ -20,6 +20,10 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [FleetErrorCode.groupOverrideForbidden]: 403,
   [FleetErrorCode.groupNotFound]: 404,
   [FleetErrorCode.agentNotFound]: 404,
+  [FleetErrorCode.versionNotFound]: 404,
+  [FleetErrorCode.actionNotFound]: 404,
+  [FleetErrorCode.actionNotActive]: 409,
+  [FleetErrorCode.candidateUnavailable]: 409,
   [FleetErrorCode.conflict]: 409,
   [FleetErrorCode.invalidTransition]: 409,
 };

@@ -53,8 +53,8 @@ export function sendNoContent(res: ServerResponse, headers: Record<string, strin
 }
 
 /**
- * Read a JSON body (at most 64 KiB) and validate it with `schema`. Throws HttpError 413 when it
- * is too large, 415 for a non-JSON content type, 400 (naming the first bad field) when it does not
+ * Read a JSON body (at most `maxBytes`, 64 KiB unless a route says otherwise) and validate it with
+ * `schema`. Throws HttpError 413 when it is too large, 415 for a non-JSON content type, 400 (naming the first bad field) when it does not
  * parse or validate. Unknown extra fields are dropped, as the protocol asks. `plain`, when given,
  * may accept the parsed JSON as it is (no copy) when the schema would return it unchanged.
  */
@@ -62,12 +62,13 @@ export async function readJson<S extends z.ZodType>(
   req: IncomingMessage,
   schema: S,
   plain?: (value: unknown) => z.output<S> | undefined,
+  maxBytes = MAX_BODY_BYTES,
 ): Promise<z.output<S>> {
   const type = req.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {
     throw new HttpError(415, ErrorCode.unsupportedMediaType, 'send the body as application/json');
   }
-  const body = await readBoundedBody(req, MAX_BODY_BYTES, tooLarge);
+  const body = await readBoundedBody(req, maxBytes, () => tooLarge(maxBytes));
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -108,6 +109,6 @@ export function invalidHostHeader(): HttpError {
   );
 }
 
-function tooLarge(): HttpError {
-  return new HttpError(413, ErrorCode.bodyTooLarge, `request bodies are limited to ${MAX_BODY_BYTES} bytes`);
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(413, ErrorCode.bodyTooLarge, `request bodies are limited to ${maxBytes} bytes`);
 }

@@ -11,7 +11,7 @@ import { sendFailure } from './failure.ts';
 import { enrol } from './enrol.ts';
 import { pollConfig } from './config.ts';
 import { heartbeat } from './heartbeat.ts';
-import { createAgentAction, downloadRelease } from './actions.ts';
+import { createAgentAction, downloadRelease, serveCandidate, uploadDiagnostics } from './actions.ts';
 import type { RestDeps } from './deps.ts';
 
 type Handler = (
@@ -20,6 +20,8 @@ type Handler = (
   res: ServerResponse,
   param: string,
   query: string,
+  /** The second path parameter (an action id), for routes that have one. */
+  param2: string,
 ) => void | Promise<void>;
 
 interface Route {
@@ -58,6 +60,16 @@ const routes: Route[] = [
     pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions$`),
     methods: { POST: (d, req, res, id) => createAgentAction(d, req, res, id) },
   },
+  {
+    name: 'agent_action_candidate',
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions/${SEGMENT}/candidate$`),
+    methods: { GET: (d, req, res, id, _q, actionId) => serveCandidate(d, req, res, id, actionId) },
+  },
+  {
+    name: 'agent_action_diagnostics',
+    pattern: new RegExp(`^${BASE_PATH}/${SEGMENT}/actions/${SEGMENT}/diagnostics$`),
+    methods: { POST: (d, req, res, id, _q, actionId) => uploadDiagnostics(d, req, res, id, actionId) },
+  },
 ];
 
 /** The /metrics label of an agent protocol path: its route's name, or `agent_unknown`. */
@@ -92,7 +104,8 @@ export function createAgentRouter(
             allow: Object.keys(route.methods).join(', '),
           });
         }
-        const pending = handler(deps, req, res, decodeSegment(found[1] ?? ''), query);
+        const second = found[2] === undefined ? '' : decodeSegment(found[2]);
+        const pending = handler(deps, req, res, decodeSegment(found[1] ?? ''), query, second);
         if (pending !== undefined) pending.catch(fail(res, req));
         return;
       }

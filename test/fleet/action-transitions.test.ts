@@ -74,8 +74,11 @@ describe('action status changes follow the transition table', () => {
   it('derives the allowed from-states from the table', () => {
     for (const to of STATUSES)
       expect(fromStates(to)).toEqual(STATUSES.filter((s) => TRANSITIONS[s].includes(to)));
-    expect(fromStates('cancelled')).toEqual(['pending']);
-    expect(fromStates('expired')).toEqual(['pending', 'running']);
+    expect(fromStates('cancelled')).toEqual(['pending', 'waiting']);
+    expect(fromStates('expired')).toEqual(['pending', 'waiting', 'running']);
+    expect(fromStates('waiting')).toEqual(['pending']);
+    expect(fromStates('done')).toEqual(['pending', 'waiting', 'running']);
+    expect(fromStates('pending')).toEqual(['waiting']);
   });
 
   it('bulk cancel', async () => {

@@ -121,7 +121,13 @@ describe('bulk operations by filter', () => {
     } finally {
       await restore();
     }
-    const pending = { where: { id: { in: actions.map((a) => a.id) }, status: 'pending' as const } };
+    // Never heard from, the agents' actions wait for them; revoking cancels pending and waiting alike.
+    const pending = {
+      where: {
+        id: { in: actions.map((a) => a.id) },
+        status: { in: ['pending' as const, 'waiting' as const] },
+      },
+    };
     expect(await server.ctx.db.agent.count({ where: { id: { in: ids }, revokedAt: null } })).toBe(3);
     expect(await server.ctx.db.action.count(pending)).toBe(3);
 

@@ -44,7 +44,7 @@ describe('retention at scale', () => {
     const started = performance.now();
     const report = await pruneExpired(
       server.ctx,
-      { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30 },
+      { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30, diagnosticsDays: 14 },
       NOW,
     );
     const totalMs = performance.now() - started;

@@ -11,7 +11,12 @@ import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { enrolBody, mintToken, uniqueSlug } from '../helpers/factories.ts';
 
 const NOW = new Date('2026-12-06T12:00:00Z');
-const POLICY: RetentionPolicy = { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30 };
+const POLICY: RetentionPolicy = {
+  actionsDays: 90,
+  auditDays: 365,
+  revokedAgentsDays: 30,
+  diagnosticsDays: 14,
+};
 const daysAgo = (days: number) => new Date(NOW.getTime() - days * 86_400_000);
 
 let server: TestServer;
@@ -71,8 +76,9 @@ describe('retention', () => {
     const report = await pruneExpired(server.ctx, POLICY, NOW, 2);
     // The revoked agent's own pending action goes with it (cascade), not as an action batch.
     expect(report).toMatchObject({ actions: 5, auditEvents: 3, agents: 1, sessions: 1 });
-    // Five old actions two at a time: 2 + 2 + 1, the last batch short; three audit rows: 2 + 1.
-    expect(report.batches).toBe(3 + 2 + 1 + 1);
+    // Five old actions two at a time: 2 + 2 + 1, the last batch short; three audit rows: 2 + 1;
+    // one batch each for agents, sessions and diagnostics.
+    expect(report.batches).toBe(3 + 2 + 1 + 1 + 1);
 
     const actions = await db.action.findMany({ orderBy: { createdAt: 'asc' } });
     expect(actions.map((a) => [a.agentId, a.status])).toEqual([
@@ -91,7 +97,8 @@ describe('retention', () => {
       auditEvents: 0,
       agents: 0,
       sessions: 0,
-      batches: 4,
+      diagnostics: 0,
+      batches: 5,
     });
   });
 

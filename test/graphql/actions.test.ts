@@ -46,7 +46,8 @@ describe('action mutations', () => {
     const { createAction } = await run(CREATE, { input: { agentId: fleet[0].agentId, ...upgrade } });
     expect(createAction).toMatchObject({
       __typename: 'CreateActionPayload',
-      action: { type: 'upgrade_agent', status: 'pending', bulkId: null, agent: { id: fleet[0].agentId } },
+      // The agent was never heard from: the action waits for it (offline policy deliver).
+      action: { type: 'upgrade_agent', status: 'waiting', bulkId: null, agent: { id: fleet[0].agentId } },
     });
     expect(createAction.action.payload).toMatchObject({
       targetVersion: '0.3.0',

@@ -13,6 +13,7 @@ import {
   heartbeatBody,
   mintToken,
   postJson,
+  waitFor,
 } from '../helpers/factories.ts';
 
 let server: TestServer;
@@ -95,8 +96,9 @@ describe('actions', () => {
     ]);
     expect(answer.rejectedResults[0].reason).toContain('failed');
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: mine.id } })).status).toBe('failed');
+    // The other agent was never heard from: its action waits for it, untouched by this agent's report.
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: theirs[0].id } })).status).toBe(
-      'pending',
+      'waiting',
     );
   });
 
@@ -124,6 +126,11 @@ describe('actions', () => {
 
   it('POST :id/actions with an editor API token queues an action; viewer tokens and agent tokens are refused', async () => {
     const agent = await enrolled();
+    await beat(agent.agentId, agent.agentToken);
+    await waitFor(
+      async () =>
+        (await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } })).lastHeartbeatAt,
+    );
     const editor = await createUser(server.ctx, CLI_ACTOR, {
       email: `ed-${agent.agentId}@example.com`,
       role: 'editor',
@@ -143,6 +150,7 @@ describe('actions', () => {
     const ok = await postJson(url, body, editorToken);
     expect(ok.status).toBe(201);
     const { data } = (await ok.json()) as { data: { id: string; status: string } };
+    // Online (it heartbeated): pending; an agent never heard from would get it as waiting.
     expect(data.status).toBe('pending');
     expect((await postJson(url, body, viewerToken)).status).toBe(403);
     expect((await postJson(url, body, agent.agentToken)).status).toBe(401);

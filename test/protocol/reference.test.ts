@@ -24,9 +24,11 @@ const prose = reference.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, '');
 const quoted = new Set([...prose.matchAll(/`([^`\n]+)`/g)].map((m) => m[1]));
 const mentions = (name: string) => [...quoted].some((q) => q === name || q.startsWith(`${name}?`));
 
-/** A route path as the reference writes it: `:id` and `:version` for the parameters. */
-function documentedPath(build: string | ((param: string) => string), param: string): string {
-  return typeof build === 'string' ? build : build('__param__').replace('__param__', param);
+/** A route path as the reference writes it: `:id`, `:actionId` and `:version` for the parameters. */
+function documentedPath(build: string | ((param: string, second: string) => string), param: string): string {
+  return typeof build === 'string'
+    ? build
+    : build('__param__', '__second__').replace('__param__', param).replace('__second__', ':actionId');
 }
 
 describe('api/protocol/README.md', () => {
@@ -44,7 +46,7 @@ describe('api/protocol/README.md', () => {
     const routes = Object.entries(paths).map(([name, build]) =>
       documentedPath(build, name === 'release' ? ':version' : ':id'),
     );
-    expect(routes).toHaveLength(5);
+    expect(routes).toHaveLength(7);
     const missing = routes.filter((route) => !mentions(route));
     expect(missing).toEqual([]);
   });

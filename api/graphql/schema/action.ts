@@ -1,6 +1,7 @@
 /**
  * Actions: the Action type, the actions connection (by agent, bulk id, status, type), create for
- * one agent or in bulk (by ids or by an agent filter), cancel, and actionUpdated.
+ * one agent or in bulk (by ids or by an agent filter), validate a draft on sample agents, cancel,
+ * and actionUpdated.
  */
 import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
@@ -18,24 +19,33 @@ import {
   runFleet,
 } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
-import { cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
-import { ActionStatus } from './enums.ts';
+import { auditPayload, cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
+import { MAX_VALIDATION_SAMPLE, validateDraft } from '../../fleet/validate-sample.ts';
+import { ActionOfflinePolicy, ActionStatus } from './enums.ts';
 import { AgentFilter, fleetFilter } from './agent.ts';
 
 const ActionType = builder.enumType('ActionType', {
   description:
-    'upgrade_agent: payload `{ targetVersion }`, a release registered on the server; restart_vector: payload `{}` (ignored).',
+    'upgrade_agent: payload `{ targetVersion }`, a release registered on the server; restart_vector: payload `{}` (ignored); validate_config: payload `{ version }`, a published version of the agent’s group (validateDraft queues a draft), run through `vector validate` without switching; collect_diagnostics: payload `{}`, the agent uploads a bundle (agentDiagnostics).',
   values: ActionTypeValues.options,
 });
 
 builder.prismaObject('Action', {
   description:
-    'A queued instruction for one agent. Status only moves forward: pending → running → done | failed.',
+    'A queued instruction for one agent. Status only moves forward: (waiting ⇄) pending → running → done | failed; see ActionStatus.',
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     type: t.exposeString('type'),
-    payload: t.expose('payload', { type: 'JSON' }),
+    payload: t.field({
+      type: 'JSON',
+      description: 'As queued; a draft candidate of validate_config shows as `yamlBytes`, never the YAML.',
+      resolve: (action) => auditPayload(action.payload),
+    }),
+    offlinePolicy: t.expose('offlinePolicy', {
+      type: ActionOfflinePolicy,
+      description: 'What happened or happens if the agent was offline when the action was created.',
+    }),
     status: t.expose('status', { type: ActionStatus }),
     result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the agent reported.' }),
     bulkId: t.exposeID('bulkId', { nullable: true, description: 'Ties the actions of one bulk request.' }),
@@ -103,6 +113,7 @@ const CreateActionInput = builder.inputType('CreateActionInput', {
     agentId: t.id({ required: true }),
     type: t.field({ type: ActionType, required: true }),
     payload: t.field({ type: 'JSON', required: true }),
+    offlinePolicy: t.field({ type: ActionOfflinePolicy, description: 'Default: deliver.' }),
   }),
 });
 
@@ -113,8 +124,36 @@ const CreateBulkActionInput = builder.inputType('CreateBulkActionInput', {
     filter: t.field({ type: AgentFilter }),
     type: t.field({ type: ActionType, required: true }),
     payload: t.field({ type: 'JSON', required: true }),
+    offlinePolicy: t.field({ type: ActionOfflinePolicy, description: 'Default: deliver.' }),
   }),
 });
+
+const ValidateDraftInput = builder.inputType('ValidateDraftInput', {
+  fields: (t) => ({
+    groupId: t.id({ required: true }),
+    sampleSize: t.int({
+      description: `How many online agents of the group validate the draft (1–${MAX_VALIDATION_SAMPLE}, default 3).`,
+    }),
+  }),
+});
+
+const ValidateDraftPayload = builder
+  .objectRef<{ bulkId: string; actionIds: string[] }>('ValidateDraftPayload')
+  .implement({
+    description: 'Follow the results with actionUpdated(bulkId).',
+    fields: (t) => ({
+      bulkId: t.exposeID('bulkId'),
+      actions: t.prismaField({
+        type: ['Action'],
+        resolve: (query, payload, _args, ctx) =>
+          ctx.fleet.db.action.findMany({
+            ...query,
+            where: { id: { in: payload.actionIds } },
+            orderBy: { id: 'asc' },
+          }),
+      }),
+    }),
+  });
 
 const CancelActionInput = builder.inputType('CancelActionInput', {
   fields: (t) => ({ id: t.id({ required: true }) }),
@@ -151,9 +190,9 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateActionInput, required: true }) },
     errors: { types: INPUT_ERRORS, dataField: { name: 'action' } },
     resolve: async (query, _root, { input }, ctx) => {
-      const { agentId, type, payload } = input;
+      const { agentId, type, payload, offlinePolicy } = input;
       const { actions } = await runFleet(() =>
-        createActions(ctx.fleet, actorOf(ctx), { agentIds: [agentId], type, payload }),
+        createActions(ctx.fleet, actorOf(ctx), { agentIds: [agentId], type, payload, offlinePolicy }),
       );
       return ctx.fleet.db.action.findUniqueOrThrow({ ...selected(query), where: { id: actions[0].id } });
     },
@@ -172,9 +211,26 @@ builder.mutationFields((t) => ({
       return { bulkId: created.bulkId as string, count: created.actions.length };
     },
   }),
+  validateDraft: t.field({
+    type: ValidateDraftPayload,
+    description:
+      "Run `vector validate` on the group's draft on a few online agents of the group (hostname order), without switching their config.",
+    authScopes: { editor: true },
+    args: { input: t.arg({ type: ValidateDraftInput, required: true }) },
+    errors: { types: INPUT_ERRORS, directResult: true },
+    resolve: async (_root, { input }, ctx) => {
+      const created = await runFleet(() =>
+        validateDraft(ctx.fleet, actorOf(ctx), {
+          groupId: input.groupId,
+          sampleSize: input.sampleSize ?? undefined,
+        }),
+      );
+      return { bulkId: created.bulkId as string, actionIds: created.actions.map((a) => a.id) };
+    },
+  }),
   cancelAction: t.prismaField({
     type: 'Action',
-    description: 'Cancel a pending action.',
+    description: 'Cancel a pending or waiting action.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CancelActionInput, required: true }) },
     errors: {
@@ -188,7 +244,7 @@ builder.mutationFields((t) => ({
   }),
   cancelBulkAction: t.field({
     type: CancelBulkActionPayload,
-    description: 'Cancel every still-pending action of a bulk request; running ones continue.',
+    description: 'Cancel every still pending or waiting action of a bulk request; running ones continue.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CancelBulkActionInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], directResult: true },
@@ -198,6 +254,9 @@ builder.mutationFields((t) => ({
     },
   }),
 }));
+
+/** The statuses an action can be created in: an event with one may announce a new action. */
+const CREATED_STATUSES: ReadonlySet<string> = new Set(['pending', 'waiting', 'skipped']);
 
 const ActionUpdate = builder.objectRef<LiveBatch>('ActionUpdate').implement({
   description: 'Actions that changed since the previous message, each at its latest state.',
@@ -230,7 +289,7 @@ builder.subscriptionField('actionUpdated', (t) =>
         });
       const pick = source('actionUpdated', (e) => {
         const watched = agentId ? e.agentId === agentId : bulkId ? e.bulkId === bulkId : true;
-        return watched ? { id: e.actionId, membership: e.status === 'pending' } : null;
+        return watched ? { id: e.actionId, membership: CREATED_STATUSES.has(e.status) } : null;
       });
       return liveBatches(ctx.fleet.events, [pick], ctx.services.live);
     },

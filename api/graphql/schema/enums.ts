@@ -2,10 +2,14 @@
  * Enums shared by several domains. Values are the database's and REST's own spellings
  * (lower-case), so a value means the same thing on every interface.
  */
-import { Platform as PlatformValues } from '../../protocol/v1.ts';
+import {
+  ActionOfflinePolicy as ActionOfflinePolicyValues,
+  Platform as PlatformValues,
+} from '../../protocol/v1.ts';
 import { COMPONENT_KINDS } from '../../fleet/vector/catalogue-types.ts';
 import { builder } from '../builder.ts';
 import { AGENT_STATUSES, CONFIG_STATUSES } from '../../fleet/agent-status.ts';
+import { ACTION_STATUSES } from '../../fleet/actions.ts';
 
 export const Platform = builder.enumType('Platform', {
   description: 'Where an agent runs.',
@@ -33,7 +37,14 @@ export const ConfigStatus = builder.enumType('ConfigStatus', {
 });
 
 export const ActionStatus = builder.enumType('ActionStatus', {
-  values: ['pending', 'running', 'done', 'failed', 'cancelled', 'expired'] as const,
+  description:
+    'pending: delivered with the next heartbeat; waiting: the agent is offline, delivered once it is back before the deadline; running; done | failed: what the agent reported; cancelled; expired: past the deadline; skipped: the agent was offline when the action was created and its offline policy said skip.',
+  values: ACTION_STATUSES,
+});
+
+export const ActionOfflinePolicy = builder.enumType('ActionOfflinePolicy', {
+  description: 'For an agent offline when the action is created: deliver (wait for it) or skip.',
+  values: ActionOfflinePolicyValues.options,
 });
 
 export const ComponentKind = builder.enumType('ComponentKind', {

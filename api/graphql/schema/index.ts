@@ -13,6 +13,7 @@ import './agent.ts';
 import './agent-query.ts';
 import './agent-token.ts';
 import './action.ts';
+import './diagnostics.ts';
 import './token.ts';
 import './viewer.ts';
 import './user.ts';

@@ -46,8 +46,13 @@ export const ActionsQuery = graphql(`
           bulkId
           type
           payload
+          result
           createdAt
           createdBy
+          agent {
+            id
+            hostname
+          }
           ...ActionTable_action
         }
       }
@@ -66,8 +71,13 @@ export const ActionsUpdatedSubscription = graphql(`
         bulkId
         type
         payload
+        result
         createdAt
         createdBy
+        agent {
+          id
+          hostname
+        }
         ...ActionTable_action
       }
     }
@@ -89,6 +99,12 @@ export const BulkProgressQuery = graphql(`
       }
     }
     pending: actions(filter: { bulkId: $bulkId, statuses: [pending] }, first: 0) {
+      totalCount
+    }
+    waiting: actions(filter: { bulkId: $bulkId, statuses: [waiting] }, first: 0) {
+      totalCount
+    }
+    skipped: actions(filter: { bulkId: $bulkId, statuses: [skipped] }, first: 0) {
       totalCount
     }
     running: actions(filter: { bulkId: $bulkId, statuses: [running] }, first: 0) {
@@ -130,5 +146,49 @@ export const CancelBulkActionMutation = graphql(`
       }
       ...MutationError
     }
+  }
+`);
+
+export const ValidateDraftMutation = graphql(`
+  mutation ValidateDraft($input: ValidateDraftInput!) {
+    validateDraft(input: $input) {
+      __typename
+      ... on ValidateDraftPayload {
+        bulkId
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const CreateActionMutation = graphql(`
+  mutation CreateAction($input: CreateActionInput!) {
+    createAction(input: $input) {
+      __typename
+      ... on CreateActionPayload {
+        action {
+          id
+          status
+        }
+      }
+      ...MutationError
+    }
+  }
+`);
+
+export const AgentDiagnosticsQuery = graphql(`
+  query AgentDiagnostics($agentId: ID!) {
+    agentDiagnostics(agentId: $agentId) {
+      id
+      actionId
+      sizeBytes
+      createdAt
+    }
+  }
+`);
+
+export const DiagnosticsContentQuery = graphql(`
+  query DiagnosticsContent($id: ID!) {
+    diagnosticsContent(id: $id)
   }
 `);

@@ -33,3 +33,10 @@ export function formatRate(v: number | null | undefined): string {
   if (v == null) return '–';
   return v >= 1 || v === 0 ? v.toFixed(1) : v.toPrecision(2);
 }
+
+/** A byte size for people: `512 B`, `12.3 KiB`, `1.5 MiB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+}

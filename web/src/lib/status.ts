@@ -3,7 +3,7 @@
  * the API computes `status` and `configStatus`, and `fleetRules.offlineAfterSeconds` says how long
  * an `online` answer stays true, so a badge can age between updates. Nothing here restates a rule.
  */
-import type { AgentStatus, ConfigStatus } from '../../../codegen/gql/graphql.ts';
+import type { ActionStatus, AgentStatus, ConfigStatus } from '../../../codegen/gql/graphql.ts';
 
 export type Liveness = AgentStatus;
 export type ConfigState = ConfigStatus;
@@ -52,16 +52,23 @@ export const CONFIG_SEVERITY: Record<ConfigState, Severity> = {
   drifted: 'warn',
 };
 
-export type ActionState = 'pending' | 'running' | 'done' | 'failed' | 'cancelled' | 'expired';
+export type ActionState = ActionStatus;
 
 export const ACTION_SEVERITY: Record<ActionState, Severity> = {
   pending: 'secondary',
+  waiting: 'secondary',
   running: 'info',
   done: 'success',
   failed: 'danger',
   cancelled: 'secondary',
   expired: 'warn',
+  skipped: 'secondary',
 };
+
+/** An action status as people read it: `waiting` says for whom. */
+export function actionStatusLabel(status: ActionState): string {
+  return status === 'waiting' ? 'Waiting for agent' : humanize(status);
+}
 
 /** A label for an enum-like value: `never_seen` → "Never seen". */
 export function humanize(value: string): string {
