@@ -103,9 +103,9 @@ export async function createActions(
 ): Promise<CreatedActions> {
   const data = parseInput(CreateActionsInput, input);
   const payload = await completePayload(ctx, data.type, data.payload);
-  const deadline = new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs);
+  const deadline = new Date(ctx.clock().getTime() + ctx.tuning.current.actionDeadlineMs);
   return inTransaction(ctx, async (tx, emit) => {
-    const agentIds = await bulkTargets(tx, data, ctx.clock());
+    const agentIds = await bulkTargets(tx, data, ctx.clock(), ctx.tuning.current.offlineAfterMs);
     const bulkId = data.bulk || agentIds.length > 1 ? crypto.randomUUID() : null;
     const found = await tx.agent.count({ where: { id: { in: agentIds }, revokedAt: null } });
     if (found !== agentIds.length)
