@@ -20,10 +20,12 @@ export const DEFAULT_OFFLINE_AFTER_SECONDS = 300;
 /** The offline threshold must be at least this many heartbeat intervals (jitter, one lost heartbeat). */
 export const MIN_HEARTBEATS_BEFORE_OFFLINE = 2;
 
+export const SETTING_UNITS = ['seconds', 'days'] as const;
+
 export interface SettingRule {
   min: number;
   max: number;
-  unit: 'seconds' | 'days';
+  unit: (typeof SETTING_UNITS)[number];
 }
 
 /** Every setting with its bounds and unit; the GraphQL field and the column carry the same name. */
