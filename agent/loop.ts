@@ -5,7 +5,8 @@
  *    apply is reported right away and watched on: a crash in the check window rolls back and
  *    reports again (the next apply waits for that watch);
  *  - heartbeat: on the heartbeat interval, and early when something changed (config applied or
- *    rejected, Vector exited, an action result is ready); hands pending actions to the runner.
+ *    rejected, Vector exited, an action result is ready); hands pending actions to the runner;
+ *    the intervals a heartbeat answer advertises replace the settings' (policy.ts ServerIntervals).
  * When to poll and heartbeat, how to back off and when the token counts as revoked is agent/policy.ts
  * (shared with the simulator). On revoke both tasks stop and the loop waits for a new enrolment
  * while Vector keeps running. Each heartbeat first checks vector.yaml for drift (apply/drift.ts,
@@ -28,6 +29,7 @@ import {
   HeartbeatPolicy,
   MIN_HEARTBEAT_GAP_MS,
   PollPolicy,
+  ServerIntervals,
   afterApply,
   postApplyHeartbeatDelay,
   type ReportedConfig,
@@ -82,6 +84,11 @@ export class AgentLoop {
   private configTurn: Promise<unknown> = Promise.resolve();
   /** The group's self-heal setting from the last heartbeat answer (absent: true). */
   private selfHeal = true;
+  /** The intervals in effect: advertised by the last heartbeat answer, else the settings'. */
+  private readonly intervals = new ServerIntervals(() => ({
+    heartbeatIntervalMs: this.o.heartbeatIntervalMs,
+    pollIntervalMs: this.o.pollIntervalMs,
+  }));
 
   constructor(private readonly o: LoopOptions) {
     this.heartbeatWake = new Wakeable(o.clock);
@@ -163,9 +170,12 @@ export class AgentLoop {
 
   private async pollTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
     const policy = new PollPolicy(this.o.newBackoff(), this.o.random);
-    const tuning = { pollIntervalMs: this.o.pollIntervalMs, longPollSeconds: this.o.longPollSeconds };
+    const tuning = () => ({
+      pollIntervalMs: this.intervals.pollIntervalMs,
+      longPollSeconds: this.o.longPollSeconds,
+    });
     while (!signal.aborted) {
-      const query = policy.query(this.o.store.current, tuning);
+      const query = policy.query(this.o.store.current, tuning());
       const started = this.o.clock.now();
       const outcome = await this.o.client.pollConfig(creds, query, signal);
       if (signal.aborted) return;
@@ -174,7 +184,7 @@ export class AgentLoop {
         outcome.kind === 'ok' && outcome.value.kind === 'config'
           ? !(await this.applyConfig(outcome.value, query.since))
           : false;
-      const next = policy.next(query, outcome, tuning, heldMs, applyFailed);
+      const next = policy.next(query, outcome, tuning(), heldMs, applyFailed);
       if (next.kind === 'revoked') return onRevoked();
       if (outcome.kind !== 'ok') await this.failed('config poll', outcome, next.ms, policy.attempts);
       await sleep(this.o.clock, next.ms, signal);
@@ -253,7 +263,8 @@ export class AgentLoop {
         signal,
       );
       if (signal.aborted) return;
-      const next = policy.next(outcome, this.o.heartbeatIntervalMs);
+      if (outcome.kind === 'ok') this.intervals.adopt(outcome.value);
+      const next = policy.next(outcome, this.intervals.heartbeatIntervalMs);
       if (next.kind === 'revoked') return onRevoked();
       if (outcome.kind === 'ok') {
         this.selfHeal = outcome.value.selfHeal ?? true;

@@ -11,12 +11,17 @@
  * seconds after the previous one must not wait a poll interval). Failures back off (Retry-After
  * honoured); 401/403 means the token was revoked: stop.
  *
+ * Intervals: the heartbeat and poll intervals a heartbeat answer advertises (fleet settings) win
+ * over the agent's own, clamped into the protocol's bounds; an answer without them brings the
+ * agent's own back (ServerIntervals).
+ *
  * Heartbeats: the first right away, the second at a random phase of the interval (a fleet
  * enrolled in a burst spreads out), then every interval ± 10 %; early when something changed,
  * but never sooner than MIN_HEARTBEAT_GAP_MS after the previous answer. The early heartbeat that
  * reports an applied config waits a random share of POST_APPLY_SPREAD_MS, so a fleet's reports do
  * not compete with the config answers still going out.
  */
+import { HEARTBEAT_INTERVAL_BOUNDS_SECONDS, POLL_INTERVAL_BOUNDS_SECONDS } from '../api/protocol/v1.ts';
 import type { Backoff, BackoffPolicy } from './transport/backoff.ts';
 import type { ConfigAnswer, Outcome } from './transport/client.ts';
 
@@ -189,4 +194,63 @@ export function postApplyHeartbeatDelay(random: () => number): number {
  */
 export function earlyHeartbeatDelay(sinceAnswerMs: number): number {
   return Math.max(0, MIN_HEARTBEAT_GAP_MS - sinceAnswerMs);
+}
+
+/** The intervals a heartbeat answer may advertise (seconds); absent: the agent's own. */
+export interface AdvertisedIntervals {
+  heartbeatIntervalSeconds?: number;
+  pollIntervalSeconds?: number;
+}
+
+/** The agent's own intervals (its settings), in ms. */
+export interface OwnIntervals {
+  heartbeatIntervalMs: number;
+  pollIntervalMs: number;
+}
+
+/** `seconds` clamped into `bounds`, in ms; `ownMs` when nothing (or not a finite number) was advertised. */
+export function advertisedMs(
+  seconds: number | undefined,
+  bounds: { min: number; max: number },
+  ownMs: number,
+): number {
+  if (seconds === undefined || !Number.isFinite(seconds)) return ownMs;
+  return Math.min(bounds.max, Math.max(bounds.min, seconds)) * 1000;
+}
+
+/**
+ * The intervals in effect for one agent: what the last heartbeat answer advertised (clamped into
+ * the protocol's bounds), else the agent's own (read through `own` each time, so a retune shows).
+ */
+export class ServerIntervals {
+  private advertised: AdvertisedIntervals = {};
+
+  constructor(private readonly own: () => OwnIntervals) {}
+
+  /** Take the intervals of a heartbeat answer; returns true when the heartbeat interval changed. */
+  adopt(answer: AdvertisedIntervals): boolean {
+    const before = this.heartbeatIntervalMs;
+    this.advertised = {
+      heartbeatIntervalSeconds: answer.heartbeatIntervalSeconds,
+      pollIntervalSeconds: answer.pollIntervalSeconds,
+    };
+    return this.heartbeatIntervalMs !== before;
+  }
+
+  get heartbeatIntervalMs(): number {
+    const { heartbeatIntervalSeconds } = this.advertised;
+    return advertisedMs(
+      heartbeatIntervalSeconds,
+      HEARTBEAT_INTERVAL_BOUNDS_SECONDS,
+      this.own().heartbeatIntervalMs,
+    );
+  }
+
+  get pollIntervalMs(): number {
+    return advertisedMs(
+      this.advertised.pollIntervalSeconds,
+      POLL_INTERVAL_BOUNDS_SECONDS,
+      this.own().pollIntervalMs,
+    );
+  }
 }

@@ -136,7 +136,7 @@ export function buildApp(deps: AppDeps): App {
   );
   const sweeper = createSweeper(ctx, directory, config.sweepIntervalMs, log);
   const backups = config.backups && createBackupJob(db, config.backups, ctx.clock, log);
-  const retention = createRetentionJob(ctx, config.retention, config.retentionIntervalMs, log);
+  const retention = createRetentionJob(ctx, config.retentionIntervalMs, log);
   const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) =>
     metrics.alertRoundSeconds.observe(s),
   );
@@ -267,6 +267,7 @@ export function buildApp(deps: AppDeps): App {
     metrics,
     metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
     async listen(port, host) {
+      await ctx.tuning.start((err) => log.error({ err }, 'reading the fleet settings failed'));
       await directory.start();
       heartbeats.start();
       await telemetry.start();
@@ -289,6 +290,7 @@ export function buildApp(deps: AppDeps): App {
       await graphql.close();
       server.closeIdleConnections();
       directory.stop();
+      ctx.tuning.stop();
       metricSources.stop();
       await sweeper.stop();
       await backups?.stop();

@@ -7,9 +7,13 @@ import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
+import { SETTING_RULES, type RetentionPolicy } from './fleet/settings-rules.ts';
 
 /** Agent tokens are rotated this many days after issue unless FLOTILLA_TOKEN_ROTATION_DAYS says otherwise. */
 export const DEFAULT_TOKEN_ROTATION_DAYS = 90;
+
+/** An integer variable within a fleet setting's bounds (the variable gives that setting's default). */
+const bounded = (rule: { min: number; max: number }) => z.coerce.number().int().min(rule.min).max(rule.max);
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
@@ -49,7 +53,7 @@ const EnvSchema = z.object({
     .default('false'),
   FLOTILLA_HEARTBEAT_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(500),
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
-  FLOTILLA_ACTION_TTL_SECONDS: z.coerce.number().int().min(60).default(3600),
+  FLOTILLA_ACTION_TTL_SECONDS: bounded(SETTING_RULES.actionDeadlineSeconds).default(3600),
   FLOTILLA_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(0).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   FLOTILLA_METRICS_TOKEN: z
@@ -64,10 +68,10 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
-  FLOTILLA_RETAIN_ACTIONS_DAYS: z.coerce.number().int().min(1).max(36_500).default(90),
-  FLOTILLA_RETAIN_AUDIT_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
-  FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
-  FLOTILLA_RETAIN_DIAGNOSTICS_DAYS: z.coerce.number().int().min(1).max(36_500).default(14),
+  FLOTILLA_RETAIN_ACTIONS_DAYS: bounded(SETTING_RULES.retainActionsDays).default(90),
+  FLOTILLA_RETAIN_AUDIT_DAYS: bounded(SETTING_RULES.retainAuditDays).default(365),
+  FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS: bounded(SETTING_RULES.retainRevokedAgentsDays).default(30),
+  FLOTILLA_RETAIN_DIAGNOSTICS_DAYS: bounded(SETTING_RULES.retainDiagnosticsDays).default(14),
   FLOTILLA_RETENTION_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),
   FLOTILLA_BACKUP_DIR: z.string().min(1).optional(),
   FLOTILLA_BACKUP_INTERVAL_HOURS: z.coerce
@@ -115,14 +119,7 @@ export interface TelemetrySettings {
   agentRetentionDays: number;
 }
 
-/** How many days each kind of row is kept (FLOTILLA_RETAIN_*); api/fleet/retention.ts prunes the rest. */
-export interface RetentionPolicy {
-  actionsDays: number;
-  auditDays: number;
-  revokedAgentsDays: number;
-  /** Diagnostics bundles (api/fleet/diagnostics.ts). */
-  diagnosticsDays: number;
-}
+export type { RetentionPolicy };
 
 export interface ServerConfig {
   port: number;

@@ -42,7 +42,9 @@ export function createMetricSources(
       const now = ctx.clock();
       const counts = await Promise.all(
         AGENT_STATUSES.map((s) =>
-          ctx.db.agent.count({ where: { revokedAt: null, ...agentStatusWhere(s, now) } }),
+          ctx.db.agent.count({
+            where: { revokedAt: null, ...agentStatusWhere(s, now, ctx.tuning.current.offlineAfterMs) },
+          }),
         ),
       );
       return Object.fromEntries(AGENT_STATUSES.map((s, i) => [s, counts[i]]));

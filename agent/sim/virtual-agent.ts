@@ -1,7 +1,7 @@
 /**
  * One simulated agent speaking protocol v1 through the agent's own transport (createClient) and
  * following the agent's own policy (agent/policy.ts: since, resets, long-poll, intervals, jitter,
- * backoff, revoke), without Vector or a disk: enrol, poll or long-poll config, "apply" after a
+ * backoff, revoke, the intervals the server advertises), without Vector or a disk: enrol, poll or long-poll config, "apply" after a
  * delay (or fail validation, for the failing share), heartbeat on the policy's schedule and early
  * after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
@@ -12,6 +12,7 @@ import {
   HeartbeatPolicy,
   MIN_HEARTBEAT_GAP_MS,
   PollPolicy,
+  ServerIntervals,
   afterApply,
   earlyHeartbeatDelay,
   heartbeatPhase,
@@ -44,6 +45,8 @@ export class VirtualAgent {
   private revoked = false;
   private readonly heartbeats: HeartbeatPolicy;
   private readonly polls: PollPolicy;
+  /** Intervals advertised by the server (fleet settings), else the simulator's tuning. */
+  private readonly intervals: ServerIntervals;
 
   constructor(
     readonly index: number,
@@ -61,6 +64,7 @@ export class VirtualAgent {
     this.telemetry = env.telemetry ? new SimTelemetry(index, this.startedAt, env.random) : undefined;
     this.heartbeats = new HeartbeatPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
     this.polls = new PollPolicy(createBackoff(DEFAULT_BACKOFF, env.random), env.random);
+    this.intervals = new ServerIntervals(() => env.tuning);
   }
 
   /** Enrol with a bootstrap token, retrying retryable failures. Resolves false on a fatal one or a stop. */
@@ -103,7 +107,7 @@ export class VirtualAgent {
   /** The heartbeat interval changed: draw a new phase in the new interval. */
   rephase(): void {
     if (this.heartbeatInFlight || this.revoked || !this.creds) return;
-    this.schedule(heartbeatPhase(this.env.tuning.heartbeatIntervalMs, this.env.random));
+    this.schedule(heartbeatPhase(this.intervals.heartbeatIntervalMs, this.env.random));
   }
 
   /**
@@ -162,7 +166,8 @@ export class VirtualAgent {
     });
     this.answeredAt = this.env.clock.now();
     this.env.events.heartbeat(outcome.kind === 'ok');
-    const next = this.heartbeats.next(outcome, this.env.tuning.heartbeatIntervalMs);
+    if (outcome.kind === 'ok') this.intervals.adopt(outcome.value);
+    const next = this.heartbeats.next(outcome, this.intervals.heartbeatIntervalMs);
     if (outcome.kind !== 'ok') this.actions.notDelivered(sent);
     else {
       this.actions.acknowledge(sent, outcome.value.rejectedResults);
@@ -181,7 +186,7 @@ export class VirtualAgent {
 
   /** One config poll (held when the server offers long-poll); resolves the delay before the next. */
   private async pollOnce(): Promise<number> {
-    const tuning = pollTuning(this.env.tuning);
+    const tuning = pollTuning(this.env.tuning, this.intervals.pollIntervalMs);
     const query = this.polls.query(this.reported, tuning);
     const started = this.env.clock.now();
     this.pollAbort = new AbortController();
@@ -218,7 +223,7 @@ export class VirtualAgent {
   }
 }
 
-/** The policy's view of the simulator's tuning: `poll` mode never long-polls. */
-function pollTuning(t: Tuning): PollTuning {
-  return { pollIntervalMs: t.pollIntervalMs, longPollSeconds: t.pollMode === 'poll' ? 0 : t.longPollSeconds };
+/** The policy's view of the simulator's tuning and the poll interval in effect: `poll` mode never long-polls. */
+function pollTuning(t: Tuning, pollIntervalMs: number): PollTuning {
+  return { pollIntervalMs, longPollSeconds: t.pollMode === 'poll' ? 0 : t.longPollSeconds };
 }

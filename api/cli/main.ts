@@ -84,7 +84,9 @@ async function run(argv: string[], io: CliIo): Promise<number | null> {
       return 0;
     }
     await events.ready();
-    await command(createFleetContext({ config, db, events }), rest, {
+    const ctx = createFleetContext({ config, db, events });
+    await ctx.tuning.reload();
+    await command(ctx, rest, {
       print,
       readSecret: () => readSecret(io.stdin),
     });

@@ -90,7 +90,7 @@ export async function sweepWaitingActions(ctx: FleetContext): Promise<{ parked: 
   const now = ctx.clock();
   const emit = publishing(ctx);
   const agentsWhere = (status: 'offline' | 'online') =>
-    Prisma.sql`agent_id IN (SELECT a.id FROM agents a WHERE a.revoked_at IS NULL AND ${agentStatusSql(status, now)})`;
+    Prisma.sql`agent_id IN (SELECT a.id FROM agents a WHERE a.revoked_at IS NULL AND ${agentStatusSql(status, now, ctx.tuning.current.offlineAfterMs)})`;
   const parked = await transitionActions(
     ctx.db,
     Prisma.sql`status = 'pending' AND ${agentsWhere('offline')}`,

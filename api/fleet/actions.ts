@@ -52,8 +52,9 @@ export function initialStatus(
   lastHeartbeatAt: Date | null,
   now: Date,
   policy: ActionOfflinePolicy,
+  offlineAfterMs: number,
 ): ActionStatus {
-  if (agentStatus(lastHeartbeatAt, now) === 'online') return 'pending';
+  if (agentStatus(lastHeartbeatAt, now, offlineAfterMs) === 'online') return 'pending';
   return policy === 'skip' ? 'skipped' : 'waiting';
 }
 
@@ -135,7 +136,7 @@ export async function createActions(
   const data = parseInput(CreateActionsInput, input);
   const payload = await completePayload(ctx, data.type, data.payload);
   return inTransaction(ctx, async (tx, emit) => {
-    const agentIds = await bulkTargets(tx, data, ctx.clock());
+    const agentIds = await bulkTargets(tx, data, ctx.clock(), ctx.tuning.current.offlineAfterMs);
     const agents = await tx.agent.findMany({
       where: { id: { in: agentIds }, revokedAt: null },
       select: { id: true, groupId: true, platform: true, lastHeartbeatAt: true },
@@ -149,8 +150,9 @@ export async function createActions(
       payloads: new Map(agentIds.map((id) => [id, payload])),
       bulk: data.bulk || agentIds.length > 1,
       offlinePolicy: data.offlinePolicy ?? 'deliver',
-      deadline: new Date(ctx.clock().getTime() + ctx.settings.actionTtlMs),
+      deadline: new Date(ctx.clock().getTime() + ctx.tuning.current.actionDeadlineMs),
       now: ctx.clock(),
+      offlineAfterMs: ctx.tuning.current.offlineAfterMs,
     });
   });
 }
@@ -164,6 +166,8 @@ export interface QueueRequest {
   offlinePolicy: ActionOfflinePolicy;
   deadline: Date;
   now: Date;
+  /** The liveness threshold in effect (fleet settings): who counts as offline. */
+  offlineAfterMs: number;
   /** Extra audit fields (e.g. the draft revision validated). */
   audit?: Record<string, unknown>;
 }
@@ -184,7 +188,7 @@ export async function queueActions(
   const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
   const actions = await tx.action.createManyAndReturn({
     data: request.agents.map((agent) => {
-      const status = initialStatus(agent.lastHeartbeatAt, request.now, request.offlinePolicy);
+      const status = initialStatus(agent.lastHeartbeatAt, request.now, request.offlinePolicy, request.offlineAfterMs);
       return {
         agentId: agent.id,
         type: request.type,

@@ -15,6 +15,7 @@ type Groups = { id: string; configVersion: number }[];
 
 interface Env {
   now: Date;
+  offlineAfterMs: number;
   /** Every group's newest version; loaded only when the query names a config status. */
   groups: Groups;
 }
@@ -57,7 +58,7 @@ function compile(node: AgentQueryNode, negated: boolean, env: Env): Where {
       return compile(node.item, !negated, env);
     case 'status': {
       const statuses = negated ? AGENT_STATUSES.filter((s) => s !== node.value) : [node.value];
-      return { OR: statuses.map((s) => agentStatusWhere(s, env.now)) };
+      return { OR: statuses.map((s) => agentStatusWhere(s, env.now, env.offlineAfterMs)) };
     }
     case 'configStatus': {
       const statuses = negated ? CONFIG_STATUSES.filter((s) => s !== node.value) : [node.value];
@@ -101,12 +102,17 @@ function mentionsConfigStatus(node: AgentQueryNode): boolean {
 }
 
 /**
- * The Prisma `where` for a parsed query as of `now`. Costs one small query (the groups' versions)
+ * The Prisma `where` for a parsed query as of `now` (offline threshold `offlineAfterMs`). Costs one small query (the groups' versions)
  * when the query names a config status, none otherwise; rejects only when the database fails.
  */
-export async function compileAgentQuery(db: Tx, node: AgentQueryNode, now: Date): Promise<Where> {
+export async function compileAgentQuery(
+  db: Tx,
+  node: AgentQueryNode,
+  now: Date,
+  offlineAfterMs: number,
+): Promise<Where> {
   const groups = mentionsConfigStatus(node)
     ? await db.group.findMany({ select: { id: true, configVersion: true } })
     : [];
-  return compile(node, false, { now, groups });
+  return compile(node, false, { now, offlineAfterMs, groups });
 }

@@ -6,10 +6,11 @@
  * the three agree at every boundary on both databases. The dashboard reads the statuses from the
  * API and the threshold from `fleetRules`; it keeps no copy.
  *
- * Liveness, as of `now`:
+ * Liveness, as of `now`, with the threshold `offlineAfterMs` (the fleet setting offlineAfterSeconds,
+ * settings-rules.ts; callers pass `ctx.tuning.current.offlineAfterMs`, never a constant):
  *  - never_seen: no heartbeat yet (`lastHeartbeatAt` is null);
- *  - online: the last heartbeat is at most OFFLINE_AFTER_MS old (age <= threshold, so an agent
- *    whose heartbeat is exactly OFFLINE_AFTER_MS old is still online);
+ *  - online: the last heartbeat is at most offlineAfterMs old (age <= threshold, so an agent
+ *    whose heartbeat is exactly offlineAfterMs old is still online);
  *  - offline: the last heartbeat is older than that (age > threshold).
  *  A heartbeat stamped after `now` (clock skew between replicas) counts as online.
  *
@@ -26,9 +27,6 @@
  */
 import { Prisma } from '../generated/prisma/client.ts';
 
-/** An agent is offline once its last heartbeat is older than this (five minutes). */
-export const OFFLINE_AFTER_MS = 5 * 60 * 1000;
-
 export const AGENT_STATUSES = ['online', 'offline', 'never_seen'] as const;
 export type AgentStatus = (typeof AGENT_STATUSES)[number];
 
@@ -36,19 +34,23 @@ export const CONFIG_STATUSES = ['up_to_date', 'behind', 'failed', 'drifted'] as 
 export type ConfigStatus = (typeof CONFIG_STATUSES)[number];
 
 /** The oldest heartbeat time that still counts as online as of `now`. */
-export function onlineSince(now: Date): Date {
-  return new Date(now.getTime() - OFFLINE_AFTER_MS);
+export function onlineSince(now: Date, offlineAfterMs: number): Date {
+  return new Date(now.getTime() - offlineAfterMs);
 }
 
 /** The status of an agent from its last heartbeat time, as of `now`. Pure; never throws. */
-export function agentStatus(lastHeartbeatAt: Date | null, now: Date): AgentStatus {
+export function agentStatus(lastHeartbeatAt: Date | null, now: Date, offlineAfterMs: number): AgentStatus {
   if (!lastHeartbeatAt) return 'never_seen';
-  return lastHeartbeatAt.getTime() < onlineSince(now).getTime() ? 'offline' : 'online';
+  return lastHeartbeatAt.getTime() < onlineSince(now, offlineAfterMs).getTime() ? 'offline' : 'online';
 }
 
 /** The Prisma condition for agents in `status` as of `now`. */
-export function agentStatusWhere(status: AgentStatus, now: Date): Prisma.AgentWhereInput {
-  const since = onlineSince(now);
+export function agentStatusWhere(
+  status: AgentStatus,
+  now: Date,
+  offlineAfterMs: number,
+): Prisma.AgentWhereInput {
+  const since = onlineSince(now, offlineAfterMs);
   switch (status) {
     case 'online':
       return { lastHeartbeatAt: { gte: since } };
@@ -60,8 +62,8 @@ export function agentStatusWhere(status: AgentStatus, now: Date): Prisma.AgentWh
 }
 
 /** The SQL condition (on alias `a`) for agents in `status` as of `now`; a bound parameter, no text. */
-export function agentStatusSql(status: AgentStatus, now: Date): Prisma.Sql {
-  const since = onlineSince(now);
+export function agentStatusSql(status: AgentStatus, now: Date, offlineAfterMs: number): Prisma.Sql {
+  const since = onlineSince(now, offlineAfterMs);
   switch (status) {
     case 'online':
       return Prisma.sql`a.last_heartbeat_at >= ${since}`;

@@ -155,7 +155,7 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
   return inTransaction(ctx, async (tx, emit) => {
     const group = await tx.group.findUnique({ where: { id: groupId } });
     if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${groupId}`);
-    const agentIds = await bulkTargets(tx, target, now);
+    const agentIds = await bulkTargets(tx, target, now, ctx.tuning.current.offlineAfterMs);
     if (target.agentIds) await assertAgents(tx, agentIds, false);
     const moved = await tx.$queryRaw<{ id: string; previous_group_id: string }[]>`
       UPDATE agents AS a SET group_id = ${groupId}::uuid, applied_config_version = 0,
@@ -193,7 +193,7 @@ export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unkno
   const target = parseInput(RevokeAgentsInput, input);
   const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
-    const agentIds = await bulkTargets(tx, target, now);
+    const agentIds = await bulkTargets(tx, target, now, ctx.tuning.current.offlineAfterMs);
     if (target.agentIds) await assertAgents(tx, agentIds, true);
     const revoked = await tx.$queryRaw<{ id: string; group_id: string }[]>`
       UPDATE agents SET revoked_at = ${now}, updated_at = ${now}

@@ -1,5 +1,6 @@
 /**
- * What every fleet function receives: the database, the event bus, a clock and a few settings.
+ * What every fleet function receives: the database, the event bus, a clock, a few settings from
+ * the environment and the fleet settings in effect.
  * Built once per process by createFleetContext (the server, the admin CLI; tests build their
  * own); no module-level singletons.
  */
@@ -8,13 +9,13 @@ import type { ServerConfig } from '../config.ts';
 import type { Db } from '../db.ts';
 import type { EventBus } from './events.ts';
 import type { SecretKeyring } from './secret-crypto.ts';
+import { LiveSettings } from './settings-live.ts';
+import { settingDefaults } from './settings-rules.ts';
 
 export type Clock = () => Date;
 export type Tx = Prisma.TransactionClient;
 
 export interface FleetSettings {
-  /** How long an action may wait for its agent before the sweep expires it. */
-  actionTtlMs: number;
   /**
    * FLOTILLA_PUBLIC_URL without a trailing slash, or undefined: then each request's scheme and Host
    * give the base URL (install.sh, release download URLs, the GraphQL same-origin check).
@@ -31,6 +32,12 @@ export interface FleetContext {
   events: EventBus;
   clock: Clock;
   settings: FleetSettings;
+  /**
+   * The fleet settings an admin changes at run time (settings.ts): offline threshold, action
+   * deadline, retention, the intervals advertised to agents. Read `tuning.current` when needed,
+   * never keep a copy: it changes without a restart.
+   */
+  tuning: LiveSettings;
 }
 
 /** Who performs a change; written to the audit log and used for role checks. */
@@ -50,7 +57,7 @@ export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'ad
 
 /** The fleet context for a configuration, an opened database and a bus. Never fails. */
 export function createFleetContext(deps: {
-  config: Pick<ServerConfig, 'actionTtlMs' | 'publicUrl' | 'secretKeys'> &
+  config: Pick<ServerConfig, 'actionTtlMs' | 'retention' | 'publicUrl' | 'secretKeys'> &
     Partial<Pick<ServerConfig, 'tokenRotationDays'>>;
   db: Pick<Db, 'prisma'>;
   events: EventBus;
@@ -60,8 +67,8 @@ export function createFleetContext(deps: {
     db: deps.db.prisma,
     events: deps.events,
     clock: deps.clock ?? (() => new Date()),
+    tuning: new LiveSettings(deps.db.prisma, deps.events, settingDefaults(deps.config)),
     settings: {
-      actionTtlMs: deps.config.actionTtlMs,
       publicUrl: deps.config.publicUrl,
       secretKeys: deps.config.secretKeys,
       tokenRotationDays: deps.config.tokenRotationDays,

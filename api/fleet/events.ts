@@ -43,6 +43,8 @@ export interface FleetEvents {
   alertUpdated: { instanceId: string; ruleId: string; state: string };
   /** An alert rule was created, changed or deleted. */
   alertRuleUpdated: { ruleId: string; deleted?: boolean };
+  /** The fleet settings changed (settings.ts): every replica reads them again. */
+  settingsChanged: { revision: number };
   /** A replica's probe of the bus itself (api/metrics-sources.ts): it times its own message's trip. */
   busProbe: { replica: string; sentAtMs: number };
 }
@@ -71,6 +73,7 @@ const TOPICS: Topic[] = [
   'telemetryRecorded',
   'alertUpdated',
   'alertRuleUpdated',
+  'settingsChanged',
   'busProbe',
 ];
 

@@ -256,6 +256,9 @@ export interface HeartbeatOutcome {
   pendingActions: PendingAction[];
   rejectedResults: RejectedResult[];
   selfHeal: boolean;
+  /** The intervals the fleet settings advertise (absent when not set: agents keep their own). */
+  heartbeatIntervalSeconds?: number;
+  pollIntervalSeconds?: number;
   /** A rotated token for the agent (token-rotation.ts), when one is due. */
   agentToken?: string;
 }
@@ -266,7 +269,8 @@ export interface HeartbeatOutcome {
  * with the drift verdict (drift.ts), turn the actions that waited for the agent into pending ones
  * (action-delivery.ts), and return the pending actions (the database is asked only
  * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
- * group's self-heal setting and a rotated token when one is due. Rejects when a write fails — the
+ * group's self-heal setting, a rotated token when one is due and the intervals the fleet settings
+ * advertise. Rejects when a write fails — the
  * agent then retries and nothing is lost.
  */
 export async function applyHeartbeat(
@@ -297,5 +301,13 @@ export async function applyHeartbeat(
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
   const selfHeal = await directory.selfHeal(agent.groupId);
-  return { pendingActions, rejectedResults, selfHeal, ...(agentToken ? { agentToken } : {}) };
+  const { heartbeatIntervalSeconds, pollIntervalSeconds } = ctx.tuning.current;
+  return {
+    pendingActions,
+    rejectedResults,
+    selfHeal,
+    ...(agentToken ? { agentToken } : {}),
+    ...(heartbeatIntervalSeconds !== null ? { heartbeatIntervalSeconds } : {}),
+    ...(pollIntervalSeconds !== null ? { pollIntervalSeconds } : {}),
+  };
 }

@@ -14,7 +14,7 @@ export async function sweepOffline(ctx: FleetContext): Promise<number> {
   const now = ctx.clock();
   const rows = await ctx.db.$queryRaw<{ id: string; group_id: string }[]>(Prisma.sql`
     UPDATE agents AS a SET went_offline_at = ${now}
-    WHERE a.revoked_at IS NULL AND a.went_offline_at IS NULL AND ${agentStatusSql('offline', now)}
+    WHERE a.revoked_at IS NULL AND a.went_offline_at IS NULL AND ${agentStatusSql('offline', now, ctx.tuning.current.offlineAfterMs)}
     RETURNING a.id, a.group_id`);
   for (const r of rows)
     ctx.events.publish('agentUpdated', { agentId: r.id, groupId: r.group_id, change: 'offline' });

@@ -70,7 +70,8 @@ async function configStatusesOf(
 }
 
 /**
- * The Prisma `where` selecting the agents that match `filter` as of `now`. Costs one small query
+ * The Prisma `where` selecting the agents that match `filter` as of `now` (offline threshold
+ * `offlineAfterMs`, the fleet setting). Costs one small query
  * (the groups' versions) when config statuses are filtered, none otherwise. Throws AgentQueryError
  * (agent-query.ts) for a malformed `query`; otherwise rejects only when the database fails.
  */
@@ -78,12 +79,14 @@ export async function agentWhere(
   db: Tx,
   filter: AgentFilter | null | undefined,
   now: Date,
+  offlineAfterMs: number,
 ): Promise<Prisma.AgentWhereInput> {
   const f = filter ?? {};
   const and: Prisma.AgentWhereInput[] = [];
   if (!f.includeRevoked) and.push({ revokedAt: null });
   if (nonEmpty(f.groupIds)) and.push({ groupId: { in: f.groupIds } });
-  if (nonEmpty(f.statuses)) and.push({ OR: [...new Set(f.statuses)].map((s) => agentStatusWhere(s, now)) });
+  if (nonEmpty(f.statuses))
+    and.push({ OR: [...new Set(f.statuses)].map((s) => agentStatusWhere(s, now, offlineAfterMs)) });
   if (nonEmpty(f.agentVersions)) and.push({ agentVersion: { in: f.agentVersions } });
   if (nonEmpty(f.vectorVersions)) and.push({ vectorVersion: { in: f.vectorVersions } });
   if (nonEmpty(f.platforms)) and.push({ platform: { in: f.platforms } });
@@ -92,7 +95,7 @@ export async function agentWhere(
   if (nonEmpty(f.configStatuses)) {
     and.push(await configStatusesOf(db, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
   }
-  if (f.query?.trim()) and.push(await compileAgentQuery(db, parseAgentQuery(f.query), now));
+  if (f.query?.trim()) and.push(await compileAgentQuery(db, parseAgentQuery(f.query), now, offlineAfterMs));
   return { AND: and };
 }
 
@@ -110,9 +113,15 @@ function bulkError(code: FleetErrorCode, path: string, message: string): FleetEr
  * The ids a bulk request targets, read in `db` (pass the request's transaction so the selection and
  * the change are one atomic step). A filter never selects revoked agents (they cannot be changed).
  * Throws validation_failed when both or neither of ids and filter are given, or when nothing is
- * targeted; too_many_agents when more than MAX_BULK_AGENTS are.
+ * targeted; too_many_agents when more than MAX_BULK_AGENTS are. A filter is read as of `now` with the
+ * offline threshold `offlineAfterMs`.
  */
-export async function bulkTargets(db: Tx, target: BulkTarget, now: Date): Promise<string[]> {
+export async function bulkTargets(
+  db: Tx,
+  target: BulkTarget,
+  now: Date,
+  offlineAfterMs: number,
+): Promise<string[]> {
   const { agentIds, filter } = target;
   if (!agentIds === !filter) {
     throw bulkError(FleetErrorCode.validationFailed, 'agentIds', 'give agentIds or filter, not both');
@@ -122,7 +131,7 @@ export async function bulkTargets(db: Tx, target: BulkTarget, now: Date): Promis
     ids = [...new Set(agentIds)];
   } else {
     const rows = await db.agent.findMany({
-      where: await agentWhere(db, { ...filter, includeRevoked: false }, now),
+      where: await agentWhere(db, { ...filter, includeRevoked: false }, now, offlineAfterMs),
       select: { id: true },
       orderBy: { id: 'asc' },
       take: MAX_BULK_AGENTS + 1,

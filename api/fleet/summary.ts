@@ -78,13 +78,14 @@ const COUNTED = [
  */
 export async function fleetSummary(ctx: FleetContext, groupId: string | null = null): Promise<FleetSummary> {
   const now = ctx.clock();
+  const offlineAfterMs = ctx.tuning.current.offlineAfterMs;
   const [rows, agentVersions, vectorVersions] = await Promise.all([
     ctx.db.$queryRaw<RolloutRow[]>(Prisma.sql`
       SELECT g.id::text AS group_id, g.slug, g.name, g.config_version,
         count(a.id)::int AS agents,
-        count(a.id) FILTER (WHERE ${agentStatusSql('online', now)})::int AS online,
-        count(a.id) FILTER (WHERE ${agentStatusSql('offline', now)})::int AS offline,
-        count(a.id) FILTER (WHERE ${agentStatusSql('never_seen', now)})::int AS never_seen,
+        count(a.id) FILTER (WHERE ${agentStatusSql('online', now, offlineAfterMs)})::int AS online,
+        count(a.id) FILTER (WHERE ${agentStatusSql('offline', now, offlineAfterMs)})::int AS offline,
+        count(a.id) FILTER (WHERE ${agentStatusSql('never_seen', now, offlineAfterMs)})::int AS never_seen,
         count(a.id) FILTER (WHERE ${configStatusSql('up_to_date')})::int AS up_to_date,
         count(a.id) FILTER (WHERE ${configStatusSql('behind')})::int AS behind,
         count(a.id) FILTER (WHERE ${configStatusSql('failed')})::int AS failed,

@@ -104,7 +104,7 @@ export async function requestTokenRotation(
   const target = parseInput(RotateAgentTokensInput, input);
   const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
-    const agentIds = await bulkTargets(tx, target, now);
+    const agentIds = await bulkTargets(tx, target, now, ctx.tuning.current.offlineAfterMs);
     const rows = await tx.$queryRaw<{ id: string; group_id: string }[]>`
       UPDATE agents SET token_rotation_requested_at = ${now}, updated_at = ${now}
       WHERE id = ANY(${agentIds}::uuid[]) AND revoked_at IS NULL

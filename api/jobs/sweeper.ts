@@ -1,6 +1,7 @@
 /**
- * The periodic sweep: marks agents offline, expires overdue actions, parks the pending actions of
- * offline agents as waiting (and resumes those of agents back online), and re-reads which agents
+ * The periodic sweep: re-reads the fleet settings (a missed settingsChanged heals here), marks
+ * agents offline, expires overdue actions, parks the pending actions of offline agents as waiting
+ * (and resumes those of agents back online), and re-reads which agents
  * have pending actions. Every step is a single conditional statement, so replicas may sweep at the
  * same time without double or lost transitions.
  */
@@ -63,6 +64,7 @@ export function createSweeper(
 ): Job {
   return createPeriodicJob(intervalMs, async () => {
     try {
+      await ctx.tuning.reload();
       const offline = await sweepOffline(ctx);
       const expired = await expireActions(ctx);
       const { parked, resumed } = await sweepWaitingActions(ctx);

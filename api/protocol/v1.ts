@@ -38,6 +38,14 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export const MAX_HEADER_BYTES = 16 * 1024;
 export const DEFAULT_HEARTBEAT_INTERVAL_SECONDS = 30;
 export const DEFAULT_POLL_INTERVAL_SECONDS = 10;
+/**
+ * Bounds of the intervals a server advertises in a heartbeat answer (`heartbeatIntervalSeconds`,
+ * `pollIntervalSeconds`, from the fleet settings): the server refuses settings outside them, and an
+ * agent clamps an advertised value into them. The agent's own --heartbeat-interval and
+ * --poll-interval (used while nothing is advertised) are not bound by these.
+ */
+export const HEARTBEAT_INTERVAL_BOUNDS_SECONDS = { min: 5, max: 3600 } as const;
+export const POLL_INTERVAL_BOUNDS_SECONDS = { min: 1, max: 3600 } as const;
 export const LONG_POLL_MAX_SECONDS = 60;
 export const MAX_PENDING_ACTIONS = 10;
 export const YAML_CONTENT_TYPE = 'application/yaml';
@@ -411,6 +419,13 @@ export const HeartbeatResponse = z.object({
      * stays valid until the server has seen the new one.
      */
     agentToken: z.string().optional(),
+    /**
+     * Fleet settings: the heartbeat and poll intervals (seconds) the agent uses from now on, clamped
+     * into HEARTBEAT_INTERVAL_BOUNDS_SECONDS / POLL_INTERVAL_BOUNDS_SECONDS. Absent: its own. A value
+     * that is not a number is ignored (never fails the answer).
+     */
+    heartbeatIntervalSeconds: z.number().optional().catch(undefined),
+    pollIntervalSeconds: z.number().optional().catch(undefined),
   }),
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;

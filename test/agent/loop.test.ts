@@ -11,7 +11,7 @@ import type { HeartbeatRequest } from '../../api/protocol/v1.ts';
 import { ActionRunner } from '../../agent/actions/runner.ts';
 import type { ApplyOutcome, RolledBack } from '../../agent/apply/apply.ts';
 import { AgentLoop } from '../../agent/loop.ts';
-import { POST_APPLY_SPREAD_MS } from '../../agent/policy.ts';
+import { POST_APPLY_SPREAD_MS, type AdvertisedIntervals } from '../../agent/policy.ts';
 import { StateStore } from '../../agent/state/store.ts';
 import type { VectorEvent } from '../../agent/supervisor/vector.ts';
 import { createBackoff } from '../../agent/transport/backoff.ts';
@@ -29,7 +29,7 @@ const ok = <T>(value: T): Outcome<T> => ({ kind: 'ok', value });
 
 async function harness(script: {
   poll?: (n: number, q: Poll) => Outcome<ConfigAnswer>;
-  heartbeat?: (n: number) => Outcome<{ pendingActions: []; rejectedResults: [] }>;
+  heartbeat?: (n: number) => Outcome<{ pendingActions: []; rejectedResults: [] } & AdvertisedIntervals>;
   apply?: (version: number) => ApplyOutcome;
   applied?: number;
   random?: () => number;
@@ -149,6 +149,36 @@ describe('agent loop', () => {
     // 0.25 × POST_APPLY_SPREAD_MS (plus the store's writes); the heartbeat interval is 60 s.
     expect(hb.at - appliedAt).toBeGreaterThanOrEqual(0.25 * POST_APPLY_SPREAD_MS);
     expect(hb.at - appliedAt).toBeLessThan(POST_APPLY_SPREAD_MS);
+  });
+
+  it('follows the intervals a heartbeat answer advertises, clamped into the protocol bounds, until they are gone', async () => {
+    const advertised: AdvertisedIntervals[] = [
+      { heartbeatIntervalSeconds: 1, pollIntervalSeconds: 2 }, // 1 s is below the 5 s minimum: 5 s
+      { heartbeatIntervalSeconds: 10, pollIntervalSeconds: 2 },
+    ];
+    const h = await harness({
+      pollIntervalMs: 10_000,
+      heartbeat: (n) => ok({ pendingActions: [], rejectedResults: [], ...advertised[n - 1] }),
+    });
+    await drive(h.clock, 'four heartbeats', () => h.heartbeats.length >= 4, { stepMs: 100, maxSteps: 1000 });
+    await drive(
+      h.clock,
+      'polls on its own interval again',
+      () => h.polls.at(-1)!.at >= h.heartbeats[3].at + 20_000,
+      {
+        stepMs: 100,
+        maxSteps: 1000,
+      },
+    );
+    const at = h.heartbeats.map((b) => b.at);
+    // random 0.5: the second beat at half the (clamped) interval, then whole intervals, no jitter.
+    expect(at[1] - at[0]).toBe(2500);
+    expect(at[2] - at[1]).toBe(10_000);
+    expect(at[3] - at[2]).toBe(60_000);
+    const gaps = (from: number, to: number) =>
+      h.polls.slice(1).flatMap((p, i) => (h.polls[i].at >= from && p.at <= to ? [p.at - h.polls[i].at] : []));
+    expect(new Set(gaps(at[0] + 10_000, at[2]))).toEqual(new Set([2000]));
+    expect(new Set(gaps(at[2] + 2000, Infinity))).toEqual(new Set([10_000]));
   });
 
   it('reports again when Vector dies after confirming a config, and applies the next one after that', async () => {

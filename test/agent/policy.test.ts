@@ -8,6 +8,7 @@ import {
   MIN_HEARTBEAT_GAP_MS,
   POST_APPLY_SPREAD_MS,
   PollPolicy,
+  ServerIntervals,
   afterApply,
   earlyHeartbeatDelay,
   isRevoked,
@@ -18,6 +19,7 @@ import {
   type ReportedConfig,
 } from '../../agent/policy.ts';
 import { createBackoff } from '../../agent/transport/backoff.ts';
+import { HEARTBEAT_INTERVAL_BOUNDS_SECONDS, POLL_INTERVAL_BOUNDS_SECONDS } from '../../api/protocol/v1.ts';
 import type { ConfigAnswer, Outcome } from '../../agent/transport/client.ts';
 
 const backoff = () => createBackoff({ initialMs: 1000, maxMs: 8000, jitter: 0 }, () => 0);
@@ -217,5 +219,22 @@ describe('agent policy: heartbeats', () => {
     expect(postApplyHeartbeatDelay(() => 0)).toBe(0);
     expect(postApplyHeartbeatDelay(() => 0.5)).toBe(POST_APPLY_SPREAD_MS / 2);
     expect(postApplyHeartbeatDelay(() => 0.999_999)).toBeLessThan(POST_APPLY_SPREAD_MS);
+  });
+});
+
+describe('agent policy: intervals the server advertises', () => {
+  it('wins over the own setting within the protocol bounds, and the own comes back when absent', () => {
+    const own = { heartbeatIntervalMs: 30_000, pollIntervalMs: 10_000 };
+    const intervals = new ServerIntervals(() => own);
+    expect(intervals.adopt({})).toBe(false);
+    expect([intervals.heartbeatIntervalMs, intervals.pollIntervalMs]).toEqual([30_000, 10_000]);
+    expect(intervals.adopt({ heartbeatIntervalSeconds: 1e9, pollIntervalSeconds: -3 })).toBe(true);
+    expect(intervals.heartbeatIntervalMs).toBe(HEARTBEAT_INTERVAL_BOUNDS_SECONDS.max * 1000);
+    expect(intervals.pollIntervalMs).toBe(POLL_INTERVAL_BOUNDS_SECONDS.min * 1000);
+    intervals.adopt({ heartbeatIntervalSeconds: 45, pollIntervalSeconds: Number.NaN });
+    expect([intervals.heartbeatIntervalMs, intervals.pollIntervalMs]).toEqual([45_000, 10_000]);
+    expect(intervals.adopt({})).toBe(true);
+    own.heartbeatIntervalMs = 5;
+    expect(intervals.heartbeatIntervalMs).toBe(5);
   });
 });

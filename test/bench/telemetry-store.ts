@@ -70,7 +70,12 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
     const start = new Date(Math.ceil(Date.now() / 300_000) * 300_000 + 240_000);
     let now = start;
     const ctx = createFleetContext({
-      config: { actionTtlMs: 3_600_000, publicUrl: undefined, secretKeys: undefined },
+      config: {
+        actionTtlMs: 3_600_000,
+        retention: { actionsDays: 90, auditDays: 365, revokedAgentsDays: 30, diagnosticsDays: 14 },
+        publicUrl: undefined,
+        secretKeys: undefined,
+      },
       db,
       events: createLocalBus(),
       clock: () => now,

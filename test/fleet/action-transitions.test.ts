@@ -90,7 +90,7 @@ describe('action status changes follow the transition table', () => {
 
   it('expiry (the sweeper)', async () => {
     const before = await oneActionPerStatus(await agents(STATUSES.length));
-    now = new Date(now.getTime() + server.ctx.settings.actionTtlMs + 1000);
+    now = new Date(now.getTime() + server.ctx.tuning.current.actionDeadlineMs + 1000);
     await server.app.sweeper.runOnce();
     await expectTableOutcome(before, 'expired');
     expect(await expireActions(server.ctx)).toBe(0);

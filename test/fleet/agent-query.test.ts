@@ -86,7 +86,7 @@ const QUERIES: [string, string[]][] = [
 
 async function select(filter: Parameters<typeof agentWhere>[1]) {
   const now = server.ctx.clock();
-  const where = await agentWhere(server.ctx.db, filter, now);
+  const where = await agentWhere(server.ctx.db, filter, now, server.ctx.tuning.current.offlineAfterMs);
   const rows = await server.ctx.db.agent.findMany({ where, select: { id: true, hostname: true } });
   const count = await server.ctx.db.agent.count({ where });
   return { rows, count, now };
@@ -97,7 +97,12 @@ describe('agent queries select the same agents in lists, counts and bulk request
     const { rows, count, now } = await select({ query });
     expect(rows.map((r) => r.hostname).sort()).toEqual([...hosts].sort());
     expect(count).toBe(hosts.length);
-    const bulk = await bulkTargets(server.ctx.db, { filter: { query } }, now);
+    const bulk = await bulkTargets(
+      server.ctx.db,
+      { filter: { query } },
+      now,
+      server.ctx.tuning.current.offlineAfterMs,
+    );
     expect(bulk.sort()).toEqual(hosts.map((h) => ids[h]).sort());
   });
 
@@ -109,9 +114,12 @@ describe('agent queries select the same agents in lists, counts and bulk request
   });
 
   it('rejects a malformed query with its position', async () => {
-    const error = await agentWhere(server.ctx.db, { query: 'status:gone' }, new Date()).catch(
-      (e: unknown) => e,
-    );
+    const error = await agentWhere(
+      server.ctx.db,
+      { query: 'status:gone' },
+      new Date(),
+      server.ctx.tuning.current.offlineAfterMs,
+    ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentQueryError);
     expect(error).toMatchObject({ position: 7, length: 4, code: 'validation_failed' });
   });

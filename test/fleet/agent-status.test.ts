@@ -2,14 +2,14 @@
  * agent-status.ts: the TypeScript predicate, the Prisma filter (counted through it, and through the
  * agents list's agentWhere) and the SQL fragment (through the fleet summary aggregate and the
  * offline sweep) agree on every boundary case. One group per case, so a per-group count names the
- * status the database gives that one agent.
+ * status the database gives that one agent. The threshold is a fleet setting: the table runs with
+ * one other than the default, so a form that kept a constant of its own fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import {
   AGENT_STATUSES,
   CONFIG_STATUSES,
-  OFFLINE_AFTER_MS,
   agentStatus,
   agentStatusWhere,
   configStatus,
@@ -18,6 +18,8 @@ import {
   type ConfigStatus,
 } from '../../api/fleet/agent-status.ts';
 import { agentWhere } from '../../api/fleet/queries.ts';
+import { updateFleetSettings } from '../../api/fleet/settings.ts';
+import { DEFAULT_OFFLINE_AFTER_SECONDS } from '../../api/fleet/settings-rules.ts';
 import { fleetSummary } from '../../api/fleet/summary.ts';
 import { sweepOffline } from '../../api/fleet/liveness.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
@@ -28,6 +30,8 @@ import { enrolBody, mintToken, uniqueSlug } from '../helpers/factories.ts';
 const now = new Date('2026-11-23T12:00:00.000Z');
 const ago = (ms: number) => new Date(now.getTime() - ms);
 const DESIRED = 5;
+/** The offline threshold the table runs with: the setting, 7 minutes (the default is 5). */
+const OFFLINE_AFTER_MS = 7 * 60 * 1000;
 
 interface Case {
   name: string;
@@ -170,6 +174,9 @@ let server: TestServer;
 const groupOf = new Map<string, string>();
 beforeAll(async () => {
   server = await startTestServer({ clock: () => now });
+  expect(OFFLINE_AFTER_MS).not.toBe(DEFAULT_OFFLINE_AFTER_SECONDS * 1000);
+  await updateFleetSettings(server.ctx, CLI_ACTOR, { offlineAfterSeconds: OFFLINE_AFTER_MS / 1000 });
+  expect(server.ctx.tuning.current.offlineAfterMs).toBe(OFFLINE_AFTER_MS);
   for (const c of CASES) {
     const group = await createGroup(server.ctx, CLI_ACTOR, { slug: uniqueSlug('status'), name: c.name });
     await server.ctx.db.group.update({ where: { id: group.id }, data: { configVersion: DESIRED } });
@@ -204,17 +211,18 @@ describe('agent status: one rule in three forms', () => {
     const { db } = server.ctx;
     const row = await db.agent.findFirstOrThrow({ where: { groupId }, include: { group: true } });
 
-    expect(agentStatus(row.lastHeartbeatAt, now)).toBe(c.status);
+    expect(agentStatus(row.lastHeartbeatAt, now, OFFLINE_AFTER_MS)).toBe(c.status);
     expect(configStatus(row, row.group.configVersion)).toBe(c.config);
 
     const summary = await fleetSummary(server.ctx, groupId);
     for (const s of AGENT_STATUSES) {
       const expected = s === c.status ? 1 : 0;
-      expect(await db.agent.count({ where: { groupId, ...agentStatusWhere(s, now) } }), `prisma ${s}`).toBe(
-        expected,
-      );
+      expect(
+        await db.agent.count({ where: { groupId, ...agentStatusWhere(s, now, OFFLINE_AFTER_MS) } }),
+        `prisma ${s}`,
+      ).toBe(expected);
       const listed = await db.agent.count({
-        where: await agentWhere(db, { groupIds: [groupId], statuses: [s] }, now),
+        where: await agentWhere(db, { groupIds: [groupId], statuses: [s] }, now, OFFLINE_AFTER_MS),
       });
       expect(listed, `agentWhere ${s}`).toBe(expected);
       expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);
@@ -223,7 +231,7 @@ describe('agent status: one rule in three forms', () => {
       const expected = s === c.config ? 1 : 0;
       expect(await db.agent.count({ where: configStatusWhere(s, row.group) }), `prisma ${s}`).toBe(expected);
       const listed = await db.agent.count({
-        where: await agentWhere(db, { groupIds: [groupId], configStatuses: [s] }, now),
+        where: await agentWhere(db, { groupIds: [groupId], configStatuses: [s] }, now, OFFLINE_AFTER_MS),
       });
       expect(listed, `agentWhere ${s}`).toBe(expected);
       expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);
@@ -236,7 +244,7 @@ describe('agent status: one rule in three forms', () => {
     expect(rows).toHaveLength(CASES.length);
     for (const row of rows) {
       expect(row.wentOfflineAt !== null, row.hostname).toBe(
-        agentStatus(row.lastHeartbeatAt, now) === 'offline',
+        agentStatus(row.lastHeartbeatAt, now, OFFLINE_AFTER_MS) === 'offline',
       );
     }
     expect(rows.filter((r) => r.wentOfflineAt).length).toBe(

@@ -50,7 +50,12 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 async function hostsOf(query: string): Promise<string[]> {
-  const where = await agentWhere(server.ctx.db, { query }, server.ctx.clock());
+  const where = await agentWhere(
+    server.ctx.db,
+    { query },
+    server.ctx.clock(),
+    server.ctx.tuning.current.offlineAfterMs,
+  );
   const rows = await server.ctx.db.agent.findMany({ where, select: { hostname: true } });
   return rows.map((r) => r.hostname).sort();
 }

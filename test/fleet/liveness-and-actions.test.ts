@@ -9,7 +9,6 @@ import {
   cancelAction,
 } from '../../api/fleet/actions.ts';
 import { sweepOffline } from '../../api/fleet/liveness.ts';
-import { OFFLINE_AFTER_MS } from '../../api/fleet/agent-status.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import type { FleetError } from '../../api/fleet/errors.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
@@ -80,7 +79,7 @@ describe('action transitions', () => {
     });
     const later: FleetContext = {
       ...server.ctx,
-      clock: () => new Date(now.getTime() + server.ctx.settings.actionTtlMs + 1000),
+      clock: () => new Date(now.getTime() + server.ctx.tuning.current.actionDeadlineMs + 1000),
     };
     const [a, b] = await Promise.all([expireActions(later), expireActions(later)]);
     off();
@@ -99,7 +98,7 @@ describe('liveness', () => {
   it('stamps wentOfflineAt once per outage, also with two sweeps at once, and a heartbeat clears it', async () => {
     const list = await agents(3);
     const ids = list.map((a) => a.agentId);
-    const old = new Date(now.getTime() - OFFLINE_AFTER_MS - 60_000);
+    const old = new Date(now.getTime() - server.ctx.tuning.current.offlineAfterMs - 60_000);
     await server.ctx.db.agent.updateMany({
       where: { id: { in: ids.slice(0, 2) } },
       data: { lastHeartbeatAt: old },

@@ -1,7 +1,7 @@
 /**
  * Authorisation as a matrix: every mutation and every query × anonymous, viewer, editor and admin.
  * Viewers read (drafts, versions, diffs, plans); editors change groups, edit and publish pipelines, secrets, tokens, agents and actions; admins
- * also manage users, API tokens and groups' component policies, and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
+ * also manage users, API tokens, groups' component policies and the fleet settings, and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
  * FORBIDDEN (role too low); admitted calls reach their resolver (a payload or a typed error).
  */
 import crypto from 'node:crypto';
@@ -85,6 +85,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   createSecret: ['editor', () => ({ groupId: NONE, name: 'matrix', value: 'v' })],
   updateSecret: ['editor', () => ({ id: NONE, value: 'v' })],
   deleteSecret: ['editor', () => ({ id: NONE })],
+  updateFleetSettings: ['admin', () => ({ retainAuditDays: 400 })],
 };
 
 /** Each query: the role it needs and a minimal selection. */
@@ -109,6 +110,7 @@ const QUERIES: Record<string, [Need, string]> = {
   agentReleases: ['viewer', 'agentReleases { version }'],
   fleetRules: ['viewer', 'fleetRules { offlineAfterSeconds maxPageSize maxBulkAgents }'],
   fleetSecrets: ['viewer', 'fleetSecrets { name }'],
+  fleetSettings: ['viewer', 'fleetSettings { revision offlineAfterSeconds { value } }'],
   pipelinePlan: [
     'viewer',
     `pipelinePlan(input: { groupId: "${NONE}", yaml: "components: []" }) { __typename }`,

@@ -68,6 +68,7 @@ describe('drift', () => {
       server.ctx.db,
       { groupIds: [a.groupId], query: 'configStatus:drifted' },
       now,
+      server.ctx.tuning.current.offlineAfterMs,
     );
     expect(await server.ctx.db.agent.count({ where })).toBe(1);
     expect(await fleetSummary(server.ctx, a.groupId)).toMatchObject({ drifted: 1, upToDate: 0 });

@@ -1,7 +1,6 @@
-/** protocol.md → Liveness: offline after 5 minutes without a heartbeat; the next heartbeat clears wentOfflineAt. */
+/** protocol.md → Liveness: offline after the offline threshold (fleet setting, 5 minutes by default) without a heartbeat; the next heartbeat clears wentOfflineAt. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
-import { OFFLINE_AFTER_MS } from '../../api/fleet/agent-status.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import {
   createGroupWithPipeline,
@@ -30,7 +29,7 @@ describe('liveness', () => {
     const read = () => server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } });
     expect((await read()).wentOfflineAt).toBeNull();
 
-    now += OFFLINE_AFTER_MS + 1000;
+    now += server.ctx.tuning.current.offlineAfterMs + 1000;
     await server.app.sweeper.runOnce();
     const offline = await read();
     expect(offline.wentOfflineAt?.getTime()).toBe(now);

@@ -90,7 +90,10 @@ export async function ruleScope(
 ): Promise<Prisma.AgentWhereInput> {
   const base: Prisma.AgentWhereInput[] = [{ revokedAt: null }];
   if (rule.groupId) base.push({ groupId: rule.groupId });
-  if (rule.selector) base.push(await compileAgentQuery(ctx.db, parseAgentQuery(rule.selector), now));
+  if (rule.selector)
+    base.push(
+      await compileAgentQuery(ctx.db, parseAgentQuery(rule.selector), now, ctx.tuning.current.offlineAfterMs),
+    );
   return { AND: base };
 }
 

@@ -78,7 +78,13 @@ const vectorNotRunning: AlertSignal = {
   threshold: null,
   async breaches(ctx, agents, _threshold, now, limit) {
     const rows = await ctx.db.agent.findMany({
-      where: { AND: [agents, agentStatusWhere('online', now), { vectorRunning: false }] },
+      where: {
+        AND: [
+          agents,
+          agentStatusWhere('online', now, ctx.tuning.current.offlineAfterMs),
+          { vectorRunning: false },
+        ],
+      },
       select: { id: true, hostname: true },
       orderBy: { id: 'asc' },
       take: limit,
@@ -103,7 +109,9 @@ function versionDrift(field: VersionField, label: string): AlertSignal {
     description: `An online agent runs another ${label} version than most agents in scope.`,
     threshold: null,
     async breaches(ctx, agents, _threshold, now, limit) {
-      const scope: Prisma.AgentWhereInput = { AND: [agents, { lastHeartbeatAt: { gte: onlineSince(now) } }] };
+      const scope: Prisma.AgentWhereInput = {
+        AND: [agents, { lastHeartbeatAt: { gte: onlineSince(now, ctx.tuning.current.offlineAfterMs) } }],
+      };
       const counts = await ctx.db.agent.groupBy({ by: [field], where: scope, _count: { _all: true } });
       if (counts.length < 2) return [];
       const usual = counts.reduce((best, c) =>

@@ -9,9 +9,13 @@ import { onlineSince } from '../agent-status.ts';
 import type { StoredComponent } from '../telemetry/rates.ts';
 import type { AlertSignal, Breach } from './signal.ts';
 
-const live = (agents: Prisma.AgentWhereInput, now: Date): Prisma.TelemetryLatestWhereInput => ({
+const live = (
+  agents: Prisma.AgentWhereInput,
+  now: Date,
+  offlineAfterMs: number,
+): Prisma.TelemetryLatestWhereInput => ({
   agent: agents,
-  sampledAt: { gte: onlineSince(now) },
+  sampledAt: { gte: onlineSince(now, offlineAfterMs) },
 });
 
 /** Components whose rate of `counter` is above the threshold; the agent's sum pre-filters in SQL. */
@@ -22,7 +26,10 @@ function componentRate(counter: 'errors' | 'discarded', label: string): AlertSig
     threshold: { unit: 'events/s', description: `${counter} events per second`, min: 0, max: 1e9 },
     async breaches(ctx, agents, threshold, now, limit) {
       const rows = await ctx.db.telemetryLatest.findMany({
-        where: { ...live(agents, now), [sumColumn]: { gt: threshold ?? 0 } },
+        where: {
+          ...live(agents, now, ctx.tuning.current.offlineAfterMs),
+          [sumColumn]: { gt: threshold ?? 0 },
+        },
         select: { agentId: true, components: true, agent: { select: { hostname: true } } },
         orderBy: { agentId: 'asc' },
       });
@@ -51,7 +58,7 @@ const throughputZero: AlertSignal = {
   threshold: null,
   async breaches(ctx, agents, _threshold, now, limit) {
     const rows = await ctx.db.telemetryLatest.findMany({
-      where: { ...live(agents, now), eventsOutRate: 0 },
+      where: { ...live(agents, now, ctx.tuning.current.offlineAfterMs), eventsOutRate: 0 },
       select: { agentId: true, agent: { select: { hostname: true } } },
       orderBy: { agentId: 'asc' },
       take: limit,
@@ -74,7 +81,11 @@ const diskUsage: AlertSignal = {
   threshold: { unit: 'percent', description: 'percent of the filesystem used', min: 1, max: 100 },
   async breaches(ctx, agents, threshold, now, limit) {
     const rows = await ctx.db.telemetryLatest.findMany({
-      where: { ...live(agents, now), diskTotalBytes: { gt: 0 }, diskUsedBytes: { not: null } },
+      where: {
+        ...live(agents, now, ctx.tuning.current.offlineAfterMs),
+        diskTotalBytes: { gt: 0 },
+        diskUsedBytes: { not: null },
+      },
       select: {
         agentId: true,
         diskUsedBytes: true,

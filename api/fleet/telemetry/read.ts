@@ -245,7 +245,7 @@ export async function componentLiveRates(ctx: FleetContext, groupId: string): Pr
       coalesce(sum((c->'rates'->>'errors')::float8), 0) AS errors,
       coalesce(sum((c->'rates'->>'discarded')::float8), 0) AS discarded
     FROM telemetry_latest, jsonb_array_elements(components) AS c
-    WHERE group_id = ${groupId}::uuid AND sampled_at >= ${onlineSince(ctx.clock())}
+    WHERE group_id = ${groupId}::uuid AND sampled_at >= ${onlineSince(ctx.clock(), ctx.tuning.current.offlineAfterMs)}
     GROUP BY 1 ORDER BY 1`;
   return rows.map(({ componentId, kind, type, agents, ...rates }) => ({
     componentId,
@@ -271,7 +271,7 @@ export async function topAgentsByErrors(ctx: FleetContext, limit: number): Promi
     SELECT t.agent_id AS "agentId", a.hostname, t.group_id AS "groupId", t.errors_rate AS "errorsRate",
       coalesce(t.discarded_rate, 0) AS "discardedRate"
     FROM telemetry_latest t JOIN agents a ON a.id = t.agent_id
-    WHERE t.sampled_at >= ${onlineSince(ctx.clock())} AND t.errors_rate > 0 AND a.revoked_at IS NULL
+    WHERE t.sampled_at >= ${onlineSince(ctx.clock(), ctx.tuning.current.offlineAfterMs)} AND t.errors_rate > 0 AND a.revoked_at IS NULL
     ORDER BY t.errors_rate DESC, a.hostname LIMIT ${limit}`;
 }
 

@@ -47,7 +47,8 @@ builder.prismaObject('Agent', {
     }),
     status: t.field({
       type: AgentStatus,
-      resolve: (a, _args, ctx) => agentStatus(a.lastHeartbeatAt, ctx.fleet.clock()),
+      resolve: (a, _args, ctx) =>
+        agentStatus(a.lastHeartbeatAt, ctx.fleet.clock(), ctx.fleet.tuning.current.offlineAfterMs),
     }),
     lastHeartbeatAt: t.expose('lastHeartbeatAt', { type: 'DateTime', nullable: true }),
     wentOfflineAt: t.expose('wentOfflineAt', { type: 'DateTime', nullable: true }),
@@ -169,7 +170,12 @@ function whereFor(ctx: GraphQLContext, filter: typeof AgentFilter.$inferInput | 
   const key = JSON.stringify(filter ?? null);
   let where = cache.get(key);
   if (!where) {
-    where = agentWhere(ctx.fleet.db, fleetFilter(filter), ctx.fleet.clock());
+    where = agentWhere(
+      ctx.fleet.db,
+      fleetFilter(filter),
+      ctx.fleet.clock(),
+      ctx.fleet.tuning.current.offlineAfterMs,
+    );
     cache.set(key, where);
   }
   return where;

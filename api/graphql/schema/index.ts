@@ -22,6 +22,7 @@ import './summary.ts';
 import './catalogue.ts';
 import './release.ts';
 import './rules.ts';
+import './settings.ts';
 import './policy.ts';
 import './secret.ts';
 import './alert-rule.ts';

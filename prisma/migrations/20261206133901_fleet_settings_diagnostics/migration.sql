@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "fleet_settings" ADD COLUMN     "retain_diagnostics_days" INTEGER;
