@@ -46,6 +46,15 @@ const backendAgnosticTests = [
   'test/graphql/telemetry.test.ts',
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
+  'test/api/deploy-files.test.ts',
+  'test/api/install-script.test.ts',
+  'test/api/pipeline-cli.test.ts',
+  'test/api/slow-clients.test.ts',
+  'test/graphql/catalogue.test.ts',
+  'test/graphql/http-hardening.test.ts',
+  'test/graphql/ws-credentials.test.ts',
+  'test/graphql/ws-limits.test.ts',
+  'test/protocol/proxy-rate-limit.test.ts',
 ];
 /**
  * Unit files that install globals (a `@vitest-environment` DOM, fake timers) run isolated in the
