@@ -1,6 +1,6 @@
 /**
  * The periodic sweep: marks agents offline, expires overdue actions and re-reads which agents
- * have pending actions. Every step is a single conditional statement, so replicas may sweep at the
+ * have pending actions and every config pin (so a lost bus message heals). Every step is a single conditional statement, so replicas may sweep at the
  * same time without double or lost transitions.
  */
 import type { Logger } from 'pino';
@@ -64,6 +64,7 @@ export function createSweeper(
       const offline = await sweepOffline(ctx);
       const expired = await expireActions(ctx);
       await directory.reloadPendingActions();
+      await directory.reloadPins();
       if (offline || expired) log.info({ offline, expired }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');
