@@ -37,8 +37,8 @@ export interface DirectoryWatcher {
   /** The group's baseline (what its unpinned agents get) moved to `version`. */
   versionChanged?(groupId: string, version: number): void;
   agentChanged?(agentId: string): void;
-  /** The pins of these agents were set, changed or removed: their desired version changed. */
-  desiredChanged?(agentIds: readonly string[]): void;
+  /** Pins of group `groupId` were set, changed or removed: these agents' desired version changed. */
+  desiredChanged?(groupId: string, agentIds: readonly string[]): void;
 }
 
 export class AgentDirectory {
@@ -134,7 +134,7 @@ export class AgentDirectory {
    * so a lost configPinsChanged heals; rejects when the database fails.
    */
   async reloadPins(): Promise<void> {
-    this.notifyDesired(await this.pins.reloadAll());
+    for (const [groupId, agentIds] of await this.pins.reloadAll()) this.notifyDesired(groupId, agentIds);
   }
 
   /** A rendered config when it is in memory (see renderedConfig); undefined on a miss. */
@@ -290,7 +290,7 @@ export class AgentDirectory {
 
   private reloadGroupPins(groupId: string): Promise<void> {
     return this.pins.reloadGroup(groupId).then(
-      (changed) => this.notifyDesired(changed),
+      (changed) => this.notifyDesired(groupId, changed),
       // The sweep's reloadPins heals a failed read.
       () => undefined,
     );
@@ -302,9 +302,9 @@ export class AgentDirectory {
     if (groupId !== undefined) void this.reloadGroupPins(groupId);
   }
 
-  private notifyDesired(agentIds: string[]): void {
+  private notifyDesired(groupId: string, agentIds: string[]): void {
     if (agentIds.length === 0) return;
-    for (const w of this.watchers) w.desiredChanged?.(agentIds);
+    for (const w of this.watchers) w.desiredChanged?.(groupId, agentIds);
   }
 
   private async refreshAgent(agentId: string): Promise<void> {

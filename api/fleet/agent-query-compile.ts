@@ -7,16 +7,22 @@
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from './context.ts';
-import { AGENT_STATUSES, CONFIG_STATUSES, agentStatusWhere, configStatusesWhere } from './agent-status.ts';
+import {
+  AGENT_STATUSES,
+  CONFIG_STATUSES,
+  agentStatusWhere,
+  configStatusesWhere,
+  statusGroups,
+  type StatusGroup,
+} from './agent-status.ts';
 import type { AgentQueryNode, CompareOp, Pattern } from './agent-query.ts';
 
 type Where = Prisma.AgentWhereInput;
-type Groups = { id: string; configVersion: number }[];
 
 interface Env {
   now: Date;
-  /** Every group's newest version; loaded only when the query names a config status. */
-  groups: Groups;
+  /** Every group's baseline and pinned versions; loaded only when the query names a config status. */
+  groups: StatusGroup[];
 }
 
 const FLIPPED: Record<CompareOp, CompareOp> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
@@ -61,7 +67,7 @@ function compile(node: AgentQueryNode, negated: boolean, env: Env): Where {
     }
     case 'configStatus': {
       const statuses = negated ? CONFIG_STATUSES.filter((s) => s !== node.value) : [node.value];
-      return configStatusesWhere(statuses, env.groups);
+      return configStatusesWhere(statuses, env.groups, env.now);
     }
     case 'platform':
       return negated ? { platform: { not: node.value } } : { platform: node.value };
@@ -105,8 +111,6 @@ function mentionsConfigStatus(node: AgentQueryNode): boolean {
  * when the query names a config status, none otherwise; rejects only when the database fails.
  */
 export async function compileAgentQuery(db: Tx, node: AgentQueryNode, now: Date): Promise<Where> {
-  const groups = mentionsConfigStatus(node)
-    ? await db.group.findMany({ select: { id: true, configVersion: true } })
-    : [];
+  const groups = mentionsConfigStatus(node) ? await statusGroups(db) : [];
   return compile(node, false, { now, groups });
 }

@@ -50,15 +50,16 @@ export class ConfigPins {
 
   /**
    * Re-read every pin (one query), leaving alone the groups reloaded since this load started.
-   * Resolves the agents whose pin changed. Rejects when the database fails.
+   * Resolves the agents whose pin changed, by group. Rejects when the database fails.
    */
-  async reloadAll(): Promise<string[]> {
+  async reloadAll(): Promise<Map<string, string[]>> {
     const load = ++this.wholeLoads;
     const before = new Map(this.generation);
     const rows = await this.db.agentConfigPin.findMany({
       select: { agentId: true, groupId: true, version: true },
     });
-    if (load !== this.wholeLoads) return [];
+    const changed = new Map<string, string[]>();
+    if (load !== this.wholeLoads) return changed;
     const groups = new Map<string, { agentId: string; version: number }[]>();
     for (const g of this.byGroup.keys()) groups.set(g, []);
     for (const r of rows) {
@@ -66,11 +67,11 @@ export class ConfigPins {
       list.push({ agentId: r.agentId, version: r.version });
       groups.set(r.groupId, list);
     }
-    const changed: string[] = [];
     for (const [groupId, list] of groups) {
       if (this.generation.get(groupId) !== before.get(groupId)) continue;
       this.bump(groupId);
-      changed.push(...this.replace(groupId, list));
+      const agentIds = this.replace(groupId, list);
+      if (agentIds.length > 0) changed.set(groupId, agentIds);
     }
     return changed;
   }

@@ -53,7 +53,7 @@ export class LongPolls {
           if (version > held.since && this.directory.pinnedVersion(held.agentId, groupId) === undefined)
             this.wake(held, 'changed');
       },
-      desiredChanged: (agentIds) => {
+      desiredChanged: (_groupId, agentIds) => {
         for (const agentId of agentIds) {
           const held = this.byAgent.get(agentId);
           if (held) this.wake(held, 'changed');
