@@ -124,21 +124,16 @@ export interface StatusGroup {
   pinVersions: number[];
 }
 
-/** The groups (all, or `groupIds`) with their pinned versions, for configStatusWhere: two small queries. */
+/** The groups (all, or `groupIds`) with their pinned versions, for configStatusWhere: one small query. */
 export async function statusGroups(db: Tx, groupIds?: string[]): Promise<StatusGroup[]> {
-  const where = groupIds ? { id: { in: groupIds } } : {};
-  const [groups, pins] = await Promise.all([
-    db.group.findMany({ where, select: { id: true, configVersion: true } }),
-    db.agentConfigPin.findMany({
-      where: groupIds ? { groupId: { in: groupIds } } : {},
-      distinct: ['groupId', 'version'],
-      select: { groupId: true, version: true },
-    }),
-  ]);
-  return groups.map((g) => ({
-    ...g,
-    pinVersions: pins.filter((p) => p.groupId === g.id).map((p) => p.version),
-  }));
+  const only = groupIds ? Prisma.sql`WHERE g.id = ANY(${groupIds}::uuid[])` : Prisma.empty;
+  const rows = await db.$queryRaw<{ id: string; config_version: number; pins: number[] }[]>`
+    SELECT g.id::text AS id, g.config_version,
+      COALESCE(array_agg(DISTINCT p.version) FILTER (WHERE p.version IS NOT NULL), '{}') AS pins
+    FROM groups g LEFT JOIN agent_config_pins p ON p.group_id = g.id
+    ${only}
+    GROUP BY g.id`;
+  return rows.map((r) => ({ id: r.id, configVersion: r.config_version, pinVersions: r.pins }));
 }
 
 /** The Prisma condition for one desired version: the agents it applies to and how they compare. */
