@@ -144,6 +144,7 @@ export function buildApp(deps: AppDeps): App {
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({
     fleet: ctx,
+    directory,
     log,
     trustProxy: config.trustProxy,
     loginLimiter: createLoginLimiter({ store: limiterStore }),

@@ -1,12 +1,14 @@
 /**
  * The in-memory view the agent hot paths read instead of the database: agents by token hash, each
- * group's newest config version, rendered configs, and which agents have pending actions. Loaded
- * lazily or at start, and kept current by the event bus on every replica.
+ * group's baseline config version, every agent's config pin (config-pins.ts), rendered configs, and
+ * which agents have pending actions. Loaded lazily or at start, and kept current by the event bus
+ * on every replica. An agent's desired version is its pin, else its group's baseline.
  */
 import type { FleetContext } from './context.ts';
 import type { Platform } from '../generated/prisma/client.ts';
 import { REFERENCE_MARK, etagOf } from './secret-refs.ts';
 import { resolveDeliveredConfig } from './secrets.ts';
+import { ConfigPins } from './config-pins.ts';
 
 export interface AgentEntry {
   id: string;
@@ -32,8 +34,11 @@ const MAX_RENDERED = 2_000;
 
 /** Callbacks run after the directory applied a change (so they see the new state). */
 export interface DirectoryWatcher {
+  /** The group's baseline (what its unpinned agents get) moved to `version`. */
   versionChanged?(groupId: string, version: number): void;
   agentChanged?(agentId: string): void;
+  /** Pins of group `groupId` were set, changed or removed: these agents' desired version changed. */
+  desiredChanged?(groupId: string, agentIds: readonly string[]): void;
 }
 
 export class AgentDirectory {
@@ -49,12 +54,15 @@ export class AgentDirectory {
   private readonly unsubscribe: (() => void)[] = [];
   private readonly watchers = new Set<DirectoryWatcher>();
   private readonly renderedLoads = new Map<string, Promise<RenderedEntry | null>>();
+  private readonly pins: ConfigPins;
 
-  constructor(private readonly ctx: FleetContext) {}
+  constructor(private readonly ctx: FleetContext) {
+    this.pins = new ConfigPins(ctx.db);
+  }
 
   /**
-   * Load group versions and agents with pending actions, and follow the bus. Call once before
-   * serving agents; rejects when the database cannot be read.
+   * Load group versions, config pins and agents with pending actions, and follow the bus. Call once
+   * before serving agents; rejects when the database cannot be read.
    */
   async start(): Promise<void> {
     const { events } = this.ctx;
@@ -65,9 +73,11 @@ export class AgentDirectory {
         this.groupSelfHeal.delete(groupId);
       }),
       events.subscribe('agentUpdated', ({ agentId, change }) => {
+        if (change === 'moved' || change === 'revoked') this.forgetPin(agentId);
         if (change === 'moved' || change === 'revoked' || change === 'config' || change === 'token')
           void this.refreshAgent(agentId);
       }),
+      events.subscribe('configPinsChanged', ({ groupId }) => void this.reloadGroupPins(groupId)),
       events.subscribe('actionUpdated', ({ agentId, status }) => {
         if (status === 'pending') {
           this.pendingMark++;
@@ -77,6 +87,7 @@ export class AgentDirectory {
     );
     const groups = await this.ctx.db.group.findMany({ select: { id: true, configVersion: true } });
     for (const g of groups) this.noteVersion(g.id, g.configVersion);
+    await this.reloadPins();
     await this.reloadPendingActions();
   }
 
@@ -105,9 +116,25 @@ export class AgentDirectory {
     return this.byToken.get(tokenHash);
   }
 
-  /** The newest config version of a group when it is in memory; undefined on a miss. */
+  /** The baseline config version of a group when it is in memory; undefined on a miss. */
   cachedGroupVersion(groupId: string): number | undefined {
     return this.groupVersions.get(groupId);
+  }
+
+  /**
+   * The version a rollout pinned the agent to while it is in group `groupId` (always in memory: every
+   * pin is loaded at start); undefined when it is not pinned, so it gets the group's baseline.
+   */
+  pinnedVersion(agentId: string, groupId: string): number | undefined {
+    return this.pins.version(agentId, groupId);
+  }
+
+  /**
+   * Re-read every config pin and tell watchers whose desired version changed. The sweep calls this
+   * so a lost configPinsChanged heals; rejects when the database fails.
+   */
+  async reloadPins(): Promise<void> {
+    for (const [groupId, agentIds] of await this.pins.reloadAll()) this.notifyDesired(groupId, agentIds);
   }
 
   /** A rendered config when it is in memory (see renderedConfig); undefined on a miss. */
@@ -172,7 +199,7 @@ export class AgentDirectory {
     return value;
   }
 
-  /** The newest config version of a group (database on a miss). Null when the group is gone. */
+  /** The baseline config version of a group (database on a miss). Null when the group is gone. */
   async groupVersion(groupId: string): Promise<number | null> {
     const known = this.groupVersions.get(groupId);
     if (known !== undefined) return known;
@@ -259,6 +286,25 @@ export class AgentDirectory {
     if ((this.groupVersions.get(groupId) ?? -1) >= version) return;
     this.groupVersions.set(groupId, version);
     for (const w of this.watchers) w.versionChanged?.(groupId, version);
+  }
+
+  private reloadGroupPins(groupId: string): Promise<void> {
+    return this.pins.reloadGroup(groupId).then(
+      (changed) => this.notifyDesired(groupId, changed),
+      // The sweep's reloadPins heals a failed read.
+      () => undefined,
+    );
+  }
+
+  /** An agent moved or was revoked (its pin row went in the same transaction): re-read its old group. */
+  private forgetPin(agentId: string): void {
+    const groupId = this.pins.groupOf(agentId);
+    if (groupId !== undefined) void this.reloadGroupPins(groupId);
+  }
+
+  private notifyDesired(groupId: string, agentIds: string[]): void {
+    if (agentIds.length === 0) return;
+    for (const w of this.watchers) w.desiredChanged?.(groupId, agentIds);
   }
 
   private async refreshAgent(agentId: string): Promise<void> {

@@ -7,17 +7,23 @@
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from './context.ts';
-import { AGENT_STATUSES, CONFIG_STATUSES, agentStatusWhere, configStatusesWhere } from './agent-status.ts';
+import {
+  AGENT_STATUSES,
+  CONFIG_STATUSES,
+  agentStatusWhere,
+  configStatusesWhere,
+  statusGroups,
+  type StatusGroup,
+} from './agent-status.ts';
 import type { AgentQueryNode, CompareOp, Pattern } from './agent-query.ts';
 
 type Where = Prisma.AgentWhereInput;
-type Groups = { id: string; configVersion: number }[];
 
 interface Env {
   now: Date;
   offlineAfterMs: number;
-  /** Every group's newest version; loaded only when the query names a config status. */
-  groups: Groups;
+  /** Every group's baseline and pinned versions; loaded only when the query names a config status. */
+  groups: StatusGroup[];
 }
 
 const FLIPPED: Record<CompareOp, CompareOp> = { '<': '>=', '<=': '>', '>': '<=', '>=': '<' };
@@ -62,7 +68,7 @@ function compile(node: AgentQueryNode, negated: boolean, env: Env): Where {
     }
     case 'configStatus': {
       const statuses = negated ? CONFIG_STATUSES.filter((s) => s !== node.value) : [node.value];
-      return configStatusesWhere(statuses, env.groups);
+      return configStatusesWhere(statuses, env.groups, env.now, env.offlineAfterMs);
     }
     case 'platform':
       return negated ? { platform: { not: node.value } } : { platform: node.value };
@@ -111,8 +117,6 @@ export async function compileAgentQuery(
   now: Date,
   offlineAfterMs: number,
 ): Promise<Where> {
-  const groups = mentionsConfigStatus(node)
-    ? await db.group.findMany({ select: { id: true, configVersion: true } })
-    : [];
+  const groups = mentionsConfigStatus(node) ? await statusGroups(db) : [];
   return compile(node, false, { now, offlineAfterMs, groups });
 }

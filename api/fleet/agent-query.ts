@@ -36,8 +36,8 @@ export const MAX_AGENT_QUERY_LENGTH = 40_000;
 
 /** Fields a term can name (besides `label.<key>`), with what their values are. */
 export const AGENT_QUERY_FIELDS = {
-  status: 'agent status: online, offline, never_seen',
-  configStatus: 'config status: up_to_date, behind, failed, drifted',
+  status: `agent status: ${AGENT_STATUSES.join(', ')}`,
+  configStatus: `config status: ${CONFIG_STATUSES.join(', ')}`,
   group: 'group slug',
   platform: 'platform',
   hostname: 'hostname (case-insensitive, `*` globs)',

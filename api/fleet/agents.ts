@@ -145,8 +145,8 @@ async function assertAgents(tx: Tx, ids: string[], revokedToo: boolean): Promise
 
 /**
  * Move agents (by ids or by filter) to another group in ONE transaction with one audit batch:
- * their applied version resets to 0 and their next poll gets the new group's config whatever
- * `since` they send. Fails with group_not_found, agent_not_found (an id unknown or revoked),
+ * their applied and delivered versions reset, their config pin (a rollout of the old group) goes,
+ * and their next poll gets the new group's baseline whatever `since` they send. Fails with group_not_found, agent_not_found (an id unknown or revoked),
  * validation_failed or too_many_agents; nothing is written then.
  */
 export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<BulkOutcome> {
@@ -158,13 +158,17 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
     const agentIds = await bulkTargets(tx, target, now, ctx.tuning.current.offlineAfterMs);
     if (target.agentIds) await assertAgents(tx, agentIds, false);
     const moved = await tx.$queryRaw<{ id: string; previous_group_id: string }[]>`
-      UPDATE agents AS a SET group_id = ${groupId}::uuid, applied_config_version = 0,
+      UPDATE agents AS a SET group_id = ${groupId}::uuid, applied_config_version = 0, applied_at = NULL,
         config_reset_pending = true, config_error_version = NULL, config_error_message = NULL,
-        updated_at = ${now}
+        delivered_config_version = NULL, delivered_at = NULL, updated_at = ${now}
       FROM agents AS old
       WHERE old.id = a.id AND a.id = ANY(${agentIds}::uuid[]) AND a.revoked_at IS NULL
         AND a.group_id <> ${groupId}::uuid
       RETURNING a.id, old.group_id AS previous_group_id`;
+    await dropConfigPins(
+      tx,
+      moved.map((a) => a.id),
+    );
     const batchId = crypto.randomUUID();
     await recordAuditBatch(
       tx,
@@ -185,7 +189,8 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
 
 /**
  * Revoke agents (by ids or by filter) in ONE transaction with one audit batch: their token gets
- * 403 from now on and their pending actions are cancelled (through the action transition table).
+ * 403 from now on, their config pins go and their pending actions are cancelled (through the
+ * action transition table).
  * Already revoked agents are skipped. Fails with agent_not_found for unknown ids, validation_failed
  * or too_many_agents; nothing is written then.
  */
@@ -200,6 +205,7 @@ export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unkno
       WHERE id = ANY(${agentIds}::uuid[]) AND revoked_at IS NULL
       RETURNING id, group_id`;
     const ids = revoked.map((a) => a.id);
+    await dropConfigPins(tx, ids);
     await transitionActions(tx, Prisma.sql`agent_id = ANY(${ids}::uuid[])`, 'cancelled', now, emit);
     const batchId = crypto.randomUUID();
     await recordAuditBatch(
@@ -212,6 +218,14 @@ export async function revokeAgents(ctx: FleetContext, actor: Actor, input: unkno
     for (const a of revoked) emit('agentUpdated', { agentId: a.id, groupId: a.group_id, change: 'revoked' });
     return { agentIds, changed: revoked.length };
   });
+}
+
+/**
+ * Delete the config pins of agents leaving their group (moved or revoked), inside the caller's
+ * transaction; replicas drop them from memory on the agentUpdated the caller emits.
+ */
+async function dropConfigPins(tx: Tx, agentIds: string[]): Promise<void> {
+  if (agentIds.length > 0) await tx.agentConfigPin.deleteMany({ where: { agentId: { in: agentIds } } });
 }
 
 /** Replace an agent's labels. Fails with validation_failed or agent_not_found; nothing is written then. */

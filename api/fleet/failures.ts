@@ -5,7 +5,7 @@
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { Tx } from './context.ts';
-import { configStatusSql } from './agent-status.ts';
+import { CONFIG_FAILED_SQL, PIN_JOIN } from './agent-status.ts';
 import { quoteQueryValue } from './agent-query.ts';
 
 /** At most this many distinct messages are returned (the most frequent first). */
@@ -42,8 +42,8 @@ export async function agentFailures(db: Tx, groupId: string | null): Promise<Age
       min(COALESCE(a.config_error_at, a.updated_at)) AS first_seen_at,
       max(COALESCE(a.last_heartbeat_at, a.updated_at)) AS last_seen_at,
       array_agg(DISTINCT a.group_id::text) AS group_ids
-    FROM agents a JOIN groups g ON g.id = a.group_id
-    WHERE a.revoked_at IS NULL AND a.config_error_message IS NOT NULL AND ${configStatusSql('failed')} ${inGroup}
+    FROM agents a JOIN groups g ON g.id = a.group_id ${PIN_JOIN}
+    WHERE a.revoked_at IS NULL AND a.config_error_message IS NOT NULL AND ${CONFIG_FAILED_SQL} ${inGroup}
     GROUP BY a.config_error_message
     ORDER BY count(*) DESC, a.config_error_message
     LIMIT ${MAX_FAILURE_GROUPS}`;

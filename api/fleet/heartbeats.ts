@@ -1,7 +1,9 @@
 /**
- * Heartbeats. The soft fields (last seen, versions, uptime, running, config error) are buffered
- * and written for all agents in one UPDATE per flush; action results are written at once, in the
- * request, so none is ever lost. See README → "Hot paths".
+ * Heartbeats. The soft fields (last seen, versions, uptime, running, config error, when the applied
+ * version last changed) are buffered and written for all agents in one UPDATE per flush; so are the
+ * config deliveries (the version each agent's last 200 carried, config.ts), in one more UPDATE per
+ * flush, never a write per poll. Action results are written at once, in the request, so none is
+ * ever lost. See README → "Hot paths".
  */
 import type { FleetContext } from './context.ts';
 import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
@@ -37,6 +39,10 @@ UPDATE agents AS a SET
   agent_version = v.agent_version,
   vector_version = v.vector_version,
   applied_config_version = CASE WHEN a.config_reset_pending THEN 0 ELSE v.applied END,
+  applied_at = CASE
+    WHEN a.config_reset_pending OR v.applied = 0 THEN NULL
+    WHEN a.applied_config_version = v.applied THEN COALESCE(a.applied_at, v.seen_at::timestamptz)
+    ELSE v.seen_at::timestamptz END,
   vector_running = v.running,
   vector_started_at = v.started_at::timestamptz,
   went_offline_at = NULL,
@@ -59,6 +65,19 @@ FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bool[
 WHERE a.id = v.id AND a.revoked_at IS NULL`;
 
 type Entry = [agentId: string, row: SoftRow];
+
+/** A 200 the config route answered: the version, when, and the group it was for. */
+interface Delivery {
+  groupId: string;
+  version: number;
+  at: string;
+}
+
+/** Deliveries of an agent's former group (it moved since) are not written. */
+const DELIVERED_SQL = `
+UPDATE agents AS a SET delivered_config_version = v.version, delivered_at = v.at::timestamptz, updated_at = now()
+FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::text[]) AS v(id, group_id, version, at)
+WHERE a.id = v.id AND a.group_id = v.group_id AND a.revoked_at IS NULL`;
 
 /** A buffered row the database refused (bad data, not a lost connection); it is dropped. */
 export interface RejectedRow {
@@ -98,6 +117,7 @@ export function isDataError(error: unknown): boolean {
 
 export class HeartbeatBuffer {
   private pending = new Map<string, SoftRow>();
+  private delivered = new Map<string, Delivery>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   /** Agents whose rows were refused since their last stored heartbeat (logged once each). */
@@ -140,6 +160,14 @@ export class HeartbeatBuffer {
     if (body.telemetry) this.onTelemetry(agent, body.telemetry, now);
   }
 
+  /**
+   * Remember that the config route answered `agent` a 200 with `version` at `now`, until the next
+   * flush (the newest delivery of an agent wins). Never touches the database.
+   */
+  noteDelivered(agent: AgentEntry, version: number, now: Date): void {
+    this.delivered.set(agent.id, { groupId: agent.groupId, version, at: now.toISOString() });
+  }
+
   /** Number of agents waiting for the next flush. */
   get size(): number {
     return this.pending.size;
@@ -167,8 +195,8 @@ export class HeartbeatBuffer {
   }
 
   /**
-   * Write everything buffered in one statement, then publish one agentsSeen naming them. Flushes
-   * never overlap. When the database refuses the data of the batch, the batch is split in halves
+   * Write the buffered heartbeats in one statement and the buffered deliveries in one more, then
+   * publish one agentsSeen naming the agents written. Flushes never overlap. When the database refuses the data of the batch, the batch is split in halves
    * down to single rows so one bad row cannot sink the others; a single refused row is dropped and
    * reported through onRowRejected. When the write fails otherwise (connection lost), the unwritten
    * rows go back into the buffer (newer heartbeats win) and the error is reported through onError
@@ -184,6 +212,38 @@ export class HeartbeatBuffer {
   }
 
   private async writeBatch(): Promise<void> {
+    const seen = new Map<string, string>();
+    try {
+      await this.writeHeartbeats(seen);
+      await this.writeDeliveries(seen);
+    } finally {
+      if (seen.size > 0)
+        this.ctx.events.publish('agentsSeen', { agentIds: [...seen.keys()], groupIds: [...seen.values()] });
+    }
+  }
+
+  /** Write the buffered deliveries; on failure they go back (newer ones win) and the error propagates. */
+  private async writeDeliveries(seen: Map<string, string>): Promise<void> {
+    if (this.delivered.size === 0) return;
+    const batch = [...this.delivered];
+    this.delivered = new Map();
+    try {
+      await this.ctx.db.$executeRawUnsafe(
+        DELIVERED_SQL,
+        batch.map(([id]) => id),
+        batch.map(([, d]) => d.groupId),
+        batch.map(([, d]) => d.version),
+        batch.map(([, d]) => d.at),
+      );
+    } catch (error) {
+      for (const [id, d] of batch) if (!this.delivered.has(id)) this.delivered.set(id, d);
+      throw error;
+    }
+    for (const [id, d] of batch) seen.set(id, d.groupId);
+  }
+
+  /** Write the buffered heartbeats (see flush); names the agents written in `seen`. */
+  private async writeHeartbeats(seen: Map<string, string>): Promise<void> {
     if (this.pending.size === 0) return;
     const batch: Entry[] = [...this.pending];
     this.pending = new Map();
@@ -197,12 +257,10 @@ export class HeartbeatBuffer {
       throw error;
     } finally {
       this.onFlushed(Number(process.hrtime.bigint() - started) / 1e9);
-      for (const [agentId] of written) this.refused.delete(agentId);
-      if (written.length > 0)
-        this.ctx.events.publish('agentsSeen', {
-          agentIds: written.map(([agentId]) => agentId),
-          groupIds: written.map(([, row]) => row.groupId),
-        });
+      for (const [agentId, row] of written) {
+        this.refused.delete(agentId);
+        seen.set(agentId, row.groupId);
+      }
     }
   }
 

@@ -13,6 +13,7 @@ import {
   CONFIG_STATUSES,
   agentStatusWhere,
   configStatusesWhere,
+  statusGroups,
   type AgentStatus,
   type ConfigStatus,
 } from './agent-status.ts';
@@ -56,23 +57,21 @@ export const MAX_BULK_AGENTS = 100_000;
 
 const nonEmpty = <T>(list: T[] | null | undefined): list is T[] => Array.isArray(list) && list.length > 0;
 
-/** Config status compares two tables, so it becomes one condition per group (groups are few). */
+/** Config status compares three tables, so it becomes one condition per group and pinned version (few). */
 async function configStatusesOf(
   db: Tx,
   statuses: ConfigStatus[],
   groupIds: string[] | undefined,
+  now: Date,
+  offlineAfterMs: number,
 ): Promise<Prisma.AgentWhereInput> {
-  const groups = await db.group.findMany({
-    where: groupIds ? { id: { in: groupIds } } : {},
-    select: { id: true, configVersion: true },
-  });
-  return configStatusesWhere(statuses, groups);
+  return configStatusesWhere(statuses, await statusGroups(db, groupIds), now, offlineAfterMs);
 }
 
 /**
  * The Prisma `where` selecting the agents that match `filter` as of `now` (offline threshold
- * `offlineAfterMs`, the fleet setting). Costs one small query
- * (the groups' versions) when config statuses are filtered, none otherwise. Throws AgentQueryError
+ * `offlineAfterMs`, the fleet setting). Costs one small query (the groups' versions and pins) when
+ * config statuses are filtered, none otherwise. Throws AgentQueryError
  * (agent-query.ts) for a malformed `query`; otherwise rejects only when the database fails.
  */
 export async function agentWhere(
@@ -93,7 +92,8 @@ export async function agentWhere(
   for (const { key, value } of f.labels ?? []) and.push({ labels: { path: [key], equals: value } });
   if (f.hostname?.trim()) and.push({ hostname: { contains: f.hostname.trim(), mode: 'insensitive' } });
   if (nonEmpty(f.configStatuses)) {
-    and.push(await configStatusesOf(db, f.configStatuses, nonEmpty(f.groupIds) ? f.groupIds : undefined));
+    const groupIds = nonEmpty(f.groupIds) ? f.groupIds : undefined;
+    and.push(await configStatusesOf(db, f.configStatuses, groupIds, now, offlineAfterMs));
   }
   if (f.query?.trim()) and.push(await compileAgentQuery(db, parseAgentQuery(f.query), now, offlineAfterMs));
   return { AND: and };

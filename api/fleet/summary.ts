@@ -1,11 +1,11 @@
 /**
  * The fleet summary: agent counts by liveness status, agent and Vector version, config status and
- * group (rollout progress: how many agents run their group's newest config). Counted by the
+ * group (rollout progress: how many agents run their desired config version, agent-status.ts). Counted by the
  * database in three aggregate statements, never by loading agents. Revoked agents are not counted.
  */
 import { Prisma } from '../generated/prisma/client.ts';
 import type { FleetContext } from './context.ts';
-import { agentStatusSql, configStatusSql } from './agent-status.ts';
+import { PIN_JOIN, agentStatusSql, configStatusSql } from './agent-status.ts';
 
 export interface GroupRollout {
   groupId: string;
@@ -17,8 +17,11 @@ export interface GroupRollout {
   online: number;
   offline: number;
   neverSeen: number;
-  /** Agents running configVersion (the rollout's progress). */
+  /** Agents running their desired version (the rollout's progress). */
   upToDate: number;
+  /** Online agents not yet on their desired version (it is on its way). */
+  updating: number;
+  /** Offline or never seen agents not on their desired version. */
   behind: number;
   failed: number;
   drifted: number;
@@ -37,6 +40,7 @@ export interface FleetSummary {
   offline: number;
   neverSeen: number;
   upToDate: number;
+  updating: number;
   behind: number;
   failed: number;
   drifted: number;
@@ -55,6 +59,7 @@ type RolloutRow = {
   offline: number;
   never_seen: number;
   up_to_date: number;
+  updating: number;
   behind: number;
   failed: number;
   drifted: number;
@@ -66,6 +71,7 @@ const COUNTED = [
   'offline',
   'neverSeen',
   'upToDate',
+  'updating',
   'behind',
   'failed',
   'drifted',
@@ -86,12 +92,14 @@ export async function fleetSummary(ctx: FleetContext, groupId: string | null = n
         count(a.id) FILTER (WHERE ${agentStatusSql('online', now, offlineAfterMs)})::int AS online,
         count(a.id) FILTER (WHERE ${agentStatusSql('offline', now, offlineAfterMs)})::int AS offline,
         count(a.id) FILTER (WHERE ${agentStatusSql('never_seen', now, offlineAfterMs)})::int AS never_seen,
-        count(a.id) FILTER (WHERE ${configStatusSql('up_to_date')})::int AS up_to_date,
-        count(a.id) FILTER (WHERE ${configStatusSql('behind')})::int AS behind,
-        count(a.id) FILTER (WHERE ${configStatusSql('failed')})::int AS failed,
-        count(a.id) FILTER (WHERE ${configStatusSql('drifted')})::int AS drifted
+        count(a.id) FILTER (WHERE ${configStatusSql('up_to_date', now, offlineAfterMs)})::int AS up_to_date,
+        count(a.id) FILTER (WHERE ${configStatusSql('updating', now, offlineAfterMs)})::int AS updating,
+        count(a.id) FILTER (WHERE ${configStatusSql('behind', now, offlineAfterMs)})::int AS behind,
+        count(a.id) FILTER (WHERE ${configStatusSql('failed', now, offlineAfterMs)})::int AS failed,
+        count(a.id) FILTER (WHERE ${configStatusSql('drifted', now, offlineAfterMs)})::int AS drifted
       FROM groups g
       LEFT JOIN agents a ON a.group_id = g.id AND a.revoked_at IS NULL
+      ${PIN_JOIN}
       WHERE ${groupId}::uuid IS NULL OR g.id = ${groupId}::uuid
       GROUP BY g.id
       ORDER BY g.slug`),
@@ -108,6 +116,7 @@ export async function fleetSummary(ctx: FleetContext, groupId: string | null = n
     offline: r.offline,
     neverSeen: r.never_seen,
     upToDate: r.up_to_date,
+    updating: r.updating,
     behind: r.behind,
     failed: r.failed,
     drifted: r.drifted,

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { TrustedProxies } from '../http/request-info.ts';
 import type { Actor, FleetContext } from '../fleet/context.ts';
+import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import type { RequestAuth } from './auth.ts';
 import type { LoginLimiter } from './login-limiter.ts';
 
@@ -21,6 +22,8 @@ export interface LiveSettings {
 /** What lives as long as the server: built once by mount.ts. */
 export interface GraphqlServices {
   fleet: FleetContext;
+  /** This replica's agent directory: subscriptions hear which agents' config pins changed. */
+  directory: AgentDirectory;
   log: Logger;
   loginLimiter: LoginLimiter;
   live: LiveSettings;

@@ -28,12 +28,25 @@ export interface LiveHit {
   membership: boolean;
 }
 
+/** What an event means for one subscription: one hit, several, none (null), or those found later. */
+export type LivePick = LiveHit | LiveHit[] | null | Promise<LiveHit[] | null>;
+
 /** One topic a subscription follows and how its events map to watched ids. */
 export interface LiveSource<T extends Topic = Topic> {
   topic: T;
-  /** The ids an event concerns for this subscription: one hit, several, or null when none is watched. */
-  pick(event: FleetEvents[T]): LiveHit | LiveHit[] | null;
+  /**
+   * The ids an event concerns for this subscription. A promise (e.g. "every agent of the group")
+   * must be shared by every subscription that gets the same event object, so one event costs one
+   * read per replica; a rejected one is ignored.
+   */
+  pick(event: FleetEvents[T]): LivePick;
 }
+
+/**
+ * A feed of hits from this process rather than the bus (e.g. the agent directory's diff of config
+ * pins): given the function that takes hits, it starts and returns the function that stops it.
+ */
+export type LiveFeed = (add: (hits: LiveHit[]) => void) => () => void;
 
 /** Build a LiveSource with the event type of its topic checked. */
 export function source<T extends Topic>(topic: T, pick: LiveSource<T>['pick']): LiveSource {
@@ -65,13 +78,15 @@ export interface CoalesceOptions {
 }
 
 /**
- * A stream of coalesced batches for `sources`. It subscribes to the bus when the client starts
- * iterating and unsubscribes when the client stops (or the connection closes). Never throws.
+ * A stream of coalesced batches for `sources` (and `feeds`). It subscribes to the bus when the
+ * client starts iterating and unsubscribes when the client stops (or the connection closes).
+ * Never throws.
  */
 export function liveBatches(
   bus: EventBus,
   sources: LiveSource[],
   options: CoalesceOptions,
+  feeds: LiveFeed[] = [],
 ): AsyncIterableIterator<LiveBatch> {
   return new Repeater<LiveBatch>(async (push, stop) => {
     const pending = new Set<string>();
@@ -107,22 +122,22 @@ export function liveBatches(
       schedule();
     };
 
+    const add = (hit: LiveHit | LiveHit[] | null) => {
+      if (stopped || !hit) return;
+      for (const h of Array.isArray(hit) ? hit : [hit]) {
+        pending.add(h.id);
+        membership ||= h.membership;
+      }
+      schedule();
+    };
     const offs = sources.map((s) =>
       bus.subscribe(s.topic, (event) => {
         const hit = s.pick(event);
-        if (!hit) return;
-        if (Array.isArray(hit)) {
-          for (const h of hit) {
-            pending.add(h.id);
-            membership ||= h.membership;
-          }
-        } else {
-          pending.add(hit.id);
-          membership ||= hit.membership;
-        }
-        schedule();
+        if (hit instanceof Promise) hit.then(add, () => undefined);
+        else add(hit);
       }),
     );
+    for (const feed of feeds) offs.push(feed(add));
     await stop;
     stopped = true;
     clearTimeout(timer);

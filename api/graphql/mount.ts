@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { WsLimits } from '../config.ts';
 import type { TrustedProxies } from '../http/request-info.ts';
 import type { FleetContext } from '../fleet/context.ts';
+import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import type { GraphqlServices, LiveSettings } from './context.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
 import { createGraphqlYoga } from './yoga.ts';
@@ -20,6 +21,7 @@ export const GRAPHQL_PATH = '/graphql';
 
 export interface GraphqlMountDeps {
   fleet: FleetContext;
+  directory: AgentDirectory;
   log: Logger;
   /** Caps on WebSocket connections and their operations (FLOTILLA_WS_*). */
   wsLimits: WsLimits;
@@ -46,6 +48,7 @@ export const DEFAULT_LIVE: LiveSettings = { intervalMs: 250, summaryIntervalMs: 
 export function mountGraphql(deps: GraphqlMountDeps): GraphqlMount {
   const services: GraphqlServices = {
     fleet: deps.fleet,
+    directory: deps.directory,
     log: deps.log,
     trustProxy: deps.trustProxy,
     loginLimiter: deps.loginLimiter ?? createLoginLimiter(),

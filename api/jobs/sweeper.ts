@@ -1,8 +1,8 @@
 /**
  * The periodic sweep: re-reads the fleet settings (a missed settingsChanged heals here), marks
  * agents offline, expires overdue actions, parks the pending actions of offline agents as waiting
- * (and resumes those of agents back online), and re-reads which agents
- * have pending actions. Every step is a single conditional statement, so replicas may sweep at the
+ * (and resumes those of agents back online), and re-reads which agents have pending actions and
+ * every config pin (so a lost bus message heals). Every step is a single conditional statement, so replicas may sweep at the
  * same time without double or lost transitions.
  */
 import type { Logger } from 'pino';
@@ -69,6 +69,7 @@ export function createSweeper(
       const expired = await expireActions(ctx);
       const { parked, resumed } = await sweepWaitingActions(ctx);
       await directory.reloadPendingActions();
+      await directory.reloadPins();
       if (offline || expired || parked || resumed) log.info({ offline, expired, parked, resumed }, 'sweep');
     } catch (error) {
       log.error({ err: error }, 'sweep failed');

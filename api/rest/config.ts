@@ -1,8 +1,12 @@
 /**
- * `GET /api/v1/agents/:id/config?since=N[&wait=S]`: 204 when the agent is up to date (answered from
- * memory, no database round trip), else 200 with the group's YAML for the agent's platform. With
- * `wait`, an up-to-date poll is held until the version moves, the agent is moved or revoked, about
- * S seconds pass (204) or the server stops (204). Every answer advertises `x-long-poll-max`.
+ * `GET /api/v1/agents/:id/config?since=N[&wait=S]`: 204 when the agent has its desired version
+ * (answered from memory, no database round trip), else 200 with that version's YAML for the
+ * agent's platform. The desired version is the agent's config pin (a rollout's stage or revert),
+ * else its group's baseline: a pinned agent is up to date only when `since` equals its pin (a 200
+ * may carry an older version than `since`), an unpinned one when `since` >= the baseline. With
+ * `wait`, an up-to-date poll is held until its desired version moves, the agent is moved or
+ * revoked, about S seconds pass (204) or the server stops (204). Every answer advertises
+ * `x-long-poll-max`; every 200 is noted as delivered (written with the next heartbeat flush).
  *
  * Hot path: when the directory knows the token, the group's version and (for a 200) the rendered
  * config, the poll is answered synchronously, without a promise; otherwise the same rules run with
@@ -69,15 +73,17 @@ async function answerWithDatabase(
   agent: AgentEntry,
   query: ConfigQuery,
 ): Promise<void> {
-  const version = await deps.directory.groupVersion(agent.groupId);
-  if (version === null) throw new HttpError(403, ErrorCode.forbidden, 'the agent has no group: enrol again');
-  if (upToDate(agent, query.since, version)) return void answerUpToDate(deps, req, res, agent, query);
+  const baseline = await deps.directory.groupVersion(agent.groupId);
+  if (baseline === null) throw new HttpError(403, ErrorCode.forbidden, 'the agent has no group: enrol again');
+  const pin = deps.directory.pinnedVersion(agent.id, agent.groupId);
+  if (upToDate(agent, query.since, baseline, pin)) return void answerUpToDate(deps, req, res, agent, query);
+  const version = pin ?? baseline;
   const rendered = await deps.directory.renderedConfig(agent.groupId, version, agent.platform);
   if (!rendered)
     throw new Error(`no rendered config for group ${agent.groupId} v${version} ${agent.platform}`);
   if (agent.configResetPending)
     await acknowledgeConfigReset(deps.ctx, deps.directory, agent.id, agent.groupId);
-  sendConfig(res, rendered);
+  sendConfig(deps, res, agent, rendered);
 }
 
 /** Answers from the directory alone when it can; false when the database is needed. */
@@ -89,21 +95,24 @@ function answerFromMemory(
   since: number,
   wait: number | undefined,
 ): boolean {
-  const version = deps.directory.cachedGroupVersion(agent.groupId);
-  if (version === undefined) return false;
-  if (upToDate(agent, since, version)) {
+  const baseline = deps.directory.cachedGroupVersion(agent.groupId);
+  if (baseline === undefined) return false;
+  const pin = deps.directory.pinnedVersion(agent.id, agent.groupId);
+  if (upToDate(agent, since, baseline, pin)) {
     answerUpToDate(deps, req, res, agent, { since, wait });
     return true;
   }
   if (agent.configResetPending) return false;
-  const rendered = deps.directory.cachedRenderedConfig(agent.groupId, version, agent.platform);
+  const rendered = deps.directory.cachedRenderedConfig(agent.groupId, pin ?? baseline, agent.platform);
   if (rendered === undefined) return false;
-  sendConfig(res, rendered);
+  sendConfig(deps, res, agent, rendered);
   return true;
 }
 
-function upToDate(agent: AgentEntry, since: number, version: number): boolean {
-  return !agent.configResetPending && since >= version;
+/** The wire rule: a pinned agent needs exactly its pin, an unpinned one the baseline or newer. */
+function upToDate(agent: AgentEntry, since: number, baseline: number, pin: number | undefined): boolean {
+  if (agent.configResetPending) return false;
+  return pin === undefined ? since >= baseline : since === pin;
 }
 
 /** 204 now, or hold the poll when the agent asked to wait. */
@@ -124,7 +133,7 @@ function sendUnchanged(res: ServerResponse): void {
   res.end();
 }
 
-function sendConfig(res: ServerResponse, rendered: RenderedEntry): void {
+function sendConfig(deps: RestDeps, res: ServerResponse, agent: AgentEntry, rendered: RenderedEntry): void {
   let answer = answers.get(rendered);
   if (answer === undefined) {
     const body = Buffer.from(rendered.yaml, 'utf8');
@@ -142,6 +151,7 @@ function sendConfig(res: ServerResponse, rendered: RenderedEntry): void {
   }
   res.writeHead(200, answer.headers);
   res.end(answer.body);
+  deps.heartbeats.noteDelivered(agent, rendered.version, deps.ctx.clock());
 }
 
 /**

@@ -2,8 +2,9 @@
  * Held config polls (`?wait=S`). A held request costs one small record, no timer and no closure of
  * its own: one shared tick (every TICK_MS, only while polls are held) answers the polls whose hold
  * ended, and one wake handler (given at construction) answers the rest. A poll is woken when its
- * group's version moves past `since` (any replica's publish reaches us through the bus and the
- * agent directory), when its agent is moved or revoked, when its hold ends, or when the server
+ * group's baseline moves past `since` (unpinned agents; any replica's publish reaches us through the
+ * bus and the agent directory), when its agent's pin is set, changed or removed (configPinsChanged,
+ * re-read by the directory), when its agent is moved or revoked, when its hold ends, or when the server
  * stops (then 204 at once). The hold is S × [1 − HOLD_JITTER, 1): the polls of a fleet that all
  * came back after one change do not all expire, and come back, in the same instant.
  */
@@ -40,7 +41,7 @@ export class LongPolls {
   private closing = false;
 
   constructor(
-    directory: AgentDirectory,
+    private readonly directory: AgentDirectory,
     private readonly resume: (held: HeldPoll, reason: WakeReason) => void,
     private readonly random: () => number = Math.random,
     private readonly now: () => number = Date.now,
@@ -49,7 +50,14 @@ export class LongPolls {
     this.unwatch = directory.watch({
       versionChanged: (groupId, version) => {
         for (const held of [...(this.byGroup.get(groupId) ?? [])])
-          if (version > held.since) this.wake(held, 'changed');
+          if (version > held.since && this.directory.pinnedVersion(held.agentId, groupId) === undefined)
+            this.wake(held, 'changed');
+      },
+      desiredChanged: (_groupId, agentIds) => {
+        for (const agentId of agentIds) {
+          const held = this.byAgent.get(agentId);
+          if (held) this.wake(held, 'changed');
+        }
       },
       agentChanged: (agentId) => {
         const held = this.byAgent.get(agentId);

@@ -1,9 +1,10 @@
 /**
  * agent-status.ts: the TypeScript predicate, the Prisma filter (counted through it, and through the
  * agents list's agentWhere) and the SQL fragment (through the fleet summary aggregate and the
- * offline sweep) agree on every boundary case. One group per case, so a per-group count names the
- * status the database gives that one agent. The threshold is a fleet setting: the table runs with
- * one other than the default, so a form that kept a constant of its own fails.
+ * offline sweep) agree on every boundary case, pinned agents (desired = pin) included. One group
+ * per case, so a per-group count names the status the database gives that one agent. The threshold
+ * is a fleet setting: the table runs with one other than the default, so a form that kept a
+ * constant of its own fails.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
@@ -14,6 +15,8 @@ import {
   agentStatusWhere,
   configStatus,
   configStatusWhere,
+  desiredVersion,
+  statusGroups,
   type AgentStatus,
   type ConfigStatus,
 } from '../../api/fleet/agent-status.ts';
@@ -40,6 +43,8 @@ interface Case {
   errorVersion: number | null;
   /** When the agent's config file started to differ from what it applied (drift.ts); default none. */
   driftedAt?: Date;
+  /** A rollout's pin (agent_config_pins): the agent's desired version instead of DESIRED. */
+  pin?: number;
   status: AgentStatus;
   config: ConfigStatus;
 }
@@ -70,8 +75,24 @@ const CASES: Case[] = [
     config: 'up_to_date',
   },
   {
-    name: 'heartbeat long ago',
+    name: 'heartbeat long ago, one version behind (behind because offline)',
     lastHeartbeatAt: ago(30 * OFFLINE_AFTER_MS),
+    applied: 4,
+    errorVersion: null,
+    status: 'offline',
+    config: 'behind',
+  },
+  {
+    name: 'one version behind, heartbeat exactly at the threshold (still updating)',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS),
+    applied: 4,
+    errorVersion: null,
+    status: 'online',
+    config: 'updating',
+  },
+  {
+    name: 'one version behind, heartbeat 1 ms past the threshold',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS + 1),
     applied: 4,
     errorVersion: null,
     status: 'offline',
@@ -94,12 +115,12 @@ const CASES: Case[] = [
     config: 'behind',
   },
   {
-    name: 'one version behind',
+    name: 'one version behind, online (updating)',
     lastHeartbeatAt: ago(0),
     applied: 4,
     errorVersion: null,
     status: 'online',
-    config: 'behind',
+    config: 'updating',
   },
   {
     name: 'ahead of the group (counts as up to date)',
@@ -131,7 +152,7 @@ const CASES: Case[] = [
     applied: 3,
     errorVersion: 4,
     status: 'online',
-    config: 'behind',
+    config: 'updating',
   },
   {
     name: 'error for an older version, never seen since',
@@ -168,6 +189,79 @@ const CASES: Case[] = [
     status: 'online',
     config: 'failed',
   },
+  {
+    name: 'pinned back to an older version by a revert, and running it',
+    lastHeartbeatAt: ago(0),
+    applied: 4,
+    errorVersion: 5,
+    pin: 4,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'pinned back to an older version, still running the newer one, online',
+    lastHeartbeatAt: ago(0),
+    applied: 5,
+    errorVersion: null,
+    pin: 4,
+    status: 'online',
+    config: 'updating',
+  },
+  {
+    name: 'pinned back to an older version, still running the newer one, offline',
+    lastHeartbeatAt: ago(OFFLINE_AFTER_MS + 1),
+    applied: 5,
+    errorVersion: null,
+    pin: 4,
+    status: 'offline',
+    config: 'behind',
+  },
+  {
+    name: 'pinned back to an older version that failed too',
+    lastHeartbeatAt: ago(0),
+    applied: 5,
+    errorVersion: 4,
+    pin: 4,
+    status: 'online',
+    config: 'failed',
+  },
+  {
+    name: 'pinned ahead of the group by a rollout stage, which failed',
+    lastHeartbeatAt: ago(0),
+    applied: 5,
+    errorVersion: 6,
+    pin: 6,
+    status: 'online',
+    config: 'failed',
+  },
+  {
+    name: 'pinned ahead of the group, the stage has not reached it yet, never seen',
+    lastHeartbeatAt: null,
+    applied: 5,
+    errorVersion: null,
+    pin: 6,
+    status: 'never_seen',
+    config: 'behind',
+  },
+  {
+    name: 'pinned ahead of the group and running the pin',
+    lastHeartbeatAt: ago(0),
+    applied: 6,
+    errorVersion: 5,
+    pin: 6,
+    status: 'online',
+    config: 'up_to_date',
+  },
+  {
+    name: 'pinned ahead, drifted',
+    lastHeartbeatAt: ago(0),
+    applied: 6,
+    errorVersion: null,
+    driftedAt: ago(1000),
+    pin: 6,
+    status: 'online',
+    config: 'drifted',
+  },
 ];
 
 let server: TestServer;
@@ -190,6 +284,10 @@ beforeAll(async () => {
         configDriftedAt: c.driftedAt ?? null,
       },
     });
+    if (c.pin !== undefined)
+      await server.ctx.db.agentConfigPin.create({
+        data: { agentId: agent.id, groupId: group.id, version: c.pin },
+      });
     groupOf.set(c.name, group.id);
   }
 });
@@ -200,6 +298,7 @@ const SUMMARY_KEY = {
   offline: 'offline',
   never_seen: 'neverSeen',
   up_to_date: 'upToDate',
+  updating: 'updating',
   behind: 'behind',
   failed: 'failed',
   drifted: 'drifted',
@@ -209,10 +308,14 @@ describe('agent status: one rule in three forms', () => {
   it.each(CASES)('$name → $status / $config', async (c) => {
     const groupId = groupOf.get(c.name)!;
     const { db } = server.ctx;
-    const row = await db.agent.findFirstOrThrow({ where: { groupId }, include: { group: true } });
+    const row = await db.agent.findFirstOrThrow({
+      where: { groupId },
+      include: { group: true, configPin: true },
+    });
 
     expect(agentStatus(row.lastHeartbeatAt, now, OFFLINE_AFTER_MS)).toBe(c.status);
-    expect(configStatus(row, row.group.configVersion)).toBe(c.config);
+    expect(configStatus(row, desiredVersion(row), now, OFFLINE_AFTER_MS)).toBe(c.config);
+    const [group] = await statusGroups(db, [groupId]);
 
     const summary = await fleetSummary(server.ctx, groupId);
     for (const s of AGENT_STATUSES) {
@@ -229,11 +332,15 @@ describe('agent status: one rule in three forms', () => {
     }
     for (const s of CONFIG_STATUSES) {
       const expected = s === c.config ? 1 : 0;
-      expect(await db.agent.count({ where: configStatusWhere(s, row.group) }), `prisma ${s}`).toBe(expected);
+      expect(await db.agent.count({ where: configStatusWhere(s, group, now, OFFLINE_AFTER_MS) }), `prisma ${s}`).toBe(expected);
       const listed = await db.agent.count({
         where: await agentWhere(db, { groupIds: [groupId], configStatuses: [s] }, now, OFFLINE_AFTER_MS),
       });
       expect(listed, `agentWhere ${s}`).toBe(expected);
+      const queried = await db.agent.count({
+        where: await agentWhere(db, { groupIds: [groupId], query: `configStatus:${s}` }, now, OFFLINE_AFTER_MS),
+      });
+      expect(queried, `agent query ${s}`).toBe(expected);
       expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);
     }
   });

@@ -152,7 +152,13 @@ describe('agentQueryAssist', () => {
       error: { position: 7, length: 1 },
       suggestions: [{ insertText: 'online', replaceFrom: 7, replaceTo: 8 }, { insertText: 'offline' }],
     });
-    expect(labels(await assist('configStatus:'))).toEqual(['up_to_date', 'behind', 'failed', 'drifted']);
+    expect(labels(await assist('configStatus:'))).toEqual([
+      'up_to_date',
+      'updating',
+      'behind',
+      'failed',
+      'drifted',
+    ]);
     expect(labels(await assist('group:'))).toContain(slug);
     expect(labels(await assist('agentVersion:'))).toEqual(['0.3.0', '0.1.0']);
     expect(labels(await assist('label.'))).toEqual(['label.env', 'label.role']);

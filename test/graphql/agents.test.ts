@@ -23,7 +23,7 @@ let server: TestServer;
 let editor: TestUser;
 let web: Group;
 let db: Group;
-/** web-1 online and up to date; web-2 online, behind, k8s, labelled; db-1 failed config; db-2 never seen; db-3 offline. */
+/** web-1 online and up to date; web-2 online, updating (behind, but online), k8s, labelled; db-1 failed config; db-2 never seen; db-3 offline. */
 const agents: Record<string, EnrolledTestAgent> = {};
 
 async function heartbeat(agent: EnrolledTestAgent, overrides: Parameters<typeof heartbeatBody>[0] = {}) {
@@ -105,9 +105,10 @@ describe('agents connection', () => {
     expect(await hostnames({ statuses: ['offline', 'never_seen'] })).toEqual(['db-2', 'db-3']);
   });
 
-  it('filters by config status: up to date, behind, failed', async () => {
+  it('filters by config status: up to date, updating (online), behind (not online), failed', async () => {
     expect(await hostnames({ configStatuses: ['up_to_date'] })).toEqual(['db-3', 'web-1']);
-    expect(await hostnames({ configStatuses: ['behind'] })).toEqual(['db-2', 'web-2']);
+    expect(await hostnames({ configStatuses: ['updating'] })).toEqual(['web-2']);
+    expect(await hostnames({ configStatuses: ['behind'] })).toEqual(['db-2']);
     expect(await hostnames({ configStatuses: ['failed'] })).toEqual(['db-1']);
   });
 

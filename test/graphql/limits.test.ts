@@ -166,6 +166,7 @@ describe('unexpected errors', () => {
     } as unknown as FleetContext;
     const services: GraphqlServices = {
       fleet: broken,
+      directory: server.app.directory,
       log,
       loginLimiter: createLoginLimiter(),
       live: DEFAULT_LIVE,

@@ -14,7 +14,10 @@ afterEach(() => registries.splice(0).forEach((r) => r.closeAll()));
 
 function registry(draws: number[]) {
   let watcher: DirectoryWatcher = {};
-  const directory = { watch: (w: DirectoryWatcher) => ((watcher = w), () => undefined) };
+  const directory = {
+    watch: (w: DirectoryWatcher) => ((watcher = w), () => undefined),
+    pinnedVersion: () => undefined,
+  };
   const woken: { agentId: string; reason: WakeReason }[] = [];
   const clock = { now: 1_000_000 };
   const polls = new LongPolls(

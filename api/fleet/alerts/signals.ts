@@ -9,7 +9,7 @@
  * the one home of each rule (agent-status.ts); telemetry-signals.ts adds those on telemetry.
  */
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { agentStatusWhere, configStatus, onlineSince } from '../agent-status.ts';
+import { agentStatusWhere, configStatus, desiredVersion, onlineSince } from '../agent-status.ts';
 import { TELEMETRY_SIGNALS } from './telemetry-signals.ts';
 import type { AlertSignal } from './signal.ts';
 
@@ -44,9 +44,10 @@ const agentOffline: AlertSignal = {
 
 /** Agents whose newest config failed on them (config status `failed`). */
 const configFailed: AlertSignal = {
-  description: 'An agent reports that the newest config of its group failed.',
+  description:
+    'An agent reports that its desired config version (the newest of its group, or its rollout pin) failed.',
   threshold: null,
-  async breaches(ctx, agents, _threshold, _now, limit) {
+  async breaches(ctx, agents, _threshold, now, limit) {
     const rows = await ctx.db.agent.findMany({
       where: { AND: [agents, { configErrorVersion: { not: null } }] },
       select: {
@@ -56,12 +57,14 @@ const configFailed: AlertSignal = {
         configErrorVersion: true,
         configErrorMessage: true,
         configDriftedAt: true,
+        lastHeartbeatAt: true,
         group: { select: { configVersion: true } },
+        configPin: { select: { version: true } },
       },
       orderBy: { id: 'asc' },
     });
     return rows
-      .filter((a) => configStatus(a, a.group.configVersion) === 'failed')
+      .filter((a) => configStatus(a, desiredVersion(a), now, ctx.tuning.current.offlineAfterMs) === 'failed')
       .slice(0, limit)
       .map((a) => ({
         subject: a.id,

@@ -10,7 +10,7 @@ import { actorOf, type GraphQLContext } from '../context.ts';
 import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
 import { liveBatches, sharedRead, source, type LiveBatch, type LiveHit } from '../live.ts';
 import type { FleetEvents } from '../../fleet/events.ts';
-import { agentStatus, configStatus } from '../../fleet/agent-status.ts';
+import { agentStatus, configStatus, desiredVersion } from '../../fleet/agent-status.ts';
 import { agentWhere, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
 import { moveAgents, revokeAgents, setAgentLabels, type BulkOutcome } from '../../fleet/agents.ts';
 import { AgentStatus, ConfigStatus, OrderDirection, Platform } from './enums.ts';
@@ -20,12 +20,38 @@ const Label = builder.objectRef<{ key: string; value: string }>('Label').impleme
   fields: (t) => ({ key: t.exposeString('key'), value: t.exposeString('value') }),
 });
 
-const ConfigError = builder.objectRef<{ version: number; message: string }>('ConfigError').implement({
-  description: 'The error the agent reported for a config version (it keeps running its last good config).',
-  fields: (t) => ({ version: t.exposeInt('version'), message: t.exposeString('message') }),
-});
+const ConfigError = builder
+  .objectRef<{ version: number; message: string; at: Date | null }>('ConfigError')
+  .implement({
+    description: 'The error the agent reported for a config version (it keeps running its last good config).',
+    fields: (t) => ({
+      version: t.exposeInt('version'),
+      message: t.exposeString('message'),
+      at: t.expose('at', {
+        type: 'DateTime',
+        nullable: true,
+        description: 'When the agent first reported this error.',
+      }),
+    }),
+  });
 
-const desiredVersion = { group: { select: { configVersion: true } } } as const;
+const ConfigPin = builder
+  .objectRef<{ version: number; rolloutId: string | null; createdAt: Date }>('ConfigPin')
+  .implement({
+    description:
+      "A rollout's pin: the agent's desired version while a staged rollout reaches it or reverts it, instead of its group's.",
+    fields: (t) => ({
+      version: t.exposeInt('version'),
+      rolloutId: t.exposeID('rolloutId', { nullable: true, description: 'The rollout that set it.' }),
+      pinnedAt: t.expose('createdAt', { type: 'DateTime' }),
+    }),
+  });
+
+/** What desiredVersion (agent-status.ts) reads: the agent's pin and its group's baseline. */
+const desired = {
+  group: { select: { configVersion: true } },
+  configPin: { select: { version: true, rolloutId: true, createdAt: true } },
+} as const;
 
 builder.prismaObject('Agent', {
   description: 'One enrolled host running flotilla-agent and Vector.',
@@ -55,17 +81,35 @@ builder.prismaObject('Agent', {
     vectorRunning: t.exposeBoolean('vectorRunning'),
     vectorStartedAt: t.expose('vectorStartedAt', { type: 'DateTime', nullable: true }),
     appliedConfigVersion: t.exposeInt('appliedConfigVersion', {
-      description: 'The config version the agent runs.',
+      description: 'The config version the agent runs (applied, as its heartbeat reports).',
+    }),
+    appliedAt: t.expose('appliedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the agent first reported appliedConfigVersion.',
     }),
     desiredConfigVersion: t.int({
-      description: "Its group's newest config version.",
-      select: desiredVersion,
-      resolve: (a) => a.group.configVersion,
+      description:
+        "The version the agent should run: its rollout pin if it has one, else its group's version.",
+      select: desired,
+      resolve: (a) => desiredVersion(a).version,
     }),
+    configPin: t.field({
+      type: ConfigPin,
+      nullable: true,
+      description: 'Set while a rollout pins the agent to a version other than its group’s.',
+      select: desired,
+      resolve: (a) => a.configPin,
+    }),
+    deliveredConfigVersion: t.exposeInt('deliveredConfigVersion', {
+      nullable: true,
+      description: 'The version the server last sent the agent (its last 200 config answer).',
+    }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
     configStatus: t.field({
       type: ConfigStatus,
-      select: desiredVersion,
-      resolve: (a) => configStatus(a, a.group.configVersion),
+      select: desired,
+      resolve: (a, _args, ctx) => configStatus(a, desiredVersion(a), ctx.fleet.clock(), ctx.fleet.tuning.current.offlineAfterMs),
     }),
     configDriftedAt: t.expose('configDriftedAt', {
       type: 'DateTime',
@@ -91,7 +135,7 @@ builder.prismaObject('Agent', {
       resolve: (a) =>
         a.configErrorVersion === null
           ? null
-          : { version: a.configErrorVersion, message: a.configErrorMessage ?? '' },
+          : { version: a.configErrorVersion, message: a.configErrorMessage ?? '', at: a.configErrorAt },
     }),
     revoked: t.boolean({ resolve: (a) => a.revokedAt !== null }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
@@ -338,11 +382,28 @@ function fleetHits(e: FleetEvents['agentsSeen']): LiveHit[] {
   return hits;
 }
 
+/**
+ * The agents a baseline move (configPublished) reaches: every agent of the group, read once per
+ * event object and replica (every subscription gets the same object), never once per dashboard.
+ */
+const publishedAgentsOf = new WeakMap<FleetEvents['configPublished'], Promise<LiveHit[]>>();
+
+function publishedAgents(ctx: GraphQLContext, e: FleetEvents['configPublished']): Promise<LiveHit[]> {
+  let known = publishedAgentsOf.get(e);
+  if (!known) {
+    known = ctx.fleet.db.agent
+      .findMany({ where: { groupId: e.groupId, revokedAt: null }, select: { id: true } })
+      .then((rows) => rows.map((r): LiveHit => ({ id: r.id, membership: false })));
+    publishedAgentsOf.set(e, known);
+  }
+  return known;
+}
+
 builder.subscriptionField('agentUpdated', (t) =>
   t.field({
     type: AgentUpdate,
     description:
-      'Changes to one agent (agentId), the agents of a group (groupId, including those leaving it) or the fleet.',
+      'Changes to one agent (agentId), the agents of a group (groupId, including those leaving it) or the fleet, including config status changes a publish or a rollout causes.',
     authScopes: { viewer: true },
     args: { agentId: t.arg.id(), groupId: t.arg.id() },
     subscribe: (_root, { agentId, groupId }, ctx) => {
@@ -366,7 +427,21 @@ builder.subscriptionField('agentUpdated', (t) =>
             hits.push({ id: e.agentIds[i], membership: false });
         return hits.length > 0 ? hits : null;
       });
-      return liveBatches(ctx.fleet.events, [pick, seen], ctx.services.live);
+      // A publish or a rollout's pins change the desired version, so the config status, of agents.
+      const published = source('configPublished', (e) => {
+        if (groupId && e.groupId !== groupId) return null;
+        const hits = publishedAgents(ctx, e);
+        return agentId ? hits.then((all) => all.filter((h) => h.id === agentId)) : hits;
+      });
+      const pins = (add: (hits: LiveHit[]) => void) =>
+        ctx.services.directory.watch({
+          desiredChanged: (group, ids) => {
+            if (groupId && group !== groupId) return;
+            const hits = ids.filter((id) => !agentId || id === agentId);
+            if (hits.length > 0) add(hits.map((id) => ({ id, membership: false })));
+          },
+        });
+      return liveBatches(ctx.fleet.events, [pick, seen, published], ctx.services.live, [pins]);
     },
     resolve: (batch) => batch,
   }),

@@ -32,7 +32,7 @@ export const AgentStatus = builder.enumType('AgentStatus', {
 
 export const ConfigStatus = builder.enumType('ConfigStatus', {
   description:
-    "failed: reports a config error for its group's newest version; drifted: its config file differs from the version it applied; up_to_date: runs that version; behind: otherwise.",
+    "Against the agent's desired version (its rollout pin, else its group's version). failed: reports a config error for it; drifted: its config file differs from the version it applied; up_to_date: runs it; updating: online and not running it yet (rolling out); behind: offline or never seen and not running it.",
   values: CONFIG_STATUSES,
 });
 

@@ -22,9 +22,10 @@ const counts = {
   online: 'Heartbeat within the offline threshold.',
   offline: 'Heartbeat older than the offline threshold.',
   neverSeen: 'No heartbeat yet.',
-  upToDate: "Running their group's newest config version.",
-  behind: "Not yet running their group's newest config version.",
-  failed: "Reporting a config error for their group's newest config version.",
+  upToDate: 'Running their desired config version (their rollout pin, else their group’s version).',
+  updating: 'Online and not yet running their desired config version: it is on its way (rolling out).',
+  behind: 'Offline or never seen, and not running their desired config version (behind because offline).',
+  failed: 'Reporting a config error for their desired config version.',
   drifted: 'Running a config file that differs from the version they applied (edited on the host).',
 } as const;
 
@@ -80,7 +81,7 @@ builder.subscriptionField('fleetSummaryUpdated', (t) =>
     authScopes: { viewer: true },
     complexity: AGGREGATE_COST,
     description:
-      'The summary again whenever it may have changed (agents, configs, groups), at most once per second.',
+      'The summary again whenever it may have changed (agents, configs, rollout pins, groups), at most once per second.',
     args: { groupId: t.arg.id() },
     subscribe: (_root, args, ctx) => {
       assertUuids(args.groupId ? [args.groupId] : [], 'groupId');
@@ -93,6 +94,7 @@ builder.subscriptionField('fleetSummaryUpdated', (t) =>
           source('agentUpdated', (e) => (mine(e.groupId, e.previousGroupId) ? tick : null)),
           source('agentsSeen', (e) => (e.groupIds.some((g) => mine(g)) ? tick : null)),
           source('configPublished', (e) => (mine(e.groupId) ? tick : null)),
+          source('configPinsChanged', (e) => (mine(e.groupId) ? tick : null)),
           source('groupUpdated', (e) => (mine(e.groupId) ? tick : null)),
         ],
         { intervalMs: ctx.services.live.summaryIntervalMs, maxBatch: 1 },

@@ -75,6 +75,7 @@ export const GroupRolloutQuery = graphql(`
       offline
       neverSeen
       upToDate
+      updating
       behind
       failed
     }
@@ -89,6 +90,7 @@ export const GroupRolloutUpdatedSubscription = graphql(`
       offline
       neverSeen
       upToDate
+      updating
       behind
       failed
     }

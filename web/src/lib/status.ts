@@ -40,13 +40,15 @@ export const LIVENESS_SEVERITY: Record<Liveness, Severity> = {
 
 export const CONFIG_LABEL: Record<ConfigState, string> = {
   up_to_date: 'Up to date',
-  behind: 'Behind',
+  updating: 'Rolling out',
+  behind: 'Behind (offline)',
   failed: 'Failed',
   drifted: 'Drifted',
 };
 
 export const CONFIG_SEVERITY: Record<ConfigState, Severity> = {
   up_to_date: 'success',
+  updating: 'info',
   behind: 'warn',
   failed: 'danger',
   drifted: 'warn',
