@@ -48,8 +48,8 @@ export async function createGroup(ctx: FleetContext, actor: Actor, input: unknow
   const data = parseInput(CreateGroupInput, input);
   try {
     return await inTransaction(ctx, async (tx, emit) => {
-      const created = await tx.group.create({ data: { ...data, configVersion: 0 } });
-      await publishGroupConfig(tx, created.id, emit, { actor, message: 'Group created' });
+      const created = await tx.group.create({ data: { ...data, configVersion: 0, latestVersion: 0 } });
+      await publishGroupConfig(tx, created.id, emit, { actor, message: 'Group created', now: ctx.clock() });
       const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
       await recordAudit(tx, actor, 'group.create', { type: 'group', id: group.id }, null, summary(group));
       return group;
@@ -74,7 +74,11 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
     });
     const renamed = data.name !== undefined && data.name !== before.name;
     if (renamed)
-      await publishGroupConfig(tx, data.id, emit, { actor, message: `Group renamed to "${data.name}"` });
+      await publishGroupConfig(tx, data.id, emit, {
+        actor,
+        message: `Group renamed to "${data.name}"`,
+        now: ctx.clock(),
+      });
     if (!renamed || changed.selfHeal !== before.selfHeal) emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });
     await recordAudit(

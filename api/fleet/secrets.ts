@@ -86,10 +86,11 @@ async function republish(
   actor: Actor,
   groupIds: string[],
   reason: string,
+  now: Date,
 ): Promise<void> {
   for (const id of groupIds) {
     await findGroupForUpdate(tx, id);
-    const configVersion = await publishGroupConfig(tx, id, emit, { actor, message: reason });
+    const configVersion = await publishGroupConfig(tx, id, emit, { actor, message: reason, now });
     await recordAudit(tx, actor, 'group.republish', { type: 'group', id }, null, { configVersion, reason });
   }
 }
@@ -131,7 +132,7 @@ export async function createSecret(ctx: FleetContext, actor: Actor, input: unkno
         null,
         auditView(created),
       );
-      await republish(tx, emit, actor, affected, `secret ${data.name} created`);
+      await republish(tx, emit, actor, affected, `secret ${data.name} created`, ctx.clock());
       return info(created);
     });
   } catch (error) {
@@ -176,7 +177,7 @@ export async function updateSecret(ctx: FleetContext, actor: Actor, input: unkno
       auditView(existing),
       auditView(updated),
     );
-    await republish(tx, emit, actor, affected, `secret ${existing.name} changed`);
+    await republish(tx, emit, actor, affected, `secret ${existing.name} changed`, ctx.clock());
     return info(updated);
   });
 }
