@@ -103,7 +103,7 @@ describe('a staged rollout', () => {
       expect.arrayContaining(['rollout.start', 'rollout.soak', 'rollout.promote', 'rollout.done']),
     );
     off();
-  });
+  }, 120_000);
 
   it('keeps at most maxInFlight agents reached but not applied, and does not wait for offline agents', async () => {
     const { group, agentIds } = await groupWithAgents(server.ctx, 6);
@@ -126,7 +126,7 @@ describe('a staged rollout', () => {
     }
     expect((await rolloutOf(server.ctx, group.id, version)).state).toBe('soaking');
     expect(await pinnedTo(server.ctx, group.id, version)).not.toContain(agentIds[0]);
-  });
+  }, 120_000);
 });
 
 describe('all at once', () => {
@@ -144,7 +144,7 @@ describe('all at once', () => {
     expect(published).toEqual([{ groupId: group.id, version }]);
     expect(await rolloutOf(server.ctx, group.id, version)).toMatchObject({ state: 'done' });
     expect(await server.ctx.db.agentConfigPin.count({ where: { groupId: group.id } })).toBe(0);
-  });
+  }, 120_000);
 });
 
 describe('gates', () => {
@@ -168,7 +168,7 @@ describe('gates', () => {
     advance(60);
     await drive();
     expect(await server.ctx.db.agentConfigPin.count({ where: { groupId: group.id } })).toBe(0);
-  });
+  }, 120_000);
 
   it('halts without reverting when the plan says so, and counts silent agents', async () => {
     const { group } = await groupWithAgents(server.ctx, 10);
@@ -183,7 +183,7 @@ describe('gates', () => {
     expect(rollout.gates).toEqual(
       expect.arrayContaining([{ signal: 'silent', value: 1, threshold: 0.1, ok: false }]),
     );
-  });
+  }, 120_000);
 });
 
 describe('supersede', () => {
@@ -205,5 +205,5 @@ describe('supersede', () => {
     expect(await pinnedTo(server.ctx, group.id, first)).toEqual([]);
     const back = await pinnedTo(server.ctx, group.id, group.configVersion);
     expect(back.sort()).toEqual(stage1.filter((id) => !pinnedSecond.includes(id)).sort());
-  });
+  }, 120_000);
 });

@@ -116,7 +116,7 @@ describe('the planner', () => {
     expect(preview.stages[1].hostnames).toHaveLength(10);
     expect(await previewRollout(server.ctx, group.id, plan)).toEqual(preview);
     expect(await server.ctx.db.rollout.count()).toBe(before);
-  });
+  }, 120_000);
 });
 
 describe('agents enrolling during a rollout', () => {
@@ -129,5 +129,5 @@ describe('agents enrolling during a rollout', () => {
       const pinned = await pinnedTo(server.ctx, group.id, version);
       expect(pinned.includes(agent.agentId)).toBe(newAgents === 'new');
     }
-  });
+  }, 120_000);
 });

@@ -57,15 +57,23 @@ export async function startConfigRollout(
     return { rollout, superseded };
   }
   emit('rolloutUpdated', { rolloutId: rollout.id, groupId: group.id, state: rollout.state });
-  const stages = planStages(group.id, await plannableAgents(tx, group.id), plan);
+  await storeMembership(tx, rollout, plan);
+  await stepRollout(tx, emit, rollout.id, now, actor);
+  return { rollout: await tx.rollout.findUniqueOrThrow({ where: { id: rollout.id } }), superseded };
+}
+
+/**
+ * Fix the stage membership of `rollout` (just created, any kind) by `plan` over its group's agents
+ * now, in batches of MEMBERSHIP_BATCH rows. Rejects only on database errors.
+ */
+export async function storeMembership(tx: Tx, rollout: Rollout, plan: RolloutPlan): Promise<void> {
+  const stages = planStages(rollout.groupId, await plannableAgents(tx, rollout.groupId), plan);
   const rows = stages.flatMap((members, stage) =>
     members.map((a) => ({ rolloutId: rollout.id, agentId: a.id, stage })),
   );
   for (let i = 0; i < rows.length; i += MEMBERSHIP_BATCH) {
     await tx.rolloutAgent.createMany({ data: rows.slice(i, i + MEMBERSHIP_BATCH) });
   }
-  await stepRollout(tx, emit, rollout.id, now, actor);
-  return { rollout: await tx.rollout.findUniqueOrThrow({ where: { id: rollout.id } }), superseded };
 }
 
 async function supersede(

@@ -147,7 +147,7 @@ builder.prismaObject('Rollout', {
         after: t.arg.id({ description: 'endCursor of the previous page.' }),
       },
       resolve: (r, args, ctx) =>
-        rolloutAgents(ctx.fleet, r, { ...args, after: args.after === null ? null : String(args.after) }),
+        rolloutAgents(ctx.fleet, r, { ...args, after: args.after == null ? null : String(args.after) }),
     }),
     supersededBy: t.prismaField({
       type: 'Rollout',
