@@ -35,7 +35,9 @@ const PREVIEW = `query($groupId: ID!, $plan: RolloutPlanInput) { rolloutPreview(
   __typename ${ERROR} ... on RolloutPreviewPayload { preview { agents stages { index size offline hostnames } } } } }`;
 const SET_PLAN = `mutation($input: SetGroupRolloutPlanInput!) { setGroupRolloutPlan(input: $input) {
   __typename ${ERROR} ... on SetGroupRolloutPlanPayload { group { rolloutPlan { stages { count percent } soakSeconds } } } } }`;
-const control = (name: string) => `mutation($input: RolloutControlInput!) { ${name}(input: $input) {
+const control = (
+  name: string,
+) => `mutation($input: ${name[0].toUpperCase()}${name.slice(1)}Input!) { ${name}(input: $input) {
   __typename ${ERROR} ... on ${name[0].toUpperCase()}${name.slice(1)}Payload { rollout { id state stage reason } } } }`;
 const AGENTS = `query($id: ID!, $state: RolloutAgentState, $after: ID) { rollout(id: $id) {
   agents(stage: 0, state: $state, first: 1, after: $after) { totalCount hasNextPage endCursor nodes { hostname state reason agent { id } } } } }`;

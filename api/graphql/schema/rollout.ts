@@ -275,9 +275,11 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const RolloutControlInput = builder.inputType('RolloutControlInput', {
-  fields: (t) => ({ rolloutId: t.id({ required: true }) }),
-});
+/** The input of control `name` (each mutation has its own <Name>Input). */
+const controlInput = (name: string) =>
+  builder.inputType(`${name[0].toUpperCase()}${name.slice(1)}Input`, {
+    fields: (t) => ({ rolloutId: t.id({ required: true }) }),
+  });
 const SetGroupRolloutPlanInput = builder.inputType('SetGroupRolloutPlanInput', {
   fields: (t) => ({
     groupId: t.id({ required: true }),
@@ -308,7 +310,7 @@ builder.mutationFields((t) => ({
         type: 'Rollout',
         description,
         authScopes: { editor: true },
-        args: { input: t.arg({ type: RolloutControlInput, required: true }) },
+        args: { input: t.arg({ type: controlInput(name), required: true }) },
         errors: { types: CONTROL_ERRORS, dataField: { name: 'rollout' } },
         resolve: async (query, _root, { input }, ctx) => {
           const rollout = await runFleet(() =>
