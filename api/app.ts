@@ -32,6 +32,7 @@ import { createSweeper, type Job } from './jobs/sweeper.ts';
 import { createBackupJob } from './jobs/backups.ts';
 import { createRetentionJob } from './jobs/retention.ts';
 import { createAlertsJob } from './jobs/alerts.ts';
+import { createRolloutsJob } from './jobs/rollouts.ts';
 import type { LeasedJob } from './jobs/lease.ts';
 import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
 import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
@@ -63,6 +64,8 @@ export interface App {
   retention: LeasedJob;
   /** Alert evaluation and notification, run by the replica holding the `alerts` lease. */
   alerts: LeasedJob;
+  /** Advances rollouts, run by the replica holding the `rollouts` lease. */
+  rollouts: LeasedJob;
   telemetryRetention: Job;
   metrics: ServerMetrics;
   /** Where the separate /metrics listener is bound (FLOTILLA_METRICS_ADDRESS), once listening; else null. */
@@ -140,6 +143,7 @@ export function buildApp(deps: AppDeps): App {
   const alerts = createAlertsJob(ctx, config.alertIntervalMs, log, (s) =>
     metrics.alertRoundSeconds.observe(s),
   );
+  const rollouts = createRolloutsJob(ctx, config.rolloutIntervalMs, log);
   // Enrolment and sign-in limits: counted in Redis (shared by every replica) when REDIS_URL is set.
   const limiterStore = createLimiterStore(config, (err) => log.warn({ err }, 'rate-limit store error'));
   const graphql = mountGraphql({
@@ -264,6 +268,7 @@ export function buildApp(deps: AppDeps): App {
     backups,
     retention,
     alerts,
+    rollouts,
     telemetryRetention,
     metrics,
     metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
@@ -276,6 +281,7 @@ export function buildApp(deps: AppDeps): App {
       backups?.start();
       retention.start();
       alerts.start();
+      rollouts.start();
       metricSources.start();
       if (config.metricsAddress) {
         metricsServer = createMetricsServer(metrics, config.metricsToken, log);
@@ -297,6 +303,7 @@ export function buildApp(deps: AppDeps): App {
       await backups?.stop();
       await retention.stop();
       await alerts.stop();
+      await rollouts.stop();
       if (metricsServer) await new Promise((resolve) => metricsServer!.close(resolve));
       await telemetryRetention.stop();
       await heartbeats.stop().catch(() => undefined);

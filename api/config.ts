@@ -55,6 +55,7 @@ const EnvSchema = z.object({
   FLOTILLA_SWEEP_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   FLOTILLA_ACTION_TTL_SECONDS: bounded(SETTING_RULES.actionDeadlineSeconds).default(3600),
   FLOTILLA_ALERT_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  FLOTILLA_ROLLOUT_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   FLOTILLA_TOKEN_ROTATION_DAYS: z.coerce.number().int().min(0).max(3650).default(DEFAULT_TOKEN_ROTATION_DAYS),
   FLOTILLA_METRICS_TOKEN: z
     .string()
@@ -145,6 +146,8 @@ export interface ServerConfig {
   actionTtlMs: number;
   /** How often the replica holding the alerts lease evaluates rules and sends notifications. */
   alertIntervalMs: number;
+  /** How often the replica holding the rollouts lease advances every rollout in progress. */
+  rolloutIntervalMs: number;
   /** Bearer token of GET /metrics; unset: /metrics answers 404 on the main port. */
   /** Agent tokens are rotated this many days after issue; 0: only on request. */
   tokenRotationDays: number;
@@ -247,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     sweepIntervalMs: e.FLOTILLA_SWEEP_INTERVAL_SECONDS * 1000,
     actionTtlMs: e.FLOTILLA_ACTION_TTL_SECONDS * 1000,
     alertIntervalMs: e.FLOTILLA_ALERT_INTERVAL_SECONDS * 1000,
+    rolloutIntervalMs: e.FLOTILLA_ROLLOUT_INTERVAL_MS,
     tokenRotationDays: e.FLOTILLA_TOKEN_ROTATION_DAYS,
     metricsToken: e.FLOTILLA_METRICS_TOKEN,
     metricsAddress: e.FLOTILLA_METRICS_ADDRESS ? listenAddress(e.FLOTILLA_METRICS_ADDRESS) : undefined,

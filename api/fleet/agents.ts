@@ -8,6 +8,7 @@ import type { Actor, FleetContext, Tx } from './context.ts';
 import { Prisma, type Agent, type EnrolmentToken, type Group } from '../generated/prisma/client.ts';
 import type { EnrolRequest } from '../protocol/v1.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
+import { settleNewcomers } from './rollout/newcomers.ts';
 import { recordAudit, recordAuditBatch } from './audit.ts';
 import { transitionActions } from './actions.ts';
 import { AgentFilterInput, bulkTargets } from './queries.ts';
@@ -78,6 +79,7 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
       groupId: group.id,
       platform: agent.platform,
     });
+    await settleNewcomers(tx, emit, group.id, [agent.id], now);
     emit('agentUpdated', { agentId: agent.id, groupId: group.id, change: 'enrolled' });
     emit('enrolmentTokenUsed', { tokenId: token.id, agentId: agent.id, groupId: group.id });
     return { agent, agentToken: minted.token, configVersion: group.configVersion };
@@ -165,9 +167,12 @@ export async function moveAgents(ctx: FleetContext, actor: Actor, input: unknown
       WHERE old.id = a.id AND a.id = ANY(${agentIds}::uuid[]) AND a.revoked_at IS NULL
         AND a.group_id <> ${groupId}::uuid
       RETURNING a.id, old.group_id AS previous_group_id`;
-    await dropConfigPins(
+    await settleNewcomers(
       tx,
+      emit,
+      groupId,
       moved.map((a) => a.id),
+      now,
     );
     const batchId = crypto.randomUUID();
     await recordAuditBatch(

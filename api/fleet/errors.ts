@@ -55,6 +55,7 @@ export const FleetErrorCode = {
   alertRuleNotFound: 'alert_rule_not_found',
   alertSilenceNotFound: 'alert_silence_not_found',
   channelNotFound: 'channel_not_found',
+  rolloutNotFound: 'rollout_not_found',
 } as const;
 export type FleetErrorCode = (typeof FleetErrorCode)[keyof typeof FleetErrorCode];
 

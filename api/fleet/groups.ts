@@ -50,8 +50,13 @@ export async function createGroup(ctx: FleetContext, actor: Actor, input: unknow
   const data = parseInput(CreateGroupInput, input);
   try {
     return await inTransaction(ctx, async (tx, emit) => {
-      const created = await tx.group.create({ data: { ...data, configVersion: 0 } });
-      await publishGroupConfig(tx, created.id, emit, { actor, message: 'Group created' });
+      const created = await tx.group.create({ data: { ...data, configVersion: 0, latestVersion: 0 } });
+      await publishGroupConfig(tx, created.id, emit, {
+        actor,
+        message: 'Group created',
+        now: ctx.clock(),
+        offlineAfterMs: ctx.tuning.current.offlineAfterMs,
+      });
       const group = await tx.group.findUniqueOrThrow({ where: { id: created.id } });
       await recordAudit(tx, actor, 'group.create', { type: 'group', id: group.id }, null, summary(group));
       return group;
@@ -80,7 +85,12 @@ export async function updateGroup(ctx: FleetContext, actor: Actor, input: unknow
     const renamed = data.name !== undefined && data.name !== before.name;
     if (renamed) {
       const message = `Group renamed from "${before.name}" to "${changed.name}" (pipeline unchanged)`;
-      await republishChecked(tx, emit, changed, { actor, message });
+      await republishChecked(tx, emit, changed, {
+        actor,
+        message,
+        now: ctx.clock(),
+        offlineAfterMs: ctx.tuning.current.offlineAfterMs,
+      });
     }
     if (!renamed || changed.selfHeal !== before.selfHeal) emit('groupUpdated', { groupId: data.id });
     const after = await tx.group.findUniqueOrThrow({ where: { id: changed.id } });

@@ -86,10 +86,17 @@ async function republish(
   actor: Actor,
   groupIds: string[],
   reason: string,
+  now: Date,
+  offlineAfterMs: number,
 ): Promise<void> {
   for (const id of groupIds) {
     await findGroupForUpdate(tx, id);
-    const configVersion = await publishGroupConfig(tx, id, emit, { actor, message: reason });
+    const configVersion = await publishGroupConfig(tx, id, emit, {
+      actor,
+      message: reason,
+      now,
+      offlineAfterMs,
+    });
     await recordAudit(tx, actor, 'group.republish', { type: 'group', id }, null, { configVersion, reason });
   }
 }
@@ -131,7 +138,15 @@ export async function createSecret(ctx: FleetContext, actor: Actor, input: unkno
         null,
         auditView(created),
       );
-      await republish(tx, emit, actor, affected, `secret ${data.name} created`);
+      await republish(
+        tx,
+        emit,
+        actor,
+        affected,
+        `secret ${data.name} created`,
+        ctx.clock(),
+        ctx.tuning.current.offlineAfterMs,
+      );
       return info(created);
     });
   } catch (error) {
@@ -176,7 +191,15 @@ export async function updateSecret(ctx: FleetContext, actor: Actor, input: unkno
       auditView(existing),
       auditView(updated),
     );
-    await republish(tx, emit, actor, affected, `secret ${existing.name} changed`);
+    await republish(
+      tx,
+      emit,
+      actor,
+      affected,
+      `secret ${existing.name} changed`,
+      ctx.clock(),
+      ctx.tuning.current.offlineAfterMs,
+    );
     return info(updated);
   });
 }

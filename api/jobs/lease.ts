@@ -18,8 +18,10 @@ export interface LeasedJob extends Job {
 
 /**
  * Create a job named `name` that runs `work` every `intervalMs` after start(), only while it holds
- * the lease. runOnce() runs one round now (tests call it with an injected clock). A failing round
- * is logged, never thrown; the lease stays with its holder until it expires.
+ * the lease. With `due`, a round in which `due()` resolves false neither takes the lease nor works
+ * (a job that is mostly idle then writes nothing). runOnce() runs one round now (tests call it
+ * with an injected clock). A failing round is logged, never thrown; the lease stays with its
+ * holder until it expires.
  */
 export function createLeasedJob(
   ctx: FleetContext,
@@ -27,6 +29,7 @@ export function createLeasedJob(
   intervalMs: number,
   log: Logger,
   work: () => Promise<void>,
+  due?: () => Promise<boolean>,
 ): LeasedJob {
   const holder = randomUUID();
   let held = false;
@@ -34,6 +37,7 @@ export function createLeasedJob(
   const periodic = createPeriodicJob(intervalMs, async () => {
     if (stopped) return;
     try {
+      if (due && !(await due())) return;
       held = await acquireLease(ctx, name, holder, intervalMs * 3);
       if (held) await work();
     } catch (error) {

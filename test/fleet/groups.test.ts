@@ -92,7 +92,12 @@ describe('groups', () => {
       components: DEMO_PIPELINE.components.map((c) => (c.kind === 'sink' ? { ...c, inputs: ['ghost'] } : c)),
     };
     const stored = await inTransaction(server.ctx, (tx, emit) =>
-      storeVersion(tx, emit, group.id, dangling, { actor: CLI_ACTOR, message: 'older checks' }),
+      storeVersion(tx, emit, group.id, dangling, {
+        actor: CLI_ACTOR,
+        message: 'older checks',
+        now: server.ctx.clock(),
+        offlineAfterMs: 300_000,
+      }),
     );
     const refused = await failure(updateGroup(server.ctx, CLI_ACTOR, { id: group.id, name: 'Renamed' }));
     expect(refused.code).toBe('config_invalid');

@@ -183,7 +183,7 @@ describe('secrets over GraphQL and the agent protocol', () => {
         emit,
         group.id,
         { components: [...components, sink] },
-        { actor: CLI_ACTOR, message: 'legacy' },
+        { actor: CLI_ACTOR, message: 'legacy', now: server.ctx.clock(), offlineAfterMs: 300_000 },
       ),
     );
     const read = await gqlData(server.baseUrl, READ_ALL, { slug: group.slug }, viewer);

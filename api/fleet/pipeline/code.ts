@@ -19,6 +19,7 @@ import { DocumentInput, sameContent, type PipelineDocument } from './document.ts
 import { diffDocuments, type PipelineDiff } from './diff.ts';
 import { pipelineProblems, type PipelineProblem } from './problems.ts';
 import { VersionMessage, publishChecked } from './versions.ts';
+import { RolloutPlan } from '../rollout/plan.ts';
 
 /** Longest pipeline YAML file accepted (YAML spends bytes on indentation; it still fits one GraphQL request). */
 export const MAX_PIPELINE_YAML_LENGTH = 224 * 1024;
@@ -27,7 +28,10 @@ const PipelineYaml = z
   .string()
   .max(MAX_PIPELINE_YAML_LENGTH, `must be at most ${MAX_PIPELINE_YAML_LENGTH} characters`);
 export const PlanPipelineInput = z.object({ groupId: z.uuid(), yaml: PipelineYaml });
-export const ApplyPipelineInput = PlanPipelineInput.extend({ message: VersionMessage });
+export const ApplyPipelineInput = PlanPipelineInput.extend({
+  message: VersionMessage,
+  plan: RolloutPlan.optional(),
+});
 
 /** A document as YAML, credentials masked like every other read. Never throws. */
 export function documentYaml(document: PipelineDocument): string {
@@ -85,8 +89,8 @@ export async function planPipeline(ctx: FleetContext, input: unknown): Promise<P
   const published = await publishedDocument(ctx.db, group.id);
   const problems = pipelineProblems(document, group);
   return {
-    version: group.configVersion,
-    diff: diffDocuments(published, document, `v${group.configVersion}`, 'file'),
+    version: group.latestVersion,
+    diff: diffDocuments(published, document, `v${group.latestVersion}`, 'file'),
     problems,
     changed: !sameContent(published, document),
     valid: problems.every((p) => p.severity !== 'error'),
@@ -94,7 +98,8 @@ export async function planPipeline(ctx: FleetContext, input: unknown): Promise<P
 }
 
 /**
- * Publish `yaml` as the group's next version with `message` (`input`: groupId, yaml, message),
+ * Publish `yaml` as the group's next version with `message` (`input`: groupId, yaml, message,
+ * optional rollout plan as for publishDraft),
  * audited as `pipeline.apply`; when its content equals the published version nothing is written
  * and `created` is false. Throws validation_failed, group_not_found, or like publishChecked.
  */
@@ -108,9 +113,15 @@ export async function applyPipeline(
   return inTransaction(ctx, async (tx, emit) => {
     const group = await findGroupForUpdate(tx, data.groupId);
     if (sameContent(await publishedDocument(tx, group.id), document)) {
-      return { version: group.configVersion, created: false };
+      return { version: group.latestVersion, created: false };
     }
-    const version = await publishChecked(tx, emit, group, document, { actor, message: data.message });
+    const version = await publishChecked(tx, emit, group, document, {
+      actor,
+      message: data.message,
+      now: ctx.clock(),
+      offlineAfterMs: ctx.tuning.current.offlineAfterMs,
+      plan: data.plan,
+    });
     await recordAudit(tx, actor, 'pipeline.apply', { type: 'group', id: group.id }, null, {
       version,
       message: data.message,

@@ -18,6 +18,7 @@ import { parseInput, storableText } from '../validate.ts';
 import { assertRevision, draftRevision, storeDraft } from './draft.ts';
 import { sameContent, storedDocument, type PipelineDocument } from './document.ts';
 import { errorsOf, pipelineProblems, problemPath } from './problems.ts';
+import { RolloutPlan } from '../rollout/plan.ts';
 
 /** Longest publish message. */
 export const MAX_VERSION_MESSAGE_LENGTH = 1000;
@@ -26,11 +27,17 @@ export const VersionMessage = storableText()
   .min(1, 'say what changed')
   .max(MAX_VERSION_MESSAGE_LENGTH, `must be at most ${MAX_VERSION_MESSAGE_LENGTH} characters`);
 
-export const PublishDraftInput = z.object({ groupId: z.uuid(), revision: int32(), message: VersionMessage });
+export const PublishDraftInput = z.object({
+  groupId: z.uuid(),
+  revision: int32(),
+  message: VersionMessage,
+  plan: RolloutPlan.optional(),
+});
 export const RollbackToVersionInput = z.object({
   groupId: z.uuid(),
   version: int32(1),
   message: VersionMessage.optional(),
+  plan: RolloutPlan.optional(),
 });
 
 /**
@@ -120,10 +127,11 @@ export async function republishChecked(tx: Tx, emit: Emit, group: Group, meta: P
 
 /**
  * Publish the group's draft as the next version with `message` (`input`: groupId, revision,
- * message), then clear the draft. Of concurrent publishes of one draft exactly one wins; the others
- * get draft_conflict or draft_not_found. A draft equal to the published version gets
- * nothing_to_publish (the draft stays; discard it). Throws like publishChecked, or
- * group_not_found; nothing is stored or delivered then. Returns the new version number.
+ * message, optional rollout plan: default the group's saved plan, else all at once), then clear
+ * the draft. Of concurrent publishes of one draft exactly one wins; the others get draft_conflict
+ * or draft_not_found. A draft equal to the published version gets nothing_to_publish (the draft
+ * stays; discard it). Throws like publishChecked, or group_not_found; nothing is stored or
+ * delivered then. Returns the new version number.
  */
 export async function publishDraft(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const data = parseInput(PublishDraftInput, input);
@@ -135,7 +143,13 @@ export async function publishDraft(ctx: FleetContext, actor: Actor, input: unkno
     }
     assertRevision(row, data.revision);
     const document = storedDocument(row.document);
-    const version = await publishChecked(tx, emit, group, document, { actor, message: data.message });
+    const version = await publishChecked(tx, emit, group, document, {
+      actor,
+      message: data.message,
+      now: ctx.clock(),
+      offlineAfterMs: ctx.tuning.current.offlineAfterMs,
+      plan: data.plan,
+    });
     await storeDraft(tx, emit, actor, ctx.clock(), group.id, {
       document: null,
       revision: row.revision + 1,
@@ -153,9 +167,10 @@ export async function publishDraft(ctx: FleetContext, actor: Actor, input: unkno
 
 /**
  * Publish the content of an older version as a new version (`input`: groupId, version, optional
- * message; default "Rollback to version N"), audited as `pipeline.rollback` with the source
- * version. The draft is left as it is. Throws version_not_found, nothing_to_publish (that content
- * is already the published one), or like publishChecked.
+ * message, default "Rollback to version N", and optional rollout plan as for publishDraft), audited
+ * as `pipeline.rollback` with the source version. The draft is left as it is. Throws
+ * version_not_found, nothing_to_publish (that content is already the published one), or like
+ * publishChecked.
  */
 export async function rollbackToVersion(ctx: FleetContext, actor: Actor, input: unknown): Promise<number> {
   const data = parseInput(RollbackToVersionInput, input);
@@ -176,6 +191,9 @@ export async function rollbackToVersion(ctx: FleetContext, actor: Actor, input: 
       actor,
       message,
       rollbackOf: data.version,
+      now: ctx.clock(),
+      offlineAfterMs: ctx.tuning.current.offlineAfterMs,
+      plan: data.plan,
     });
     await recordAudit(tx, actor, 'pipeline.rollback', { type: 'group', id: group.id }, null, {
       version,

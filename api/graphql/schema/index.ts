@@ -29,5 +29,7 @@ import './alert-rule.ts';
 import './alert.ts';
 import './telemetry.ts';
 import './telemetry-fleet.ts';
+import './rollout-plan.ts';
+import './rollout.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -20,6 +20,13 @@ import {
 import { publishDraft, rollbackToVersion } from '../../fleet/pipeline/versions.ts';
 import { applyPipeline } from '../../fleet/pipeline/code.ts';
 import type { FleetContext, Actor } from '../../fleet/context.ts';
+import { RolloutPlanInput, planInput } from './rollout-plan.ts';
+
+/** A publishing mutation's input as the fleet takes it: nulls dropped, the plan mapped. */
+const publishInput = (input: { plan?: unknown }) => ({
+  ...fleetInput(input),
+  ...(input.plan ? { plan: planInput(input.plan) } : {}),
+});
 
 const REVISION = 'The draft revision this edit was made on (Group.draftRevision; 0 before the first draft).';
 
@@ -110,6 +117,10 @@ const PublishDraftInput = builder.inputType('PublishDraftInput', {
     groupId: t.id({ required: true }),
     revision: t.int({ required: true, description: REVISION }),
     message: t.string({ required: true, description: 'What changed and why; 1–1000 characters.' }),
+    plan: t.field({
+      type: RolloutPlanInput,
+      description: 'How the version reaches the agents; left out: the group’s saved plan, else all at once.',
+    }),
   }),
 });
 const RollbackToVersionInput = builder.inputType('RollbackToVersionInput', {
@@ -117,6 +128,10 @@ const RollbackToVersionInput = builder.inputType('RollbackToVersionInput', {
     groupId: t.id({ required: true }),
     version: t.int({ required: true, description: 'The older version whose content to publish again.' }),
     message: t.string({ description: 'Default: "Rollback to version N".' }),
+    plan: t.field({
+      type: RolloutPlanInput,
+      description: 'How the version reaches the agents; left out: the group’s saved plan, else all at once.',
+    }),
   }),
 });
 const ApplyPipelineInput = builder.inputType('ApplyPipelineInput', {
@@ -124,6 +139,10 @@ const ApplyPipelineInput = builder.inputType('ApplyPipelineInput', {
     groupId: t.id({ required: true }),
     yaml: t.string({ required: true, description: 'A pipeline document as YAML (see Group.pipelineYaml).' }),
     message: t.string({ required: true }),
+    plan: t.field({
+      type: RolloutPlanInput,
+      description: 'How the version reaches the agents; left out: the group’s saved plan, else all at once.',
+    }),
   }),
 });
 
@@ -139,6 +158,16 @@ const ApplyPipelineResult = builder
           ctx.fleet.db.pipelineVersion.findUniqueOrThrow({
             ...query,
             where: { groupId_version: { groupId: r.groupId, version: r.version } },
+          }),
+      }),
+      rollout: t.prismaField({
+        type: 'Rollout',
+        nullable: true,
+        description: 'The rollout of the version (see Rollout.supersedes for one it replaced).',
+        resolve: (query, r, _args, ctx) =>
+          ctx.fleet.db.rollout.findFirst({
+            ...query,
+            where: { groupId: r.groupId, kind: 'config', version: r.version },
           }),
       }),
     }),
@@ -210,7 +239,7 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: PublishDraftInput, required: true }) },
       errors: { types: PUBLISH_ERRORS, dataField: { name: 'version' } },
       resolve: async (query, _root, { input }, ctx) => {
-        const version = await runFleet(() => publishDraft(ctx.fleet, actorOf(ctx), fleetInput(input)));
+        const version = await runFleet(() => publishDraft(ctx.fleet, actorOf(ctx), publishInput(input)));
         return ctx.fleet.db.pipelineVersion.findUniqueOrThrow({
           ...query,
           where: { groupId_version: { groupId: String(input.groupId), version } },
@@ -224,7 +253,7 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: RollbackToVersionInput, required: true }) },
       errors: { types: PUBLISH_ERRORS, dataField: { name: 'version' } },
       resolve: async (query, _root, { input }, ctx) => {
-        const version = await runFleet(() => rollbackToVersion(ctx.fleet, actorOf(ctx), fleetInput(input)));
+        const version = await runFleet(() => rollbackToVersion(ctx.fleet, actorOf(ctx), publishInput(input)));
         return ctx.fleet.db.pipelineVersion.findUniqueOrThrow({
           ...query,
           where: { groupId_version: { groupId: String(input.groupId), version } },
@@ -238,7 +267,7 @@ builder.mutationFields((t) => {
       args: { input: t.arg({ type: ApplyPipelineInput, required: true }) },
       errors: { types: PUBLISH_ERRORS, dataField: { name: 'result' } },
       resolve: async (_root, { input }, ctx) => {
-        const result = await runFleet(() => applyPipeline(ctx.fleet, actorOf(ctx), fleetInput(input)));
+        const result = await runFleet(() => applyPipeline(ctx.fleet, actorOf(ctx), publishInput(input)));
         return { groupId: String(input.groupId), ...result };
       },
     }),
