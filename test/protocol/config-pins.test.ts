@@ -91,7 +91,7 @@ describe('per-agent desired version on the config route', () => {
     expect(older.headers.get('x-config-version')).toBe(String(v3));
   });
 
-  it('wakes a held poll when its own pin is set or removed, not when the baseline of a pinned agent moves', async () => {
+  it('wakes a held poll when its own pin is set or removed, and a pinned one when an all-at-once publish ends the pins', async () => {
     const { group, v3, pinned, other } = await groupAtV3();
     const held = poll(pinned.agentId, pinned.agentToken, `since=${v3}&wait=30`);
     const heldOther = poll(other.agentId, other.agentToken, `since=${v3}&wait=30`);
@@ -104,18 +104,25 @@ describe('per-agent desired version on the config route', () => {
 
     const heldPinned = poll(pinned.agentId, pinned.agentToken, `since=${v3 - 1}&wait=30`);
     await waitFor(() => server.app.longPolls.size === 2);
+    await unpin(group.id, [pinned.agentId]);
+    const back = await heldPinned;
+    expect(back.status).toBe(200);
+    expect(back.headers.get('x-config-version')).toBe(String(v3));
+    expect(server.app.longPolls.size, 'the unpinned agent is still held').toBe(1);
+
+    await pin(group.id, [pinned.agentId], v3 - 1);
+    const heldAgain = poll(pinned.agentId, pinned.agentToken, `since=${v3 - 1}&wait=30`);
+    await waitFor(() => server.app.longPolls.size === 2);
     const v4 = await changePublishedComponent(server.ctx, group.id, 'demo', {
       options: { format: 'bsd_syslog' },
     });
     const otherRes = await heldOther;
     expect(otherRes.status).toBe(200);
     expect(otherRes.headers.get('x-config-version')).toBe(String(v4));
-    expect(server.app.longPolls.size, 'the pinned agent keeps waiting on its pin').toBe(1);
-
-    await unpin(group.id, [pinned.agentId]);
-    const back = await heldPinned;
-    expect(back.status).toBe(200);
-    expect(back.headers.get('x-config-version')).toBe(String(v4));
+    // An all-at-once publish moves the baseline for every agent of the group: its pins end with it.
+    const last = await heldAgain;
+    expect(last.status).toBe(200);
+    expect(last.headers.get('x-config-version')).toBe(String(v4));
   });
 
   it('heals a lost configPinsChanged with the sweep and wakes the held poll then', async () => {
