@@ -112,6 +112,10 @@ export const PublishDraftMutation = graphql(`
         version {
           id
           version
+          rollout {
+            id
+            active
+          }
         }
       }
       ...MutationError

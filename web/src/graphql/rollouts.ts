@@ -188,6 +188,9 @@ export const GroupActiveRolloutQuery = graphql(`
 
 export const RolloutPublishContextQuery = graphql(`
   query RolloutPublishContext($slug: String!) {
+    rolloutPlanDefaults {
+      ...RolloutPlanFields
+    }
     group(slug: $slug) {
       id
       agentCount
