@@ -121,6 +121,10 @@ export const RolloutAgentsQuery = graphql(`
           revertedAt
           agent {
             id
+            configError {
+              version
+              message
+            }
           }
         }
       }
