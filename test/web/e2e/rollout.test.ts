@@ -6,7 +6,8 @@
  * with the reason, the failed count (a link to the failing agents) and the agent's own reason,
  * while no agent outside stage 1 was ever pinned to the version (the config route's per-agent
  * answer is another branch's; this file checks the pins it answers from). axe-core finds no serious violation on the
- * page. Screenshots: rollout-publish, rollout-running, rollout-halted.
+ * page. Screenshots: rollout-publish, rollout-group, rollout-running,
+ * rollout-halted.
  */
 import { describe, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -107,10 +108,13 @@ describe('a staged rollout in a real browser', () => {
       expect(await preview.textContent()).toMatch(/Stage 1: 1 agent(?!s)/);
       expect(await dialog.locator('[data-test=preview-stage-3]').textContent()).toMatch(/Stage 3: 2 agents/);
       await screenshot(page, 'rollout-publish');
+      expect(await seriousViolations(page)).toEqual([]);
       await page.click('[data-test=confirm-publish]');
 
       const active = page.locator('#active-rollout [data-test=rollout-link]');
       await active.waitFor();
+      await expect.poll(() => active.isVisible()).toBe(true);
+      await screenshot(page, 'rollout-group');
       const rollout = await server.ctx.db.rollout.findFirstOrThrow({
         where: { groupId, kind: 'config' },
         orderBy: { createdAt: 'desc' },

@@ -1,6 +1,7 @@
 /**
  * Rollouts in words for the dashboard: state labels and severities, how a plan stage reads, gate
- * names and values, and where a rollout's failing agents are listed (the agents list, filtered).
+ * names and values, where a rollout's failing agents are listed (the agents list, filtered), and
+ * the operator's controls (which states each applies in, its confirmation).
  */
 import type { Severity } from './status.ts';
 import { agentsLink } from './agent-filter.ts';
@@ -86,10 +87,66 @@ export function stageTarget(stage: {
   return 'all';
 }
 
-/** States in which the rollout's agents still change (the controls that apply then). */
-export const ACTIVE_STATES = ['pending', 'running', 'soaking', 'paused', 'halted', 'reverted'];
-
 /** The agents list showing the group's agents failing their config. */
 export function failingAgentsLink(groupSlug: string) {
   return agentsLink(`${queryTerm('group', groupSlug)} ${queryTerm('configStatus', 'failed')}`);
 }
+
+/** The operator's controls of a rollout. */
+export type RolloutControl = 'pause' | 'resume' | 'promote' | 'abort' | 'retry';
+/** Each control: its button, the states it applies in, and its confirmation and outcome in words. */
+export const ROLLOUT_CONTROLS: Record<
+  RolloutControl,
+  {
+    label: string;
+    icon: string;
+    states: string[];
+    danger?: boolean;
+    header: string;
+    message: string;
+    done: string;
+  }
+> = {
+  pause: {
+    label: 'Pause',
+    icon: 'pi pi-pause',
+    states: ['pending', 'running', 'soaking'],
+    header: 'Pause this rollout?',
+    message: 'No new agents get the version until you resume. The gates are still judged.',
+    done: 'Rollout paused',
+  },
+  resume: {
+    label: 'Resume',
+    icon: 'pi pi-play',
+    states: ['paused'],
+    header: 'Resume this rollout?',
+    message: 'The current stage carries on reaching agents and soaks again once reached.',
+    done: 'Rollout resumed',
+  },
+  promote: {
+    label: 'Promote now',
+    icon: 'pi pi-forward',
+    states: ['running', 'soaking'],
+    header: 'Promote to the next stage now?',
+    message: 'The rest of this stage and its soak are skipped: the next stage starts reaching agents now.',
+    done: 'Promoted to the next stage',
+  },
+  retry: {
+    label: 'Retry failed',
+    icon: 'pi pi-replay',
+    states: ['halted', 'reverted'],
+    header: 'Retry this rollout?',
+    message:
+      'Every agent it reached (failed or reverted) gets the version again, and the stage is judged afresh; an agent still failing halts it again.',
+    done: 'Rollout retried',
+  },
+  abort: {
+    label: 'Abort and revert',
+    icon: 'pi pi-times-circle',
+    states: ['pending', 'running', 'soaking', 'paused', 'halted'],
+    danger: true,
+    header: 'Abort this rollout?',
+    message: 'It stops, and every agent it reached gets the previous version back. This cannot be undone.',
+    done: 'Rollout aborted: the reached agents get the previous version back',
+  },
+};
