@@ -5,9 +5,9 @@
  * stage-1 agent reports a config error for the new version, and the open page turns reverted live
  * with the reason, the failed count (a link to the failing agents) and the agent's own reason,
  * while no agent outside stage 1 was ever pinned to the version (the config route's per-agent
- * answer is another branch's; this file checks the pins it answers from). axe-core finds no serious violation on the
- * page. Screenshots: rollout-publish, rollout-group, rollout-running,
- * rollout-halted.
+ * answer is another branch's; this file checks the pins it answers from); a confirmed retry gives
+ * it the version again. axe-core finds no serious violation on the dialog and the page.
+ * Screenshots: rollout-publish, rollout-group, rollout-running, rollout-halted.
  */
 import { describe, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
@@ -107,6 +107,8 @@ describe('a staged rollout in a real browser', () => {
       await preview.waitFor();
       expect(await preview.textContent()).toMatch(/Stage 1: 1 agent(?!s)/);
       expect(await dialog.locator('[data-test=preview-stage-3]').textContent()).toMatch(/Stage 3: 2 agents/);
+      // The gates start at the server's defaults (rolloutPlanDefaults).
+      expect(await page.inputValue('#gate-applyFailedRatio')).toBe('5 %');
       await screenshot(page, 'rollout-publish');
       expect(await seriousViolations(page)).toEqual([]);
       await page.click('[data-test=confirm-publish]');
@@ -175,6 +177,18 @@ describe('a staged rollout in a real browser', () => {
 
       expect(await pinnedTo(version)).toEqual([]);
       expect(await pinnedTo(baseline)).toEqual([failing.agentId]);
+
+      // The host is fixed (the agent reports no error any more); a confirmed retry gives it the
+      // version again and the page says running.
+      await heartbeat(server.baseUrl, failing, baseline);
+      await waitFor(async () => {
+        const a = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: failing.agentId } });
+        return a.configErrorVersion === null;
+      });
+      await page.click('[data-test=rollout-retry]');
+      await page.locator('.p-confirmdialog').getByRole('button', { name: 'Retry failed' }).click();
+      await page.locator('[data-test=rollout-state]', { hasText: 'Running' }).waitFor();
+      expect(await pinnedTo(version)).toEqual([failing.agentId]);
       expect(suite.browser.errors).toEqual([]);
     },
     60_000,
