@@ -76,6 +76,13 @@ export function createAppRouter(session: Session): Router {
         meta: { title: 'Pipeline history' },
       },
       {
+        path: '/rollouts/:id',
+        name: 'rollout',
+        component: () => import('./pages/RolloutPage.vue'),
+        props: true,
+        meta: { title: 'Rollout' },
+      },
+      {
         path: '/tokens',
         name: 'tokens',
         component: () => import('./pages/TokensPage.vue'),

@@ -16,7 +16,7 @@ import {
 } from '../errors.ts';
 import { validationError } from '../../fleet/errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
-import { storedPlan, parsePlan } from '../../fleet/rollout/plan.ts';
+import { ALL_AT_ONCE, storedPlan, parsePlan } from '../../fleet/rollout/plan.ts';
 import { previewRollout, type RolloutPreview, type StagePreview } from '../../fleet/rollout/planner.ts';
 import { stageProgress, type StageProgress } from '../../fleet/rollout/progress.ts';
 import { REACH } from '../../fleet/rollout/reach.ts';
@@ -268,6 +268,13 @@ builder.queryFields((t) => ({
     authScopes: { viewer: true },
     resolve: (query, _root, _args, ctx) =>
       ctx.fleet.db.rollout.findMany({ ...query, where: ACTIVE, orderBy: { createdAt: 'asc' } }),
+  }),
+  rolloutPlanDefaults: t.field({
+    type: RolloutPlanRef,
+    description:
+      'The plan with every field at its default ("all at once"): the gate thresholds a plan gets when it names none.',
+    authScopes: { viewer: true },
+    resolve: () => ALL_AT_ONCE,
   }),
   rolloutPreview: t.field({
     type: RolloutPreviewRef,

@@ -113,6 +113,10 @@ export const PublishDraftMutation = graphql(`
         version {
           id
           version
+          rollout {
+            id
+            active
+          }
         }
       }
       ...MutationError

@@ -55,6 +55,10 @@ export const RollbackToVersionMutation = graphql(`
         version {
           id
           version
+          rollout {
+            id
+            active
+          }
         }
       }
       ...MutationError
