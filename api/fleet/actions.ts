@@ -188,7 +188,12 @@ export async function queueActions(
   const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
   const actions = await tx.action.createManyAndReturn({
     data: request.agents.map((agent) => {
-      const status = initialStatus(agent.lastHeartbeatAt, request.now, request.offlinePolicy, request.offlineAfterMs);
+      const status = initialStatus(
+        agent.lastHeartbeatAt,
+        request.now,
+        request.offlinePolicy,
+        request.offlineAfterMs,
+      );
       return {
         agentId: agent.id,
         type: request.type,

@@ -132,7 +132,7 @@ export async function statusGroups(db: Tx, groupIds?: string[]): Promise<StatusG
   const only = groupIds ? Prisma.sql`WHERE g.id = ANY(${groupIds}::uuid[])` : Prisma.empty;
   const rows = await db.$queryRaw<{ id: string; config_version: number; pins: number[] }[]>`
     SELECT g.id::text AS id, g.config_version,
-      COALESCE(array_agg(DISTINCT p.version) FILTER (WHERE p.version IS NOT NULL), '{}') AS pins
+      COALESCE(array_agg(DISTINCT p.version) FILTER (WHERE p.version IS NOT NULL), ARRAY[]::int[]) AS pins
     FROM groups g LEFT JOIN agent_config_pins p ON p.group_id = g.id
     ${only}
     GROUP BY g.id`;
@@ -217,7 +217,9 @@ export function configStatusesWhere(
   offlineAfterMs: number,
 ): Prisma.AgentWhereInput {
   return {
-    OR: [...new Set(statuses)].flatMap((s) => groups.map((g) => configStatusWhere(s, g, now, offlineAfterMs))),
+    OR: [...new Set(statuses)].flatMap((s) =>
+      groups.map((g) => configStatusWhere(s, g, now, offlineAfterMs)),
+    ),
   };
 }
 

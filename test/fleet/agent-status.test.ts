@@ -332,13 +332,21 @@ describe('agent status: one rule in three forms', () => {
     }
     for (const s of CONFIG_STATUSES) {
       const expected = s === c.config ? 1 : 0;
-      expect(await db.agent.count({ where: configStatusWhere(s, group, now, OFFLINE_AFTER_MS) }), `prisma ${s}`).toBe(expected);
+      expect(
+        await db.agent.count({ where: configStatusWhere(s, group, now, OFFLINE_AFTER_MS) }),
+        `prisma ${s}`,
+      ).toBe(expected);
       const listed = await db.agent.count({
         where: await agentWhere(db, { groupIds: [groupId], configStatuses: [s] }, now, OFFLINE_AFTER_MS),
       });
       expect(listed, `agentWhere ${s}`).toBe(expected);
       const queried = await db.agent.count({
-        where: await agentWhere(db, { groupIds: [groupId], query: `configStatus:${s}` }, now, OFFLINE_AFTER_MS),
+        where: await agentWhere(
+          db,
+          { groupIds: [groupId], query: `configStatus:${s}` },
+          now,
+          OFFLINE_AFTER_MS,
+        ),
       });
       expect(queried, `agent query ${s}`).toBe(expected);
       expect(summary[SUMMARY_KEY[s]], `summary ${s}`).toBe(expected);

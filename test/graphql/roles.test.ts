@@ -1,6 +1,6 @@
 /**
  * Authorisation as a matrix: every mutation and every query × anonymous, viewer, editor and admin.
- * Viewers read (drafts, versions, diffs, plans); editors change groups, edit and publish pipelines, secrets, tokens, agents and actions; admins
+ * Viewers read (drafts, versions, diffs, plans, rollouts); editors change groups, edit and publish pipelines and control rollouts, secrets, tokens, agents and actions; admins
  * also manage users, API tokens, groups' component policies and the fleet settings, and read the audit log. Refusals are UNAUTHENTICATED (anonymous) or
  * FORBIDDEN (role too low); admitted calls reach their resolver (a payload or a typed error).
  */
@@ -41,6 +41,12 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   discardDraft: ['editor', () => ({ groupId: NONE })],
   publishDraft: ['editor', () => ({ groupId: NONE, revision: 0, message: 'matrix' })],
   rollbackToVersion: ['editor', () => ({ groupId: NONE, version: 1 })],
+  setGroupRolloutPlan: ['editor', () => ({ groupId: NONE, plan: null })],
+  pauseRollout: ['editor', () => ({ rolloutId: NONE })],
+  resumeRollout: ['editor', () => ({ rolloutId: NONE })],
+  promoteRollout: ['editor', () => ({ rolloutId: NONE })],
+  abortRollout: ['editor', () => ({ rolloutId: NONE })],
+  retryRolloutAgents: ['editor', () => ({ rolloutId: NONE })],
   applyPipeline: ['editor', () => ({ groupId: NONE, yaml: 'components: []', message: 'matrix' })],
   mintEnrolmentToken: ['editor', () => ({ groupId: NONE, maxUses: 1, ttlSeconds: 3600 })],
   revokeEnrolmentToken: ['editor', () => ({ id: NONE })],
@@ -104,6 +110,10 @@ const QUERIES: Record<string, [Need, string]> = {
   diagnosticsContent: ['editor', `diagnosticsContent(id: "${NONE}")`],
   enrolmentTokens: ['viewer', 'enrolmentTokens { totalCount }'],
   fleetSummary: ['viewer', 'fleetSummary { agents }'],
+  rollout: ['viewer', `rollout(id: "${NONE}") { id }`],
+  activeRollouts: ['viewer', 'activeRollouts { id }'],
+  rolloutPlanDefaults: ['viewer', 'rolloutPlanDefaults { revertOnFailure }'],
+  rolloutPreview: ['viewer', `rolloutPreview(groupId: "${NONE}") { __typename }`],
   fleetTelemetry: ['viewer', 'fleetTelemetry { throughput { minute } }'],
   vectorComponents: ['viewer', 'vectorComponents(kind: source) { type }'],
   vectorComponent: ['viewer', 'vectorComponent(kind: sink, type: "console") { type }'],

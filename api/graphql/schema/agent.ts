@@ -109,7 +109,8 @@ builder.prismaObject('Agent', {
     configStatus: t.field({
       type: ConfigStatus,
       select: desired,
-      resolve: (a, _args, ctx) => configStatus(a, desiredVersion(a), ctx.fleet.clock(), ctx.fleet.tuning.current.offlineAfterMs),
+      resolve: (a, _args, ctx) =>
+        configStatus(a, desiredVersion(a), ctx.fleet.clock(), ctx.fleet.tuning.current.offlineAfterMs),
     }),
     configDriftedAt: t.expose('configDriftedAt', {
       type: 'DateTime',

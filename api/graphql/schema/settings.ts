@@ -64,7 +64,8 @@ const DESCRIPTIONS: Record<SettingKey, string> = {
   retainAuditDays: 'Audit events older than this are deleted.',
   retainRevokedAgentsDays:
     'Revoked agents (and their actions) are deleted this many days after the revocation.',
-  retainDiagnosticsDays: 'Diagnostics bundles (collect_diagnostics) are deleted this many days after the upload.',
+  retainDiagnosticsDays:
+    'Diagnostics bundles (collect_diagnostics) are deleted this many days after the upload.',
 };
 
 const FleetSettings = builder.objectRef<SettingsSnapshot>('FleetSettings').implement({
