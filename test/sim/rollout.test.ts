@@ -1,6 +1,7 @@
 /**
  * Staged config rollouts end to end: the real server (its rollout job on a fast interval) and
- * 1,000 simulated agents long-polling over HTTP. A three-stage rollout of a version that a fifth of
+ * 1,000 simulated agents long-polling over HTTP. A good version promotes through three stages to
+ * done (baseline moved, pins gone, every agent on it). A three-stage rollout of a version that a fifth of
  * the agents fail (the simulator's --fail-from-version) halts in stage 1 and reverts before the
  * stage's soak is over: every stage-1 agent runs the previous version again as the server sees it,
  * and the simulator's record of every 200 shows that no agent outside stage 1 was ever handed the
@@ -16,11 +17,9 @@ import { publishChange, rolloutOf } from '../helpers/rollouts.ts';
 const AGENTS = 1000;
 const FAIL_SHARE = 0.2;
 const SOAK_SECONDS = 20;
-const PLAN = {
-  stages: [{ percent: 5 }, { percent: 30 }, { percent: 100 }],
-  soakSeconds: SOAK_SECONDS,
-  gates: { componentErrorRate: null, throughputDropRatio: null },
-};
+const STAGES = [{ percent: 5 }, { percent: 30 }, { percent: 100 }];
+const GATES = { componentErrorRate: null, throughputDropRatio: null };
+const PLAN = { stages: STAGES, soakSeconds: SOAK_SECONDS, gates: GATES };
 const HOST_PREFIX = `rollout-${process.pid}`;
 
 let server: TestServer;
@@ -43,7 +42,7 @@ beforeAll(async () => {
     hostPrefix: HOST_PREFIX,
     failShare: FAIL_SHARE,
     // The version after the next one is the bad one: the baseline and the next version are good.
-    failFromVersion: group.latestVersion + 1,
+    failFromVersion: group.latestVersion + 2,
     recordReceipts: true,
     telemetry: false,
     download: false,
@@ -71,6 +70,28 @@ const agentsOf = () =>
   });
 
 describe('a staged rollout on 1,000 simulated agents', () => {
+  it('promotes a good version through every stage to done: baseline moved, pins gone, every agent on it', async () => {
+    const good = await publishChange(server.ctx, groupId, { stages: STAGES, soakSeconds: 1, gates: GATES });
+    await expect
+      .poll(async () => (await rolloutOf(server.ctx, groupId, good)).state, {
+        timeout: 30_000,
+        interval: 100,
+      })
+      .toBe('done');
+    const rollout = await rolloutOf(server.ctx, groupId, good);
+    expect(rollout).toMatchObject({ stage: 2, previousVersion: baseline });
+    const group = await server.ctx.db.group.findUniqueOrThrow({ where: { id: groupId } });
+    expect(group).toMatchObject({ configVersion: good, latestVersion: good });
+    expect(await server.ctx.db.agentConfigPin.count({ where: { groupId } })).toBe(0);
+    await expect
+      .poll(async () => (await agentsOf()).filter((a) => a.appliedConfigVersion !== good).length, {
+        timeout: 30_000,
+        interval: 200,
+      })
+      .toBe(0);
+    baseline = good;
+  });
+
   it('halts and reverts in stage 1 when it breaks; no agent outside stage 1 ever receives the bad version', async () => {
     const bad = await publishChange(server.ctx, groupId, PLAN);
     expect(bad).toBe(baseline + 1);
