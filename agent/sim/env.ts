@@ -9,7 +9,8 @@ import type { Tuning } from './options.ts';
 export interface AgentEvents {
   enrolled(ok: boolean): void;
   heartbeat(ok: boolean): void;
-  received(version: number, at: number): void;
+  /** Agent `index` was answered a 200 with `version`. */
+  received(index: number, version: number, at: number): void;
   /** `update`: the agent had a config before (not its first); `failed`: validation failed. */
   applied(version: number, at: number, update: boolean, failed: boolean): void;
   action(event: 'received' | 'redelivered' | 'done' | 'failed'): void;

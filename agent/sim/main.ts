@@ -18,6 +18,7 @@ const USAGE = `usage: npm run sim -- --server URL --token EBT_…[,EBT_…] [opt
   --long-poll S            seconds asked for in ?wait= (50)
   --apply-delay D          time to "apply" a config (0ms)
   --fail-share F           share of agents whose configs fail validation, 0–1 (0)
+  --fail-from-version N    the failing share fails only versions N and up (1)
   --upgrade-delay D        time from running to done for upgrade_agent (1s)
   --no-download            do not download the release on upgrade_agent
   --no-telemetry           heartbeats without telemetry
@@ -41,6 +42,7 @@ const { values } = parseArgs({
     'long-poll': { type: 'string' },
     'apply-delay': { type: 'string' },
     'fail-share': { type: 'string' },
+    'fail-from-version': { type: 'string' },
     'upgrade-delay': { type: 'string' },
     'no-download': { type: 'boolean' },
     'no-telemetry': { type: 'boolean' },
@@ -89,6 +91,7 @@ const options: FleetOptions = {
   longPollSeconds: number('long-poll', base.longPollSeconds),
   applyDelayMs: duration('apply-delay', base.applyDelayMs),
   failShare: number('fail-share', base.failShare),
+  failFromVersion: number('fail-from-version', base.failFromVersion),
   upgradeDelayMs: duration('upgrade-delay', base.upgradeDelayMs),
   download: !values['no-download'],
   telemetry: !values['no-telemetry'],

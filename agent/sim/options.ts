@@ -19,6 +19,8 @@ export interface Tuning {
   applyDelayMs: number;
   /** Time an upgrade takes between `running` and `done`. */
   upgradeDelayMs: number;
+  /** The failing share fails only config versions from this one on (1: every version). */
+  failFromVersion: number;
 }
 
 export interface FleetOptions extends Tuning {
@@ -29,8 +31,10 @@ export interface FleetOptions extends Tuning {
    */
   tokens: string[];
   agents: number;
-  /** Share of agents (0–1) whose configs fail validation (they report configError). */
+  /** Share of agents (0–1) whose configs fail validation (they report configError), see failFromVersion. */
   failShare: number;
+  /** Keep, per config version, the index of every agent answered a 200 with it (FleetReport.receipts). */
+  recordReceipts: boolean;
   /** Worker processes; 0 runs every agent in this process. */
   processes: number;
   /** Source addresses to spread sockets over (empty: the OS picks). */
@@ -60,6 +64,8 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     tokens,
     agents,
     failShare: 0,
+    failFromVersion: 1,
+    recordReceipts: false,
     processes: agents > AGENTS_PER_PROCESS ? Math.ceil(agents / AGENTS_PER_PROCESS) : 0,
     // Bind only when one source address is not enough: a bound socket gets its port at bind(),
     // a slow search through the whole range once many ports sit in TIME_WAIT.
@@ -87,6 +93,10 @@ export function checkOptions(o: FleetOptions): void {
     [o.tokens.length === 0, 'give at least one bootstrap token'],
     [!Number.isInteger(o.agents) || o.agents < 1, 'agents must be a positive integer'],
     [!(o.failShare >= 0 && o.failShare <= 1), 'fail share must be between 0 and 1'],
+    [
+      !Number.isInteger(o.failFromVersion) || o.failFromVersion < 1,
+      'fail-from version must be a positive integer',
+    ],
     [!Number.isInteger(o.processes) || o.processes < 0, 'processes must be 0 or more'],
     [o.heartbeatIntervalMs < 10 || o.pollIntervalMs < 10, 'intervals must be at least 10 ms'],
     [

@@ -42,6 +42,8 @@ export interface FleetReport {
   /** `failed`: heartbeats that got no 200 (lost, retried later). */
   heartbeats: { ok: number; failed: number };
   configs: VersionReport[];
+  /** With recordReceipts: per version, the index of every agent answered a 200 with it (once per 200). */
+  receipts?: Record<string, number[]>;
   actions: ShardSnapshot['actions'] & { lost: number; duplicated: number };
   connections: { peakHeldPolls: number; peakOpenSockets: number };
   simulator: { processes: number; cpuPercent: number; rssBytes: number; loopDelayP99Ms: number };
@@ -134,6 +136,7 @@ export function buildReport(input: ReportInput): FleetReport {
     latencyMs,
     heartbeats: snap.heartbeats,
     configs: versionReports(snap, input.finals, input.changes),
+    ...(input.options.recordReceipts ? { receipts: mergeReceipts(input.finals) } : {}),
     actions: {
       ...snap.actions,
       lost: snap.actions.resultsRejected + unreported,
@@ -147,6 +150,14 @@ export function buildReport(input: ReportInput): FleetReport {
       loopDelayP99Ms: percentiles(snap.process.loopDelay).p99,
     },
   };
+}
+
+function mergeReceipts(finals: ShardFinal[]): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const f of finals)
+    for (const [v, indices] of Object.entries(f.receipts)) (out[v] ??= []).push(...indices);
+  for (const indices of Object.values(out)) indices.sort((a, b) => a - b);
+  return out;
 }
 
 function versionReports(snap: FleetSnapshot, finals: ShardFinal[], changes: Map<number, number>) {

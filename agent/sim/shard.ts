@@ -52,10 +52,14 @@ export interface ShardSnapshot {
   process: { cpuMicros: number; rssBytes: number; loopDelay: Histogram };
 }
 
-/** A shard's last word: its final snapshot and, per version, when each agent applied it as an update. */
+/**
+ * A shard's last word: its final snapshot, per version when each agent applied it as an update,
+ * and (with recordReceipts) per version the index of every agent answered a 200 with it.
+ */
 export interface ShardFinal {
   snapshot: ShardSnapshot;
   updateTimes: Record<string, { applied: number[]; failed: number[] }>;
+  receipts: Record<string, number[]>;
   unreportedResults: number;
 }
 
@@ -83,6 +87,7 @@ export class Shard {
   };
   private readonly versions = new Map<number, VersionCounts>();
   private readonly updateTimes = new Map<number, { applied: number[]; failed: number[] }>();
+  private readonly receipts = new Map<number, number[]>();
   private readonly loopDelay = emptyHistogram();
   private readonly loopTimer: NodeJS.Timeout;
   private readonly cpuAtStart = process.cpuUsage();
@@ -164,6 +169,7 @@ export class Shard {
     return {
       snapshot: this.snapshot(),
       updateTimes: Object.fromEntries([...this.updateTimes].map(([v, t]) => [String(v), t])),
+      receipts: Object.fromEntries([...this.receipts].map(([v, r]) => [String(v), r])),
       unreportedResults: left.reduce((a, b) => a + b, 0),
     };
   }
@@ -209,10 +215,14 @@ export class Shard {
     return {
       enrolled: (ok) => (ok ? this.counts.enrolled++ : this.counts.enrolFailed++),
       heartbeat: (ok) => (ok ? this.heartbeats.ok++ : this.heartbeats.failed++),
-      received: (v, at) => {
+      received: (index, v, at) => {
         const c = version(v, at);
         c.received += 1;
         c.firstReceivedAt = Math.min(c.firstReceivedAt, at);
+        if (!this.options.recordReceipts) return;
+        const got = this.receipts.get(v);
+        if (got) got.push(index);
+        else this.receipts.set(v, [index]);
       },
       applied: (v, at, update, failed) => {
         const c = version(v, at);

@@ -2,7 +2,7 @@
  * One simulated agent speaking protocol v1 through the agent's own transport (createClient) and
  * following the agent's own policy (agent/policy.ts: since, resets, long-poll, intervals, jitter,
  * backoff, revoke, the intervals the server advertises), without Vector or a disk: enrol, poll or long-poll config, "apply" after a
- * delay (or fail validation, for the failing share), heartbeat on the policy's schedule and early
+ * delay (or fail validation, for the failing share from --fail-from-version on), heartbeat on the policy's schedule and early
  * after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
  */
@@ -202,15 +202,16 @@ export class VirtualAgent {
   }
 
   private async apply(version: number, since: number): Promise<void> {
-    this.env.events.received(version, this.env.clock.now());
+    this.env.events.received(this.index, version, this.env.clock.now());
     if (this.env.tuning.applyDelayMs > 0)
       await sleep(this.env.clock, this.env.tuning.applyDelayMs, this.env.stop);
     const update = this.hadConfig;
     this.hadConfig = true;
-    const error = this.failing ? `simulated: vector validate failed for version ${version}` : undefined;
+    const fails = this.failing && version >= this.env.tuning.failFromVersion;
+    const error = fails ? `simulated: vector validate failed for version ${version}` : undefined;
     this.reported = afterApply(this.reported, version, since, error);
     if (update && !error) this.telemetry?.reloaded();
-    this.env.events.applied(version, this.env.clock.now(), update, this.failing);
+    this.env.events.applied(version, this.env.clock.now(), update, fails);
     this.env.clock.setTimeout(() => this.beat(), postApplyHeartbeatDelay(this.env.random));
   }
 

@@ -181,7 +181,7 @@ describe('two replicas behind nginx', () => {
     expect(bulk.createBulkAction.__typename).toBe('CreateBulkActionPayload');
     // Mid-run: some agents have their action, none has finished it yet (each takes 300 ms).
     await fleet!.waitFor((s) => s.actions.received > 0, 10_000);
-    servers[0].child.kill('SIGKILL');
+    process.kill(servers[0].pid, 'SIGKILL');
     const killedAt = Date.now();
 
     await fleet!.waitFor((s) => s.actions.done === AGENTS, 30_000);

@@ -3,6 +3,7 @@
  * (runCli with its streams injected) or, for the smoke test, as a child process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -76,10 +77,22 @@ export function spawnCli(args: string[], env: Record<string, string>, stdin?: st
   });
 }
 
-/** Start `tsx api/main.ts` with `env`; resolves once it logs that it listens, with its port. */
+/** The pid of the one process tsx (`child`) runs the server in (Linux: /proc lists a task's children). */
+function serverPid(child: ChildProcess): number {
+  const pid = child.pid as number;
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/);
+  if (children.length !== 1 || !children[0]) throw new Error(`tsx ${pid} runs ${children.length} processes`);
+  return Number(children[0]);
+}
+
+/**
+ * Start `tsx api/main.ts` with `env`; resolves once it logs that it listens, with its port and the
+ * pid of the server itself (`child` is tsx, which runs the server in a process of its own: signal
+ * `pid` to stop or kill the server rather than only tsx).
+ */
 export function startServerProcess(
   env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number; logs: () => string }> {
+): Promise<{ child: ChildProcess; port: number; pid: number; logs: () => string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(TSX, ['api/main.ts'], {
       cwd: ROOT,
@@ -94,7 +107,11 @@ export function startServerProcess(
       const match = /"address":"[^"]*:(\d+)"/.exec(logs);
       if (match) {
         clearTimeout(timer);
-        resolve({ child, port: Number(match[1]), logs: () => logs });
+        try {
+          resolve({ child, port: Number(match[1]), pid: serverPid(child), logs: () => logs });
+        } catch (error) {
+          reject(error as Error);
+        }
       }
     });
     child.on('exit', (code) => reject(new Error(`server exited with ${code}:\n${logs}`)));
