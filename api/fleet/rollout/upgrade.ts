@@ -12,7 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Prisma, type Rollout } from '../../generated/prisma/client.ts';
-import type { Actor, FleetContext } from '../context.ts';
+import type { Actor, FleetContext, Tx } from '../context.ts';
+import { agentStatus } from '../agent-status.ts';
 import { inTransaction } from '../transaction.ts';
 import { FleetError, FleetErrorCode } from '../errors.ts';
 import { parseInput } from '../validate.ts';
@@ -20,6 +21,7 @@ import { findGroupForUpdate } from '../group-lock.ts';
 import { transitionActions } from '../actions.ts';
 import { Version } from '../releases.ts';
 import { parsePlan, type RolloutPlan } from './plan.ts';
+import { PREVIEW_HOSTNAMES, planStages, type StagePreview } from './planner.ts';
 import { storeMembership } from './start.ts';
 import { ACTIVE_ROLLOUT_STATES, moveRollout } from './states.ts';
 import { stepRollout } from './driver.ts';
@@ -48,17 +50,7 @@ export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input
   const { offlineAfterMs, actionDeadlineMs } = ctx.tuning.current;
   return inTransaction(ctx, async (tx, emit) => {
     const group = await findGroupForUpdate(tx, data.groupId);
-    const release = await tx.agentRelease.findUnique({
-      where: { version: data.release },
-      select: { version: true },
-    });
-    if (!release) {
-      throw new FleetError(
-        FleetErrorCode.releaseNotFound,
-        `no agent release ${data.release} on this server`,
-        [{ path: 'release', message: `unknown release ${data.release}` }],
-      );
-    }
+    await assertRelease(tx, data.release);
     const active = await tx.rollout.findFirst({
       where: { groupId: group.id, kind: 'upgrade', state: { in: [...ACTIVE_ROLLOUT_STATES] } },
     });
@@ -95,4 +87,69 @@ export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input
     await stepRollout(tx, emit, rollout.id, now, offlineAfterMs, actor);
     return tx.rollout.findUniqueOrThrow({ where: { id: rollout.id } });
   });
+}
+
+/** One stage of an upgrade preview. */
+export interface UpgradeStagePreview extends StagePreview {
+  /** Of them, how many already run the release (skipped, counted as done). */
+  onRelease: number;
+}
+
+/** What starting an upgrade rollout would do now. */
+export interface UpgradePreview {
+  agents: number;
+  /** Already on the release: no action, counted as done. */
+  onRelease: number;
+  /** Offline or never seen now (and not on the release). */
+  offline: number;
+  /** What happens to those offline agents, for people. */
+  offlineOutcome: string;
+  stages: UpgradeStagePreview[];
+}
+
+/**
+ * What an upgrade rollout of `release` on group `groupId` with `plan` would do now, per stage;
+ * writes nothing. Fails with validation_failed, group_not_found or release_not_found.
+ */
+export async function previewUpgradeRollout(ctx: FleetContext, input: unknown): Promise<UpgradePreview> {
+  const data = parseInput(StartUpgradeRolloutInput, input);
+  const plan = upgradePlan(data.plan);
+  const group = await ctx.db.group.findUnique({ where: { id: data.groupId }, select: { id: true } });
+  if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${data.groupId}`);
+  await assertRelease(ctx.db, data.release);
+  const agents = await ctx.db.agent.findMany({
+    where: { groupId: group.id, revokedAt: null },
+    select: { id: true, hostname: true, labels: true, lastHeartbeatAt: true, agentVersion: true },
+  });
+  const now = ctx.clock();
+  const { offlineAfterMs, actionDeadlineMs } = ctx.tuning.current;
+  const offline = (a: (typeof agents)[number]) =>
+    a.agentVersion !== data.release && agentStatus(a.lastHeartbeatAt, now, offlineAfterMs) !== 'online';
+  const stages = planStages(group.id, agents, plan).map((members, index) => ({
+    index,
+    size: members.length,
+    offline: members.filter(offline).length,
+    onRelease: members.filter((a) => a.agentVersion === data.release).length,
+    hostnames: members.slice(0, PREVIEW_HOSTNAMES).map((a) => a.hostname),
+  }));
+  const hours = Math.round((actionDeadlineMs / 3_600_000) * 10) / 10;
+  return {
+    agents: agents.length,
+    onRelease: stages.reduce((n, s) => n + s.onRelease, 0),
+    offline: stages.reduce((n, s) => n + s.offline, 0),
+    offlineOutcome:
+      'The rollout does not wait for offline agents: each stage reaches the agents online then. ' +
+      'Agents still offline when the rollout finishes get their upgrade action then; it waits for ' +
+      `them and is delivered when they come back within the action deadline (${hours} h), else it expires.`,
+    stages,
+  };
+}
+
+async function assertRelease(db: Pick<Tx, 'agentRelease'>, release: string): Promise<void> {
+  const found = await db.agentRelease.findUnique({ where: { version: release }, select: { version: true } });
+  if (!found) {
+    throw new FleetError(FleetErrorCode.releaseNotFound, `no agent release ${release} on this server`, [
+      { path: 'release', message: `unknown release ${release}` },
+    ]);
+  }
 }
