@@ -86,6 +86,7 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   updateSecret: ['editor', () => ({ id: NONE, value: 'v' })],
   deleteSecret: ['editor', () => ({ id: NONE })],
   updateFleetSettings: ['admin', () => ({ retainAuditDays: 400 })],
+  startUpgradeRollout: ['editor', () => ({ groupId: NONE, release: '1.0.0' })],
 };
 
 /** Each query: the role it needs and a minimal selection. */
@@ -125,6 +126,10 @@ const QUERIES: Record<string, [Need, string]> = {
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],
   auditExport: ['admin', 'auditExport(format: CSV)'],
+  upgradeRolloutPreview: [
+    'viewer',
+    `upgradeRolloutPreview(groupId: "${NONE}", release: "1.0.0") { __typename }`,
+  ],
 };
 
 const ROLES: (Role | 'anonymous')[] = ['anonymous', 'viewer', 'editor', 'admin'];
