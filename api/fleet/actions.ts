@@ -170,6 +170,8 @@ export interface QueueRequest {
   offlineAfterMs: number;
   /** Extra audit fields (e.g. the draft revision validated). */
   audit?: Record<string, unknown>;
+  /** The bulk id to tie them with (an upgrade rollout's id); a new one when absent. */
+  bulkId?: string;
 }
 
 /**
@@ -183,7 +185,7 @@ export async function queueActions(
   actor: Actor,
   request: QueueRequest,
 ): Promise<CreatedActions> {
-  const bulkId = request.bulk ? crypto.randomUUID() : null;
+  const bulkId = request.bulk ? (request.bulkId ?? crypto.randomUUID()) : null;
   const createdBy = actor.label;
   const createdById = actor.type === 'user' || actor.type === 'api_token' ? actor.id : null;
   const actions = await tx.action.createManyAndReturn({

@@ -9,7 +9,8 @@ import type { AgentRelease } from '../generated/prisma/client.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { parseInput } from './validate.ts';
 
-const Version = z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'version must be x.y.z');
+/** An agent release version: x.y.z with an optional pre-release or build suffix. */
+export const Version = z.string().regex(/^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/, 'version must be x.y.z');
 export const RegisterReleaseInput = z.object({ version: Version, bundle: z.instanceof(Buffer) });
 
 export type ReleaseSummary = Omit<AgentRelease, 'bundle'>;

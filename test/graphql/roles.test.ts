@@ -92,6 +92,13 @@ const MUTATIONS: Record<string, [Need, () => Record<string, unknown>]> = {
   updateSecret: ['editor', () => ({ id: NONE, value: 'v' })],
   deleteSecret: ['editor', () => ({ id: NONE })],
   updateFleetSettings: ['admin', () => ({ retainAuditDays: 400 })],
+  pauseRollout: ['editor', () => ({ rolloutId: NONE })],
+  resumeRollout: ['editor', () => ({ rolloutId: NONE })],
+  promoteRollout: ['editor', () => ({ rolloutId: NONE })],
+  abortRollout: ['editor', () => ({ rolloutId: NONE })],
+  retryRolloutAgents: ['editor', () => ({ rolloutId: NONE })],
+  setGroupRolloutPlan: ['editor', () => ({ groupId: NONE })],
+  startUpgradeRollout: ['editor', () => ({ groupId: NONE, release: '1.0.0' })],
 };
 
 /** Each query: the role it needs and a minimal selection. */
@@ -135,6 +142,14 @@ const QUERIES: Record<string, [Need, string]> = {
   apiTokens: ['admin', 'apiTokens { totalCount }'],
   auditEvents: ['admin', 'auditEvents { totalCount }'],
   auditExport: ['admin', 'auditExport(format: CSV)'],
+  rollout: ['viewer', `rollout(id: "${NONE}") { id }`],
+  activeRollouts: ['viewer', 'activeRollouts { id }'],
+  rolloutPlanDefaults: ['viewer', 'rolloutPlanDefaults { soakSeconds }'],
+  rolloutPreview: ['viewer', `rolloutPreview(groupId: "${NONE}") { __typename }`],
+  upgradeRolloutPreview: [
+    'viewer',
+    `upgradeRolloutPreview(groupId: "${NONE}", release: "1.0.0") { __typename }`,
+  ],
 };
 
 const ROLES: (Role | 'anonymous')[] = ['anonymous', 'viewer', 'editor', 'admin'];

@@ -146,7 +146,7 @@ export async function promote(
   now: Date,
 ): Promise<Rollout> {
   if (rollout.stage >= plan.stages.length - 1) {
-    await reach.finish(tx, emit, rollout);
+    await reach.finish(tx, emit, rollout, now);
     return moveRollout(tx, emit, actor, rollout, { to: 'done', action: 'rollout.done', now });
   }
   return moveRollout(tx, emit, actor, rollout, {

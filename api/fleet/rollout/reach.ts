@@ -2,19 +2,20 @@
  * How a rollout reaches an agent, by kind. The driver (driver.ts) is the same for every kind; a
  * kind says what reaching, reverting and finishing mean and, as SQL over `a` (agents) joined to
  * `ra` (rollout_agents), when an agent counts as delivered, applied or failed. Kind config pins
- * agents (agent_config_pins) to a version; an upgrade kind would queue upgrade_agent actions.
+ * agents (agent_config_pins) to a version; kind upgrade (upgrade-reach.ts) queues upgrade_agent actions.
  */
 import { Prisma, type Rollout, type RolloutKind } from '../../generated/prisma/client.ts';
 import type { Tx } from '../context.ts';
 import type { Emit } from '../transaction.ts';
+import { upgradeReach } from './upgrade-reach.ts';
 
 export interface RolloutReach {
   /** Give the rollout's target to `agentIds` (their stage reached them) at `now`. */
   assign(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
   /** Give `agentIds` what they had before the rollout back, at `now`. */
   revert(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
-  /** The rollout is done: make its target what every agent of the group gets. */
-  finish(tx: Tx, emit: Emit, rollout: Rollout): Promise<void>;
+  /** The rollout is done at `now`: make its target what every agent of the group gets. */
+  finish(tx: Tx, emit: Emit, rollout: Rollout, now: Date): Promise<void>;
   /** SQL over `a` (never NULL): the agent got the target (a 200 with it, or the action handed over). */
   delivered(rollout: Rollout): Prisma.Sql;
   /** SQL over `a` (never NULL): the agent runs the target. */
@@ -91,4 +92,7 @@ export async function moveBaseline(
 }
 
 /** The reach of each kind; kinds without one cannot be driven yet. */
-export const REACH: Partial<Record<RolloutKind, RolloutReach>> = { config: configReach };
+export const REACH: Partial<Record<RolloutKind, RolloutReach>> = {
+  config: configReach,
+  upgrade: upgradeReach,
+};

@@ -31,5 +31,6 @@ import './telemetry.ts';
 import './telemetry-fleet.ts';
 import './rollout-plan.ts';
 import './rollout.ts';
+import './rollout-upgrade.ts';
 
 export const schema = lexicographicSortSchema(builder.toSchema());
