@@ -111,6 +111,7 @@ describe('per-agent desired version on the config route', () => {
     expect(server.app.longPolls.size, 'the unpinned agent is still held').toBe(1);
 
     await pin(group.id, [pinned.agentId], v3 - 1);
+    await waitFor(() => pinnedIn(pinned.agentId, group.id) === v3 - 1);
     const heldAgain = poll(pinned.agentId, pinned.agentToken, `since=${v3 - 1}&wait=30`);
     await waitFor(() => server.app.longPolls.size === 2);
     const v4 = await changePublishedComponent(server.ctx, group.id, 'demo', {
