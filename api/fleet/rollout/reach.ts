@@ -4,25 +4,13 @@
  * `ra` (rollout_agents), when an agent counts as delivered, applied or failed. Kind config pins
  * agents (agent_config_pins) to a version; kind upgrade (upgrade-reach.ts) queues upgrade_agent actions.
  */
-import { Prisma, type Rollout, type RolloutKind } from '../../generated/prisma/client.ts';
+import { Prisma, type RolloutKind } from '../../generated/prisma/client.ts';
 import type { Tx } from '../context.ts';
 import type { Emit } from '../transaction.ts';
 import { upgradeReach } from './upgrade-reach.ts';
+import type { RolloutReach } from './reach-kind.ts';
 
-export interface RolloutReach {
-  /** Give the rollout's target to `agentIds` (their stage reached them) at `now`. */
-  assign(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
-  /** Give `agentIds` what they had before the rollout back, at `now`. */
-  revert(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
-  /** The rollout is done at `now`: make its target what every agent of the group gets. */
-  finish(tx: Tx, emit: Emit, rollout: Rollout, now: Date): Promise<void>;
-  /** SQL over `a` (never NULL): the agent got the target (a 200 with it, or the action handed over). */
-  delivered(rollout: Rollout): Prisma.Sql;
-  /** SQL over `a` (never NULL): the agent runs the target. */
-  applied(rollout: Rollout): Prisma.Sql;
-  /** SQL over `a` (never NULL): the agent reported it cannot run the target. */
-  failed(rollout: Rollout): Prisma.Sql;
-}
+export type { RolloutReach };
 
 /** What a pin says: agents of group `groupId` get `version` (for rollout `rolloutId`) since `now`. */
 export interface PinTarget {

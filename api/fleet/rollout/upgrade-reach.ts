@@ -10,7 +10,7 @@ import { Prisma, type Rollout } from '../../generated/prisma/client.ts';
 import { SYSTEM_ACTOR, type Tx } from '../context.ts';
 import type { Emit } from '../transaction.ts';
 import { queueActions } from '../actions.ts';
-import type { RolloutReach } from './reach.ts';
+import type { RolloutReach } from './reach-kind.ts';
 
 /** SQL over `a`: the agent has rollout `r`'s upgrade action in one of `statuses`. */
 const actionIn = (r: Rollout, statuses: string[]) => Prisma.sql`EXISTS (
