@@ -4,19 +4,23 @@
 #
 #   curl -fsSL https://flotilla.example.com/install.sh | sudo sh -s -- --token EBT_... [--group slug]
 #
-# It downloads the agent release from that server, checks its SHA-256, creates the flotilla-agent
-# user and the directories of protocol.md ("Agent on disk"), installs the bundle side by side
+# It downloads the agent from that server, checks its SHA-256, creates the flotilla-agent user and
+# the directories of protocol.md ("Agent on disk"), installs the agent side by side
 # (/opt/flotilla-agent/versions/<version> + a `current` symlink), installs the systemd unit, enrols
-# when a token is given, and starts the service. Needs Node.js >= 20, curl (or wget) and sha256sum.
+# when a token is given, and starts the service. It prefers the single executable (no Node.js
+# needed) when the server has one for this host's OS and architecture, and otherwise falls back to
+# the bundle, which needs Node.js >= 20. Needs curl (or wget) and sha256sum.
 #
 # Options (or environment):
 #   --token EBT_...      bootstrap token to enrol with            (FLOTILLA_TOKEN)
 #   --group SLUG         enrol into this group instead            (FLOTILLA_GROUP)
 #   --url URL            server URL                               (FLOTILLA_URL)
 #   --version X.Y.Z      agent release to install                 (FLOTILLA_VERSION)
-#   --sha256 HEX         expected SHA-256 (default: the server's x-release-sha256 header)
+#   --sha256 HEX         expected SHA-256 of the bundle; implies --bundle (default: the server's
+#                        x-release-sha256 header)                 (FLOTILLA_SHA256)
 #   --root DIR           prefix every path with DIR; no user, chown or systemctl (FLOTILLA_ROOT)
 #   --no-systemctl       install the unit but do not enable/start it
+#   --bundle             install the bundle (Node.js) even when an executable is offered
 set -eu
 
 FLOTILLA_URL="${FLOTILLA_URL:-__FLOTILLA_URL__}"
@@ -26,6 +30,7 @@ TOKEN="${FLOTILLA_TOKEN:-}"
 GROUP="${FLOTILLA_GROUP:-}"
 SHA256="${FLOTILLA_SHA256:-}"
 SYSTEMCTL=1
+FORM="${FLOTILLA_FORM:-executable}"
 AGENT_USER=flotilla-agent
 
 say() { printf 'flotilla-install: %s\n' "$*"; }
@@ -40,10 +45,13 @@ while [ $# -gt 0 ]; do
     --sha256) SHA256="${2:?--sha256 needs a value}"; shift 2 ;;
     --root) ROOT="${2:?--root needs a value}"; shift 2 ;;
     --no-systemctl) SYSTEMCTL=0; shift ;;
+    --bundle) FORM=bundle; shift ;;
     -h|--help) sed -n '2,23p' "$0" 2>/dev/null || true; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
 done
+
+if [ -n "$SHA256" ]; then FORM=bundle; fi
 
 case "$FLOTILLA_URL" in
   http://*|https://*) FLOTILLA_URL="${FLOTILLA_URL%/}" ;;
@@ -60,35 +68,65 @@ esac
 if [ -z "$ROOT" ] && [ "$(id -u)" != 0 ]; then die "run as root (sudo), or pass --root DIR for a prefixed install"; fi
 if [ -n "$ROOT" ]; then SYSTEMCTL=0; fi
 
-NODE="${FLOTILLA_NODE:-$(command -v node || true)}"
-[ -n "$NODE" ] || die "Node.js >= 20 is required (node not found on PATH)"
-"$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
-  die "Node.js >= 20 is required ($NODE is $("$NODE" --version))"
-
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT INT TERM
-BUNDLE_URL="$FLOTILLA_URL/api/v1/agents/releases/$FLOTILLA_VERSION"
-say "downloading flotilla-agent $FLOTILLA_VERSION from $FLOTILLA_URL"
-if command -v curl >/dev/null 2>&1; then
-  curl -fsSL -D "$TMP/headers" -o "$TMP/flotilla-agent.mjs" "$BUNDLE_URL" || die "download failed: $BUNDLE_URL"
-elif command -v wget >/dev/null 2>&1; then
-  wget -q -S -O "$TMP/flotilla-agent.mjs" "$BUNDLE_URL" 2>"$TMP/headers" || die "download failed: $BUNDLE_URL"
-else
-  die "curl or wget is required"
+
+# fetch URL FILE: download with the response headers in $TMP/headers; false on an HTTP error.
+fetch() {
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL -D "$TMP/headers" -o "$2" "$1"
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q -S -O "$2" "$1" 2>"$TMP/headers"
+  else
+    die "curl or wget is required"
+  fi
+}
+# verified FILE: true when FILE's SHA-256 is --sha256 or the server's x-release-sha256 header.
+verified() {
+  expected="$SHA256"
+  if [ -z "$expected" ]; then
+    expected="$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-release-sha256:" { print $2 }' | tail -n 1)"
+  fi
+  [ -n "$expected" ] || die "the server sent no x-release-sha256 header; pass --sha256"
+  if command -v sha256sum >/dev/null 2>&1; then
+    ACTUAL="$(sha256sum "$1" | awk '{ print $1 }')"
+  else
+    ACTUAL="$(shasum -a 256 "$1" | awk '{ print $1 }')"
+  fi
+  [ "$ACTUAL" = "$expected" ] || die "checksum mismatch: got $ACTUAL, expected $expected"
+  SHA256="$expected"
+}
+
+# The single executable, when the server has one for this OS and architecture and it runs here.
+PLATFORM="$(uname -s | tr 'A-Z' 'a-z')-$(uname -m | sed -e 's/^x86_64$/x64/' -e 's/^amd64$/x64/' -e 's/^aarch64$/arm64/')"
+ENTRY=""
+if [ "$FORM" = executable ] && fetch "$FLOTILLA_URL/deploy/flotilla-agent-$PLATFORM" "$TMP/flotilla-agent" 2>/dev/null; then
+  verified "$TMP/flotilla-agent"
+  chmod 0755 "$TMP/flotilla-agent"
+  if [ "$("$TMP/flotilla-agent" version 2>/dev/null)" = "$FLOTILLA_VERSION" ]; then
+    ENTRY=flotilla-agent
+    RUN_AGENT="/opt/flotilla-agent/current/flotilla-agent"
+    say "checksum ok ($SHA256): the single executable for $PLATFORM, no Node.js needed"
+  else
+    say "the executable for $PLATFORM does not run here or is not $FLOTILLA_VERSION: using the bundle"
+  fi
 fi
-if [ -z "$SHA256" ]; then
-  SHA256="$(tr -d '\r' <"$TMP/headers" | awk 'tolower($1) == "x-release-sha256:" { print $2 }' | tail -n 1)"
+
+if [ -z "$ENTRY" ]; then
+  NODE="${FLOTILLA_NODE:-$(command -v node || true)}"
+  [ -n "$NODE" ] || die "Node.js >= 20 is required (node not found on PATH), or an executable for $PLATFORM on the server"
+  "$NODE" -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' ||
+    die "Node.js >= 20 is required ($NODE is $("$NODE" --version))"
+  BUNDLE_URL="$FLOTILLA_URL/api/v1/agents/releases/$FLOTILLA_VERSION"
+  say "downloading flotilla-agent $FLOTILLA_VERSION from $FLOTILLA_URL"
+  fetch "$BUNDLE_URL" "$TMP/flotilla-agent.mjs" || die "download failed: $BUNDLE_URL"
+  verified "$TMP/flotilla-agent.mjs"
+  REPORTED="$("$NODE" "$TMP/flotilla-agent.mjs" version)" || die "the downloaded agent does not run on $("$NODE" --version)"
+  [ "$REPORTED" = "$FLOTILLA_VERSION" ] || die "the downloaded agent reports version $REPORTED, expected $FLOTILLA_VERSION"
+  ENTRY=flotilla-agent.mjs
+  RUN_AGENT="$NODE /opt/flotilla-agent/current/flotilla-agent.mjs"
+  say "checksum ok ($SHA256)"
 fi
-[ -n "$SHA256" ] || die "the server sent no x-release-sha256 header; pass --sha256"
-if command -v sha256sum >/dev/null 2>&1; then
-  ACTUAL="$(sha256sum "$TMP/flotilla-agent.mjs" | awk '{ print $1 }')"
-else
-  ACTUAL="$(shasum -a 256 "$TMP/flotilla-agent.mjs" | awk '{ print $1 }')"
-fi
-[ "$ACTUAL" = "$SHA256" ] || die "checksum mismatch: got $ACTUAL, expected $SHA256"
-REPORTED="$("$NODE" "$TMP/flotilla-agent.mjs" version)" || die "the downloaded agent does not run on $("$NODE" --version)"
-[ "$REPORTED" = "$FLOTILLA_VERSION" ] || die "the downloaded agent reports version $REPORTED, expected $FLOTILLA_VERSION"
-say "checksum ok ($SHA256)"
 
 if [ -z "$ROOT" ] && ! id "$AGENT_USER" >/dev/null 2>&1; then
   say "creating user $AGENT_USER"
@@ -111,9 +149,9 @@ LOGS="$ROOT/var/log/flotilla-agent"
 install -d -m 0755 "$OPT/versions/$FLOTILLA_VERSION" "$ROOT/usr/bin" "$ROOT/etc/systemd/system"
 install -d -m 0700 "$ETC"
 install -d -m 0750 "$STATE" "$STATE/vector" "$LOGS"
-install -m 0755 "$TMP/flotilla-agent.mjs" "$OPT/versions/$FLOTILLA_VERSION/flotilla-agent.mjs"
+install -m 0755 "$TMP/$ENTRY" "$OPT/versions/$FLOTILLA_VERSION/$ENTRY"
 ln -sfn "versions/$FLOTILLA_VERSION" "$OPT/current"
-ln -sfn ../../opt/flotilla-agent/current/flotilla-agent.mjs "$ROOT/usr/bin/flotilla-agent"
+ln -sfn "../../opt/flotilla-agent/current/$ENTRY" "$ROOT/usr/bin/flotilla-agent"
 
 if [ ! -f "$ETC/agent.env" ]; then
   VECTOR_BIN="$(command -v vector || true)"
@@ -160,7 +198,7 @@ ReadWritePaths=/etc/flotilla-agent /var/lib/flotilla-agent /var/log/flotilla-age
 [Install]
 WantedBy=multi-user.target
 UNIT_EOF
-sed "s|^ExecStart=/usr/bin/node |ExecStart=$NODE |" "$TMP/unit" >"$UNIT"
+sed "s|^ExecStart=/usr/bin/node /opt/flotilla-agent/current/flotilla-agent.mjs |ExecStart=$RUN_AGENT |" "$TMP/unit" >"$UNIT"
 chmod 0644 "$UNIT"
 
 if [ -z "$ROOT" ]; then
@@ -172,7 +210,8 @@ if [ -n "$TOKEN" ]; then
   set -- enrol --api-url "$FLOTILLA_URL" --token "$TOKEN" \
     --config-dir "$ETC" --state-dir "$STATE" --log-dir "$LOGS" --install-dir "$OPT"
   if [ -n "$GROUP" ]; then set -- "$@" --group "$GROUP"; fi
-  "$NODE" "$OPT/current/flotilla-agent.mjs" "$@" || die "enrolment failed (see the message above)"
+  if [ "$ENTRY" = flotilla-agent ]; then set -- "$OPT/current/flotilla-agent" "$@"; else set -- "$NODE" "$OPT/current/flotilla-agent.mjs" "$@"; fi
+  "$@" || die "enrolment failed (see the message above)"
 fi
 
 if [ "$SYSTEMCTL" = 1 ]; then

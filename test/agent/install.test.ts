@@ -1,7 +1,9 @@
 /**
  * agent/deploy/install.sh as the server serves it (GET /install.sh, URL and version filled in),
  * run into a temp root (--root) against the real server: the documented layout, enrolment, and
- * refusal of a bundle whose SHA-256 does not match.
+ * refusal of a bundle whose SHA-256 does not match. The first server has no executable, so the
+ * script falls back to the bundle and Node; a second one offers the single executable
+ * (agent-executable.ts), which the script prefers, with no Node to fall back to.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -10,7 +12,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
-import { agentBundle, removeBundles } from './agent-fixture.ts';
+import { agentBundle } from './agent-fixture.ts';
+import { agentExecutable } from './agent-executable.ts';
 import { groupWithToken } from './e2e-fleet.ts';
 import { REPO, tempDir } from './helpers.ts';
 
@@ -34,13 +37,12 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server?.close();
-  await removeBundles();
   await fs.rm(work, { recursive: true, force: true });
 });
 
-function install(args: string[]) {
-  return promisify(execFile)('sh', [script, ...args], {
-    env: { ...process.env, FLOTILLA_NODE: process.execPath },
+function install(args: string[], installScript = script, node = process.execPath) {
+  return promisify(execFile)('sh', [installScript, ...args], {
+    env: { ...process.env, FLOTILLA_NODE: node },
   });
 }
 
@@ -110,5 +112,59 @@ describe('install.sh', { timeout: 60_000 }, () => {
     const source = await fs.readFile(path.join(REPO, 'agent/deploy/install.sh'), 'utf8');
     const embedded = /<<'UNIT_EOF'\n([\s\S]*?)UNIT_EOF\n/.exec(source)?.[1];
     expect(embedded).toBe(await fs.readFile(path.join(REPO, 'agent/deploy/flotilla-agent.service'), 'utf8'));
+  });
+});
+
+describe('install.sh with the single executable', { timeout: 300_000 }, () => {
+  const EXE_VERSION = '1.0.0';
+  let exeServer: TestServer;
+  let exeScript: string;
+
+  beforeAll(async () => {
+    exeServer = await startTestServer({
+      agentVersion: EXE_VERSION,
+      agentExecutable: await agentExecutable(EXE_VERSION),
+    });
+    exeScript = path.join(work, 'install-exe.sh');
+    await fs.writeFile(exeScript, await (await fetch(`${exeServer.baseUrl}/install.sh`)).text());
+  }, 300_000);
+  afterAll(async () => {
+    await exeServer?.close();
+  });
+
+  it('serves the executable for its own platform only, and none without one', async () => {
+    const here = `${process.platform}-${process.arch}`;
+    const res = await fetch(`${exeServer.baseUrl}/deploy/flotilla-agent-${here}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-release-version')).toBe(EXE_VERSION);
+    expect(res.headers.get('x-release-sha256')).toMatch(/^[0-9a-f]{64}$/);
+    await res.arrayBuffer();
+    for (const url of [
+      `${exeServer.baseUrl}/deploy/flotilla-agent-plan9-mips`,
+      `${server.baseUrl}/deploy/flotilla-agent-${here}`,
+    ]) {
+      const missing = await fetch(url);
+      expect(missing.status).toBe(404);
+      expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('release_not_found');
+    }
+  });
+
+  it('prefers the executable: installs and enrols with no Node.js to fall back to', async () => {
+    const { token } = await groupWithToken(exeServer);
+    const root = path.join(work, 'exe-root');
+    const { stdout } = await install(
+      ['--root', root, '--token', token, '--no-systemctl'],
+      exeScript,
+      '/bin/false',
+    );
+    expect(stdout).toContain('the single executable');
+    const exe = path.join(root, 'opt/flotilla-agent/versions', EXE_VERSION, 'flotilla-agent');
+    expect(await mode(exe)).toBe(0o755);
+    expect(await fs.realpath(path.join(root, 'usr/bin/flotilla-agent'))).toBe(await fs.realpath(exe));
+    const unit = await fs.readFile(path.join(root, 'etc/systemd/system/flotilla-agent.service'), 'utf8');
+    expect(unit).toContain('\nExecStart=/opt/flotilla-agent/current/flotilla-agent run\n');
+    const identity = JSON.parse(await fs.readFile(path.join(root, 'etc/flotilla-agent/agent.json'), 'utf8'));
+    const agent = await exeServer.ctx.db.agent.findUniqueOrThrow({ where: { id: identity.agentId } });
+    expect(agent.agentVersion).toBe(EXE_VERSION);
   });
 });
