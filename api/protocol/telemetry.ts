@@ -6,8 +6,9 @@
  * (parseTelemetry): a malformed or oversized part is dropped and named in `rejected`, and the
  * heartbeat's other fields still apply. A leaf beside v1.ts: it imports only zod and v1.ts.
  */
-import { z } from 'zod';
-import { boundedText, MAX_UPTIME_SECONDS, type HeartbeatRequest } from './v1.ts';
+import * as z from 'zod';
+import { type HeartbeatRequest } from './v1.ts';
+import { boundedText, MAX_UPTIME_SECONDS } from './storable.ts';
 
 /** Most components one heartbeat reports; later entries are dropped (and named in `rejected`). */
 export const MAX_TELEMETRY_COMPONENTS = 100;
@@ -129,7 +130,7 @@ export function parseTelemetry(raw: unknown): TelemetryParse {
     reject('', 'must be an object');
     return { telemetry: undefined, rejected };
   }
-  if (new TextEncoder().encode(JSON.stringify(raw)).length > MAX_TELEMETRY_BYTES) {
+  if (Buffer.byteLength(JSON.stringify(raw)) > MAX_TELEMETRY_BYTES) {
     reject('', `must be at most ${MAX_TELEMETRY_BYTES} bytes of JSON`);
     return { telemetry: undefined, rejected };
   }
