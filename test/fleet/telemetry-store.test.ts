@@ -1,13 +1,15 @@
 /**
  * Telemetry storage on both databases: heartbeats with telemetry → the buffered flush → latest
  * values with rates, per-group minute aggregates (each heartbeat counted once, also when two
- * replicas race over the same sample), 5-minute agent buckets, and retention by dropping daily
- * partitions (one replica at a time: a held maintenance lock makes the others skip).
+ * replicas race over the same sample or an agent's heartbeats alternate between replicas across a
+ * counter reset), 5-minute agent buckets, and retention by dropping daily partitions (one replica
+ * at a time: a held maintenance lock makes the others skip).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ComponentTelemetry, Telemetry } from '../../api/protocol/telemetry.ts';
 import { paths } from '../../api/protocol/v1.ts';
-import { recordSamples } from '../../api/fleet/telemetry/store.ts';
+import { TelemetryStore, type TelemetrySample } from '../../api/fleet/telemetry/store.ts';
+import { TelemetryBuffer } from '../../api/fleet/telemetry/ingest.ts';
 import {
   agentHistory,
   componentLiveRates,
@@ -114,6 +116,9 @@ describe('telemetry storage', () => {
       [a, telemetry(1300, 3)],
       [b, telemetry(5600)],
     ]);
+    // The minute 10:00 is added to the aggregates by the first flush after it is over.
+    expect(await componentWindow(server.ctx, { groupId, since: T0 })).toEqual([]);
+    await at(60, []);
     const latest = await latestTelemetry(server.ctx, { groupId });
     const mine = latest.find((l) => l.agentId === a.agentId)!;
     expect(mine).toMatchObject({
@@ -148,8 +153,10 @@ describe('telemetry storage', () => {
   it('counts a sample once when two replicas record it at the same time, and ignores it when it comes again', async () => {
     now = new Date(T0.getTime() + 60_000);
     const sample = { agentId: a.agentId, groupId, at: now, telemetry: telemetry(1900) };
-    await Promise.all([recordSamples(server.ctx, [sample], T0), recordSamples(server.ctx, [sample], T0)]);
-    await recordSamples(server.ctx, [sample], T0);
+    const [one, two] = [new TelemetryStore(server.ctx), new TelemetryStore(server.ctx)];
+    await Promise.all([one.record([sample], T0), two.record([sample], T0)]);
+    await one.record([sample], T0);
+    await Promise.all([one.minutes.write(server.ctx, null), two.minutes.write(server.ctx, null)]);
     const window = await componentWindow(server.ctx, { groupId, since: now });
     expect(window.find((c) => c.componentId === 'demo')?.counts.eventsIn).toBe(600);
   });
@@ -163,6 +170,62 @@ describe('telemetry storage', () => {
     ]);
     expect(history[0]).toMatchObject({ cpuPercent: 12.5, rates: { eventsIn: 900 / 300, errors: 3 / 300 } });
     expect(history[0].components.map((c) => c.id)).toEqual(['demo', 'out']);
+  });
+
+  it('counts each heartbeat once when an agent alternates between replicas, across a Vector restart', async () => {
+    const [one, two] = [new TelemetryStore(server.ctx), new TelemetryStore(server.ctx)];
+    const sampleAt = (seconds: number, t: Telemetry): TelemetrySample => ({
+      agentId: b.agentId,
+      groupId,
+      at: new Date(T0.getTime() + seconds * 1000),
+      telemetry: t,
+    });
+    await one.record([sampleAt(400, telemetry(6000))], T0); // +400 since the sample at 30 s
+    await two.record([sampleAt(430, telemetry(6500))], T0); // +500, read from the database
+    // Vector restarted: uptime and totals went down, the increase is the new total (200).
+    await one.record([sampleAt(460, { ...telemetry(200), vector: { uptimeSeconds: 5, reloads: 1 } })], T0);
+    await two.record([sampleAt(490, telemetry(450))], T0); // +250, both replicas' memory was stale
+    await Promise.all([one.minutes.write(server.ctx, null), two.minutes.write(server.ctx, null)]);
+    const window = await componentWindow(server.ctx, { groupId, since: new Date(T0.getTime() + 400_000) });
+    expect(window.find((c) => c.componentId === 'demo')?.counts.eventsIn).toBe(400 + 500 + 200 + 250);
+    const [latest] = await latestTelemetry(server.ctx, { agentIds: [b.agentId] });
+    expect(latest.eventsInRate).toBeCloseTo(250 / 30);
+    expect(latest.components.find((c) => c.id === 'demo')?.totals.eventsIn).toBe(450);
+  });
+
+  it('writes a minute once, after the samples received in it that were still buffered', async () => {
+    const buffer = server.app.telemetry;
+    const since = new Date('2026-12-06T10:09:00Z');
+    now = new Date('2026-12-06T10:09:50Z');
+    buffer.add({ id: b.agentId, groupId }, telemetry(750), now); // +300 since 450
+    const flushing = buffer.flush();
+    await new Promise(setImmediate); // the flush took b's sample and is writing it
+    now = new Date('2026-12-06T10:09:55Z');
+    buffer.add({ id: a.agentId, groupId }, telemetry(2800), now); // +300 since 2500
+    now = new Date('2026-12-06T10:10:01Z');
+    await flushing;
+    // The minute 10:09 is over, but a's sample of it waits for the next flush: not written yet.
+    expect(await componentWindow(server.ctx, { groupId, since })).toEqual([]);
+    now = new Date('2026-12-06T10:10:05Z');
+    await buffer.flush();
+    const window = await componentWindow(server.ctx, { groupId, since });
+    expect(window.find((c) => c.componentId === 'demo')?.counts.eventsIn).toBe(600);
+  });
+
+  it('writes a flush in slices of its own transactions, every sample stored and published', async () => {
+    const published: string[] = [];
+    const off = server.ctx.events.subscribe('telemetryRecorded', (e) => published.push(...e.agentIds));
+    const errors: Error[] = [];
+    const sliced = new TelemetryBuffer(server.ctx, server.config.telemetry, (e) => errors.push(e), 1);
+    now = new Date('2026-12-06T10:11:00Z');
+    sliced.add({ id: a.agentId, groupId }, telemetry(2900), now);
+    sliced.add({ id: b.agentId, groupId }, telemetry(800), now);
+    await sliced.flush();
+    off();
+    expect(errors).toEqual([]);
+    expect(published.sort()).toEqual([a.agentId, b.agentId].sort());
+    const latest = await latestTelemetry(server.ctx, { agentIds: [a.agentId, b.agentId] });
+    expect(latest.map((l) => l.sampledAt.toISOString())).toEqual([now.toISOString(), now.toISOString()]);
   });
 
   it('drops whole days past their retention and creates the days ahead', async () => {

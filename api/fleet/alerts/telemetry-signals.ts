@@ -6,7 +6,7 @@
  */
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { onlineSince } from '../agent-status.ts';
-import type { StoredComponent } from '../telemetry/rates.ts';
+import { decodeLatest } from '../telemetry/read.ts';
 import type { AlertSignal, Breach } from './signal.ts';
 
 const live = (
@@ -30,12 +30,19 @@ function componentRate(counter: 'errors' | 'discarded', label: string): AlertSig
           ...live(agents, now, ctx.tuning.current.offlineAfterMs),
           [sumColumn]: { gt: threshold ?? 0 },
         },
-        select: { agentId: true, components: true, agent: { select: { hostname: true } } },
+        select: {
+          agentId: true,
+          componentSet: true,
+          totals: true,
+          rates: true,
+          buffers: true,
+          agent: { select: { hostname: true } },
+        },
         orderBy: { agentId: 'asc' },
       });
       const breaches: Breach[] = [];
-      for (const row of rows) {
-        for (const c of row.components as unknown as StoredComponent[]) {
+      for (const row of await decodeLatest(ctx, rows)) {
+        for (const c of row.components) {
           const rate = c.rates?.[counter];
           if (rate === undefined || rate <= (threshold ?? 0)) continue;
           breaches.push({

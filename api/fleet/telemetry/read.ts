@@ -10,12 +10,26 @@ import type { ComponentKind, TelemetryLogLine } from '../../protocol/telemetry.t
 import { onlineSince } from '../agent-status.ts';
 import {
   BUCKET_MS,
+  COUNTERS,
   MINUTE_MS,
   type AgentCounts,
   type Counts,
   type OpenBucket,
   type StoredComponent,
 } from './rates.ts';
+import { AGENT_COUNTS, componentSets, decodeBucket, decodeComponents } from './codec.ts';
+
+/** A history bucket's per-component array as AgentCounts by component id. */
+function historyCounts(flat: number[], ids: string[]): Record<string, AgentCounts> {
+  return Object.fromEntries(
+    ids.map((id, i) => [
+      id,
+      Object.fromEntries(
+        AGENT_COUNTS.map((name, k) => [name, Number(flat[i * AGENT_COUNTS.length + k] ?? 0)]),
+      ) as unknown as AgentCounts,
+    ]),
+  );
+}
 
 /** The latest sample of an agent, as stored. Rates are per second (null: baseline sample). */
 export interface LatestTelemetry {
@@ -49,7 +63,40 @@ const LATEST_COLUMNS = Prisma.raw(`agent_id AS "agentId", group_id AS "groupId",
   disk_total_bytes::float8 AS "diskTotalBytes", network_in_rate AS "networkInRate",
   network_out_rate AS "networkOutRate", agent_rss_bytes::float8 AS "agentRssBytes",
   agent_cpu_percent AS "agentCpuPercent", events_in_rate AS "eventsInRate", events_out_rate AS "eventsOutRate",
-  errors_rate AS "errorsRate", discarded_rate AS "discardedRate", components, logs`);
+  errors_rate AS "errorsRate", discarded_rate AS "discardedRate", component_set AS "componentSet", totals, rates,
+  buffers, logs`);
+
+type LatestRow = Omit<LatestTelemetry, 'components'> & {
+  componentSet: number;
+  totals: number[] | null;
+  rates: number[] | null;
+  buffers: number[] | null;
+};
+
+/** Latest rows with their components decoded (codec.ts). */
+export async function decodeLatest<
+  T extends {
+    componentSet: number;
+    totals: number[] | null;
+    rates: number[] | null;
+    buffers: number[] | null;
+  },
+>(
+  ctx: FleetContext,
+  rows: T[],
+): Promise<(Omit<T, 'componentSet' | 'totals' | 'rates' | 'buffers'> & { components: StoredComponent[] })[]> {
+  const sets = await componentSets(
+    ctx,
+    rows.map((r) => r.componentSet),
+  );
+  return rows.map(({ componentSet, totals, rates, buffers, ...rest }) => {
+    const set = sets.get(componentSet);
+    return {
+      ...rest,
+      components: set ? decodeComponents(set, (totals ?? []).map(Number), rates, buffers) : [],
+    };
+  });
+}
 
 /**
  * Latest samples of the agents in `scope` (ids, a group, or the whole fleet), only those sampled
@@ -63,8 +110,9 @@ export async function latestTelemetry(
   if (scope.agentIds) where.push(Prisma.sql`agent_id = ANY(${scope.agentIds}::uuid[])`);
   if (scope.groupId) where.push(Prisma.sql`group_id = ${scope.groupId}::uuid`);
   if (scope.since) where.push(Prisma.sql`sampled_at >= ${scope.since}`);
-  return ctx.db.$queryRaw<LatestTelemetry[]>`
+  const rows = await ctx.db.$queryRaw<LatestRow[]>`
     SELECT ${LATEST_COLUMNS} FROM telemetry_latest WHERE ${Prisma.join(where, ' AND ')}`;
+  return decodeLatest(ctx, rows);
 }
 
 /** One step of an agent's history: gauges, and counts per second over the step. */
@@ -127,17 +175,20 @@ export async function agentHistory(ctx: FleetContext, agentId: string, since: Da
         eo: number;
         er: number;
         di: number;
-        components: Record<string, AgentCounts>;
+        set: number;
+        components: number[] | null;
       }[]
-    >`SELECT bucket, cpu_percent AS cpu, memory_used_bytes::float8 AS mu, memory_available_bytes::float8 AS ma,
+    >`SELECT bucket, cpu_percent::float8 AS cpu, memory_used_bytes::float8 AS mu, memory_available_bytes::float8 AS ma,
         disk_used_bytes::float8 AS du, disk_total_bytes::float8 AS dt, events_in::float8 AS ei,
-        events_out::float8 AS eo, errors::float8 AS er, discarded::float8 AS di, components
+        events_out::float8 AS eo, errors::float8 AS er, discarded::float8 AS di, component_set AS set, components
       FROM telemetry_agent_buckets WHERE agent_id = ${agentId}::uuid AND bucket > ${stepBefore(since, BUCKET_MS)}
       ORDER BY bucket`,
-    ctx.db.$queryRaw<{ bucket_start: Date; bucket: OpenBucket }[]>`
-      SELECT bucket_start, bucket FROM telemetry_latest
+    ctx.db.$queryRaw<{ bucket_start: Date; set: number; bucket: number[] | null }[]>`
+      SELECT bucket_start, component_set AS set, bucket FROM telemetry_latest
       WHERE agent_id = ${agentId}::uuid AND bucket_start > ${stepBefore(since, BUCKET_MS)}`,
   ]);
+  const sets = await componentSets(ctx, [...closed.map((r) => r.set), ...open.map((r) => r.set)]);
+  const idsOf = (set: number) => sets.get(set)?.ids ?? [];
   const points = closed.map((r) =>
     point(r.bucket, BUCKET_MS / 1000, {
       cpu: r.cpu,
@@ -146,10 +197,11 @@ export async function agentHistory(ctx: FleetContext, agentId: string, since: Da
       diskUsedBytes: r.du,
       diskTotalBytes: r.dt,
       totals: { eventsIn: r.ei, eventsOut: r.eo, errors: r.er, discarded: r.di },
-      components: r.components,
+      components: historyCounts(r.components ?? [], idsOf(r.set)),
     }),
   );
-  for (const { bucket_start: start, bucket: b } of open) {
+  for (const { bucket_start: start, set, bucket } of open) {
+    const b = decodeBucket((bucket ?? []).map(Number), idsOf(set));
     const seconds = Math.min(BUCKET_MS, now.getTime() - start.getTime()) / 1000;
     points.push(point(start, seconds, { ...b, cpu: b.cpuSamples > 0 ? b.cpuSum / b.cpuSamples : null }));
   }
@@ -236,16 +288,15 @@ export interface ComponentRates {
 
 /** Live per-component rates of group `groupId`, from the latest samples of its online agents. */
 export async function componentLiveRates(ctx: FleetContext, groupId: string): Promise<ComponentRates[]> {
+  const rate = (k: number) =>
+    Prisma.raw(`coalesce(sum(t.rates[(i - 1) * ${COUNTERS.length} + ${k + 1}]), 0)::float8`);
   const rows = await ctx.db.$queryRaw<(Omit<ComponentRates, 'rates'> & Counts)[]>`
-    SELECT c->>'id' AS "componentId", max(c->>'kind') AS kind, max(c->>'type') AS type, count(*)::int AS agents,
-      coalesce(sum((c->'rates'->>'eventsIn')::float8), 0) AS "eventsIn",
-      coalesce(sum((c->'rates'->>'eventsOut')::float8), 0) AS "eventsOut",
-      coalesce(sum((c->'rates'->>'bytesIn')::float8), 0) AS "bytesIn",
-      coalesce(sum((c->'rates'->>'bytesOut')::float8), 0) AS "bytesOut",
-      coalesce(sum((c->'rates'->>'errors')::float8), 0) AS errors,
-      coalesce(sum((c->'rates'->>'discarded')::float8), 0) AS discarded
-    FROM telemetry_latest, jsonb_array_elements(components) AS c
-    WHERE group_id = ${groupId}::uuid AND sampled_at >= ${onlineSince(ctx.clock(), ctx.tuning.current.offlineAfterMs)}
+    SELECT s.ids[i] AS "componentId", max(s.kinds[i]) AS kind, max(s.types[i]) AS type, count(*)::int AS agents,
+      ${rate(0)} AS "eventsIn", ${rate(1)} AS "eventsOut", ${rate(2)} AS "bytesIn", ${rate(3)} AS "bytesOut",
+      ${rate(4)} AS errors, ${rate(5)} AS discarded
+    FROM telemetry_latest t JOIN telemetry_component_sets s ON s.id = t.component_set,
+      generate_subscripts(s.ids, 1) AS i
+    WHERE t.group_id = ${groupId}::uuid AND t.sampled_at >= ${onlineSince(ctx.clock(), ctx.tuning.current.offlineAfterMs)}
     GROUP BY 1 ORDER BY 1`;
   return rows.map(({ componentId, kind, type, agents, ...rates }) => ({
     componentId,

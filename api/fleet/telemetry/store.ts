@@ -1,25 +1,31 @@
 /**
- * The telemetry writes of one flush, each one statement over arrays (unnest): lock and read the
- * agents' latest samples, upsert the new ones, insert closed 5-minute buckets, add increases to
- * the minute aggregates. recordSamples runs them in one transaction, so a heartbeat's increases
- * are added exactly once or not at all.
+ * The telemetry writes of one replica. Each flush is one transaction: the agents' new latest rows
+ * (one narrow row per agent: numeric arrays, codec.ts) are written with a compare-and-set on the
+ * stored `sampled_at` this replica last saw, so no read is needed when it saw the agent's previous
+ * heartbeat itself; rows another replica advanced meanwhile are read under a row lock and folded
+ * again. Closed 5-minute buckets go to the history in the same transaction. The increases of the
+ * rows written go to this replica's in-memory minute sums (minutes.ts) after the commit. Since a
+ * row only moves from the sample its increases were computed against, each heartbeat is counted
+ * exactly once across replicas.
  */
 import type { FleetContext, Tx } from '../context.ts';
 import type { Telemetry, TelemetryLogLine } from '../../protocol/telemetry.ts';
 import { MAX_TELEMETRY_LOG_LINES } from '../../protocol/telemetry.ts';
+import { advanceSample, isNewer, type PreviousSample, type SampleOutcome } from './rates.ts';
 import {
-  COUNTERS,
-  MINUTE_MS,
-  advanceSample,
-  isNewer,
-  stepStart,
-  type Counts,
-  type OpenBucket,
-  type PreviousSample,
-  type SampleOutcome,
-  type StoredComponent,
-  type StoredCounters,
-} from './rates.ts';
+  arrayLiteral,
+  componentSets,
+  decodeBucket,
+  decodeComponents,
+  encodeBucket,
+  encodeComponents,
+  historyComponents,
+  resolveSets,
+  setKey,
+  type ComponentSet,
+} from './codec.ts';
+import { MinuteSums } from './minutes.ts';
+import { BUCKETS_SQL, LATEST_SQL, STATE_SQL } from './store-sql.ts';
 
 /** One heartbeat's telemetry, as buffered. */
 export interface TelemetrySample {
@@ -29,29 +35,39 @@ export interface TelemetrySample {
   telemetry: Telemetry;
 }
 
-interface LatestRow {
+/** What a replica knows of an agent's stored latest row (enough to fold the next sample into it). */
+interface StoredState {
+  sampledAt: Date;
+  set: ComponentSet;
+  counters: PreviousSample['counters'];
+  totals: number[];
+  bucketStart: Date;
+  bucket: number[];
+  logs: TelemetryLogLine[];
+}
+
+interface StateRow {
   agent_id: string;
   sampled_at: Date;
-  counters: StoredCounters;
-  components: StoredComponent[];
-  logs: TelemetryLogLine[];
+  component_set: number;
+  network_in_bytes: number | null;
+  network_out_bytes: number | null;
+  agent_cpu_seconds: number | null;
+  vector_uptime_seconds: number | null;
+  totals: number[] | null;
   bucket_start: Date;
-  bucket: OpenBucket;
-}
-
-interface Written {
-  sample: TelemetrySample;
-  outcome: SampleOutcome;
+  bucket: number[] | null;
   logs: TelemetryLogLine[];
 }
 
-interface MinuteRow {
-  minute: Date;
-  groupId: string;
-  componentId: string;
-  kind: string;
-  type: string;
-  counts: Counts;
+interface Planned {
+  sample: TelemetrySample;
+  expected: Date | null;
+  outcome: SampleOutcome;
+  set: ComponentSet;
+  previousSet: ComponentSet | null;
+  logs: TelemetryLogLine[];
+  logsChanged: boolean;
 }
 
 /** `incoming` after `previous`, without repeats, the newest MAX_TELEMETRY_LOG_LINES kept. */
@@ -72,208 +88,220 @@ export function mergeLogs(
   return merged.slice(-MAX_TELEMETRY_LOG_LINES);
 }
 
-const LATEST_SQL = `
-INSERT INTO telemetry_latest AS l (agent_id, group_id, sampled_at, vector_uptime_seconds, vector_reloads,
-  cpu_percent, load1, memory_used_bytes, memory_available_bytes, disk_used_bytes, disk_total_bytes,
-  network_in_rate, network_out_rate, agent_rss_bytes, agent_cpu_percent, events_in_rate, events_out_rate,
-  errors_rate, discarded_rate, counters, components, logs, bucket_start, bucket)
-SELECT v.agent_id, v.group_id, v.sampled_at::timestamptz, v.uptime, v.reloads, v.cpu, v.load1, v.mem_used,
-  v.mem_available, v.disk_used, v.disk_total, v.net_in, v.net_out, v.rss, v.agent_cpu, v.events_in, v.events_out,
-  v.errors, v.discarded, v.counters::jsonb, v.components::jsonb, v.logs::jsonb, v.bucket_start::timestamptz,
-  v.bucket::jsonb
-FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::float8[], $5::bigint[], $6::float8[], $7::float8[],
-    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::float8[], $13::float8[], $14::bigint[],
-    $15::float8[], $16::float8[], $17::float8[], $18::float8[], $19::float8[], $20::text[], $21::text[],
-    $22::text[], $23::text[], $24::text[])
-  AS v(agent_id, group_id, sampled_at, uptime, reloads, cpu, load1, mem_used, mem_available, disk_used,
-    disk_total, net_in, net_out, rss, agent_cpu, events_in, events_out, errors, discarded, counters,
-    components, logs, bucket_start, bucket)
-JOIN agents a ON a.id = v.agent_id
-ON CONFLICT (agent_id) DO UPDATE SET
-  group_id = excluded.group_id, sampled_at = excluded.sampled_at,
-  vector_uptime_seconds = excluded.vector_uptime_seconds, vector_reloads = excluded.vector_reloads,
-  cpu_percent = excluded.cpu_percent, load1 = excluded.load1, memory_used_bytes = excluded.memory_used_bytes,
-  memory_available_bytes = excluded.memory_available_bytes, disk_used_bytes = excluded.disk_used_bytes,
-  disk_total_bytes = excluded.disk_total_bytes, network_in_rate = excluded.network_in_rate,
-  network_out_rate = excluded.network_out_rate, agent_rss_bytes = excluded.agent_rss_bytes,
-  agent_cpu_percent = excluded.agent_cpu_percent, events_in_rate = excluded.events_in_rate,
-  events_out_rate = excluded.events_out_rate, errors_rate = excluded.errors_rate,
-  discarded_rate = excluded.discarded_rate, counters = excluded.counters, components = excluded.components,
-  logs = excluded.logs, bucket_start = excluded.bucket_start, bucket = excluded.bucket
-WHERE l.sampled_at < excluded.sampled_at`;
+const orUndefined = (v: number | null) => (v === null || Number.isNaN(v) ? undefined : v);
+const num = (v: number | null) => (v === null ? null : Number(v));
 
-const BUCKETS_SQL = `
-INSERT INTO telemetry_agent_buckets (bucket, agent_id, group_id, samples, cpu_percent, memory_used_bytes,
-  memory_available_bytes, disk_used_bytes, disk_total_bytes, events_in, events_out, errors, discarded, components)
-SELECT v.bucket::timestamptz, v.agent_id, v.group_id, v.samples, v.cpu, v.mem_used, v.mem_available,
-  v.disk_used, v.disk_total, v.events_in, v.events_out, v.errors, v.discarded, v.components::jsonb
-FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::int[], $5::float8[], $6::bigint[], $7::bigint[],
-    $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[])
-  AS v(bucket, agent_id, group_id, samples, cpu, mem_used, mem_available, disk_used, disk_total, events_in,
-    events_out, errors, discarded, components)
-ON CONFLICT (agent_id, bucket) DO NOTHING`;
-
-const MINUTES_SQL = `
-INSERT INTO telemetry_component_minutes AS m (minute, group_id, component_id, kind, type, events_in, events_out,
-  bytes_in, bytes_out, errors, discarded)
-SELECT v.minute::timestamptz, v.group_id, v.component_id, v.kind, v.type, v.events_in, v.events_out, v.bytes_in,
-  v.bytes_out, v.errors, v.discarded
-FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[],
-    $9::bigint[], $10::bigint[], $11::bigint[])
-  AS v(minute, group_id, component_id, kind, type, events_in, events_out, bytes_in, bytes_out, errors, discarded)
-ON CONFLICT (group_id, minute, component_id) DO UPDATE SET
-  kind = excluded.kind, type = excluded.type,
-  events_in = m.events_in + excluded.events_in, events_out = m.events_out + excluded.events_out,
-  bytes_in = m.bytes_in + excluded.bytes_in, bytes_out = m.bytes_out + excluded.bytes_out,
-  errors = m.errors + excluded.errors, discarded = m.discarded + excluded.discarded`;
-
-async function lockLatest(tx: Tx, agentIds: string[]): Promise<Map<string, LatestRow>> {
-  const rows = await tx.$queryRawUnsafe<LatestRow[]>(
-    `SELECT agent_id, sampled_at, counters, components, logs, bucket_start, bucket FROM telemetry_latest
-     WHERE agent_id = ANY($1::uuid[]) ORDER BY agent_id FOR UPDATE`,
-    agentIds,
-  );
-  return new Map(rows.map((r) => [r.agent_id, r]));
-}
-
-function previousOf(row: LatestRow | undefined): PreviousSample | null {
-  if (!row) return null;
+function previousOf(state: StoredState | undefined): PreviousSample | null {
+  if (!state) return null;
   return {
-    sampledAt: row.sampled_at,
-    counters: row.counters,
-    components: row.components,
-    bucketStart: row.bucket_start,
-    bucket: row.bucket,
+    sampledAt: state.sampledAt,
+    counters: state.counters,
+    components: decodeComponents(state.set, state.totals, null, null),
+    bucketStart: state.bucketStart,
+    bucket: decodeBucket(state.bucket, state.set.ids),
   };
 }
 
-async function upsertLatest(tx: Tx, written: Written[]): Promise<void> {
-  const col = <T>(f: (w: Written) => T) => written.map(f);
-  const host = (w: Written) => w.sample.telemetry.host ?? {};
-  await tx.$executeRawUnsafe(
-    LATEST_SQL,
-    col((w) => w.sample.agentId),
-    col((w) => w.sample.groupId),
-    col((w) => w.sample.at.toISOString()),
-    col((w) => w.sample.telemetry.vector?.uptimeSeconds ?? null),
-    col((w) => w.sample.telemetry.vector?.reloads ?? null),
-    col((w) => host(w).cpuPercent ?? null),
-    col((w) => host(w).load1 ?? null),
-    col((w) => host(w).memoryUsedBytes ?? null),
-    col((w) => host(w).memoryAvailableBytes ?? null),
-    col((w) => host(w).diskUsedBytes ?? null),
-    col((w) => host(w).diskTotalBytes ?? null),
-    col((w) => w.outcome.rates.networkIn),
-    col((w) => w.outcome.rates.networkOut),
-    col((w) => host(w).agentRssBytes ?? null),
-    col((w) => w.outcome.rates.agentCpuPercent),
-    col((w) => w.outcome.rates.eventsIn),
-    col((w) => w.outcome.rates.eventsOut),
-    col((w) => w.outcome.rates.errors),
-    col((w) => w.outcome.rates.discarded),
-    col((w) => JSON.stringify(w.outcome.counters)),
-    col((w) => JSON.stringify(w.outcome.components)),
-    col((w) => JSON.stringify(w.logs)),
-    col((w) => w.outcome.bucketStart.toISOString()),
-    col((w) => JSON.stringify(w.outcome.bucket)),
-  );
-}
+export class TelemetryStore {
+  /** Agent id → its latest row as this replica last wrote or read it. */
+  private known = new Map<string, StoredState>();
+  /** This replica's minute aggregates, not yet written. */
+  readonly minutes = new MinuteSums();
 
-async function insertBuckets(
-  tx: Tx,
-  closed: { agentId: string; groupId: string; start: Date; bucket: OpenBucket }[],
-): Promise<void> {
-  if (closed.length === 0) return;
-  const col = <T>(f: (c: (typeof closed)[number]) => T) => closed.map(f);
-  await tx.$executeRawUnsafe(
-    BUCKETS_SQL,
-    col((c) => c.start.toISOString()),
-    col((c) => c.agentId),
-    col((c) => c.groupId),
-    col((c) => c.bucket.samples),
-    col((c) => (c.bucket.cpuSamples > 0 ? c.bucket.cpuSum / c.bucket.cpuSamples : null)),
-    col((c) => c.bucket.memoryUsedBytes),
-    col((c) => c.bucket.memoryAvailableBytes),
-    col((c) => c.bucket.diskUsedBytes),
-    col((c) => c.bucket.diskTotalBytes),
-    col((c) => c.bucket.totals.eventsIn),
-    col((c) => c.bucket.totals.eventsOut),
-    col((c) => c.bucket.totals.errors),
-    col((c) => c.bucket.totals.discarded),
-    col((c) => JSON.stringify(c.bucket.components)),
-  );
-}
+  constructor(private readonly ctx: FleetContext) {}
 
-async function addMinutes(tx: Tx, rows: MinuteRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(f: (r: MinuteRow) => T) => rows.map(f);
-  await tx.$executeRawUnsafe(
-    MINUTES_SQL,
-    col((r) => r.minute.toISOString()),
-    col((r) => r.groupId),
-    col((r) => r.componentId),
-    col((r) => r.kind),
-    col((r) => r.type),
-    ...COUNTERS.map((name) => col((r) => r.counts[name])),
-  );
-}
+  /** Agents whose stored row this replica remembers. */
+  get knownAgents(): number {
+    return this.known.size;
+  }
 
-/**
- * Record a batch of samples (at most one per agent) in one transaction: each agent's latest row
- * is locked, the sample folded into it (rates.ts), closed buckets newer than `keepBucketsFrom`
- * inserted and the increases added to the minute aggregates (rows in key order, so concurrent
- * replicas lock them in the same order). Samples not newer than the stored one are skipped.
- * Resolves the samples written; rejects (writing nothing) when the database fails, e.g. with
- * SQLSTATE 23514 when a partition is missing.
- */
-export async function recordSamples(
-  ctx: FleetContext,
-  samples: TelemetrySample[],
-  keepBucketsFrom: Date,
-): Promise<TelemetrySample[]> {
-  const sorted = [...samples].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
-  return ctx.db.$transaction(
-    async (tx) => {
-      const latest = await lockLatest(
-        tx,
-        sorted.map((s) => s.agentId),
+  /** Forget agents not sampled since `before` (another replica serves them, or they left). */
+  forgetOlderThan(before: Date): void {
+    for (const [id, s] of this.known) if (s.sampledAt < before) this.known.delete(id);
+  }
+
+  private async readStates(tx: Tx, agentIds: string[], lock: boolean): Promise<Map<string, StoredState>> {
+    if (agentIds.length === 0) return new Map();
+    const rows = await tx.$queryRawUnsafe<StateRow[]>(STATE_SQL + (lock ? ' FOR UPDATE' : ''), agentIds);
+    const sets = await componentSets(
+      this.ctx,
+      rows.map((r) => r.component_set),
+    );
+    return new Map(
+      rows.map((r) => [
+        r.agent_id,
+        {
+          sampledAt: r.sampled_at,
+          set: sets.get(r.component_set) ?? { id: r.component_set, ids: [], kinds: [], types: [] },
+          counters: {
+            networkInBytes: orUndefined(num(r.network_in_bytes)),
+            networkOutBytes: orUndefined(num(r.network_out_bytes)),
+            agentCpuSeconds: orUndefined(num(r.agent_cpu_seconds)),
+            vectorUptimeSeconds: orUndefined(num(r.vector_uptime_seconds)),
+          },
+          totals: (r.totals ?? []).map(Number),
+          bucketStart: r.bucket_start,
+          bucket: (r.bucket ?? []).map(Number),
+          logs: r.logs,
+        },
+      ]),
+    );
+  }
+
+  private plan(
+    sample: TelemetrySample,
+    state: StoredState | undefined,
+    sets: Map<string, ComponentSet>,
+  ): Planned | null {
+    const previous = previousOf(state);
+    if (!isNewer(previous, sample.at)) return null;
+    const outcome = advanceSample(previous, sample.telemetry, sample.at);
+    const logs = mergeLogs(state?.logs ?? [], sample.telemetry.logs);
+    return {
+      sample,
+      expected: state?.sampledAt ?? null,
+      outcome,
+      set: sets.get(setKey(outcome.components))!,
+      previousSet: state?.set ?? null,
+      logs,
+      logsChanged: logs !== (state?.logs ?? []),
+    };
+  }
+
+  private async writeLatest(tx: Tx, planned: Planned[]): Promise<Set<string>> {
+    if (planned.length === 0) return new Set();
+    const col = <T>(f: (p: Planned) => T) => planned.map(f);
+    const host = (p: Planned) => p.sample.telemetry.host ?? {};
+    const encoded = planned.map((p) => encodeComponents(p.outcome.components));
+    const rows = await tx.$queryRawUnsafe<{ agent_id: string }[]>(
+      LATEST_SQL,
+      col((p) => p.sample.agentId),
+      col((p) => p.sample.groupId),
+      col((p) => p.sample.at.toISOString()),
+      col((p) => p.expected?.toISOString() ?? null),
+      col((p) => p.sample.telemetry.vector?.uptimeSeconds ?? null),
+      col((p) => p.sample.telemetry.vector?.reloads ?? null),
+      col((p) => host(p).cpuPercent ?? null),
+      col((p) => host(p).load1 ?? null),
+      col((p) => host(p).memoryUsedBytes ?? null),
+      col((p) => host(p).memoryAvailableBytes ?? null),
+      col((p) => host(p).diskUsedBytes ?? null),
+      col((p) => host(p).diskTotalBytes ?? null),
+      col((p) => p.outcome.rates.networkIn),
+      col((p) => p.outcome.rates.networkOut),
+      col((p) => host(p).agentRssBytes ?? null),
+      col((p) => p.outcome.rates.agentCpuPercent),
+      col((p) => p.outcome.rates.eventsIn),
+      col((p) => p.outcome.rates.eventsOut),
+      col((p) => p.outcome.rates.errors),
+      col((p) => p.outcome.rates.discarded),
+      col((p) => p.outcome.counters.networkInBytes ?? null),
+      col((p) => p.outcome.counters.networkOutBytes ?? null),
+      col((p) => p.outcome.counters.agentCpuSeconds ?? null),
+      col((p) => p.set.id),
+      encoded.map((e) => arrayLiteral(e.totals)),
+      encoded.map((e) => arrayLiteral(e.rates)),
+      encoded.map((e) => arrayLiteral(e.buffers)),
+      col((p) => (p.logsChanged ? JSON.stringify(p.logs) : null)),
+      col((p) => p.outcome.bucketStart.toISOString()),
+      col((p) => arrayLiteral(encodeBucket(p.outcome.bucket, p.set.ids))),
+    );
+    return new Set(rows.map((r) => r.agent_id));
+  }
+
+  private async insertBuckets(tx: Tx, written: Planned[], keepFrom: Date): Promise<void> {
+    const closed = written.filter((p) => p.outcome.closed && p.outcome.closed.start >= keepFrom);
+    if (closed.length === 0) return;
+    const col = <T>(f: (c: Planned, b: NonNullable<SampleOutcome['closed']>) => T) =>
+      closed.map((p) => f(p, p.outcome.closed!));
+    await tx.$executeRawUnsafe(
+      BUCKETS_SQL,
+      col((_, c) => c.start.toISOString()),
+      col((p) => p.sample.agentId),
+      col((_, c) => c.bucket.samples),
+      col((_, c) => (c.bucket.cpuSamples > 0 ? c.bucket.cpuSum / c.bucket.cpuSamples : null)),
+      col((_, c) => c.bucket.memoryUsedBytes),
+      col((_, c) => c.bucket.memoryAvailableBytes),
+      col((_, c) => c.bucket.diskUsedBytes),
+      col((_, c) => c.bucket.diskTotalBytes),
+      col((_, c) => c.bucket.totals.eventsIn),
+      col((_, c) => c.bucket.totals.eventsOut),
+      col((_, c) => c.bucket.totals.errors),
+      col((_, c) => c.bucket.totals.discarded),
+      col((p) => (p.previousSet ?? p.set).id),
+      col((p, c) => arrayLiteral(historyComponents(c.bucket, (p.previousSet ?? p.set).ids))),
+    );
+  }
+
+  /**
+   * Record a batch of samples (at most one per agent) in one transaction and add the increases of
+   * those written to the minute sums; closed buckets starting before `keepBucketsFrom` are not
+   * written. Samples not newer than the stored one are skipped. Resolves the samples written;
+   * rejects (writing nothing, forgetting what it knew of the batch's agents) when the database fails,
+   * e.g. with SQLSTATE 23514 when a partition is missing.
+   */
+  async record(samples: TelemetrySample[], keepBucketsFrom: Date): Promise<TelemetrySample[]> {
+    const sorted = [...samples].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
+    const byKey = await resolveSets(
+      this.ctx,
+      sorted.map((s) => setKey(s.telemetry.components ?? [])),
+    );
+    const sets = new Map(
+      [...(await componentSets(this.ctx, byKey.values())).values()].map((set) => [
+        setKey(set.ids.map((id, i) => ({ id, kind: set.kinds[i], type: set.types[i] }))),
+        set,
+      ]),
+    );
+    try {
+      const { written, states } = await this.ctx.db.$transaction(
+        async (tx) => {
+          const unknown = sorted.filter((s) => !this.known.has(s.agentId)).map((s) => s.agentId);
+          const states = await this.readStates(tx, unknown, false);
+          for (const s of sorted) {
+            const known = this.known.get(s.agentId);
+            if (known) states.set(s.agentId, known);
+          }
+          const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets) ?? []);
+          const done = await this.writeLatest(tx, first);
+          const written = first.filter((p) => done.has(p.sample.agentId));
+          // Rows another replica moved on (or created) since: fold again against them, under their lock.
+          const lost = sorted.filter(
+            (s) => !done.has(s.agentId) && first.some((p) => p.sample.agentId === s.agentId),
+          );
+          const fresh = await this.readStates(
+            tx,
+            lost.map((s) => s.agentId),
+            true,
+          );
+          for (const [id, s] of fresh) states.set(id, s);
+          const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets) ?? []);
+          const again = await this.writeLatest(tx, second);
+          written.push(...second.filter((p) => again.has(p.sample.agentId)));
+          await this.insertBuckets(tx, written, keepBucketsFrom);
+          return { written, states };
+        },
+        { timeout: 30_000, maxWait: 30_000 },
       );
-      const written: Written[] = [];
-      const closed: { agentId: string; groupId: string; start: Date; bucket: OpenBucket }[] = [];
-      const minutes = new Map<string, MinuteRow>();
-      for (const sample of sorted) {
-        const row = latest.get(sample.agentId);
-        const previous = previousOf(row);
-        if (!isNewer(previous, sample.at)) continue;
-        const outcome = advanceSample(previous, sample.telemetry, sample.at);
-        written.push({ sample, outcome, logs: mergeLogs(row?.logs ?? [], sample.telemetry.logs) });
-        if (outcome.closed && outcome.closed.start >= keepBucketsFrom)
-          closed.push({ agentId: sample.agentId, groupId: sample.groupId, ...outcome.closed });
-        const minute = stepStart(sample.at, MINUTE_MS);
-        for (const inc of outcome.increases) {
-          if (COUNTERS.every((name) => inc.counts[name] === 0)) continue;
-          const key = `${sample.groupId} ${minute.toISOString()} ${inc.id}`;
-          const sum = minutes.get(key);
-          if (!sum)
-            minutes.set(key, {
-              minute,
-              groupId: sample.groupId,
-              componentId: inc.id,
-              kind: inc.kind,
-              type: inc.type,
-              counts: { ...inc.counts },
-            });
-          else for (const name of COUNTERS) sum.counts[name] += inc.counts[name];
-        }
+      for (const s of sorted) {
+        const read = states.get(s.agentId);
+        if (read) this.known.set(s.agentId, read);
       }
-      if (written.length > 0) await upsertLatest(tx, written);
-      await insertBuckets(tx, closed);
-      await addMinutes(
-        tx,
-        [...minutes.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, r]) => r),
-      );
-      return written.map((w) => w.sample);
-    },
-    { timeout: 30_000, maxWait: 30_000 },
-  );
+      for (const p of written) {
+        this.known.set(p.sample.agentId, {
+          sampledAt: p.sample.at,
+          set: p.set,
+          counters: p.outcome.counters,
+          totals: encodeComponents(p.outcome.components).totals,
+          bucketStart: p.outcome.bucketStart,
+          bucket: encodeBucket(p.outcome.bucket, p.set.ids),
+          logs: p.logs,
+        });
+        this.minutes.add(p.sample.groupId, p.sample.at, p.outcome.increases);
+      }
+      return written.map((p) => p.sample);
+    } catch (error) {
+      for (const s of sorted) this.known.delete(s.agentId);
+      throw error;
+    }
+  }
 }
