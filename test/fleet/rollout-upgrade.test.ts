@@ -2,54 +2,50 @@
  * Upgrade rollouts on an injected clock: stages queue upgrade_agent actions (bulk id: the rollout)
  * within max in flight, agents already on the release are skipped and counted as applied, offline
  * agents get a waiting action when the rollout finishes, and the failure ratio of the actions
- * (failed, or done with another version) halts the rollout without reverting anything.
+ * (failed, or done with another version) halts the rollout without reverting anything; the halt
+ * cancels the actions no agent has received yet and lets delivered ones finish (audited).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
-import { driveRollouts } from '../../api/fleet/rollout/driver.ts';
 import { startUpgradeRollout } from '../../api/fleet/rollout/upgrade.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
-import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { deliverActions } from '../../api/fleet/action-delivery.ts';
+import { rolloutHarness } from '../helpers/rollout-harness.ts';
 import { groupWithAgents, heartbeatAll } from '../helpers/rollouts.ts';
 
-let server: TestServer;
-let now = new Date('2026-12-06T10:00:00Z');
-const advance = (seconds: number) => (now = new Date(now.getTime() + seconds * 1000));
 const RELEASE = '2.0.0';
 
-beforeAll(async () => {
-  server = await startTestServer({ clock: () => now, env: { FLOTILLA_ROLLOUT_INTERVAL_MS: '600000' } });
-  await registerRelease(server.ctx, { version: RELEASE, bundle: Buffer.from('// agent 2.0.0\n') });
+const h = rolloutHarness(async (srv) => {
+  await registerRelease(srv.ctx, { version: RELEASE, bundle: Buffer.from('// agent 2.0.0\n') });
 });
-afterAll(() => server.close());
 
-const drive = () =>
-  driveRollouts(server.ctx, (id, error) => {
-    throw new Error(`rollout ${id} failed: ${String(error)}`);
-  });
-const rolloutById = (id: string) => server.ctx.db.rollout.findUniqueOrThrow({ where: { id } });
+const { drive, advance } = h;
+const rolloutById = (id: string) => h.server.ctx.db.rollout.findUniqueOrThrow({ where: { id } });
 const actionsOf = (rolloutId: string) =>
-  server.ctx.db.action.findMany({ where: { bulkId: rolloutId }, orderBy: { createdAt: 'asc' } });
+  h.server.ctx.db.action.findMany({ where: { bulkId: rolloutId }, orderBy: { createdAt: 'asc' } });
 const NO_TELEMETRY = { componentErrorRate: null, throughputDropRatio: null };
 
 /** Agents `ids` finish their upgrade: on the release (or `version`), action done. */
 async function upgraded(rolloutId: string, ids: string[], version = RELEASE) {
-  await server.ctx.db.agent.updateMany({
+  await h.server.ctx.db.agent.updateMany({
     where: { id: { in: ids } },
-    data: { agentVersion: version, lastHeartbeatAt: now },
+    data: { agentVersion: version, lastHeartbeatAt: h.now() },
   });
-  await server.ctx.db.action.updateMany({
+  await h.server.ctx.db.action.updateMany({
     where: { bulkId: rolloutId, agentId: { in: ids } },
-    data: { status: 'done', finishedAt: now },
+    data: { status: 'done', finishedAt: h.now() },
   });
 }
 
 describe('an upgrade rollout', () => {
   it('queues upgrade actions stage by stage within max in flight, skips agents on the release, and leaves offline ones a waiting action', async () => {
-    const { group, agentIds } = await groupWithAgents(server.ctx, 8);
-    await server.ctx.db.agent.update({ where: { id: agentIds[0] }, data: { agentVersion: RELEASE } });
-    await server.ctx.db.agent.update({ where: { id: agentIds[1] }, data: { lastHeartbeatAt: new Date(0) } });
-    const rollout = await startUpgradeRollout(server.ctx, CLI_ACTOR, {
+    const { group, agentIds } = await groupWithAgents(h.server.ctx, 8);
+    await h.server.ctx.db.agent.update({ where: { id: agentIds[0] }, data: { agentVersion: RELEASE } });
+    await h.server.ctx.db.agent.update({
+      where: { id: agentIds[1] },
+      data: { lastHeartbeatAt: new Date(0) },
+    });
+    const rollout = await startUpgradeRollout(h.server.ctx, CLI_ACTOR, {
       groupId: group.id,
       release: RELEASE,
       plan: {
@@ -79,9 +75,9 @@ describe('an upgrade rollout', () => {
         inFlight.map((a) => a.agentId),
       );
       advance(30);
-      await server.ctx.db.agent.updateMany({
+      await h.server.ctx.db.agent.updateMany({
         where: { groupId: group.id, id: { not: agentIds[1] } },
-        data: { lastHeartbeatAt: now },
+        data: { lastHeartbeatAt: h.now() },
       });
       await drive();
     }
@@ -93,8 +89,8 @@ describe('an upgrade rollout', () => {
   }, 120_000);
 
   it('halts on the failure ratio of its actions and reverts nothing', async () => {
-    const { group } = await groupWithAgents(server.ctx, 10);
-    const rollout = await startUpgradeRollout(server.ctx, CLI_ACTOR, {
+    const { group } = await groupWithAgents(h.server.ctx, 10);
+    const rollout = await startUpgradeRollout(h.server.ctx, CLI_ACTOR, {
       groupId: group.id,
       release: RELEASE,
       plan: {
@@ -105,40 +101,79 @@ describe('an upgrade rollout', () => {
     const first = await actionsOf(rollout.id);
     expect(first).toHaveLength(4);
     // One upgrade fails outright, one is done but the agent still runs the old version.
-    await server.ctx.db.action.update({
+    await h.server.ctx.db.action.update({
       where: { id: first[0].id },
-      data: { status: 'failed', finishedAt: now },
+      data: { status: 'failed', finishedAt: h.now() },
     });
     await upgraded(rollout.id, [first[1].agentId], '1.0.0');
     await upgraded(rollout.id, [first[2].agentId]);
-    await heartbeatAll(server.ctx, group.id);
+    await heartbeatAll(h.server.ctx, group.id);
     await drive();
     const halted = await rolloutById(rollout.id);
     expect(halted.state).toBe('halted');
     expect(halted.reason).toMatch(/gate apply_failed breached in stage 1: 50 % > 30 %/);
     expect(await actionsOf(rollout.id)).toHaveLength(4);
     expect(
-      await server.ctx.db.rolloutAgent.count({ where: { rolloutId: rollout.id, revertedAt: { not: null } } }),
+      await h.server.ctx.db.rolloutAgent.count({
+        where: { rolloutId: rollout.id, revertedAt: { not: null } },
+      }),
     ).toBe(0);
     advance(60);
-    await heartbeatAll(server.ctx, group.id);
+    await heartbeatAll(h.server.ctx, group.id);
     await drive();
     expect(await actionsOf(rollout.id)).toHaveLength(4);
   }, 60_000);
 
+  it('a halt cancels the upgrade actions not yet delivered, leaves delivered and running ones to finish, and audits both counts', async () => {
+    const { group } = await groupWithAgents(h.server.ctx, 10);
+    const rollout = await startUpgradeRollout(h.server.ctx, CLI_ACTOR, {
+      groupId: group.id,
+      release: RELEASE,
+      plan: { stages: [{ count: 6 }, { percent: 100 }], gates: { ...NO_TELEMETRY, applyFailedRatio: 0.3 } },
+    });
+    const first = await actionsOf(rollout.id);
+    expect(first.map((a) => a.status)).toEqual(Array(6).fill('pending'));
+    await h.server.ctx.db.action.updateMany({
+      where: { id: { in: [first[0].id, first[1].id] } },
+      data: { status: 'failed', finishedAt: h.now() },
+    });
+    // first[2]: a heartbeat answer carried it; first[3]: its agent reports it running; first[5] waits.
+    expect((await deliverActions(h.server.ctx, first[2].agentId, 'http://x')).map((a) => a.id)).toEqual([
+      first[2].id,
+    ]);
+    await h.server.ctx.db.action.update({ where: { id: first[3].id }, data: { status: 'running' } });
+    await h.server.ctx.db.action.update({ where: { id: first[5].id }, data: { status: 'waiting' } });
+    await heartbeatAll(h.server.ctx, group.id);
+    await drive();
+    expect((await rolloutById(rollout.id)).state).toBe('halted');
+    const statuses = new Map((await actionsOf(rollout.id)).map((a) => [a.id, a.status]));
+    expect(first.map((a) => statuses.get(a.id))).toEqual([
+      'failed',
+      'failed',
+      'delivered',
+      'running',
+      'cancelled',
+      'cancelled',
+    ]);
+    const audit = await h.server.ctx.db.auditEvent.findFirstOrThrow({
+      where: { action: 'rollout.halt', targetId: group.id },
+    });
+    expect(audit.after).toMatchObject({ state: 'halted', actionsCancelled: 2, actionsInFlight: 2 });
+  }, 60_000);
+
   it('rejects an unknown release and supersedes an upgrade in progress, cancelling its undelivered actions', async () => {
-    const { group } = await groupWithAgents(server.ctx, 4);
+    const { group } = await groupWithAgents(h.server.ctx, 4);
     await expect(
-      startUpgradeRollout(server.ctx, CLI_ACTOR, { groupId: group.id, release: '9.9.9' }),
+      startUpgradeRollout(h.server.ctx, CLI_ACTOR, { groupId: group.id, release: '9.9.9' }),
     ).rejects.toMatchObject({ code: 'release_not_found' });
     const plan = { stages: [{ count: 1 }, { percent: 100 }], gates: NO_TELEMETRY };
-    const older = await startUpgradeRollout(server.ctx, CLI_ACTOR, {
+    const older = await startUpgradeRollout(h.server.ctx, CLI_ACTOR, {
       groupId: group.id,
       release: RELEASE,
       plan,
     });
     expect(await actionsOf(older.id)).toHaveLength(1);
-    const newer = await startUpgradeRollout(server.ctx, CLI_ACTOR, {
+    const newer = await startUpgradeRollout(h.server.ctx, CLI_ACTOR, {
       groupId: group.id,
       release: RELEASE,
       plan,

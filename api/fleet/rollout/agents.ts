@@ -9,11 +9,13 @@ import { onlineSince } from '../agent-status.ts';
 import { storedPlan } from './plan.ts';
 import { REACH } from './reach.ts';
 import { STOPPED_SQL, silentSql } from './progress.ts';
+import { inScope } from './scope.ts';
 
 /**
  * An agent's place in a rollout: waiting (its stage has not reached it), offline (not reached,
  * and offline: it gets the version when the rollout is done), in_flight (reached, not delivered),
- * delivered, applied, failed, stopped (Vector stopped since), silent, reverted.
+ * delivered, applied, failed (also after a revert, as the stage counts it), stopped (Vector stopped
+ * since), silent, reverted.
  */
 export const ROLLOUT_AGENT_STATES = [
   'waiting',
@@ -64,12 +66,13 @@ export async function rolloutAgents(
   const now = ctx.clock();
   const plan = storedPlan(rollout.plan);
   const first = Math.min(Math.max(filter.first ?? 100, 1), MAX_ROLLOUT_AGENTS_PAGE);
+  // A reached agent that failed the version stays 'failed' after a revert, as the stage counts it.
   const state = Prisma.sql`CASE
+      WHEN ra.assigned_at IS NOT NULL AND ${reach.failed(rollout)} THEN 'failed'
       WHEN ra.reverted_at IS NOT NULL THEN 'reverted'
       WHEN ra.assigned_at IS NULL AND (a.last_heartbeat_at IS NULL OR a.last_heartbeat_at < ${onlineSince(now, ctx.tuning.current.offlineAfterMs)})
         THEN 'offline'
       WHEN ra.assigned_at IS NULL THEN 'waiting'
-      WHEN ${reach.failed(rollout)} THEN 'failed'
       WHEN ${silentSql(plan, now)} THEN 'silent'
       WHEN ${STOPPED_SQL} THEN 'stopped'
       WHEN ${reach.applied(rollout)} THEN 'applied'
@@ -79,7 +82,7 @@ export async function rolloutAgents(
     SELECT ra.agent_id, a.hostname, ra.stage, ra.assigned_at, ra.reverted_at, ${state} AS state,
       a.config_error_message, a.last_heartbeat_at
     FROM rollout_agents ra JOIN agents a ON a.id = ra.agent_id
-    WHERE ra.rollout_id = ${rollout.id}::uuid AND a.revoked_at IS NULL AND a.group_id = ${rollout.groupId}::uuid
+    WHERE ra.rollout_id = ${rollout.id}::uuid AND a.revoked_at IS NULL AND ${inScope(rollout)}
       ${filter.stage === null || filter.stage === undefined ? Prisma.empty : Prisma.sql`AND ra.stage = ${filter.stage}`}`;
   const where = filter.state ? Prisma.sql`WHERE s.state = ${filter.state}` : Prisma.empty;
   const [{ total }] = await ctx.db.$queryRaw<{ total: bigint }[]>`

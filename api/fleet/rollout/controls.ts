@@ -96,15 +96,21 @@ export function abortRollout(ctx: FleetContext, actor: Actor, input: unknown): P
 export function retryRolloutAgents(ctx: FleetContext, actor: Actor, input: unknown): Promise<Rollout> {
   return control(ctx, actor, input, async (tx, emit, r, reach, now) => {
     if (r.state !== 'halted' && r.state !== 'reverted') refuseMove(r, 'retry');
-    const group = await tx.group.findUniqueOrThrow({ where: { id: r.groupId } });
-    if (r.kind === 'config' && group.latestVersion !== r.version) {
-      throw new FleetError(
-        FleetErrorCode.invalidTransition,
-        `cannot retry: version ${group.latestVersion} was published since`,
-      );
+    if (r.kind === 'config') {
+      const group = await tx.group.findUniqueOrThrow({ where: { id: r.groupId! } });
+      if (group.latestVersion !== r.version) {
+        throw new FleetError(
+          FleetErrorCode.invalidTransition,
+          `cannot retry: version ${group.latestVersion} was published since`,
+        );
+      }
     }
     const reached = await tx.rolloutAgent.findMany({
-      where: { rolloutId: r.id, assignedAt: { not: null }, agent: { groupId: r.groupId, revokedAt: null } },
+      where: {
+        rolloutId: r.id,
+        assignedAt: { not: null },
+        agent: { groupId: r.groupId ?? undefined, revokedAt: null },
+      },
       select: { agentId: true },
     });
     const ids = reached.map((a) => a.agentId);

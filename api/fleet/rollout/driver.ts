@@ -17,6 +17,7 @@ import { REACH, type RolloutReach } from './reach.ts';
 import { stageProgress } from './progress.ts';
 import { breachReason, evaluateGates, type GateVerdict } from './gates.ts';
 import { DRIVEN_ROLLOUT_STATES, moveRollout } from './states.ts';
+import { inScope, planSeed } from './scope.ts';
 
 /**
  * Run one round: step every rollout the driver works on, then drop pins that pin agents to the
@@ -179,9 +180,9 @@ async function reachNext(
   const rows = await tx.$queryRaw<{ agent_id: string }[]>`
     SELECT ra.agent_id FROM rollout_agents ra JOIN agents a ON a.id = ra.agent_id
     WHERE ra.rollout_id = ${rollout.id}::uuid AND ra.stage <= ${rollout.stage} AND ra.assigned_at IS NULL
-      AND a.revoked_at IS NULL AND a.group_id = ${rollout.groupId}::uuid
+      AND a.revoked_at IS NULL AND ${inScope(rollout)}
       AND a.last_heartbeat_at >= ${onlineSince(now, offlineAfterMs)}
-    ORDER BY ra.stage, encode(sha256(convert_to(${rollout.groupId} || ':' || ra.agent_id::text, 'UTF8')), 'hex')
+    ORDER BY ra.stage, encode(sha256(convert_to(${planSeed(rollout)} || ':' || ra.agent_id::text, 'UTF8')), 'hex')
     LIMIT ${count}`;
   const ids = rows.map((r) => r.agent_id);
   await tx.rolloutAgent.updateMany({
@@ -194,7 +195,9 @@ async function reachNext(
 
 /**
  * Stop `rollout` reaching agents: halted, or with `revert` every agent it reached gets the previous
- * version back (reverted; cancelled when `to` says so, as abort does). Returns the row.
+ * version back (reverted; cancelled when `to` says so, as abort does). The kind withdraws what was
+ * queued and not yet handed out (reach.stop: an upgrade's pending and waiting actions are
+ * cancelled, delivered ones finish), and its figures go into the audit entry. Returns the row.
  */
 export async function haltRollout(
   tx: Tx,
@@ -208,7 +211,7 @@ export async function haltRollout(
     const reached = await tx.$queryRaw<{ agent_id: string }[]>`
       SELECT ra.agent_id FROM rollout_agents ra JOIN agents a ON a.id = ra.agent_id
       WHERE ra.rollout_id = ${rollout.id}::uuid AND ra.assigned_at IS NOT NULL AND ra.reverted_at IS NULL
-        AND a.revoked_at IS NULL AND a.group_id = ${rollout.groupId}::uuid`;
+        AND a.revoked_at IS NULL AND ${inScope(rollout)}`;
     const ids = reached.map((r) => r.agent_id);
     await tx.rolloutAgent.updateMany({
       where: { rolloutId: rollout.id, agentId: { in: ids } },
@@ -216,9 +219,10 @@ export async function haltRollout(
     });
     await reach.revert(tx, emit, rollout, ids, how.now);
   }
+  const audit = await reach.stop(tx, emit, rollout, how.now);
   const to = how.to ?? (how.revert ? 'reverted' : 'halted');
   const action = how.action ?? (how.revert ? 'rollout.revert' : 'rollout.halt');
-  return moveRollout(tx, emit, actor, rollout, { to, action, reason: how.reason, now: how.now });
+  return moveRollout(tx, emit, actor, rollout, { to, action, reason: how.reason, now: how.now, audit });
 }
 
 /**

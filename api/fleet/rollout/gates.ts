@@ -13,6 +13,7 @@ import { onlineSince } from '../agent-status.ts';
 import type { RolloutGates, RolloutPlan } from './plan.ts';
 import type { RolloutReach } from './reach.ts';
 import { STOPPED_SQL, silentSql, type StageProgress } from './progress.ts';
+import { inScope } from './scope.ts';
 
 /** What a signal judges: the rollout, its plan and kind, the current stage's counts, the time. */
 export interface GateInput {
@@ -53,7 +54,7 @@ async function hostnamesWhere(input: GateInput, condition: Prisma.Sql, limit: nu
   const rows = await input.db.$queryRaw<{ hostname: string }[]>`
     SELECT a.hostname FROM rollout_agents ra JOIN agents a ON a.id = ra.agent_id
     WHERE ra.rollout_id = ${input.rollout.id}::uuid AND ra.stage = ${input.rollout.stage}
-      AND ra.assigned_at IS NOT NULL AND a.revoked_at IS NULL AND a.group_id = ${input.rollout.groupId}::uuid
+      AND ra.assigned_at IS NOT NULL AND a.revoked_at IS NULL AND ${inScope(input.rollout)}
       AND ${condition}
     ORDER BY a.hostname_sort_key, a.id LIMIT ${limit}`;
   return rows.map((r) => r.hostname);
@@ -78,7 +79,7 @@ function agentShare(
 const samplesAfter = (input: GateInput) => Prisma.sql`
   FROM rollout_agents ra JOIN telemetry_latest t ON t.agent_id = ra.agent_id JOIN agents a ON a.id = ra.agent_id
   WHERE ra.rollout_id = ${input.rollout.id}::uuid AND ra.stage = ${input.rollout.stage}
-    AND ra.assigned_at IS NOT NULL AND a.revoked_at IS NULL AND a.group_id = ${input.rollout.groupId}::uuid
+    AND ra.assigned_at IS NOT NULL AND a.revoked_at IS NULL AND ${inScope(input.rollout)}
     AND t.sampled_at > ra.assigned_at AND t.sampled_at >= ${onlineSince(input.now, input.offlineAfterMs)}`;
 
 const componentErrorRate: GateSignal = {

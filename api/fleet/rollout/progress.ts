@@ -9,6 +9,7 @@ import { DEFAULT_HEARTBEAT_INTERVAL_SECONDS } from '../../protocol/v1.ts';
 import { onlineSince } from '../agent-status.ts';
 import type { RolloutPlan } from './plan.ts';
 import type { RolloutReach } from './reach.ts';
+import { inScope } from './scope.ts';
 
 /** Counts of one stage. */
 export interface StageProgress {
@@ -77,7 +78,7 @@ export async function stageProgress(
       count(*) FILTER (WHERE ra.assigned_at IS NULL AND a.last_heartbeat_at >= ${onlineSince(now, offlineAfterMs)}) AS waiting,
       count(*) FILTER (WHERE ra.reverted_at IS NOT NULL) AS reverted
     FROM rollout_agents ra JOIN agents a ON a.id = ra.agent_id
-    WHERE ra.rollout_id = ${rollout.id}::uuid AND a.revoked_at IS NULL AND a.group_id = ${rollout.groupId}::uuid
+    WHERE ra.rollout_id = ${rollout.id}::uuid AND a.revoked_at IS NULL AND ${inScope(rollout)}
     GROUP BY ra.stage`;
   const byStage = new Map(rows.map((r) => [Number(r.index), r]));
   return plan.stages.map((_, index) => {

@@ -12,6 +12,11 @@ export interface RolloutReach {
   assign(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
   /** Give `agentIds` what they had before the rollout back, at `now`. */
   revert(tx: Tx, emit: Emit, rollout: Rollout, agentIds: string[], now: Date): Promise<void>;
+  /**
+   * The rollout stops at `now` (halted, reverted or cancelled): withdraw what was queued but not
+   * yet handed to an agent. Resolves figures for the stop's audit entry.
+   */
+  stop(tx: Tx, emit: Emit, rollout: Rollout, now: Date): Promise<Record<string, number>>;
   /** The rollout is done at `now`: make its target what every agent of the group gets. */
   finish(tx: Tx, emit: Emit, rollout: Rollout, now: Date): Promise<void>;
   /** SQL over `a` (never NULL): the agent got the target (a 200 with it, or the action handed over). */

@@ -37,23 +37,25 @@ export async function pinAgents(tx: Tx, emit: Emit, target: PinTarget, agentIds:
   emit('configPinsChanged', { groupId, rolloutId });
 }
 
-/** Kind config: agents are pinned to the version; done moves the group's baseline to it. */
+/** Kind config (always of a group): agents are pinned to the version; done moves the group's baseline to it. */
 export const configReach: RolloutReach = {
   async assign(tx, emit, rollout, agentIds, now) {
-    const target = { groupId: rollout.groupId, rolloutId: rollout.id, version: rollout.version!, now };
+    const target = { groupId: rollout.groupId!, rolloutId: rollout.id, version: rollout.version!, now };
     await pinAgents(tx, emit, target, agentIds);
   },
   async revert(tx, emit, rollout, agentIds, now) {
     const target = {
-      groupId: rollout.groupId,
+      groupId: rollout.groupId!,
       rolloutId: rollout.id,
       version: rollout.previousVersion!,
       now,
     };
     await pinAgents(tx, emit, target, agentIds);
   },
+  // Pins are withdrawn by revert (or left for the operator to resume); nothing is queued.
+  stop: async () => ({}),
   async finish(tx, emit, rollout) {
-    await moveBaseline(tx, emit, rollout.groupId, rollout.version!, rollout.id);
+    await moveBaseline(tx, emit, rollout.groupId!, rollout.version!, rollout.id);
   },
   delivered: (r) => Prisma.sql`coalesce(a.delivered_config_version = ${r.version}, false)`,
   applied: (r) => Prisma.sql`a.applied_config_version = ${r.version}`,

@@ -10,7 +10,8 @@ import type { Group, Prisma, Rollout } from '../../generated/prisma/client.ts';
 import type { Actor, Tx } from '../context.ts';
 import type { Emit } from '../transaction.ts';
 import { isAllAtOnce, type RolloutPlan } from './plan.ts';
-import { planStages, plannableAgents } from './planner.ts';
+import { planStages, plannableAgents, type PlannedAgent } from './planner.ts';
+import { planSeed } from './scope.ts';
 import { moveBaseline } from './reach.ts';
 import { ACTIVE_ROLLOUT_STATES, moveRollout } from './states.ts';
 import { stepRollout } from './driver.ts';
@@ -64,11 +65,17 @@ export async function startConfigRollout(
 }
 
 /**
- * Fix the stage membership of `rollout` (just created, any kind) by `plan` over its group's agents
- * now, in batches of MEMBERSHIP_BATCH rows. Rejects only on database errors.
+ * Fix the stage membership of `rollout` (just created, any kind) by `plan` over `agents` (default:
+ * its group's agents now), in batches of MEMBERSHIP_BATCH rows. Rejects only on database errors.
  */
-export async function storeMembership(tx: Tx, rollout: Rollout, plan: RolloutPlan): Promise<void> {
-  const stages = planStages(rollout.groupId, await plannableAgents(tx, rollout.groupId), plan);
+export async function storeMembership(
+  tx: Tx,
+  rollout: Rollout,
+  plan: RolloutPlan,
+  agents?: PlannedAgent[],
+): Promise<void> {
+  const members = agents ?? (await plannableAgents(tx, rollout.groupId!));
+  const stages = planStages(planSeed(rollout), members, plan);
   const rows = stages.flatMap((members, stage) =>
     members.map((a) => ({ rolloutId: rollout.id, agentId: a.id, stage })),
   );
@@ -90,7 +97,7 @@ async function supersede(
     where: { rolloutId: active.id, version: { not: active.previousVersion ?? 0 } },
     data: { version: active.previousVersion ?? 0 },
   });
-  if (pinned.count > 0) emit('configPinsChanged', { groupId: active.groupId, rolloutId: active.id });
+  if (pinned.count > 0) emit('configPinsChanged', { groupId: active.groupId!, rolloutId: active.id });
   return moveRollout(tx, emit, actor, active, {
     to: 'superseded',
     action: 'rollout.supersede',

@@ -77,6 +77,8 @@ export interface RolloutMove {
   action: string;
   reason?: string;
   data?: Prisma.RolloutUpdateInput;
+  /** Extra figures for the audit entry (what the move withdrew). */
+  audit?: Record<string, unknown>;
   now: Date;
 }
 
@@ -106,9 +108,15 @@ export async function moveRollout(
     tx,
     actor,
     move.action,
-    { type: 'group', id: rollout.groupId },
+    rollout.groupId ? { type: 'group', id: rollout.groupId } : { type: 'rollout', id: rollout.id },
     { rolloutId: rollout.id, state: rollout.state, stage: rollout.stage },
-    { rolloutId: rollout.id, state: updated.state, stage: updated.stage, reason: updated.reason },
+    {
+      rolloutId: rollout.id,
+      state: updated.state,
+      stage: updated.stage,
+      reason: updated.reason,
+      ...move.audit,
+    },
   );
   emit('rolloutUpdated', { rolloutId: rollout.id, groupId: rollout.groupId, state: updated.state });
   return updated;

@@ -1,36 +1,33 @@
 /**
- * Starting kind upgrade rollouts: a staged rollout of an agent release to a group, driven like
+ * Starting kind upgrade rollouts: a staged rollout of an agent release to a group or to a selection
+ * of agents (upgrade-targets.ts), driven like
  * config rollouts (stages, max in flight, soak, gates); upgrade-reach.ts says what reaching an
- * agent means. The apply_failed gate is the failure-ratio gate of an upgrade (failed, expired,
- * skipped or cancelled actions, and done ones whose agent still reports another version); the
- * silent gate counts agents that went quiet after it. Binaries are never reverted: upgrade plans
- * have revertOnFailure off, and a halt only stops new actions. Agents already on the release are
+ * agent means. The apply_failed gate is the failure-ratio gate of an upgrade (failed, expired or
+ * skipped actions, and done ones whose agent still reports another version); the silent gate
+ * counts agents that went quiet after it. Binaries are never reverted: upgrade plans have
+ * revertOnFailure off; a halt stops new actions and cancels the queued ones not yet delivered
+ * (audited with the halt; delivered and running ones finish and are counted). Agents already on the release are
  * reached at start without an action (counted as applied). Agents offline when their stage ran get
  * their action when the rollout finishes; it waits for them (late-arriver policy deliver) until
  * the action deadline, then expires.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import { Prisma, type Rollout } from '../../generated/prisma/client.ts';
 import type { Actor, FleetContext, Tx } from '../context.ts';
 import { agentStatus } from '../agent-status.ts';
 import { inTransaction } from '../transaction.ts';
 import { FleetError, FleetErrorCode } from '../errors.ts';
 import { parseInput } from '../validate.ts';
-import { findGroupForUpdate } from '../group-lock.ts';
-import { transitionActions } from '../actions.ts';
-import { Version } from '../releases.ts';
+import { transitionActions } from '../action-states.ts';
 import { parsePlan, type RolloutPlan } from './plan.ts';
 import { PREVIEW_HOSTNAMES, planStages, type StagePreview } from './planner.ts';
 import { storeMembership } from './start.ts';
-import { ACTIVE_ROLLOUT_STATES, moveRollout } from './states.ts';
+import { moveRollout } from './states.ts';
 import { stepRollout } from './driver.ts';
+import { planSeed } from './scope.ts';
+import { StartUpgradeRolloutInput, overlappingUpgrades, upgradeTargets } from './upgrade-targets.ts';
 
-export const StartUpgradeRolloutInput = z.object({
-  groupId: z.uuid(),
-  release: Version,
-  plan: z.unknown().optional(),
-});
+export { StartUpgradeRolloutInput };
 
 /** An upgrade plan: the plan as given, with revertOnFailure off (binaries are not reverted). */
 export function upgradePlan(value: unknown): RolloutPlan {
@@ -38,10 +35,12 @@ export function upgradePlan(value: unknown): RolloutPlan {
 }
 
 /**
- * Start an upgrade rollout of agent release `release` to the agents of group `groupId` with
- * `plan` (the group's agents now, by the planner's stages), by `actor`. An upgrade rollout of the
- * group still in progress is superseded (its actions not yet handed out are cancelled). Fails with
- * validation_failed, group_not_found or release_not_found; nothing is written then.
+ * Start an upgrade rollout of agent release `release` with `plan` (the planner's stages) by `actor`,
+ * to the agents of group `groupId`, or to a selection: `agentIds`, or every agent matching `filter`
+ * now (its members are fixed at start). Upgrade rollouts in progress on the group or on any of the
+ * agents are superseded (their actions not yet handed out are cancelled). Fails with
+ * validation_failed, group_not_found, agent_not_found, too_many_agents or release_not_found;
+ * nothing is written then.
  */
 export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input: unknown): Promise<Rollout> {
   const data = parseInput(StartUpgradeRolloutInput, input);
@@ -49,15 +48,14 @@ export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input
   const now = ctx.clock();
   const { offlineAfterMs, actionDeadlineMs } = ctx.tuning.current;
   return inTransaction(ctx, async (tx, emit) => {
-    const group = await findGroupForUpdate(tx, data.groupId);
+    const targets = await upgradeTargets(tx, data, now, offlineAfterMs, true);
     await assertRelease(tx, data.release);
-    const active = await tx.rollout.findFirst({
-      where: { groupId: group.id, kind: 'upgrade', state: { in: [...ACTIVE_ROLLOUT_STATES] } },
-    });
+    const active = await overlappingUpgrades(tx, targets);
     const rollout = await tx.rollout.create({
       data: {
         id: randomUUID(),
-        groupId: group.id,
+        groupId: targets.groupId,
+        selection: targets.selection ?? Prisma.DbNull,
         kind: 'upgrade',
         release: data.release,
         actionDeadlineSeconds: Math.ceil(actionDeadlineMs / 1000),
@@ -68,9 +66,9 @@ export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input
         createdBy: actor.label,
       },
     });
-    if (active) {
-      await transitionActions(tx, Prisma.sql`bulk_id = ${active.id}::uuid`, 'cancelled', now, emit);
-      await moveRollout(tx, emit, actor, active, {
+    for (const id of active) {
+      await transitionActions(tx, Prisma.sql`bulk_id = ${id}::uuid`, 'cancelled', now, emit);
+      await moveRollout(tx, emit, actor, await tx.rollout.findUniqueOrThrow({ where: { id } }), {
         to: 'superseded',
         action: 'rollout.supersede',
         reason: `superseded by the upgrade to ${data.release} (started by ${actor.label})`,
@@ -78,8 +76,8 @@ export async function startUpgradeRollout(ctx: FleetContext, actor: Actor, input
         now,
       });
     }
-    emit('rolloutUpdated', { rolloutId: rollout.id, groupId: group.id, state: rollout.state });
-    await storeMembership(tx, rollout, plan);
+    emit('rolloutUpdated', { rolloutId: rollout.id, groupId: rollout.groupId, state: rollout.state });
+    await storeMembership(tx, rollout, plan, targets.agents);
     // Already on the release: reached without an action, counted as applied.
     await tx.$executeRaw`
       UPDATE rollout_agents ra SET assigned_at = ${now} FROM agents a
@@ -104,28 +102,28 @@ export interface UpgradePreview {
   offline: number;
   /** What happens to those offline agents, for people. */
   offlineOutcome: string;
+  /** Upgrade rollouts in progress that starting this one would supersede (same group or agents). */
+  supersedes: number;
   stages: UpgradeStagePreview[];
 }
 
 /**
- * What an upgrade rollout of `release` on group `groupId` with `plan` would do now, per stage;
- * writes nothing. Fails with validation_failed, group_not_found or release_not_found.
+ * What an upgrade rollout of `release` with `plan` on a group or a selection (as
+ * startUpgradeRollout takes them) would do now, per stage; writes nothing. Fails like
+ * startUpgradeRollout.
  */
 export async function previewUpgradeRollout(ctx: FleetContext, input: unknown): Promise<UpgradePreview> {
   const data = parseInput(StartUpgradeRolloutInput, input);
   const plan = upgradePlan(data.plan);
-  const group = await ctx.db.group.findUnique({ where: { id: data.groupId }, select: { id: true } });
-  if (!group) throw new FleetError(FleetErrorCode.groupNotFound, `no group with id ${data.groupId}`);
-  await assertRelease(ctx.db, data.release);
-  const agents = await ctx.db.agent.findMany({
-    where: { groupId: group.id, revokedAt: null },
-    select: { id: true, hostname: true, labels: true, lastHeartbeatAt: true, agentVersion: true },
-  });
   const now = ctx.clock();
   const { offlineAfterMs, actionDeadlineMs } = ctx.tuning.current;
+  const targets = await upgradeTargets(ctx.db, data, now, offlineAfterMs, false);
+  const { groupId, agents } = targets;
+  await assertRelease(ctx.db, data.release);
+  const supersedes = (await overlappingUpgrades(ctx.db, targets)).length;
   const offline = (a: (typeof agents)[number]) =>
     a.agentVersion !== data.release && agentStatus(a.lastHeartbeatAt, now, offlineAfterMs) !== 'online';
-  const stages = planStages(group.id, agents, plan).map((members, index) => ({
+  const stages = planStages(planSeed({ groupId }), agents, plan).map((members, index) => ({
     index,
     size: members.length,
     offline: members.filter(offline).length,
@@ -141,6 +139,7 @@ export async function previewUpgradeRollout(ctx: FleetContext, input: unknown): 
       'The rollout does not wait for offline agents: each stage reaches the agents online then. ' +
       'Agents still offline when the rollout finishes get their upgrade action then; it waits for ' +
       `them and is delivered when they come back within the action deadline (${hours} h), else it expires.`,
+    supersedes,
     stages,
   };
 }
