@@ -1,6 +1,7 @@
 /**
- * Delivering actions to agents: what a heartbeat answer carries (pendingActionsFor), the moves
- * between `pending` and `waiting` as agents leave and come back (through actions.ts →
+ * Delivering actions to agents: what a heartbeat answer carries (deliverActions: `pending →
+ * delivered`, and delivered ones again until reported), the moves
+ * between `pending` and `waiting` as agents leave and come back (through action-states.ts →
  * transitionActions, so the transition table decides), and the candidate config a
  * `validate_config` action fetches with the agent's own token (candidateFor).
  *
@@ -11,32 +12,44 @@
  */
 import { Prisma, type ActionStatus } from '../generated/prisma/client.ts';
 import type { FleetContext, Tx } from './context.ts';
-import { MAX_PENDING_ACTIONS, paths, type PendingAction } from '../protocol/v1.ts';
+import { MAX_PENDING_ACTIONS, paths } from '../protocol/v1.ts';
+import { type PendingAction } from '../protocol/actions.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { agentStatusSql } from './agent-status.ts';
-import { transitionActions } from './actions.ts';
+import { DELIVERABLE_ACTION_STATUSES, transitionActions } from './action-states.ts';
 import { resolveDeliveredConfig } from './secrets.ts';
-import type { Emit } from './transaction.ts';
+import { inTransaction, type Emit } from './transaction.ts';
 
 /** The statuses in which an agent may still fetch a candidate or upload a bundle for its action. */
-const ACTIVE: readonly ActionStatus[] = ['pending', 'running'];
+const ACTIVE: readonly ActionStatus[] = ['pending', 'delivered', 'running'];
 
 /**
- * Up to MAX_PENDING_ACTIONS pending, unexpired actions of one agent, oldest first, as the
- * heartbeat answers them. `baseUrl` is the server address the agent reached: upgrade_agent
- * payloads get the absolute download URL of their release under it; validate_config payloads
- * carry only `source` (the agent fetches the candidate from its own server, see candidateFor).
+ * What a heartbeat answer carries to agent `agentId`: up to MAX_PENDING_ACTIONS unexpired actions,
+ * oldest first, among its `pending` and `delivered` ones. The `pending` ones among them become
+ * `delivered` (delivered_at set once) in the same statement that picks them, before the answer
+ * leaves, so a cancel racing the delivery either wins (the action is not carried) or is refused;
+ * `delivered` ones are carried again until the agent reports them (a lost answer loses nothing;
+ * agents de-duplicate by id). `baseUrl` is the server address the agent reached: upgrade_agent
+ * payloads get the absolute download URL of their release under it; validate_config payloads carry
+ * only `source` (the agent fetches the candidate from its own server, see candidateFor).
  */
-export async function pendingActionsFor(
+export async function deliverActions(
   ctx: FleetContext,
   agentId: string,
   baseUrl: string,
 ): Promise<PendingAction[]> {
-  const rows = await ctx.db.action.findMany({
-    where: { agentId, status: 'pending', deadline: { gt: ctx.clock() } },
-    orderBy: { createdAt: 'asc' },
-    take: MAX_PENDING_ACTIONS,
-    select: { id: true, type: true, payload: true },
+  const now = ctx.clock();
+  const rows = await inTransaction(ctx, async (tx, emit) => {
+    const oldest = Prisma.sql`SELECT id FROM actions WHERE agent_id = ${agentId}::uuid
+      AND status = ANY(${DELIVERABLE_ACTION_STATUSES}::"ActionStatus"[]) AND deadline > ${now}
+      ORDER BY created_at LIMIT ${MAX_PENDING_ACTIONS}`;
+    await transitionActions(tx, Prisma.sql`id IN (${oldest})`, 'delivered', now, emit);
+    return tx.action.findMany({
+      where: { agentId, status: 'delivered', deadline: { gt: now } },
+      orderBy: { createdAt: 'asc' },
+      take: MAX_PENDING_ACTIONS,
+      select: { id: true, type: true, payload: true },
+    });
   });
   return rows.map((r) => ({ id: r.id, type: r.type, payload: deliveredPayload(r, baseUrl) }));
 }
@@ -114,7 +127,7 @@ function publishing(ctx: FleetContext): Emit {
 
 /**
  * The action `actionId` of agent `agentId` while the agent may still work on it (pending or
- * running) and of `type`. Fails with action_not_found (unknown, another agent's, another type) or
+ * delivered or running) and of `type`. Fails with action_not_found (unknown, another agent's, another type) or
  * action_not_active (final, or waiting).
  */
 export async function activeActionOf(

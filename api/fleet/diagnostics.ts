@@ -8,7 +8,7 @@
  */
 import type { FleetContext } from './context.ts';
 import type { AgentDiagnostics } from '../generated/prisma/client.ts';
-import { MAX_DIAGNOSTICS_BYTES, type DiagnosticsBundle } from '../protocol/v1.ts';
+import { MAX_DIAGNOSTICS_BYTES, type DiagnosticsBundle } from '../protocol/actions.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
 import { inTransaction } from './transaction.ts';
 import { activeActionOf } from './action-delivery.ts';

@@ -6,16 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, YAML_CONTENT_TYPE, headers } from '../protocol/v1.ts';
 import {
   CreateActionRequest,
   DiagnosticsBundle,
-  ErrorCode,
   MAX_DIAGNOSTICS_BYTES,
-  YAML_CONTENT_TYPE,
-  headers,
   type CreateActionResponse,
   type DiagnosticsUploadResponse,
-} from '../protocol/v1.ts';
+} from '../protocol/actions.ts';
 import { createActions } from '../fleet/actions.ts';
 import { candidateFor } from '../fleet/action-delivery.ts';
 import { storeDiagnostics } from '../fleet/diagnostics.ts';

@@ -1,5 +1,5 @@
 /**
- * Every action status change goes through the transition table (actions.ts → TRANSITIONS): bulk
+ * Every action status change goes through the transition table (action-states.ts → TRANSITIONS): bulk
  * cancel, expiry (the sweeper), revoke and the single-action paths. Each path is run over one
  * action in every status, and each must end where the table says — moved when the table allows
  * it, untouched otherwise. A source check proves no other code writes an action's status.
@@ -8,14 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
-import {
-  TRANSITIONS,
-  canTransition,
-  cancelBulkActions,
-  createActions,
-  expireActions,
-  fromStates,
-} from '../../api/fleet/actions.ts';
+import { cancelAction, cancelBulkActions, createActions } from '../../api/fleet/actions.ts';
+import { deliverActions } from '../../api/fleet/action-delivery.ts';
+import { TRANSITIONS, canTransition, expireActions, fromStates } from '../../api/fleet/action-states.ts';
 import { enrolAgent, revokeAgents } from '../../api/fleet/agents.ts';
 import { createGroup } from '../../api/fleet/groups.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
@@ -75,10 +70,39 @@ describe('action status changes follow the transition table', () => {
     for (const to of STATUSES)
       expect(fromStates(to)).toEqual(STATUSES.filter((s) => TRANSITIONS[s].includes(to)));
     expect(fromStates('cancelled')).toEqual(['pending', 'waiting']);
-    expect(fromStates('expired')).toEqual(['pending', 'waiting', 'running']);
+    expect(fromStates('expired')).toEqual(['pending', 'waiting', 'delivered', 'running']);
     expect(fromStates('waiting')).toEqual(['pending']);
-    expect(fromStates('done')).toEqual(['pending', 'waiting', 'running']);
+    expect(fromStates('delivered')).toEqual(['pending']);
+    expect(fromStates('done')).toEqual(['pending', 'waiting', 'delivered', 'running']);
     expect(fromStates('pending')).toEqual(['waiting']);
+  });
+
+  it('delivery moves pending → delivered; cancel is refused from then on, and a racing cancel and delivery never both win', async () => {
+    const [agentId] = await agents(1);
+    for (let round = 0; round < 8; round++) {
+      const [action] = (await create([agentId])).actions;
+      await server.ctx.db.action.update({ where: { id: action.id }, data: { status: 'pending' } });
+      const [carried, cancelled] = await Promise.all([
+        deliverActions(server.ctx, agentId, 'http://x'),
+        cancelAction(server.ctx, CLI_ACTOR, { id: action.id }).then(
+          () => 'cancelled',
+          (e: { code: string; message: string }) => `${e.code}: ${e.message}`,
+        ),
+      ]);
+      const { status } = await server.ctx.db.action.findUniqueOrThrow({ where: { id: action.id } });
+      if (carried.some((a) => a.id === action.id)) {
+        expect(status).toBe('delivered');
+        expect(cancelled).toMatch(/^invalid_transition: action is delivered: the agent already received it/);
+      } else {
+        expect([status, cancelled]).toEqual(['cancelled', 'cancelled']);
+      }
+    }
+    const [last] = (await create([agentId])).actions;
+    await server.ctx.db.action.update({ where: { id: last.id }, data: { status: 'pending' } });
+    await deliverActions(server.ctx, agentId, 'http://x');
+    await expect(cancelAction(server.ctx, CLI_ACTOR, { id: last.id })).rejects.toMatchObject({
+      code: 'invalid_transition',
+    });
   });
 
   it('bulk cancel', async () => {
@@ -103,7 +127,7 @@ describe('action status changes follow the transition table', () => {
     await expectTableOutcome(before, 'cancelled');
   });
 
-  it('no code outside actions.ts → transitionActions / moveAction writes an action status', () => {
+  it('no code outside action-states.ts → transitionActions / moveAction writes an action status', () => {
     const root = path.resolve(import.meta.dirname, '../..');
     const files = fs
       .readdirSync(path.join(root, 'api'), { recursive: true, encoding: 'utf8' })
@@ -116,10 +140,10 @@ describe('action status changes follow the transition table', () => {
       return found.map((m) => `${file}: ${m[0]}`);
     });
     expect(writes.sort()).toEqual([
-      'fleet/actions.ts: UPDATE actions',
-      'fleet/actions.ts: action.updateMany(',
+      'fleet/action-states.ts: UPDATE actions',
+      'fleet/action-states.ts: action.updateMany(',
     ]);
-    const source = fs.readFileSync(path.join(root, 'api/fleet/actions.ts'), 'utf8');
+    const source = fs.readFileSync(path.join(root, 'api/fleet/action-states.ts'), 'utf8');
     const body = (name: string) => source.slice(source.indexOf(`function ${name}(`)).split('\n}\n')[0];
     expect(body('transitionActions')).toMatch(/UPDATE actions[\s\S]*fromStates\(to\)/);
     expect(body('moveAction')).toMatch(/canTransition\(action\.status, to\)[\s\S]*action\.updateMany\(/);

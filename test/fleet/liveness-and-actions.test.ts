@@ -1,13 +1,8 @@
 /** Fleet domain: the action transition table, expiry and offline sweeps (also two at once). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_ACTOR, type FleetContext } from '../../api/fleet/context.ts';
-import {
-  TRANSITIONS,
-  canTransition,
-  createActions,
-  expireActions,
-  cancelAction,
-} from '../../api/fleet/actions.ts';
+import { createActions, cancelAction } from '../../api/fleet/actions.ts';
+import { TRANSITIONS, canTransition, expireActions } from '../../api/fleet/action-states.ts';
 import { sweepOffline } from '../../api/fleet/liveness.ts';
 import { registerRelease } from '../../api/fleet/releases.ts';
 import type { FleetError } from '../../api/fleet/errors.ts';

@@ -119,11 +119,11 @@ describe('action mutations', () => {
 
   it('cancels a pending action, then answers InvalidTransitionError and NotFoundError', async () => {
     const { createAction } = await run(CREATE, { input: { agentId: fleet[1].agentId, ...upgrade } });
-    const CANCEL = `mutation($input: CancelActionInput!) { cancelAction(input: $input) { __typename ... on CancelActionPayload { action { status finishedAt } } ${ERROR} } }`;
+    const CANCEL = `mutation($input: CancelActionInput!) { cancelAction(input: $input) { __typename ... on CancelActionPayload { action { status finishedAt cancellable } } ${ERROR} } }`;
     const cancelled = await run(CANCEL, { input: { id: createAction.action.id } });
     expect(cancelled.cancelAction).toMatchObject({
       __typename: 'CancelActionPayload',
-      action: { status: 'cancelled' },
+      action: { status: 'cancelled', cancellable: false },
     });
     const again = await run(CANCEL, { input: { id: createAction.action.id } });
     expect(again.cancelAction).toMatchObject({

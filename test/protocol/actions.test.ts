@@ -53,6 +53,9 @@ describe('actions', () => {
       sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
     });
     expect(String(first.pendingActions[0].payload.url)).toMatch(/\/api\/v1\/agents\/releases\/0\.2\.0$/);
+    expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: actions[0].id } })).status).toBe(
+      'delivered',
+    );
     expect((await beat(agent.agentId, agent.agentToken)).pendingActions).toHaveLength(1);
     const running = await beat(agent.agentId, agent.agentToken, {
       actionResults: [{ actionId: actions[0].id, status: 'running' }],
@@ -69,6 +72,41 @@ describe('actions', () => {
     expect(row.status).toBe('done');
     expect(row.result).toEqual({ fromVersion: '0.1.0', toVersion: '0.2.0' });
     expect(row.finishedAt).not.toBeNull();
+  });
+
+  it('marks an action delivered when a heartbeat answer carries it: no cancel after that, and a lost answer is carried again', async () => {
+    const agent = await enrolled();
+    const { actions } = await upgrade([agent.agentId]);
+    const row = () => server.ctx.db.action.findUniqueOrThrow({ where: { id: actions[0].id } });
+    expect(['pending', 'waiting']).toContain((await row()).status);
+    // This answer is "lost": the agent never reads it, but the server handed the action over.
+    const lost = await postJson(
+      server.baseUrl + paths.heartbeat(agent.agentId),
+      heartbeatBody(),
+      agent.agentToken,
+    );
+    expect(lost.status).toBe(200);
+    const delivered = await row();
+    expect(delivered.status).toBe('delivered');
+    expect(delivered.deliveredAt).not.toBeNull();
+    await expect(cancelAction(server.ctx, CLI_ACTOR, { id: actions[0].id })).rejects.toMatchObject({
+      code: 'invalid_transition',
+      message: expect.stringContaining('already received it'),
+    });
+    // The agent polls again: the same action, same id (it de-duplicates by id); a newer one joins it.
+    const { actions: later } = await upgrade([agent.agentId]);
+    const again = await beat(agent.agentId, agent.agentToken);
+    expect(again.pendingActions.map((a) => a.id)).toEqual([actions[0].id, later[0].id]);
+    expect((await row()).deliveredAt).toEqual(delivered.deliveredAt);
+    const reported = await beat(agent.agentId, agent.agentToken, {
+      actionResults: [
+        { actionId: actions[0].id, status: 'running' },
+        { actionId: later[0].id, status: 'failed', result: { error: 'busy' } },
+      ],
+    });
+    expect(reported.pendingActions).toEqual([]);
+    expect(reported.rejectedResults).toEqual([]);
+    expect((await row()).status).toBe('running');
   });
 
   it('rejects results for final, unknown and other agents’ actions, and the heartbeat still succeeds', async () => {

@@ -5,7 +5,8 @@
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { paths, type DiagnosticsBundle, type HeartbeatResponse } from '../../api/protocol/v1.ts';
+import { paths, type HeartbeatResponse } from '../../api/protocol/v1.ts';
+import { type DiagnosticsBundle } from '../../api/protocol/actions.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { cancelAction, createActions } from '../../api/fleet/actions.ts';
 import { sweepWaitingActions } from '../../api/fleet/action-delivery.ts';
@@ -273,7 +274,7 @@ describe('late arrivers', () => {
     const answer = await beat(agent.agentId, agent.agentToken);
     expect(answer.pendingActions.map((a) => a.id)).toEqual([waiting.id]);
     expect((await server.ctx.db.action.findUniqueOrThrow({ where: { id: waiting.id } })).status).toBe(
-      'pending',
+      'delivered',
     );
     const rejected = await beat(agent.agentId, agent.agentToken, {
       actionResults: [{ actionId: skipped.id, status: 'done', result: {} }],
