@@ -3,7 +3,9 @@
  * and start the new identity from a clean config state. `run` uses the same code for auto-enrolment
  * (FLOTILLA_AGENT_API_URL + FLOTILLA_AGENT_TOKEN, e.g. in the Kubernetes DaemonSet).
  */
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import { ErrorCode } from '../../api/protocol/v1.ts';
 import { readVectorVersion } from '../supervisor/validate.ts';
 import { createBackoff } from '../transport/backoff.ts';
 import type { Outcome } from '../transport/client.ts';
@@ -39,6 +41,7 @@ export async function enrolHost(
     agentVersion: AGENT_VERSION,
     vectorVersion: await readVectorVersion(rt.vectorCli),
     ...(settings.group ? { groupSlug: settings.group } : {}),
+    enrolmentKey: enrolmentKeyOf(rt),
   };
   const backoff = createBackoff(
     { initialMs: settings.backoffInitialMs, maxMs: settings.backoffMaxMs },
@@ -49,6 +52,10 @@ export async function enrolHost(
     await sleep(rt.clock, backoff.next(outcome.retryAfterMs), signal);
     outcome = await client.enrol(settings.apiUrl, body, signal);
   }
+  // Done with, or refused as spent (its agent was heard from or revoked): the next enrolment of
+  // this process starts a new agent. Kept through other failures, so its retries replay this one.
+  if (outcome.kind === 'ok' || (outcome.kind === 'fatal' && outcome.code === ErrorCode.enrolmentKeyUsed))
+    enrolmentKeys.delete(rt);
   if (outcome.kind !== 'ok') return outcome;
   const { agentId, agentToken, groupId } = outcome.value;
   await store.writeIdentity(
@@ -64,6 +71,21 @@ export async function enrolHost(
   });
   await handOver(rt);
   return { kind: 'ok', value: { agentId, groupId } };
+}
+
+/**
+ * One random enrolment key per runtime (process), sent with every attempt of an enrolment: a retry
+ * whose earlier attempt the server stored but could not answer gets that agent, not a second one.
+ */
+const enrolmentKeys = new WeakMap<Runtime, string>();
+
+function enrolmentKeyOf(rt: Runtime): string {
+  let key = enrolmentKeys.get(rt);
+  if (key === undefined) {
+    key = randomUUID();
+    enrolmentKeys.set(rt, key);
+  }
+  return key;
 }
 
 /** The `enrol` command: prints the outcome; exit 0 on success, 1 on failure. */

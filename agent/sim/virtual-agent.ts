@@ -6,6 +6,7 @@
  * after a change, run `upgrade_agent` and report running → done until the server took it.
  * Timer-driven rather than one pending loop per task, so 100,000 of them stay cheap.
  */
+import { randomUUID } from 'node:crypto';
 import { sleep } from '../clock.ts';
 import {
   DEFAULT_BACKOFF,
@@ -30,6 +31,8 @@ import { SimTelemetry } from './telemetry.ts';
 export class VirtualAgent {
   private creds: Credentials | undefined;
   private reported: ReportedConfig = { appliedConfigVersion: 0, configError: null };
+  /** An update applied and not yet carried by an acknowledged heartbeat (null: none). */
+  private unreportedUpdate: number | null = null;
   private hadConfig = false;
   private version: string;
   private readonly startedAt: number;
@@ -43,6 +46,8 @@ export class VirtualAgent {
   /** Aborts the config poll in flight (at the end of the run). */
   private pollAbort: AbortController | null = null;
   private revoked = false;
+  /** Sent with every attempt of the enrolment, so a retry after a lost answer adds no second agent. */
+  private readonly enrolmentKey = randomUUID();
   private readonly heartbeats: HeartbeatPolicy;
   private readonly polls: PollPolicy;
   /** Intervals advertised by the server (fleet settings), else the simulator's tuning. */
@@ -58,6 +63,7 @@ export class VirtualAgent {
     this.actions = new AgentActions(client, env, {
       currentVersion: () => this.version,
       upgradedTo: (version) => void (this.version = version),
+      failsUpgradeTo: (version) => this.failing && version === env.tuning.failUpgradeTo,
       nudge: () => this.beat(),
     });
     this.startedAt = env.clock.now();
@@ -81,6 +87,7 @@ export class VirtualAgent {
           kernel: '6.1.0-sim',
           agentVersion: this.version,
           vectorVersion: this.env.vectorVersion,
+          enrolmentKey: this.enrolmentKey,
         },
         this.env.stop,
       );
@@ -152,6 +159,7 @@ export class VirtualAgent {
     const creds = this.creds as Credentials;
     const sent = this.actions.pending();
     const applied = this.reported.appliedConfigVersion;
+    const reporting = this.unreportedUpdate;
     const now = this.env.clock.now();
     const telemetry = this.telemetry?.sample(now);
     const outcome = await this.client.heartbeat(creds, {
@@ -166,7 +174,10 @@ export class VirtualAgent {
     });
     this.answeredAt = this.env.clock.now();
     this.env.events.heartbeat(outcome.kind === 'ok');
-    if (outcome.kind === 'ok') this.intervals.adopt(outcome.value);
+    if (outcome.kind === 'ok') {
+      this.intervals.adopt(outcome.value);
+      this.acknowledge(reporting);
+    }
     const next = this.heartbeats.next(outcome, this.intervals.heartbeatIntervalMs);
     if (outcome.kind !== 'ok') this.actions.notDelivered(sent);
     else {
@@ -175,6 +186,13 @@ export class VirtualAgent {
     }
     if (next.kind === 'revoked') return this.markRevoked();
     return next.ms;
+  }
+
+  /** The server has seen the update `reporting` (unless a newer one was applied meanwhile). */
+  private acknowledge(reporting: number | null): void {
+    if (reporting === null || reporting !== this.unreportedUpdate) return;
+    this.env.events.reported(reporting, this.answeredAt);
+    this.unreportedUpdate = null;
   }
 
   private async pollLoop(): Promise<void> {
@@ -210,7 +228,10 @@ export class VirtualAgent {
     const fails = this.failing && version >= this.env.tuning.failFromVersion;
     const error = fails ? `simulated: vector validate failed for version ${version}` : undefined;
     this.reported = afterApply(this.reported, version, since, error);
-    if (update && !error) this.telemetry?.reloaded();
+    if (update && !error) {
+      this.telemetry?.reloaded();
+      this.unreportedUpdate = version;
+    }
     this.env.events.applied(version, this.env.clock.now(), update, fails);
     this.env.clock.setTimeout(() => this.beat(), postApplyHeartbeatDelay(this.env.random));
   }

@@ -7,14 +7,14 @@ import { z } from 'zod';
 import type { Actor, FleetContext, Tx } from './context.ts';
 import { Prisma, type Agent, type EnrolmentToken, type Group } from '../generated/prisma/client.ts';
 import type { EnrolRequest } from '../protocol/v1.ts';
-import { FleetError, FleetErrorCode } from './errors.ts';
+import { FleetError, FleetErrorCode, isUniqueViolation } from './errors.ts';
 import { settleNewcomers } from './rollout/newcomers.ts';
 import { recordAudit, recordAuditBatch } from './audit.ts';
-import { transitionActions } from './actions.ts';
+import { transitionActions } from './action-states.ts';
 import { AgentFilterInput, bulkTargets } from './queries.ts';
 import type { AgentDirectory } from './agent-directory.ts';
-import { inTransaction } from './transaction.ts';
-import { hashToken, mintToken } from './tokens.ts';
+import { inTransaction, type Emit } from './transaction.ts';
+import { hashToken, mintToken, type MintedToken } from './tokens.ts';
 import { parseInput, storableText } from './validate.ts';
 import { naturalKey, versionKey } from './sort-keys.ts';
 
@@ -28,11 +28,24 @@ export interface EnrolledAgent {
 /**
  * Enrol a host with a bootstrap token, consuming one use atomically: N concurrent enrolments on a
  * token with k uses left create exactly min(N, k) agents. The agent joins the token's group; a
- * `groupSlug` naming another group needs a token minted with allowGroupOverride. Fails with
- * bootstrap_token_invalid / _expired / _exhausted, group_override_forbidden or group_not_found;
+ * `groupSlug` naming another group needs a token minted with allowGroupOverride. A request whose
+ * `enrolmentKey` names an agent already enrolled with this token and never heard from is a retry
+ * whose answer was lost: the same agent gets a new token, and no use is consumed. Fails with
+ * bootstrap_token_invalid / _expired / _exhausted, group_override_forbidden, group_not_found or
+ * enrolment_key_used (the key's agent was heard from, revoked, or enrolled with another token);
  * nothing is written then.
  */
 export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Promise<EnrolledAgent> {
+  try {
+    return await enrolOnce(ctx, request);
+  } catch (error) {
+    // Two attempts of one enrolment at once: this one waited on the other's new row, now stored.
+    if (request.enrolmentKey !== undefined && isUniqueViolation(error)) return enrolOnce(ctx, request);
+    throw error;
+  }
+}
+
+async function enrolOnce(ctx: FleetContext, request: EnrolRequest): Promise<EnrolledAgent> {
   const minted = mintToken('agent');
   const now = ctx.clock();
   return inTransaction(ctx, async (tx, emit) => {
@@ -44,6 +57,10 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
     }
     if (token.expiresAt <= now)
       throw new FleetError(FleetErrorCode.bootstrapTokenExpired, 'the bootstrap token has expired');
+    if (request.enrolmentKey !== undefined) {
+      const earlier = await tx.agent.findUnique({ where: { enrolmentKey: request.enrolmentKey } });
+      if (earlier) return replayEnrolment(tx, emit, earlier, token, minted, now);
+    }
     const group = await enrolmentGroup(tx, token, request.groupSlug);
     const consumed = await tx.enrolmentToken.updateMany({
       where: {
@@ -62,6 +79,7 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
         groupId: group.id,
         tokenHash: minted.hash,
         enrolmentTokenId: token.id,
+        enrolmentKey: request.enrolmentKey,
         hostname: request.hostname,
         hostnameSortKey: naturalKey(request.hostname),
         platform: request.platform,
@@ -84,6 +102,35 @@ export async function enrolAgent(ctx: FleetContext, request: EnrolRequest): Prom
     emit('enrolmentTokenUsed', { tokenId: token.id, agentId: agent.id, groupId: group.id });
     return { agent, agentToken: minted.token, configVersion: group.configVersion };
   });
+}
+
+/** A retried enrolment (see enrolAgent): the same agent, a new token, the same group. */
+async function replayEnrolment(
+  tx: Tx,
+  emit: Emit,
+  earlier: Agent,
+  token: EnrolmentToken,
+  minted: MintedToken,
+  now: Date,
+): Promise<EnrolledAgent> {
+  if (earlier.enrolmentTokenId !== token.id || earlier.revokedAt || earlier.lastHeartbeatAt) {
+    throw new FleetError(
+      FleetErrorCode.enrolmentKeyUsed,
+      'this enrolmentKey belongs to an agent already heard from, revoked, or enrolled with another token: enrol with a new key',
+    );
+  }
+  const agent = await tx.agent.update({
+    where: { id: earlier.id },
+    data: { tokenHash: minted.hash, tokenIssuedAt: now },
+  });
+  const group = await tx.group.findUniqueOrThrow({ where: { id: agent.groupId } });
+  const actor: Actor = { type: 'agent', id: agent.id, label: `enrolment ${token.prefix}`, role: null };
+  await recordAudit(tx, actor, 'agent.enrol_retried', { type: 'agent', id: agent.id }, null, {
+    hostname: agent.hostname,
+    groupId: group.id,
+  });
+  emit('agentUpdated', { agentId: agent.id, groupId: group.id, change: 'token' });
+  return { agent, agentToken: minted.token, configVersion: group.configVersion };
 }
 
 /**

@@ -36,6 +36,8 @@ export const FleetErrorCode = {
   bootstrapTokenInvalid: ErrorCode.bootstrapTokenInvalid,
   bootstrapTokenExpired: ErrorCode.bootstrapTokenExpired,
   bootstrapTokenExhausted: ErrorCode.bootstrapTokenExhausted,
+  /** An enrolment key whose agent was heard from or revoked: a retry would take over a live identity. */
+  enrolmentKeyUsed: ErrorCode.enrolmentKeyUsed,
   tokenRevoked: ErrorCode.tokenRevoked,
   invalidTransition: 'invalid_transition',
   invalidCredentials: 'invalid_credentials',

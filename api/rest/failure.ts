@@ -25,6 +25,7 @@ const STATUS_BY_CODE: Partial<Record<string, number>> = {
   [FleetErrorCode.actionNotActive]: 409,
   [FleetErrorCode.candidateUnavailable]: 409,
   [FleetErrorCode.conflict]: 409,
+  [FleetErrorCode.enrolmentKeyUsed]: 409,
   [FleetErrorCode.invalidTransition]: 409,
 };
 
