@@ -39,6 +39,7 @@ import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
+import { EXECUTABLE_PATH_PREFIX, serveAgentExecutable } from './agent-executable.ts';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -48,6 +49,8 @@ export interface AppDeps {
   clock?: Clock;
   /** Version of the agent built from this repository, offered by /install.sh. */
   agentVersion?: string;
+  /** The agent's single executable offered to install.sh (agent-executable.ts); none when unset. */
+  agentExecutable?: string;
 }
 
 export interface App {
@@ -240,6 +243,15 @@ export function buildApp(deps: AppDeps): App {
       return void serving.catch((err) => {
         log.error({ err }, `${url.pathname} failed`);
         sendError(res, 500, ErrorCode.internal, 'internal error');
+      });
+    }
+    if (url.pathname.startsWith(EXECUTABLE_PATH_PREFIX) && req.method === 'GET') {
+      const options = { executable: deps.agentExecutable, agentVersion: deps.agentVersion };
+      const platform = url.pathname.slice(EXECUTABLE_PATH_PREFIX.length);
+      return void serveAgentExecutable(options, res, platform).catch((err) => {
+        log.error({ err }, 'agent executable failed');
+        if (!res.headersSent) sendError(res, 500, ErrorCode.internal, 'internal error');
+        else res.destroy();
       });
     }
     if (url.pathname === METRICS_PATH && req.method === 'GET') {

@@ -9,6 +9,7 @@ import { openDb } from './db.ts';
 import { applyMigrations } from './migrations.ts';
 import { createEventBus } from './fleet/events.ts';
 import { createFleetContext } from './fleet/context.ts';
+import { AGENT_EXECUTABLE } from './agent-executable.ts';
 import { buildApp } from './app.ts';
 import { createLogger } from './log.ts';
 import { ensureFirstAdmin, prepareSecrets, registerBundledAgent } from './startup.ts';
@@ -27,7 +28,7 @@ export async function runServer(config: ServerConfig): Promise<void> {
   await prepareSecrets(ctx, log);
   await ensureFirstAdmin(ctx, config, log);
   const agentVersion = await registerBundledAgent(ctx, log);
-  const app = buildApp({ config, db, events, log, agentVersion });
+  const app = buildApp({ config, db, events, log, agentVersion, agentExecutable: AGENT_EXECUTABLE });
   const address = await app.listen(config.port, config.host);
   log.info(
     {

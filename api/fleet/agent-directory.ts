@@ -9,6 +9,7 @@ import type { Platform } from '../generated/prisma/client.ts';
 import { REFERENCE_MARK, etagOf } from './secret-refs.ts';
 import { resolveDeliveredConfig } from './secrets.ts';
 import { ConfigPins } from './config-pins.ts';
+import { DELIVERABLE_ACTION_STATUSES } from './action-states.ts';
 
 export interface AgentEntry {
   id: string;
@@ -272,10 +273,10 @@ export class AgentDirectory {
     if (mark === this.pendingMark) this.pendingActionAgents.delete(agentId);
   }
 
-  /** Re-read which agents have pending actions; the sweep calls this so a lost event heals itself. */
+  /** Re-read which agents have actions to deliver (pending, or delivered and not yet reported); the sweep calls this so a lost event heals itself. */
   async reloadPendingActions(): Promise<void> {
     const rows = await this.ctx.db.action.findMany({
-      where: { status: 'pending' },
+      where: { status: { in: [...DELIVERABLE_ACTION_STATUSES] } },
       select: { agentId: true },
       distinct: ['agentId'],
     });

@@ -26,8 +26,8 @@ export interface FleetEvents {
    * revert or a finished rollout moved or removed pins. Replicas re-read the group's pins.
    */
   configPinsChanged: { groupId: string; rolloutId: string | null };
-  /** A rollout was created or changed state, stage or gate values. */
-  rolloutUpdated: { rolloutId: string; groupId: string; state: string };
+  /** A rollout was created or changed state, stage or gate values (groupId null: an agent selection's). */
+  rolloutUpdated: { rolloutId: string; groupId: string | null; state: string };
   actionUpdated: { actionId: string; agentId: string; bulkId: string | null; status: string };
   /**
    * Credentials that ended or changed, so the WebSocket connections using them close: ended

@@ -6,11 +6,11 @@
  * ever lost. See README → "Hot paths".
  */
 import type { FleetContext } from './context.ts';
-import type { PendingAction, RejectedResult } from '../protocol/v1.ts';
+import type { PendingAction, RejectedResult } from '../protocol/actions.ts';
 import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
-import { applyActionResults } from './actions.ts';
-import { deliverToReturned, pendingActionsFor } from './action-delivery.ts';
+import { applyActionResults } from './action-states.ts';
+import { deliverToReturned, deliverActions } from './action-delivery.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
 import { isDrifted, recordDriftReport } from './drift.ts';
@@ -355,7 +355,7 @@ export async function applyHeartbeat(
   const returned = buffer.takeWaiting(agent.id) ? await deliverToReturned(ctx, [agent.id]) : 0;
   if (returned > 0 || directory.mayHavePendingActions(agent.id)) {
     const mark = directory.pendingActionsMark();
-    pendingActions = await pendingActionsFor(ctx, agent.id, baseUrl);
+    pendingActions = await deliverActions(ctx, agent.id, baseUrl);
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
   const selfHeal = await directory.selfHeal(agent.groupId);

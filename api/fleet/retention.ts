@@ -16,7 +16,7 @@
 import { Prisma } from '../generated/prisma/client.ts';
 import type { RetentionPolicy } from '../config.ts';
 import type { FleetContext } from './context.ts';
-import { FINAL_ACTION_STATUSES } from './actions.ts';
+import { FINAL_ACTION_STATUSES } from './action-states.ts';
 
 export type { RetentionPolicy };
 /** Rows one pruning statement deletes at most. */

@@ -10,7 +10,7 @@ import { recordAudit } from './audit.ts';
 import { inTransaction } from './transaction.ts';
 import { hashToken } from './tokens.ts';
 import { FleetError, FleetErrorCode } from './errors.ts';
-import { isStorableText } from '../protocol/v1.ts';
+import { isStorableText } from '../protocol/storable.ts';
 import { MAX_EMAIL_LENGTH, deleteSessions, verifyCredentials, type PublicUser } from './users.ts';
 
 /** How long a session lasts after sign-in. */

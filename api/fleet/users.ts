@@ -9,7 +9,7 @@ import { recordAudit } from './audit.ts';
 import { inTransaction, type Emit } from './transaction.ts';
 import { hashPassword, verifyPassword } from './passwords.ts';
 import { parseInput } from './validate.ts';
-import { isStorableText } from '../protocol/v1.ts';
+import { isStorableText } from '../protocol/storable.ts';
 
 export const ROLES: Role[] = ['viewer', 'editor', 'admin'];
 

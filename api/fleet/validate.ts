@@ -3,7 +3,7 @@
  * GraphQL and the CLI get the same `validation_failed` error naming the field, before any write.
  */
 import { z } from 'zod';
-import { UNSTORABLE_MESSAGE, isStorableText, jsonBlobProblem } from '../protocol/v1.ts';
+import { UNSTORABLE_MESSAGE, isStorableText, jsonBlobProblem } from '../protocol/storable.ts';
 import { validationError } from './errors.ts';
 
 /**

@@ -11,7 +11,7 @@
  */
 import { GraphQLError, Kind, visit, type ASTNode, type DocumentNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { UNSTORABLE_MESSAGE, isStorableText, jsonBlobProblem } from '../protocol/v1.ts';
+import { UNSTORABLE_MESSAGE, isStorableText, jsonBlobProblem } from '../protocol/storable.ts';
 
 /** The error code of every refused input value. */
 export const BAD_USER_INPUT = 'BAD_USER_INPUT';

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { FleetContext } from '../fleet/context.ts';
 import type { AgentDirectory } from '../fleet/agent-directory.ts';
 import { sweepOffline } from '../fleet/liveness.ts';
-import { expireActions } from '../fleet/actions.ts';
+import { expireActions } from '../fleet/action-states.ts';
 import { sweepWaitingActions } from '../fleet/action-delivery.ts';
 
 export interface Job {

@@ -154,9 +154,18 @@ function sendConfig(deps: RestDeps, res: ServerResponse, agent: AgentEntry, rend
   deps.heartbeats.noteDelivered(agent, rendered.version, deps.ctx.clock());
 }
 
+/** Whether a woken poll's agent still has its desired version (in the same group): then hold it on. */
+function stillUpToDate(deps: RestDeps, agent: AgentEntry, held: HeldPoll): boolean {
+  if (agent.groupId !== held.groupId) return false;
+  const baseline = deps.directory.cachedGroupVersion(agent.groupId);
+  if (baseline === undefined) return false;
+  return upToDate(agent, held.since, baseline, deps.directory.pinnedVersion(agent.id, agent.groupId));
+}
+
 /**
  * What a held poll does when it wakes (LongPolls calls this): 204 on a timeout or shutdown; after a
- * change, re-read the agent (moved? revoked?) and answer at once.
+ * change, re-read the agent (moved? revoked?) and answer at once, unless the change left its desired
+ * version where it was (e.g. its config reset was acknowledged): then it is held on until its hold ends.
  */
 export function resumeHeldPoll(deps: RestDeps, held: HeldPoll, reason: WakeReason): void {
   const { req, res } = held;
@@ -166,6 +175,7 @@ export function resumeHeldPoll(deps: RestDeps, held: HeldPoll, reason: WakeReaso
     if (!agent) throw new HttpError(403, ErrorCode.forbidden, 'unknown agent token: enrol again');
     if (agent.revoked)
       throw new HttpError(403, ErrorCode.tokenRevoked, 'this agent was revoked: enrol again');
+    if (stillUpToDate(deps, agent, held) && deps.longPolls.holdAgain(held)) return;
     if (answerFromMemory(deps, req, res, agent, held.since, undefined)) return;
     answerWithDatabase(deps, req, res, agent, { since: held.since }).catch((error: unknown) =>
       sendFailure(res, error, deps.log, req),

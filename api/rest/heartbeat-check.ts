@@ -7,16 +7,18 @@
  * keeps the schema's error.
  */
 import {
-  INT32_MAX,
   MAX_CAPABILITIES,
   MAX_CAPABILITY_LENGTH,
-  SHA256_HEX,
   MAX_CONFIG_ERROR_LENGTH,
+  type HeartbeatRequest,
+} from '../protocol/v1.ts';
+import {
+  INT32_MAX,
+  SHA256_HEX,
   MAX_UPTIME_SECONDS,
   MAX_VERSION_LENGTH,
   isStorableText,
-  type HeartbeatRequest,
-} from '../protocol/v1.ts';
+} from '../protocol/storable.ts';
 
 const PLAIN_KEYS = new Set([
   'agentVersion',

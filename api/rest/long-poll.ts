@@ -5,7 +5,8 @@
  * group's baseline moves past `since` (unpinned agents; any replica's publish reaches us through the
  * bus and the agent directory), when its agent's pin is set, changed or removed (configPinsChanged,
  * re-read by the directory), when its agent is moved or revoked, when its hold ends, or when the server
- * stops (then 204 at once). The hold is S × [1 − HOLD_JITTER, 1): the polls of a fleet that all
+ * stops (then 204 at once); a woken poll whose agent still has its desired version is held again
+ * until its original hold ends (holdAgain). The hold is S × [1 − HOLD_JITTER, 1): the polls of a fleet that all
  * came back after one change do not all expire, and come back, in the same instant.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -100,6 +101,21 @@ export class LongPolls {
     addTo(this.byExpiry, expires, held);
     res.once('close', () => this.remove(held));
     this.ticker ??= setInterval(() => this.expireDue(), TICK_MS).unref();
+  }
+
+  /**
+   * Hold a woken poll again until its original hold ends (a change that did not move its agent's
+   * desired version, e.g. an acknowledged config reset). False when it cannot be held: the server is
+   * stopping, its hold has ended, or a newer poll of the agent is held; then the caller answers it.
+   */
+  holdAgain(held: HeldPoll): boolean {
+    if (this.closing || held.expires <= this.doneTick || this.byAgent.has(held.agentId)) return false;
+    if (held.res.destroyed || held.res.writableEnded) return false;
+    this.byAgent.set(held.agentId, held);
+    addTo(this.byGroup, held.groupId, held);
+    addTo(this.byExpiry, held.expires, held);
+    this.ticker ??= setInterval(() => this.expireDue(), TICK_MS).unref();
+    return true;
   }
 
   /** Answer every held poll (204) and refuse to hold new ones; call when the server stops. */

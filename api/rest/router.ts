@@ -5,7 +5,8 @@
  * synchronous: a handler that can answer from memory (the 204 poll) costs no promise.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BASE_PATH, ErrorCode, isStorableText } from '../protocol/v1.ts';
+import { BASE_PATH, ErrorCode } from '../protocol/v1.ts';
+import { isStorableText } from '../protocol/storable.ts';
 import { HttpError } from './http.ts';
 import { sendFailure } from './failure.ts';
 import { enrol } from './enrol.ts';

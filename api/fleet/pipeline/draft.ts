@@ -15,7 +15,7 @@ import { inTransaction, type Emit } from '../transaction.ts';
 import { findGroupForUpdate } from '../group-lock.ts';
 import { publishedDocument } from '../publish.ts';
 import { literalCredentialIssues } from '../secret-refs.ts';
-import { int32 } from '../../protocol/v1.ts';
+import { int32 } from '../../protocol/storable.ts';
 import { parseInput } from '../validate.ts';
 import {
   DocumentInput,

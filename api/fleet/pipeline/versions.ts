@@ -13,7 +13,7 @@ import { inTransaction, type Emit } from '../transaction.ts';
 import { findGroupForUpdate } from '../group-lock.ts';
 import { publishedDocument, storeVersion, type PublishMeta } from '../publish.ts';
 import { enforceComponentRules } from '../component-rules.ts';
-import { int32 } from '../../protocol/v1.ts';
+import { int32 } from '../../protocol/storable.ts';
 import { parseInput, storableText } from '../validate.ts';
 import { assertRevision, draftRevision, storeDraft } from './draft.ts';
 import { sameContent, storedDocument, type PipelineDocument } from './document.ts';

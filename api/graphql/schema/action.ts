@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
-import { ActionType as ActionTypeValues } from '../../protocol/v1.ts';
+import { ActionType as ActionTypeValues } from '../../protocol/actions.ts';
 import { builder } from '../builder.ts';
 import { selected } from '../selection.ts';
 import { actorOf } from '../context.ts';
@@ -19,7 +19,9 @@ import {
   runFleet,
 } from '../errors.ts';
 import { liveBatches, source, type LiveBatch } from '../live.ts';
-import { auditPayload, cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
+import { cancelAction, cancelBulkActions, createActions } from '../../fleet/actions.ts';
+import { auditPayload } from '../../fleet/action-payloads.ts';
+import { CANCELLABLE_ACTION_STATUSES } from '../../fleet/action-states.ts';
 import { MAX_VALIDATION_SAMPLE, validateDraft } from '../../fleet/validate-sample.ts';
 import { ActionOfflinePolicy, ActionStatus } from './enums.ts';
 import { AgentFilter, fleetFilter } from './agent.ts';
@@ -32,7 +34,7 @@ const ActionType = builder.enumType('ActionType', {
 
 builder.prismaObject('Action', {
   description:
-    'A queued instruction for one agent. Status only moves forward: (waiting ⇄) pending → running → done | failed; see ActionStatus.',
+    'A queued instruction for one agent. Status only moves forward: (waiting ⇄) pending → delivered → running → done | failed; see ActionStatus.',
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
@@ -47,6 +49,15 @@ builder.prismaObject('Action', {
       description: 'What happened or happens if the agent was offline when the action was created.',
     }),
     status: t.expose('status', { type: ActionStatus }),
+    cancellable: t.boolean({
+      description: 'True while no agent has received it (pending, waiting): cancelAction is allowed.',
+      resolve: (action) => CANCELLABLE_ACTION_STATUSES.includes(action.status),
+    }),
+    deliveredAt: t.expose('deliveredAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a heartbeat answer first carried it to the agent.',
+    }),
     result: t.expose('result', { type: 'JSON', nullable: true, description: 'What the agent reported.' }),
     bulkId: t.exposeID('bulkId', { nullable: true, description: 'Ties the actions of one bulk request.' }),
     deadline: t.expose('deadline', { type: 'DateTime', description: 'Expires unless finished by then.' }),
@@ -178,7 +189,9 @@ const CancelBulkActionPayload = builder
   .implement({
     fields: (t) => ({
       bulkId: t.exposeID('bulkId'),
-      cancelled: t.exposeInt('cancelled', { description: 'How many pending actions were cancelled.' }),
+      cancelled: t.exposeInt('cancelled', {
+        description: 'How many pending or waiting actions were cancelled.',
+      }),
     }),
   });
 
@@ -230,7 +243,8 @@ builder.mutationFields((t) => ({
   }),
   cancelAction: t.prismaField({
     type: 'Action',
-    description: 'Cancel a pending or waiting action.',
+    description:
+      'Cancel a pending or waiting action. A delivered or running one (the agent has it) is refused with invalid_transition.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CancelActionInput, required: true }) },
     errors: {
@@ -244,7 +258,8 @@ builder.mutationFields((t) => ({
   }),
   cancelBulkAction: t.field({
     type: CancelBulkActionPayload,
-    description: 'Cancel every still pending or waiting action of a bulk request; running ones continue.',
+    description:
+      'Cancel every still pending or waiting action of a bulk request; delivered and running ones continue.',
     authScopes: { editor: true },
     args: { input: t.arg({ type: CancelBulkActionInput, required: true }) },
     errors: { types: [ValidationError, NotFoundError], directResult: true },

@@ -3,7 +3,8 @@ import { builder } from '../builder.ts';
 import { actorOf } from '../context.ts';
 import { INPUT_ERRORS, runFleet } from '../errors.ts';
 import { requestTokenRotation } from '../../fleet/token-rotation.ts';
-import { AgentFilter, BULK_TARGET, bulkInput, bulkPayload } from './agent.ts';
+import { AgentFilter } from './agent.ts';
+import { BULK_TARGET, bulkInput, bulkPayload } from './agent-bulk.ts';
 
 const RotateAgentTokensInput = builder.inputType('RotateAgentTokensInput', {
   description: `${BULK_TARGET} An empty filter targets the whole fleet; a filter on groupIds, one group.`,

@@ -1,18 +1,14 @@
 /**
  * Agents: the Agent type (status, config status, desired vs applied version, actions), the agents
- * connection with filters and sorting, agent(id), move / revoke / labels, and agentUpdated.
+ * connection with filters and sorting, and agent(id). Move / revoke / labels are in agent-bulk.ts,
+ * agentUpdated in agent-live.ts.
  */
-import { GraphQLError } from 'graphql';
 import type { Prisma } from '../../generated/prisma/client.ts';
 import { builder } from '../builder.ts';
-import { selected } from '../selection.ts';
-import { actorOf, type GraphQLContext } from '../context.ts';
-import { INPUT_ERRORS, assertUuids, isUuid, runFleet } from '../errors.ts';
-import { liveBatches, sharedRead, source, type LiveBatch, type LiveHit } from '../live.ts';
-import type { FleetEvents } from '../../fleet/events.ts';
+import type { GraphQLContext } from '../context.ts';
+import { assertUuids, isUuid } from '../errors.ts';
 import { agentStatus, configStatus, desiredVersion } from '../../fleet/agent-status.ts';
 import { agentWhere, type AgentFilter as FleetAgentFilter } from '../../fleet/queries.ts';
-import { moveAgents, revokeAgents, setAgentLabels, type BulkOutcome } from '../../fleet/agents.ts';
 import { AgentStatus, ConfigStatus, OrderDirection, Platform } from './enums.ts';
 import { assertAgentQuery } from './agent-query.ts';
 
@@ -152,7 +148,7 @@ builder.prismaObject('Agent', {
   }),
 });
 
-const LabelInput = builder.inputType('LabelInput', {
+export const LabelInput = builder.inputType('LabelInput', {
   fields: (t) => ({ key: t.string({ required: true }), value: t.string({ required: true }) }),
 });
 
@@ -264,186 +260,5 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const HOSTNAME_ORDER = agentOrder(null);
-
-export const BULK_TARGET =
-  'Target agents by `agentIds` or by `filter` (exactly one; at most fleetRules.maxBulkAgents).';
-const MoveAgentsInput = builder.inputType('MoveAgentsInput', {
-  description: BULK_TARGET,
-  fields: (t) => ({
-    agentIds: t.idList(),
-    filter: t.field({ type: AgentFilter }),
-    groupId: t.id({ required: true }),
-  }),
-});
-const RevokeAgentsInput = builder.inputType('RevokeAgentsInput', {
-  description: BULK_TARGET,
-  fields: (t) => ({ agentIds: t.idList(), filter: t.field({ type: AgentFilter }) }),
-});
-
-/** The payload type of a bulk agent mutation: how many changed, how many were targeted, which. */
-export function bulkPayload(name: string, verb: string) {
-  return builder.objectRef<BulkOutcome>(name).implement({
-    fields: (t) => ({
-      count: t.int({ description: `Agents ${verb} (others were already).`, resolve: (o) => o.changed }),
-      targeted: t.int({ description: 'Agents the request targeted.', resolve: (o) => o.agentIds.length }),
-      agents: t.prismaField({
-        type: ['Agent'],
-        description: 'The agents targeted, by hostname (use `count` for large requests by filter).',
-        resolve: (query, o, _args, ctx) =>
-          ctx.fleet.db.agent.findMany({
-            ...query,
-            where: { id: { in: o.agentIds } },
-            orderBy: HOSTNAME_ORDER,
-          }),
-      }),
-    }),
-  });
-}
-const MoveAgentsPayload = bulkPayload('MoveAgentsPayload', 'moved');
-const RevokeAgentsPayload = bulkPayload('RevokeAgentsPayload', 'revoked');
-
-/** The fleet input of a bulk mutation: the filter's ids checked, everything else passed on. */
-export function bulkInput<I extends { filter?: typeof AgentFilter.$inferInput | null }>(input: I) {
-  return { ...input, filter: input.filter ? fleetFilter(input.filter, 'input.filter') : input.filter };
-}
-
-const SetAgentLabelsInput = builder.inputType('SetAgentLabelsInput', {
-  fields: (t) => ({
-    agentId: t.id({ required: true }),
-    labels: t.field({ type: [LabelInput], required: true, description: 'The complete new set of labels.' }),
-  }),
-});
-
-builder.mutationFields((t) => ({
-  moveAgents: t.field({
-    type: MoveAgentsPayload,
-    description: "Move agents to another group in one transaction; their next poll gets that group's config.",
-    authScopes: { editor: true },
-    args: { input: t.arg({ type: MoveAgentsInput, required: true }) },
-    errors: { types: INPUT_ERRORS, directResult: true },
-    resolve: (_root, { input }, ctx) => runFleet(() => moveAgents(ctx.fleet, actorOf(ctx), bulkInput(input))),
-  }),
-  revokeAgents: t.field({
-    type: RevokeAgentsPayload,
-    description:
-      'Revoke agents in one transaction: their tokens are refused from now on and their pending actions are cancelled.',
-    authScopes: { editor: true },
-    args: { input: t.arg({ type: RevokeAgentsInput, required: true }) },
-    errors: { types: INPUT_ERRORS, directResult: true },
-    resolve: (_root, { input }, ctx) =>
-      runFleet(() => revokeAgents(ctx.fleet, actorOf(ctx), bulkInput(input))),
-  }),
-  setAgentLabels: t.prismaField({
-    type: 'Agent',
-    description: "Replace an agent's labels.",
-    authScopes: { editor: true },
-    args: { input: t.arg({ type: SetAgentLabelsInput, required: true }) },
-    errors: { types: INPUT_ERRORS, dataField: { name: 'agent' } },
-    resolve: async (query, _root, { input }, ctx) => {
-      const labels = Object.fromEntries(input.labels.map((l) => [l.key, l.value]));
-      const agent = await runFleet(() =>
-        setAgentLabels(ctx.fleet, actorOf(ctx), { agentId: input.agentId, labels }),
-      );
-      return ctx.fleet.db.agent.findUniqueOrThrow({ ...selected(query), where: { id: agent.id } });
-    },
-  }),
-}));
-
-const AgentUpdate = builder.objectRef<LiveBatch>('AgentUpdate').implement({
-  description: 'Agents that changed since the previous message, each at its latest state.',
-  fields: (t) => ({
-    agents: t.prismaField({
-      type: ['Agent'],
-      // One read per batch cut and selection, shared by every dashboard that got the same batch.
-      resolve: (query, batch, _args, ctx) =>
-        sharedRead(`agents ${batch.at} ${JSON.stringify(query)} ${batch.ids.join(',')}`, () =>
-          ctx.fleet.db.agent.findMany({
-            ...query,
-            where: { id: { in: batch.ids } },
-            orderBy: HOSTNAME_ORDER,
-          }),
-        ),
-    }),
-    membershipChanged: t.exposeBoolean('membershipChanged', {
-      description: 'Agents enrolled, moved or were revoked: refetch lists that depend on membership.',
-    }),
-  }),
-});
-
-const MEMBERSHIP_CHANGES = new Set(['enrolled', 'moved', 'revoked']);
-/** The hits of one agentsSeen message for fleet-wide watchers, made once per message, not per watcher. */
-const fleetHitsOf = new WeakMap<FleetEvents['agentsSeen'], LiveHit[]>();
-
-function fleetHits(e: FleetEvents['agentsSeen']): LiveHit[] {
-  const known = fleetHitsOf.get(e);
-  if (known) return known;
-  const hits = e.agentIds.map((id): LiveHit => ({ id, membership: false }));
-  fleetHitsOf.set(e, hits);
-  return hits;
-}
-
-/**
- * The agents a baseline move (configPublished) reaches: every agent of the group, read once per
- * event object and replica (every subscription gets the same object), never once per dashboard.
- */
-const publishedAgentsOf = new WeakMap<FleetEvents['configPublished'], Promise<LiveHit[]>>();
-
-function publishedAgents(ctx: GraphQLContext, e: FleetEvents['configPublished']): Promise<LiveHit[]> {
-  let known = publishedAgentsOf.get(e);
-  if (!known) {
-    known = ctx.fleet.db.agent
-      .findMany({ where: { groupId: e.groupId, revokedAt: null }, select: { id: true } })
-      .then((rows) => rows.map((r): LiveHit => ({ id: r.id, membership: false })));
-    publishedAgentsOf.set(e, known);
-  }
-  return known;
-}
-
-builder.subscriptionField('agentUpdated', (t) =>
-  t.field({
-    type: AgentUpdate,
-    description:
-      'Changes to one agent (agentId), the agents of a group (groupId, including those leaving it) or the fleet, including config status changes a publish or a rollout causes.',
-    authScopes: { viewer: true },
-    args: { agentId: t.arg.id(), groupId: t.arg.id() },
-    subscribe: (_root, { agentId, groupId }, ctx) => {
-      if (agentId && groupId)
-        throw new GraphQLError('give agentId or groupId, not both', {
-          extensions: { code: 'BAD_USER_INPUT' },
-        });
-      const pick = source('agentUpdated', (e) => {
-        const watched = agentId
-          ? e.agentId === agentId
-          : groupId
-            ? e.groupId === groupId || e.previousGroupId === groupId
-            : true;
-        return watched ? { id: e.agentId, membership: MEMBERSHIP_CHANGES.has(e.change) } : null;
-      });
-      const seen = source('agentsSeen', (e) => {
-        if (!agentId && !groupId) return fleetHits(e);
-        const hits = [];
-        for (let i = 0; i < e.agentIds.length; i++)
-          if (agentId ? e.agentIds[i] === agentId : e.groupIds[i] === groupId)
-            hits.push({ id: e.agentIds[i], membership: false });
-        return hits.length > 0 ? hits : null;
-      });
-      // A publish or a rollout's pins change the desired version, so the config status, of agents.
-      const published = source('configPublished', (e) => {
-        if (groupId && e.groupId !== groupId) return null;
-        const hits = publishedAgents(ctx, e);
-        return agentId ? hits.then((all) => all.filter((h) => h.id === agentId)) : hits;
-      });
-      const pins = (add: (hits: LiveHit[]) => void) =>
-        ctx.services.directory.watch({
-          desiredChanged: (group, ids) => {
-            if (groupId && group !== groupId) return;
-            const hits = ids.filter((id) => !agentId || id === agentId);
-            if (hits.length > 0) add(hits.map((id) => ({ id, membership: false })));
-          },
-        });
-      return liveBatches(ctx.fleet.events, [pick, seen, published], ctx.services.live, [pins]);
-    },
-    resolve: (batch) => batch,
-  }),
-);
+/** Agents in hostname order (natural sort), for lists of agents other files return. */
+export const HOSTNAME_ORDER = agentOrder(null);

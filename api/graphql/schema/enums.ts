@@ -2,14 +2,12 @@
  * Enums shared by several domains. Values are the database's and REST's own spellings
  * (lower-case), so a value means the same thing on every interface.
  */
-import {
-  ActionOfflinePolicy as ActionOfflinePolicyValues,
-  Platform as PlatformValues,
-} from '../../protocol/v1.ts';
+import { Platform as PlatformValues } from '../../protocol/v1.ts';
+import { ActionOfflinePolicy as ActionOfflinePolicyValues } from '../../protocol/actions.ts';
 import { COMPONENT_KINDS } from '../../fleet/vector/catalogue-types.ts';
 import { builder } from '../builder.ts';
 import { AGENT_STATUSES, CONFIG_STATUSES } from '../../fleet/agent-status.ts';
-import { ACTION_STATUSES } from '../../fleet/actions.ts';
+import { ACTION_STATUSES } from '../../fleet/action-states.ts';
 
 export const Platform = builder.enumType('Platform', {
   description: 'Where an agent runs.',
@@ -38,7 +36,7 @@ export const ConfigStatus = builder.enumType('ConfigStatus', {
 
 export const ActionStatus = builder.enumType('ActionStatus', {
   description:
-    'pending: delivered with the next heartbeat; waiting: the agent is offline, delivered once it is back before the deadline; running; done | failed: what the agent reported; cancelled; expired: past the deadline; skipped: the agent was offline when the action was created and its offline policy said skip.',
+    'pending: queued, handed over with the next heartbeat; delivered: a heartbeat answer carried it (the agent has it and may be running it; carried again until the agent reports; no longer cancellable); waiting: the agent is offline, delivered once it is back before the deadline; running; done | failed: what the agent reported; cancelled; expired: past the deadline; skipped: the agent was offline when the action was created and its offline policy said skip.',
   values: ACTION_STATUSES,
 });
 

@@ -10,6 +10,8 @@ import './group.ts';
 import './pipeline.ts';
 import './pipeline-edit.ts';
 import './agent.ts';
+import './agent-bulk.ts';
+import './agent-live.ts';
 import './agent-query.ts';
 import './agent-token.ts';
 import './action.ts';

@@ -21,6 +21,7 @@ import { publishDraft, rollbackToVersion } from '../../fleet/pipeline/versions.t
 import { applyPipeline } from '../../fleet/pipeline/code.ts';
 import type { FleetContext, Actor } from '../../fleet/context.ts';
 import { RolloutPlanInput, planInput } from './rollout-plan.ts';
+import { selected } from '../selection.ts';
 
 /** A publishing mutation's input as the fleet takes it: nulls dropped, the plan mapped. */
 const publishInput = (input: { plan?: unknown }) => ({
@@ -241,7 +242,7 @@ builder.mutationFields((t) => {
       resolve: async (query, _root, { input }, ctx) => {
         const version = await runFleet(() => publishDraft(ctx.fleet, actorOf(ctx), publishInput(input)));
         return ctx.fleet.db.pipelineVersion.findUniqueOrThrow({
-          ...query,
+          ...selected(query),
           where: { groupId_version: { groupId: String(input.groupId), version } },
         });
       },
@@ -255,7 +256,7 @@ builder.mutationFields((t) => {
       resolve: async (query, _root, { input }, ctx) => {
         const version = await runFleet(() => rollbackToVersion(ctx.fleet, actorOf(ctx), publishInput(input)));
         return ctx.fleet.db.pipelineVersion.findUniqueOrThrow({
-          ...query,
+          ...selected(query),
           where: { groupId_version: { groupId: String(input.groupId), version } },
         });
       },

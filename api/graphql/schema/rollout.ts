@@ -32,6 +32,7 @@ import {
   setGroupRolloutPlan,
 } from '../../fleet/rollout/controls.ts';
 import { RolloutPlanInput, RolloutPlanRef, planInput } from './rollout-plan.ts';
+import { selected } from '../selection.ts';
 
 const RolloutState = builder.enumType('RolloutState', {
   description:
@@ -105,12 +106,12 @@ const RolloutAgentPage = builder
   });
 
 builder.prismaObject('Rollout', {
-  description: 'A staged change of a group (a config version, or an agent release).',
+  description: 'A staged change of a group or an agent selection (a config version, or an agent release).',
   authScopes: { viewer: true },
   fields: (t) => ({
     id: t.exposeID('id'),
     kind: t.field({ type: RolloutKind, resolve: (r) => r.kind }),
-    group: t.relation('group'),
+    group: t.relation('group', { nullable: true, description: 'null: an upgrade of an agent selection.' }),
     version: t.exposeInt('version', { nullable: true }),
     previousVersion: t.exposeInt('previousVersion', {
       nullable: true,
@@ -332,7 +333,7 @@ builder.mutationFields((t) => ({
           const rollout = await runFleet(() =>
             run(ctx.fleet, actorOf(ctx), { rolloutId: String(input.rolloutId) }),
           );
-          return ctx.fleet.db.rollout.findUniqueOrThrow({ ...query, where: { id: rollout.id } });
+          return ctx.fleet.db.rollout.findUniqueOrThrow({ ...selected(query), where: { id: rollout.id } });
         },
       }),
     ]),
@@ -347,7 +348,7 @@ builder.mutationFields((t) => ({
       const groupId = String(input.groupId);
       const plan = input.plan ? planInput(input.plan) : null;
       await runFleet(() => setGroupRolloutPlan(ctx.fleet, actorOf(ctx), { groupId, plan }));
-      return ctx.fleet.db.group.findUniqueOrThrow({ ...query, where: { id: groupId } });
+      return ctx.fleet.db.group.findUniqueOrThrow({ ...selected(query), where: { id: groupId } });
     },
   }),
 }));
