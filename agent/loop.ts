@@ -13,7 +13,8 @@
  * never during an apply), and adopts a rotated token from the answer (stored before it is used).
  * No I/O of its own: everything goes through the injected parts.
  */
-import { Capability, type ActionResult, type HeartbeatRequest } from '../api/protocol/v1.ts';
+import { Capability, type HeartbeatRequest } from '../api/protocol/v1.ts';
+import { type ActionResult } from '../api/protocol/actions.ts';
 import type { Telemetry } from '../api/protocol/telemetry.ts';
 import type { ActionRunner, RunnerHooks } from './actions/runner.ts';
 import type { ApplyOutcome, RolledBack } from './apply/apply.ts';

@@ -11,9 +11,9 @@ import {
   DIAGNOSTICS_CONFIG_BYTES,
   DIAGNOSTICS_LOG_TAIL_BYTES,
   MAX_DIAGNOSTICS_BYTES,
-  toStorableText,
   type DiagnosticsBundle,
-} from '../../api/protocol/v1.ts';
+} from '../../api/protocol/actions.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../log.ts';
 import type { AgentSettings } from '../settings.ts';

@@ -6,7 +6,8 @@
  * action is neither run twice (its id is seen) nor lost (the in-flight record is resumed into a
  * final result by its handler). Results stay in the state file until a heartbeat carried them.
  */
-import { toStorableText, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
+import { type ActionResult, type PendingAction } from '../../api/protocol/actions.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 import type { Clock } from '../clock.ts';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../log.ts';

@@ -20,12 +20,14 @@
  *     within `--upgrade-timeout`, the watcher points `current` back at A, stops B, records phase
  *     `rolled_back` with the reason, and A comes back (started by systemd or by the watcher) and
  *     reports `failed` with that reason.
- * Kubernetes agents are upgraded by rolling out a new image, so the action fails there with a reason.
+ * Kubernetes agents are upgraded by rolling out a new image, so the action fails there with a reason;
+ * the single executable (no Node to run a bundle) is upgraded by its package, and fails likewise.
  */
 import type { spawn as nodeSpawn } from 'node:child_process';
 import path from 'node:path';
-import { z } from 'zod';
-import { UpgradeAgentDelivery, type PendingAction, type Platform } from '../../api/protocol/v1.ts';
+import * as z from 'zod';
+import { type Platform } from '../../api/protocol/v1.ts';
+import { UpgradeAgentDelivery, type PendingAction } from '../../api/protocol/actions.ts';
 import type { Clock } from '../clock.ts';
 import { sleep } from '../clock.ts';
 import type { Logger } from '../log.ts';
@@ -48,6 +50,9 @@ export type UpgradeDetail = z.infer<typeof UpgradeDetail>;
 
 /** Environment variable that hands the watcher its job: `{"actionId", "agentPid"}`. */
 export const WATCH_ENV = 'FLOTILLA_AGENT_UPGRADE_WATCH';
+/** Why the single executable refuses `upgrade_agent` (it has no Node to run the release's bundle). */
+export const EXECUTABLE_UPGRADE_REASON =
+  'this agent is the single executable: upgrade it with its package (.deb) or install.sh, not upgrade_agent';
 
 export interface UpgradeOptions {
   fs: AgentFs;
@@ -59,8 +64,8 @@ export interface UpgradeOptions {
   platform: Platform;
   installDir: string;
   upgradeLogFile: string;
-  /** The node executable that runs bundles. */
-  nodePath: string;
+  /** The node executable that runs bundles; null in the single executable (no node to run them). */
+  nodePath: string | null;
   /** Options the agent was started with (everything after the command), passed to the watcher. */
   agentArgs: string[];
   env: NodeJS.ProcessEnv;
@@ -87,6 +92,8 @@ export function createUpgradeHandler(o: UpgradeOptions): ActionHandler {
         return failed(from, to, 'agents on Kubernetes are upgraded by rolling out a new DaemonSet image');
       }
       if (to === from) return { status: 'done', result: { fromVersion: from, toVersion: to } };
+      const node = o.nodePath;
+      if (node === null) return failed(from, to, EXECUTABLE_UPGRADE_REASON);
       const previousTarget = await o.fs.readlink(currentLink).catch(() => undefined);
       if (!previousTarget)
         return failed(from, to, `this agent is not installed under ${o.installDir} (no current link)`);
@@ -103,7 +110,7 @@ export function createUpgradeHandler(o: UpgradeOptions): ActionHandler {
       } catch (error) {
         return failed(from, to, `cannot install ${bundle}: ${errorMessage(error)}`);
       }
-      const reported = await runForOutput(o, [bundle, 'version'], 20_000);
+      const reported = await runForOutput(o, node, [bundle, 'version'], 20_000);
       if (reported !== to) {
         return failed(
           from,
@@ -120,7 +127,7 @@ export function createUpgradeHandler(o: UpgradeOptions): ActionHandler {
       } satisfies UpgradeDetail);
       try {
         await pointCurrentAt(o.fs, currentLink, path.relative(o.installDir, dir));
-        await startWatcher(o, path.resolve(o.installDir, previousTarget, BUNDLE_NAME), action.id);
+        await startWatcher(o, node, path.resolve(o.installDir, previousTarget, BUNDLE_NAME), action.id);
       } catch (error) {
         await pointCurrentAt(o.fs, currentLink, previousTarget).catch(() => undefined);
         return failed(from, to, `cannot switch to the new version: ${errorMessage(error)}`);
@@ -167,10 +174,10 @@ async function download(o: UpgradeOptions, url: string, sha256: string): Promise
   return last;
 }
 
-function runForOutput(o: UpgradeOptions, args: string[], timeoutMs: number): Promise<string> {
+function runForOutput(o: UpgradeOptions, node: string, args: string[], timeoutMs: number): Promise<string> {
   return new Promise((resolve) => {
     let out = '';
-    const child = o.spawn(o.nodePath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
+    const child = o.spawn(node, args, { stdio: ['ignore', 'pipe', 'pipe'], env: o.env });
     const timer = o.clock.setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -182,10 +189,15 @@ function runForOutput(o: UpgradeOptions, args: string[], timeoutMs: number): Pro
   });
 }
 
-async function startWatcher(o: UpgradeOptions, oldBundle: string, actionId: string): Promise<void> {
+async function startWatcher(
+  o: UpgradeOptions,
+  node: string,
+  oldBundle: string,
+  actionId: string,
+): Promise<void> {
   const log = await o.fs.open(o.upgradeLogFile, 'a', 0o640);
   try {
-    const child = o.spawn(o.nodePath, [oldBundle, 'upgrade-watch', ...o.agentArgs], {
+    const child = o.spawn(node, [oldBundle, 'upgrade-watch', ...o.agentArgs], {
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
       env: { ...o.env, [WATCH_ENV]: JSON.stringify({ actionId, agentPid: o.pid }) },

@@ -9,7 +9,7 @@
  * validate), or `vector validate` cannot run at all. An agent that restarts during the action
  * reports it failed.
  */
-import { MAX_VALIDATE_OUTPUT, type ValidateConfigResult } from '../../api/protocol/v1.ts';
+import { MAX_VALIDATE_OUTPUT, type ValidateConfigResult } from '../../api/protocol/actions.ts';
 import { isEmptyConfig } from '../apply/apply.ts';
 import { writeFileDurable, type AgentFs } from '../state/atomic-write.ts';
 import type { StateStore } from '../state/store.ts';

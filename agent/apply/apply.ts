@@ -14,7 +14,8 @@
  * and beside it the agent's metrics source and exporter (telemetry-components.ts). Every applied
  * config is also kept as `vector.applied.yaml`, the copy self-heal restores (drift.ts).
  */
-import { EMPTY_CONFIG, toStorableText } from '../../api/protocol/v1.ts';
+import { EMPTY_CONFIG } from '../../api/protocol/v1.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 import type { Logger } from '../log.ts';
 import type { AgentFs } from '../state/atomic-write.ts';
 import { readFileIfExists, renameDurable, writeFileAtomic, writeFileDurable } from '../state/atomic-write.ts';
@@ -163,6 +164,7 @@ export class Applier {
   /** After a confirmed load: Vector must stay up `reloadCheckMs` more, or the previous config returns. */
   private async watch(generation: number, version: number, previous: string | undefined) {
     const exit = await this.o.supervisor.waitForExit(generation, this.o.reloadCheckMs);
+    if (!exit) this.o.log.debug('vector stayed up through the reload check', { version });
     if (!exit || exit.expected) return null;
     return this.rollBack(exit, version, previous);
   }

@@ -8,7 +8,8 @@
  * server's config plus the agent's own additions: data_dir and its metrics components), the SHA-256
  * of the server's config, which is the applied version's etag; otherwise the SHA-256 of the file's bytes.
  */
-import { toStorableText, type ConfigDrift } from '../../api/protocol/v1.ts';
+import { type ConfigDrift } from '../../api/protocol/v1.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 import type { Logger } from '../log.ts';
 import { errorMessage } from '../log.ts';
 import type { AgentFs } from '../state/atomic-write.ts';

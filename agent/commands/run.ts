@@ -20,7 +20,7 @@ import { VectorLogRing } from '../telemetry/log-lines.ts';
 import { readVectorVersion, validateConfig, validateReport } from '../supervisor/validate.ts';
 import { VectorSupervisor } from '../supervisor/vector.ts';
 import { createBackoff } from '../transport/backoff.ts';
-import { AGENT_VERSION } from '../version.ts';
+import { AGENT_IS_EXECUTABLE, AGENT_VERSION } from '../version.ts';
 import { enrolHost } from './enrol.ts';
 import { ensureDirectories, type Runtime } from './runtime.ts';
 import { readPidFile } from './status.ts';
@@ -110,7 +110,7 @@ export async function runCommand(rt: Runtime, agentArgs: string[]): Promise<numb
     platform: settings.platform,
     installDir: settings.installDir,
     upgradeLogFile: paths.upgradeLogFile,
-    nodePath: process.execPath,
+    nodePath: AGENT_IS_EXECUTABLE ? null : process.execPath,
     agentArgs,
     env: rt.env,
     pid: process.pid,

@@ -8,7 +8,7 @@ import * as fsp from 'node:fs/promises';
 import { createSystemClock, type Clock } from '../clock.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { LogTail } from '../telemetry/log-tail.ts';
-import { DIAGNOSTICS_LOG_TAIL_BYTES } from '../../api/protocol/v1.ts';
+import { DIAGNOSTICS_LOG_TAIL_BYTES } from '../../api/protocol/actions.ts';
 import { agentPaths, type AgentPaths } from '../paths.ts';
 import type { AgentSettings } from '../settings.ts';
 import type { AgentFs } from '../state/atomic-write.ts';

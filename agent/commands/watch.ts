@@ -2,7 +2,7 @@
  * `flotilla-agent upgrade-watch` (internal): started by an upgrading agent from its own bundle;
  * see actions/upgrade.ts. Exit 0 when the upgrade was confirmed or rolled back, 1 on failure.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { watchUpgrade } from '../actions/upgrade-watch.ts';
 import { WATCH_ENV } from '../actions/upgrade.ts';
 import { errorMessage } from '../log.ts';

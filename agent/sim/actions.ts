@@ -1,11 +1,19 @@
 /**
  * The actions of one virtual agent: the ids it has seen (a redelivery is counted, never run
- * twice), `upgrade_agent` run one at a time (download the release, wait, report running → done),
+ * twice), `upgrade_agent` run one at a time (download the release, wait, report running → done;
+ * `failed` with the version unchanged when the agent fails upgrades to that release, the
+ * simulator's failUpgradeTo),
  * every other type failed with `unsupported action type` (the sim plays an agent that knows no
  * newer action), and the results waiting for a heartbeat until the server acknowledged or
  * rejected them.
  */
-import { UpgradeAgentDelivery, type ActionResult, type PendingAction } from '../../api/protocol/v1.ts';
+import {
+  UpgradeAgentDelivery,
+  alreadyEndedReason,
+  type ActionResult,
+  type PendingAction,
+  type RejectedResult,
+} from '../../api/protocol/actions.ts';
 import { sleep } from '../clock.ts';
 import type { AgentClient } from '../transport/client.ts';
 import type { AgentEnv } from './env.ts';
@@ -20,6 +28,8 @@ export interface PendingResult {
 export interface ActionHost {
   currentVersion(): string;
   upgradedTo(version: string): void;
+  /** True when this agent fails upgrades to `version` (the failing share and failUpgradeTo). */
+  failsUpgradeTo(version: string): boolean;
   /** A result is ready: heartbeat soon. */
   nudge(): void;
 }
@@ -56,14 +66,16 @@ export class AgentActions {
   }
 
   /** The heartbeat that carried `sent` succeeded; `rejected` lists what the server did not apply. */
-  acknowledge(sent: PendingResult[], rejected: { actionId: string }[]): void {
+  acknowledge(sent: PendingResult[], rejected: RejectedResult[]): void {
     const open = [...rejected];
     for (const p of sent) {
       const hit = open.findIndex((r) => r.actionId === p.result.actionId);
       if (hit >= 0) {
-        open.splice(hit, 1);
-        // Rejected after an earlier attempt: the server had applied it already (a duplicate).
-        this.env.events.result(p.attempts > 0 ? 'duplicated' : 'rejected');
+        const [refusal] = open.splice(hit, 1);
+        // Refused as already stored with this very status, or after an earlier attempt: the server
+        // had applied it already (a duplicate: a lost answer, or a proxy that sent the heartbeat twice).
+        const stored = refusal.reason === alreadyEndedReason(p.result.status);
+        this.env.events.result(stored || p.attempts > 0 ? 'duplicated' : 'rejected');
       } else this.env.events.result('acknowledged');
     }
     this.results = this.results.filter((p) => !sent.includes(p));
@@ -105,6 +117,7 @@ export class AgentActions {
     await sleep(this.env.clock, this.env.tuning.upgradeDelayMs, this.env.stop);
     const fromVersion = this.host.currentVersion();
     const toVersion = payload.data.targetVersion;
+    if (this.host.failsUpgradeTo(toVersion)) return fail(`simulated: upgrade to ${toVersion} failed`);
     this.host.upgradedTo(toVersion);
     this.add({ actionId: action.id, status: 'done', result: { fromVersion, toVersion } });
     this.env.events.action('done');

@@ -13,6 +13,8 @@ export interface AgentEvents {
   received(index: number, version: number, at: number): void;
   /** `update`: the agent had a config before (not its first); `failed`: validation failed. */
   applied(version: number, at: number, update: boolean, failed: boolean): void;
+  /** The server acknowledged a heartbeat reporting `version` applied, as an update (the server saw it). */
+  reported(version: number, at: number): void;
   action(event: 'received' | 'redelivered' | 'done' | 'failed'): void;
   result(event: 'created' | 'acknowledged' | 'duplicated' | 'rejected'): void;
   revoked(): void;

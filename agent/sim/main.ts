@@ -19,6 +19,7 @@ const USAGE = `usage: npm run sim -- --server URL --token EBT_…[,EBT_…] [opt
   --apply-delay D          time to "apply" a config (0ms)
   --fail-share F           share of agents whose configs fail validation, 0–1 (0)
   --fail-from-version N    the failing share fails only versions N and up (1)
+  --fail-upgrade-to V      the failing share fails upgrade_agent to release V (none)
   --upgrade-delay D        time from running to done for upgrade_agent (1s)
   --no-download            do not download the release on upgrade_agent
   --no-telemetry           heartbeats without telemetry
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     'apply-delay': { type: 'string' },
     'fail-share': { type: 'string' },
     'fail-from-version': { type: 'string' },
+    'fail-upgrade-to': { type: 'string' },
     'upgrade-delay': { type: 'string' },
     'no-download': { type: 'boolean' },
     'no-telemetry': { type: 'boolean' },
@@ -92,6 +94,7 @@ const options: FleetOptions = {
   applyDelayMs: duration('apply-delay', base.applyDelayMs),
   failShare: number('fail-share', base.failShare),
   failFromVersion: number('fail-from-version', base.failFromVersion),
+  failUpgradeTo: values['fail-upgrade-to'] ?? base.failUpgradeTo,
   upgradeDelayMs: duration('upgrade-delay', base.upgradeDelayMs),
   download: !values['no-download'],
   telemetry: !values['no-telemetry'],

@@ -21,6 +21,8 @@ export interface Tuning {
   upgradeDelayMs: number;
   /** The failing share fails only config versions from this one on (1: every version). */
   failFromVersion: number;
+  /** The failing share fails upgrade_agent to this release (`failed`, version unchanged); '' none. */
+  failUpgradeTo: string;
 }
 
 export interface FleetOptions extends Tuning {
@@ -65,6 +67,7 @@ export function defaultOptions(serverUrl: string, tokens: string[], agents: numb
     agents,
     failShare: 0,
     failFromVersion: 1,
+    failUpgradeTo: '',
     recordReceipts: false,
     processes: agents > AGENTS_PER_PROCESS ? Math.ceil(agents / AGENTS_PER_PROCESS) : 0,
     // Bind only when one source address is not enough: a bound socket gets its port at bind(),

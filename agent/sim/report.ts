@@ -22,6 +22,8 @@ export interface VersionReport {
   propagationMs: Percentiles;
   /** Reference → validation failure reported, for the failing share. */
   failedAfterMs: Percentiles;
+  /** Reference → the server acknowledged the agent's heartbeat with the update applied. */
+  reportedMs: Percentiles;
 }
 
 export interface FleetReport {
@@ -70,6 +72,7 @@ export function mergeSnapshots(parts: ShardSnapshot[]): FleetSnapshot {
         mine.received += c.received;
         mine.applied += c.applied;
         mine.failed += c.failed;
+        mine.reported += c.reported;
       }
     }
     out.openSockets += p.openSockets;
@@ -167,7 +170,8 @@ function versionReports(snap: FleetSnapshot, finals: ShardFinal[], changes: Map<
       const changedAt = changes.get(version);
       const at = changedAt ?? c.firstReceivedAt;
       const since = (times: number[]) => exactPercentiles(times.map((t) => t - at));
-      const times = (kind: 'applied' | 'failed') => finals.flatMap((f) => f.updateTimes[key]?.[kind] ?? []);
+      const times = (kind: 'applied' | 'failed' | 'reported') =>
+        finals.flatMap((f) => f.updateTimes[key]?.[kind] ?? []);
       return {
         version,
         reference: changedAt === undefined ? 'first-received' : 'change',
@@ -177,6 +181,7 @@ function versionReports(snap: FleetSnapshot, finals: ShardFinal[], changes: Map<
         failed: c.failed,
         propagationMs: since(times('applied')),
         failedAfterMs: since(times('failed')),
+        reportedMs: since(times('reported')),
       };
     })
     .sort((a, b) => a.version - b.version);

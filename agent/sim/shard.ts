@@ -39,6 +39,8 @@ export interface VersionCounts {
   received: number;
   applied: number;
   failed: number;
+  /** Updates the server acknowledged in a heartbeat (what the server sees as applied). */
+  reported: number;
 }
 
 export interface ShardSnapshot {
@@ -58,9 +60,16 @@ export interface ShardSnapshot {
  */
 export interface ShardFinal {
   snapshot: ShardSnapshot;
-  updateTimes: Record<string, { applied: number[]; failed: number[] }>;
+  updateTimes: Record<string, UpdateTimes>;
   receipts: Record<string, number[]>;
   unreportedResults: number;
+}
+
+/** Per version, when each agent applied it as an update, failed it, and had the server acknowledge it. */
+export interface UpdateTimes {
+  applied: number[];
+  failed: number[];
+  reported: number[];
 }
 
 const LOOP_SAMPLE_MS = 50;
@@ -86,7 +95,7 @@ export class Shard {
     resultsRejected: 0,
   };
   private readonly versions = new Map<number, VersionCounts>();
-  private readonly updateTimes = new Map<number, { applied: number[]; failed: number[] }>();
+  private readonly updateTimes = new Map<number, UpdateTimes>();
   private readonly receipts = new Map<number, number[]>();
   private readonly loopDelay = emptyHistogram();
   private readonly loopTimer: NodeJS.Timeout;
@@ -200,10 +209,17 @@ export class Shard {
     };
   }
 
+  private times(v: number): UpdateTimes {
+    let times = this.updateTimes.get(v);
+    if (!times) this.updateTimes.set(v, (times = { applied: [], failed: [], reported: [] }));
+    return times;
+  }
+
   private events(): AgentEvents {
     const version = (v: number, at: number) => {
       let c = this.versions.get(v);
-      if (!c) this.versions.set(v, (c = { firstReceivedAt: at, received: 0, applied: 0, failed: 0 }));
+      if (!c)
+        this.versions.set(v, (c = { firstReceivedAt: at, received: 0, applied: 0, failed: 0, reported: 0 }));
       return c;
     };
     const resultKey = {
@@ -229,9 +245,11 @@ export class Shard {
         if (failed) c.failed += 1;
         else c.applied += 1;
         if (!update) return;
-        let times = this.updateTimes.get(v);
-        if (!times) this.updateTimes.set(v, (times = { applied: [], failed: [] }));
-        (failed ? times.failed : times.applied).push(at);
+        (failed ? this.times(v).failed : this.times(v).applied).push(at);
+      },
+      reported: (v, at) => {
+        version(v, at).reported += 1;
+        this.times(v).reported.push(at);
       },
       action: (event) => void this.actions[event]++,
       result: (event) => void this.actions[resultKey[event]]++,

@@ -6,8 +6,9 @@
  *    in-flight action, action results not yet acknowledged by the server, the last error.
  * Every write is atomic; writes are serialised so concurrent updates never lose each other.
  */
-import { z } from 'zod';
-import { ActionResult, ConfigError } from '../../api/protocol/v1.ts';
+import * as z from 'zod';
+import { ConfigError } from '../../api/protocol/v1.ts';
+import { ActionResult } from '../../api/protocol/actions.ts';
 import type { Credentials } from '../transport/client.ts';
 import type { Logger } from '../log.ts';
 import { readFileIfExists, writeFileAtomic, type AgentFs } from './atomic-write.ts';

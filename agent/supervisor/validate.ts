@@ -5,7 +5,7 @@
 import type { spawn as nodeSpawn } from 'node:child_process';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../log.ts';
-import { toStorableText } from '../../api/protocol/v1.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 
 export interface VectorCli {
   bin: string;

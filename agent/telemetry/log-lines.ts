@@ -4,7 +4,7 @@
  * object per line with `--log-format json`); lines of other levels are ignored. Each kept line is
  * made storable and cut to MAX_TELEMETRY_LOG_CHARS, and stamped with the time the agent read it.
  */
-import { toStorableText } from '../../api/protocol/v1.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 import {
   MAX_TELEMETRY_LOG_CHARS,
   MAX_TELEMETRY_LOG_LINES,

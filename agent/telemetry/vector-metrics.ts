@@ -5,7 +5,8 @@
  * `internal_metrics` uses by default. The agent's own components (RESERVED_COMPONENT_ID_PREFIX) are
  * left out. Buffer gauges accept the 0.53+ names and the older ones.
  */
-import { isStorableText, MAX_UPTIME_SECONDS, RESERVED_COMPONENT_ID_PREFIX } from '../../api/protocol/v1.ts';
+import { RESERVED_COMPONENT_ID_PREFIX } from '../../api/protocol/v1.ts';
+import { isStorableText, MAX_UPTIME_SECONDS } from '../../api/protocol/storable.ts';
 import {
   ComponentKind,
   MAX_COMPONENT_ID_CHARS,

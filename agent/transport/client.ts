@@ -5,17 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  DiagnosticsUploadResponse,
   EnrolResponse,
   ErrorBody,
   HeartbeatResponse,
   YAML_CONTENT_TYPE,
   headers,
   paths,
-  type DiagnosticsBundle,
   type EnrolRequest,
   type HeartbeatRequest,
 } from '../../api/protocol/v1.ts';
+import { DiagnosticsUploadResponse, type DiagnosticsBundle } from '../../api/protocol/actions.ts';
 import type { Clock } from '../clock.ts';
 import { errorMessage } from '../log.ts';
 import { parseRetryAfter } from './backoff.ts';

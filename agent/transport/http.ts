@@ -8,9 +8,12 @@
  * The agent uses one pair of keep-alive agents; the simulator uses a SocketPool: many lanes (an
  * http.Agent finds a free socket by a linear search), each optionally bound to a source address,
  * because one loopback source address gives only ~28k ephemeral ports towards one server port.
+ * node:https (and with it tls) is loaded on the first https request only: it costs about 1.5 MB
+ * of resident memory, for nothing when the server is reached over plain http.
  */
 import http from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 
 export interface HttpResponse {
   status: number;
@@ -30,10 +33,27 @@ export interface HttpRequest {
 /** The subset of fetch the transport uses; the global fetch satisfies it too. */
 export type Fetch = (url: string, init: HttpRequest) => Promise<HttpResponse>;
 
-/** The keep-alive agents requests go through, one per protocol. */
+/** The keep-alive agents requests go through, one per protocol; the https one is made on first use. */
 export interface KeepAliveAgents {
   http: http.Agent;
-  https: https.Agent;
+  https(): https.Agent;
+  /** The agents made so far. */
+  made(): http.Agent[];
+}
+
+// import.meta.url in the ES module bundle; __filename in the single executable's CommonJS script.
+const requireBuiltin = createRequire(import.meta.url ?? __filename);
+let httpsModule: typeof https | undefined;
+const loadHttps = (): typeof https => (httpsModule ??= requireBuiltin('node:https') as typeof https);
+
+function keepAliveAgents(options: http.AgentOptions): KeepAliveAgents {
+  const plain = new http.Agent(options);
+  let secure: https.Agent | undefined;
+  return {
+    http: plain,
+    https: () => (secure ??= new (loadHttps().Agent)(options)),
+    made: () => (secure ? [plain, secure] : [plain]),
+  };
 }
 
 export interface NodeFetchOptions {
@@ -50,10 +70,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
  * signal's reason) and on a response larger than the limit; any HTTP status resolves.
  */
 export function createNodeFetch(options: NodeFetchOptions = {}): Fetch {
-  const agents = options.agents ?? {
-    http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
-    https: new https.Agent({ keepAlive: true, maxSockets: 4 }),
-  };
+  const agents = options.agents ?? keepAliveAgents({ keepAlive: true, maxSockets: 4 });
   const maxBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   return (url, init) =>
     new Promise((resolve, reject) => {
@@ -63,10 +80,10 @@ export function createNodeFetch(options: NodeFetchOptions = {}): Fetch {
       const secure = target.protocol === 'https:';
       const headers = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
-      const req = (secure ? https : http).request(target, {
+      const req = (secure ? loadHttps() : http).request(target, {
         method: init.method,
         headers,
-        agent: secure ? agents.https : agents.http,
+        agent: secure ? agents.https() : agents.http,
       });
       const onAbort = (): void => void req.destroy(abortError(signal));
       signal.addEventListener('abort', onAbort, { once: true });
@@ -126,20 +143,17 @@ export function createSocketPool(addresses: string[], lanesPerAddress = 1): Sock
     scheduling: 'lifo',
     ...(localAddress ? { localAddress, family: 4 } : {}),
   });
-  const lanes: KeepAliveAgents[] = bound.map((a) => ({
-    http: new http.Agent(options(a)),
-    https: new https.Agent(options(a)),
-  }));
+  const lanes = bound.map((a) => keepAliveAgents(options(a)));
   const fetches = lanes.map((agents) => createNodeFetch({ agents }));
-  const all = lanes.flatMap((l) => [l.http, l.https]);
+  const all = (): http.Agent[] => lanes.flatMap((l) => l.made());
   const count = (agents: Record<string, unknown[] | undefined>): number =>
     Object.values(agents).reduce((n, list) => n + (list?.length ?? 0), 0);
   return {
     lanes: fetches.length,
     fetchFor: (lane) => fetches[lane % fetches.length],
-    openSockets: () => all.reduce((n, a) => n + count(a.sockets) + count(a.freeSockets), 0),
+    openSockets: () => all().reduce((n, a) => n + count(a.sockets) + count(a.freeSockets), 0),
     destroy() {
-      for (const agent of all) agent.destroy();
+      for (const agent of all()) agent.destroy();
     },
   };
 }
