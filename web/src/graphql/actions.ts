@@ -104,6 +104,9 @@ export const BulkProgressQuery = graphql(`
     waiting: actions(filter: { bulkId: $bulkId, statuses: [waiting] }, first: 0) {
       totalCount
     }
+    delivered: actions(filter: { bulkId: $bulkId, statuses: [delivered] }, first: 0) {
+      totalCount
+    }
     skipped: actions(filter: { bulkId: $bulkId, statuses: [skipped] }, first: 0) {
       totalCount
     }

@@ -135,9 +135,11 @@ export const RolloutAgentsQuery = graphql(`
 export const RolloutSummaryFragment = graphql(`
   fragment RolloutSummary on Rollout {
     id
+    kind
     state
     stage
     version
+    release
     reason
     group {
       id

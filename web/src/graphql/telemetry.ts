@@ -118,3 +118,37 @@ export const FleetTelemetryQuery = graphql(`
     }
   }
 `);
+
+export const ComponentRatesFragment = graphql(`
+  fragment ComponentRateFields on ComponentRates {
+    componentId
+    agents
+    rates {
+      eventsIn
+      eventsOut
+      errors
+      discarded
+    }
+  }
+`);
+
+export const GroupComponentRatesQuery = graphql(`
+  query GroupComponentRates($slug: String!) {
+    group(slug: $slug) {
+      id
+      componentRates {
+        ...ComponentRateFields
+      }
+    }
+  }
+`);
+
+export const GroupComponentRatesSubscription = graphql(`
+  subscription GroupComponentRatesUpdated($groupId: ID!) {
+    groupTelemetryUpdated(groupId: $groupId) {
+      componentRates {
+        ...ComponentRateFields
+      }
+    }
+  }
+`);

@@ -192,3 +192,32 @@ export function problemsByComponent(problems: readonly GraphProblem[]): Map<stri
   }
   return byId;
 }
+
+/** A component's events per second now, summed over the group's online agents (Group.componentRates). */
+export interface ComponentLiveRates {
+  agents: number;
+  eventsIn: number;
+  eventsOut: number;
+  errors: number;
+  discarded: number;
+}
+
+/**
+ * The label of a wire: its output's name, if any, and the events per second its source sends
+ * out (all outputs of the source together: Vector counts them per component), when known.
+ */
+export function edgeLabel(
+  edge: GraphEdge,
+  rates: Readonly<Record<string, ComponentLiveRates>>,
+): string | undefined {
+  const rate = rates[edge.source];
+  const text = rate ? `${formatEventRate(rate.eventsOut)}/s` : null;
+  return [edge.output, text].filter((x): x is string => !!x).join(' · ') || undefined;
+}
+
+/** Events per second, short: `0`, `0.42`, `12.3`, `4.5k`, `1.2M`. */
+export function formatEventRate(v: number): string {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
+  if (v >= 1e4) return `${(v / 1e3).toFixed(1)}k`;
+  return v >= 1 || v === 0 ? v.toFixed(1).replace(/\.0$/, '') : String(Number(v.toPrecision(2)));
+}

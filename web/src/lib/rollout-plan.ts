@@ -6,6 +6,13 @@
  */
 import type { RolloutNewAgents, RolloutPlanInput } from '../../../codegen/gql/graphql.ts';
 
+/** How a change reaches the agents: every one now, or stage by stage with a plan. */
+export type RolloutMode = 'all' | 'staged';
+/** The two modes as the publish and bulk upgrade dialogs offer them. */
+export const ROLLOUT_MODES: { label: string; value: RolloutMode }[] = [
+  { label: 'All at once', value: 'all' },
+  { label: 'Staged', value: 'staged' },
+];
 export type StageKind = 'count' | 'percent' | 'selector';
 export interface StageDraft {
   kind: StageKind;

@@ -4,8 +4,6 @@
  * the operator's controls (which states each applies in, its confirmation).
  */
 import type { Severity } from './status.ts';
-import { agentsLink } from './agent-filter.ts';
-import { queryTerm } from './agent-query.ts';
 
 export const ROLLOUT_STATE_LABEL: Record<string, string> = {
   pending: 'Pending',
@@ -85,11 +83,6 @@ export function stageTarget(stage: {
     return `${stage.count} agent${stage.count === 1 ? '' : 's'}`;
   if (stage.percent !== null && stage.percent !== undefined) return `${stage.percent} %`;
   return 'all';
-}
-
-/** The agents list showing the group's agents failing their config. */
-export function failingAgentsLink(groupSlug: string) {
-  return agentsLink(`${queryTerm('group', groupSlug)} ${queryTerm('configStatus', 'failed')}`);
 }
 
 /** The operator's controls of a rollout. */

@@ -59,6 +59,7 @@ export type ActionState = ActionStatus;
 export const ACTION_SEVERITY: Record<ActionState, Severity> = {
   pending: 'secondary',
   waiting: 'secondary',
+  delivered: 'info',
   running: 'info',
   done: 'success',
   failed: 'danger',
@@ -67,9 +68,10 @@ export const ACTION_SEVERITY: Record<ActionState, Severity> = {
   skipped: 'secondary',
 };
 
-/** An action status as people read it: `waiting` says for whom. */
+/** An action status as people read it: `waiting` says for whom, `delivered` who has it. */
 export function actionStatusLabel(status: ActionState): string {
-  return status === 'waiting' ? 'Waiting for agent' : humanize(status);
+  if (status === 'waiting') return 'Waiting for agent';
+  return status === 'delivered' ? 'Delivered to agent' : humanize(status);
 }
 
 /** A label for an enum-like value: `never_seen` → "Never seen". */
