@@ -8,7 +8,7 @@
  */
 import { combine, percentiles, type Percentiles } from '../../agent/sim/histogram.ts';
 import type { Fleet } from '../../agent/sim/fleet.ts';
-import { addTotals } from '../../agent/sim/requests.ts';
+import { addTotals, type RequestTotals } from '../../agent/sim/requests.ts';
 import type { FleetSnapshot } from '../../agent/sim/report.ts';
 import { cpuBetween, sampleCpu, type CpuUse } from './cpu.ts';
 import type { BenchServer } from './fleet-server.ts';
@@ -108,13 +108,17 @@ export async function benchCapacity(server: BenchServer, fleet: Fleet): Promise<
   };
 }
 
+/** Requests of `route` answered in `totals` (any status; cancelled ones are not counted). */
+export function answered(totals: RequestTotals, route: string): number {
+  return Object.entries(totals.byStatus[route] ?? {})
+    .filter(([status]) => status !== 'cancelled')
+    .reduce((n, [, c]) => n + c, 0);
+}
+
 function measure(a: FleetSnapshot, b: FleetSnapshot, cpu: CpuUse) {
   const seconds = (b.at - a.at) / 1000;
   const interval = addTotals(b.requests, a.requests, -1);
-  const count = (route: string) =>
-    Object.entries(interval.byStatus[route] ?? {})
-      .filter(([status]) => status !== 'cancelled')
-      .reduce((n, [, c]) => n + c, 0);
+  const count = (route: string) => answered(interval, route);
   const rate = (n: number) => Math.round(n / seconds);
   const heartbeatMs = percentiles(interval.latency.heartbeat ?? []);
   const heartbeatsLost = b.heartbeats.failed - a.heartbeats.failed;

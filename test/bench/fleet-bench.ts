@@ -8,7 +8,13 @@ import { startFleet } from '../../agent/sim/fleet.ts';
 import { defaultOptions } from '../../agent/sim/options.ts';
 import type { FleetReport } from '../../agent/sim/report.ts';
 import { benchCapacity, type CapacityResult } from './capacity.ts';
-import { benchDashboardMemory, benchFanout, type DashboardMemory, type FanoutResult } from './fanout.ts';
+import {
+  benchDashboardMemory,
+  benchFanout,
+  FANOUT_DASHBOARDS,
+  type DashboardMemory,
+  type FanoutResult,
+} from './fanout.ts';
 import { startBenchServer } from './fleet-server.ts';
 import { rssBytes } from './lib.ts';
 import { benchPropagation, type PropagationResult } from './propagation.ts';
@@ -22,6 +28,8 @@ export interface FleetBenchResult {
   serverMemory: { idleRssBytes: number; fleetRssBytes: number; bytesPerAgent: number };
   capacity: CapacityResult;
   fanout: FanoutResult;
+  /** The same with FANOUT_DASHBOARDS dashboards connected at once. */
+  fanoutMany: FanoutResult;
   propagation: PropagationResult;
   dashboards: DashboardMemory;
   /** The simulator's own report of the whole run, minus options. */
@@ -40,7 +48,10 @@ export async function benchFleet(): Promise<FleetBenchResult> {
 }
 
 async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
-  const server = await startBenchServer('fleet_bench');
+  // One API token stands for every dashboard of the fan-out run, so lift the per-user cap.
+  const server = await startBenchServer('fleet_bench', {
+    FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(FANOUT_DASHBOARDS + 10),
+  });
   try {
     const idleRssBytes = await rssBytes(server.pid);
     const fleet = await startFleet({
@@ -63,9 +74,11 @@ async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
       const bytesPerAgent = Math.round((fleetRssBytes - idleRssBytes) / AGENTS);
       fleet.retune({ heartbeatIntervalMs: 30_000, longPollSeconds: 50 });
       const fanout = await benchFanout(server, 35);
-      process.stderr.write(
-        `fan-out: p99 ${fanout.latencyMs.p99} ms, ${fanout.messagesPerSecond} messages/s\n`,
-      );
+      const fanoutMany = await benchFanout(server, 35, FANOUT_DASHBOARDS);
+      for (const f of [fanout, fanoutMany])
+        process.stderr.write(
+          `fan-out, ${f.dashboards} dashboards: p99 ${f.latencyMs.p99} ms, server CPU ${f.serverCpuPercent} %\n`,
+        );
       const { result: propagation, report } = await benchPropagation(server, fleet);
       process.stderr.write(`propagation: p99 ${propagation.typical.p99} ms\n`);
       const { requests, latencyMs, heartbeats, actions, connections, simulator } = report;
@@ -74,6 +87,7 @@ async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
         serverMemory: { idleRssBytes, fleetRssBytes, bytesPerAgent },
         capacity,
         fanout,
+        fanoutMany,
         propagation,
         simulator: { requests, latencyMs, heartbeats, actions, connections, simulator },
       };

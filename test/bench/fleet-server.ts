@@ -16,6 +16,8 @@ export const AGENT_VERSION = '0.1.0';
 
 export interface BenchServer {
   baseUrl: string;
+  /** Its fresh database (dropped by stop). */
+  databaseUrl: string;
   /** The server's node process (not the tsx launcher). */
   pid: number;
   groupId: string;
@@ -86,6 +88,7 @@ export async function startBenchServer(
     let renames = 0;
     return {
       baseUrl,
+      databaseUrl: dbEnv.DATABASE_URL,
       pid,
       groupId,
       bootstrapTokens,
@@ -163,7 +166,8 @@ export async function startBenchServer(
   }
 }
 
-async function mintTokens(
+/** Mint `count` bootstrap tokens for group `groupId`, each good for 1,000,000 enrolments over a day. */
+export async function mintTokens(
   graphql: BenchServer['graphql'],
   groupId: string,
   count: number,

@@ -30,6 +30,23 @@ export function pinned(core: string, command: string, args: string[]): [string, 
   return canPin ? ['taskset', ['-c', core, command, ...args]] : [command, args];
 }
 
+/** Pin process `pid` and all its threads to `cores` (taskset -a -p -c); does nothing when pinning is unavailable. */
+export function pinProcess(pid: number, cores: string): void {
+  if (canPin) execFileSync('taskset', ['-a', '-p', '-c', cores, String(pid)], { stdio: 'ignore' });
+}
+
+/** Every core of this machine, as taskset writes them (`0-1`). */
+export const ALL_CORES = `0-${os.cpus().length - 1}`;
+
+/**
+ * Pin this process (every thread, and the processes it forks from now on) to `core`; returns a
+ * function that lets it run on every core again. Does nothing where pinning is unavailable.
+ */
+export function pinThisProcess(core: string): () => void {
+  pinProcess(process.pid, core);
+  return () => pinProcess(process.pid, ALL_CORES);
+}
+
 /** Whether this run pins (reported with the figures). */
 export const pinning = canPin ? `server and baseline on core ${PIN.server}, wrk on core ${PIN.load}` : 'none';
 

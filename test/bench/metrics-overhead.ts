@@ -3,7 +3,8 @@
  * start time, a `finish` listener on the response, the route's name and one histogram observation.
  * Measured in CPU time, in-process on an EventEmitter standing in for the ServerResponse, against an
  * uninstrumented loop in the same run; compare the figure with the 204 poll's time per request
- * from test/bench/protocol.ts. Run: `npx tsx test/bench/metrics-overhead.ts`.
+ * from test/bench/protocol.ts (`npm run bench` does, beside the protocol table). Alone:
+ * `npx tsx test/bench/metrics-overhead.ts`.
  */
 import { EventEmitter } from 'node:events';
 import { createMetrics } from '../../api/metrics.ts';
@@ -35,13 +36,17 @@ function nsPerCall(fn: () => void): number {
   return ((used.user + used.system) * 1000) / N;
 }
 
-for (let i = 0; i < 3; i++) {
-  nsPerCall(instrumented); // warm-up
-  nsPerCall(bare);
+/** The instrumentation's CPU time per request in ns: median of five rounds of N, and each round. */
+export function measureMetricsOverhead(): { nsPerRequestMedian: number; rounds: number[]; n: number } {
+  for (let i = 0; i < 3; i++) {
+    nsPerCall(instrumented); // warm-up
+    nsPerCall(bare);
+  }
+  const rounds = Array.from({ length: 5 }, () => nsPerCall(instrumented) - nsPerCall(bare)).sort(
+    (a, b) => a - b,
+  );
+  return { nsPerRequestMedian: Math.round(rounds[2]), rounds: rounds.map(Math.round), n: N };
 }
-const rounds = Array.from({ length: 5 }, () => nsPerCall(instrumented) - nsPerCall(bare)).sort(
-  (a, b) => a - b,
-);
-process.stdout.write(
-  `${JSON.stringify({ nsPerRequestMedian: Math.round(rounds[2]), rounds: rounds.map(Math.round), n: N })}\n`,
-);
+
+if (import.meta.url === `file://${process.argv[1]}`)
+  process.stdout.write(`${JSON.stringify(measureMetricsOverhead())}\n`);

@@ -1,7 +1,9 @@
 /**
  * Agent-protocol throughput against a bare node:http baseline measured in the same run, on
- * PostgreSQL and PGlite: the 204 poll (target ≥ 60 % of bare GET) and the heartbeat (target ≥ 50 %
- * of a bare JSON POST), plus memory per held long-poll. Server and baseline run pinned to one core,
+ * PostgreSQL and PGlite: the 204 poll (target ≥ 60 % of bare GET), the heartbeat (target ≥ 50 %
+ * of a bare JSON POST), the heartbeat with a typical telemetry payload (a simulated agent's ten
+ * components and host metrics, about 3 KB) against a bare POST of the same body, plus memory per
+ * held long-poll. Server and baseline run pinned to one core,
  * wrk to the other (lib.ts), in interleaved rounds (baseline GET, poll, baseline POST, heartbeat),
  * so a change in the machine's load hits both sides of a ratio alike; the ratio is reported per
  * round, as a median and a spread. Run by `npm run bench`.
@@ -12,6 +14,7 @@ import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import pg from 'pg';
 import { paths } from '../../api/protocol/v1.ts';
+import { SimTelemetry } from '../../agent/sim/telemetry.ts';
 import { ROOT, cli, rssBytes, startFlotilla, wrk, type WrkResult } from './lib.ts';
 
 const AGENTS = 2000;
@@ -28,6 +31,9 @@ export interface ProtocolRound {
   poll: WrkResult;
   barePost: WrkResult;
   heartbeat: WrkResult;
+  /** A bare POST of the heartbeat with telemetry, and Flotilla answering it. */
+  bareTelemetry: WrkResult;
+  telemetry: WrkResult;
 }
 
 /** A ratio over the rounds: the median and the lowest and highest round. */
@@ -42,6 +48,9 @@ export interface ProtocolResult {
   rounds: ProtocolRound[];
   pollVsBare: RatioSpread;
   heartbeatVsBare: RatioSpread;
+  telemetryVsBare: RatioSpread;
+  /** Bytes of the heartbeat with telemetry. */
+  telemetryBodyBytes: number;
   bytesPerHeldPoll: number;
 }
 
@@ -53,7 +62,8 @@ export function spread(values: number[]): RatioSpread {
   return { median, min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-async function prepareBackend(
+/** A fresh database for `backend`: its server environment, and how to drop it. */
+export async function prepareBackend(
   backend: 'postgres' | 'pglite',
 ): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
   if (backend === 'pglite') {
@@ -77,15 +87,17 @@ async function prepareBackend(
   };
 }
 
-async function enrolAgents(
+/** Enrol AGENTS agents (or `count`) over HTTP and write them to `file` for agents.lua. */
+export async function enrolAgents(
   base: string,
   token: string,
   file: string,
+  count = AGENTS,
 ): Promise<{ id: string; token: string; version: number }[]> {
   const agents: { id: string; token: string; version: number }[] = [];
-  for (let i = 0; i < AGENTS; i += 50) {
+  for (let i = 0; i < count; i += 50) {
     const batch = await Promise.all(
-      Array.from({ length: Math.min(50, AGENTS - i) }, async (_, j) => {
+      Array.from({ length: Math.min(50, count - i) }, async (_, j) => {
         const res = await fetch(base + paths.enrol, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
@@ -110,6 +122,28 @@ async function enrolAgents(
   }
   await fs.writeFile(file, agents.map((a) => `${a.id} ${a.token} ${a.version}`).join('\n') + '\n');
   return agents;
+}
+
+/**
+ * Write the heartbeat with telemetry that agents.lua and baseline.lua send (MODE=telemetry): a
+ * simulated agent's sample an hour after Vector started, `%s` where the applied version goes.
+ * Resolves its size in bytes. The same body every time: the server records zero increases.
+ */
+export async function writeTelemetryBody(file: string): Promise<number> {
+  const now = Date.now();
+  const telemetry = new SimTelemetry(0, now - 3_600_000, () => 0.5).sample(now);
+  const json = JSON.stringify({
+    agentVersion: '0.1.0',
+    vectorVersion: '0.58.0',
+    appliedConfigVersion: 0,
+    vectorRunning: true,
+    vectorUptimeSeconds: 3600,
+    configError: null,
+    telemetry,
+  });
+  if (json.includes('%')) throw new Error('the telemetry body must hold no % (a Lua format string)');
+  await fs.writeFile(file, json.replace('"appliedConfigVersion":0', '"appliedConfigVersion":%s'));
+  return Buffer.byteLength(json);
 }
 
 /** Hold HELD_POLLS long-polls open and report the server's RSS growth per held request. */
@@ -148,7 +182,9 @@ async function measureHeldPolls(
 export async function benchBackend(backend: 'postgres' | 'pglite', bareUrl: string): Promise<ProtocolResult> {
   const db = await prepareBackend(backend);
   const agentsFile = path.join(os.tmpdir(), `flotilla-bench-agents-${process.pid}.txt`);
+  const telemetryFile = path.join(os.tmpdir(), `flotilla-bench-telemetry-${process.pid}.json`);
   try {
+    const telemetryBodyBytes = await writeTelemetryBody(telemetryFile);
     await cli(['group', 'create', '--slug', 'bench', '--name', 'Bench'], db.env);
     const token = await cli(
       ['token', 'mint', '--group', 'bench', '--max-uses', String(AGENTS), '--ttl', '1h'],
@@ -158,21 +194,25 @@ export async function benchBackend(backend: 'postgres' | 'pglite', bareUrl: stri
     try {
       const base = `http://127.0.0.1:${server.port}`;
       const agents = await enrolAgents(base, token, agentsFile);
-      const env = { AGENTS_FILE: agentsFile };
+      const env = { AGENTS_FILE: agentsFile, TELEMETRY_BODY_FILE: telemetryFile };
       const bare = path.join(ROOT, 'test/bench/wrk/baseline.lua');
       // Warm-up (JIT, caches, connections) on both sides.
       await wrk(bareUrl, bare, { MODE: 'poll' }, 2);
       await wrk(base, AGENTS_LUA, { ...env, MODE: 'poll' }, 2);
       await wrk(base, AGENTS_LUA, { ...env, MODE: 'heartbeat' }, 2);
+      await wrk(base, AGENTS_LUA, { ...env, MODE: 'telemetry' }, 2);
       const rounds: ProtocolRound[] = [];
       for (let i = 0; i < ROUNDS; i++) {
         const bareGet = await wrk(bareUrl, bare, { MODE: 'poll' }, SECONDS);
         const poll = await wrk(base, AGENTS_LUA, { ...env, MODE: 'poll' }, SECONDS);
         const barePost = await wrk(bareUrl, bare, { MODE: 'heartbeat' }, SECONDS);
         const heartbeat = await wrk(base, AGENTS_LUA, { ...env, MODE: 'heartbeat' }, SECONDS);
-        rounds.push({ bareGet, poll, barePost, heartbeat });
+        const bareTelemetry = await wrk(bareUrl, bare, { ...env, MODE: 'telemetry' }, SECONDS);
+        const telemetry = await wrk(base, AGENTS_LUA, { ...env, MODE: 'telemetry' }, SECONDS);
+        rounds.push({ bareGet, poll, barePost, heartbeat, bareTelemetry, telemetry });
         process.stderr.write(
-          `${backend} round ${i + 1}: poll ${ratio(poll, bareGet)} %, heartbeat ${ratio(heartbeat, barePost)} %\n`,
+          `${backend} round ${i + 1}: poll ${ratio(poll, bareGet)} %, heartbeat ${ratio(heartbeat, barePost)} %, ` +
+            `with telemetry ${ratio(telemetry, bareTelemetry)} %\n`,
         );
       }
       await server.stop();
@@ -186,6 +226,8 @@ export async function benchBackend(backend: 'postgres' | 'pglite', bareUrl: stri
           rounds,
           pollVsBare: spread(rounds.map((r) => ratio(r.poll, r.bareGet))),
           heartbeatVsBare: spread(rounds.map((r) => ratio(r.heartbeat, r.barePost))),
+          telemetryVsBare: spread(rounds.map((r) => ratio(r.telemetry, r.bareTelemetry))),
+          telemetryBodyBytes,
           bytesPerHeldPoll,
         };
       } finally {
@@ -196,11 +238,12 @@ export async function benchBackend(backend: 'postgres' | 'pglite', bareUrl: stri
     }
   } finally {
     await fs.rm(agentsFile, { force: true });
+    await fs.rm(telemetryFile, { force: true });
     await db.drop();
   }
 }
 
 /** `a` as a percentage of `b` (requests per second), one decimal. */
-function ratio(a: WrkResult, b: WrkResult): number {
+export function ratio(a: WrkResult, b: WrkResult): number {
   return Math.round((1000 * a.requestsPerSecond) / b.requestsPerSecond) / 10;
 }

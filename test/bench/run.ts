@@ -1,9 +1,13 @@
 /**
  * `npm run bench`: every benchmark in one run on this machine, printed as a table of ratios against
  * the bare node:http baseline plus the fleet benchmarks (fleet-bench.ts: capacity, propagation,
- * fan-out, dashboard memory), and written to test/bench/results/latest.json. Never part of npm test.
- * `npm run bench -- protocol` runs only the protocol ratios. The load averages before and after
- * are printed; a run that started with a 1-minute load above LOADED is marked as taken under load.
+ * fan-out, dashboard memory), the pinned 204 poll, a gate breach to reverted, telemetry storage
+ * (replayed: telemetry-store.ts; and over HTTP with the simulator: telemetry-http.ts), the failover
+ * of two replicas behind nginx (replicas.ts), and written to test/bench/results/latest.json. Never
+ * part of npm test. `npm run bench -- protocol` runs only the protocol ratios (and the pinned poll);
+ * `npm run bench -- replicas` only the failover, written to results/replicas.json. The load
+ * averages before and after are printed; a run that started with a 1-minute load above LOADED is
+ * marked as taken under load.
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -12,27 +16,45 @@ import * as prettier from 'prettier';
 import { ROOT, loadAverage, pinning, startBaseline } from './lib.ts';
 import { benchBackend, type RatioSpread } from './protocol.ts';
 import { benchFleet } from './fleet-bench.ts';
+import { benchPinnedPoll } from './pinned-poll.ts';
+import { benchRolloutRevert, revertLine } from './rollout-revert.ts';
 import { fleetTable } from './fleet-table.ts';
 import { benchTelemetryStore, telemetryLine } from './telemetry-store.ts';
+import { measureMetricsOverhead } from './metrics-overhead.ts';
+import { benchReplicas, replicasLines } from './replicas.ts';
+import { benchTelemetryHttp, telemetryHttpLine, type TelemetryHttpResult } from './telemetry-http.ts';
 
 /** Above this 1-minute load average at the start, the figures are marked as taken under load. */
 const LOADED = 1.5;
 const onlyProtocol = process.argv.includes('protocol');
+const onlyReplicas = process.argv.includes('replicas');
+const all = !onlyProtocol && !onlyReplicas;
 
 const started = new Date();
 const startLoad = loadAverage();
-const baselineServer = await startBaseline();
 const backends = [];
-try {
-  const bareUrl = `http://127.0.0.1:${baselineServer.port}`;
-  for (const backend of ['postgres', 'pglite'] as const) backends.push(await benchBackend(backend, bareUrl));
-} finally {
-  await baselineServer.stop();
+if (!onlyReplicas) {
+  const baselineServer = await startBaseline();
+  try {
+    const bareUrl = `http://127.0.0.1:${baselineServer.port}`;
+    for (const backend of ['postgres', 'pglite'] as const)
+      backends.push(await benchBackend(backend, bareUrl));
+  } finally {
+    await baselineServer.stop();
+  }
 }
-const fleet = onlyProtocol ? undefined : await benchFleet();
-const telemetry = onlyProtocol
-  ? undefined
-  : await benchTelemetryStore(Number(process.env.BENCH_TELEMETRY_AGENTS ?? 10_000), 10);
+// In-process CPU time, so it runs alone, between the wrk runs.
+const metricsOverhead = onlyReplicas ? undefined : measureMetricsOverhead();
+const pinnedPoll = onlyReplicas ? undefined : await benchPinnedPoll();
+const fleet = all ? await benchFleet() : undefined;
+const rolloutRevert = all ? await benchRolloutRevert() : undefined;
+const telemetryAgents = Number(process.env.BENCH_TELEMETRY_AGENTS ?? 10_000);
+const telemetry = all ? await benchTelemetryStore(telemetryAgents, 10) : undefined;
+// The same fleet over HTTP at the production interval, then time-compressed 10× (as 10 × the agents).
+const telemetryHttp: TelemetryHttpResult[] = [];
+if (all)
+  for (const seconds of [30, 10]) telemetryHttp.push(await benchTelemetryHttp(telemetryAgents, seconds, 5));
+const replicas = onlyProtocol ? undefined : await benchReplicas();
 const endLoad = loadAverage();
 const underLoad = startLoad[0] > LOADED;
 
@@ -52,20 +74,52 @@ for (const r of backends) {
     pct(r.heartbeatVsBare),
     '≥ 50 %',
   ]);
+  rows.push([
+    `${r.backend}: heartbeat with telemetry (${r.telemetryBodyBytes} B) vs the same bare POST`,
+    median(r.rounds.map((x) => x.telemetry.requestsPerSecond)).toFixed(0),
+    pct(r.telemetryVsBare),
+    'stated',
+  ]);
 }
 const bare = backends.flatMap((r) => r.rounds);
-rows.push([
-  'bare node:http GET 204',
-  median(bare.map((x) => x.bareGet.requestsPerSecond)).toFixed(0),
-  '',
-  '',
-]);
-rows.push([
-  'bare node:http JSON POST',
-  median(bare.map((x) => x.barePost.requestsPerSecond)).toFixed(0),
-  '',
-  '',
-]);
+if (bare.length) {
+  rows.push([
+    'bare node:http GET 204',
+    median(bare.map((x) => x.bareGet.requestsPerSecond)).toFixed(0),
+    '',
+    '',
+  ]);
+  rows.push([
+    'bare node:http JSON POST',
+    median(bare.map((x) => x.barePost.requestsPerSecond)).toFixed(0),
+    '',
+    '',
+  ]);
+  rows.push([
+    'bare node:http JSON POST of the heartbeat with telemetry',
+    median(bare.map((x) => x.bareTelemetry.requestsPerSecond)).toFixed(0),
+    '',
+    '',
+  ]);
+}
+const postgres = backends.find((r) => r.backend === 'postgres');
+if (metricsOverhead && postgres) {
+  // One core serves the poll, so its time per request is 1 / its rate.
+  const pollNs = 1e9 / median(postgres.rounds.map((x) => x.poll.requestsPerSecond));
+  rows.push([
+    '/metrics instrumentation per agent request (CPU)',
+    `${metricsOverhead.nsPerRequestMedian} ns`,
+    `${((100 * metricsOverhead.nsPerRequestMedian) / pollNs).toFixed(1)} % of a postgres 204 poll`,
+    'negligible',
+  ]);
+}
+if (pinnedPoll)
+  rows.push([
+    `postgres: 204 poll of pinned agents (${pinnedPoll.agents})`,
+    median(pinnedPoll.rounds.map((x) => x.pinned.requestsPerSecond)).toFixed(0),
+    `${pct(pinnedPoll.pinnedVsUnpinned)} of unpinned`,
+    '≈ 100 %',
+  ]);
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
 const table = rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
 const memory = backends
@@ -89,11 +143,17 @@ const result = {
     pinning,
   },
   backends,
+  metricsOverhead,
+  pinnedPoll,
   fleet,
+  rolloutRevert,
   telemetry,
+  replicas,
+  telemetryHttp,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
-const latest = path.join(ROOT, 'test/bench/results/latest.json');
+// The failover run alone has a file of its own, so it leaves the last full run's figures in place.
+const latest = path.join(ROOT, 'test/bench/results', onlyReplicas ? 'replicas.json' : 'latest.json');
 // Formatted as `npm run lint` expects, so a fresh result can be committed as it is.
 const formatted = await prettier.format(JSON.stringify(result, null, 2), {
   ...(await prettier.resolveConfig(latest)),
@@ -102,7 +162,11 @@ const formatted = await prettier.format(JSON.stringify(result, null, 2), {
 await fs.writeFile(latest, formatted);
 process.stdout.write(
   `\nFlotilla benchmarks, ${started.toISOString()}, ${os.cpus().length} cores, Node ${process.version}\n` +
-    `${conditions}\npinning: ${pinning}\n\n${table}\n\n${memory}\n` +
+    `${conditions}\npinning: ${pinning}\n` +
+    (backends.length ? `\n${table}\n\n${memory}\n` : '') +
     (fleet ? `\n${fleetTable(fleet)}\n` : '') +
-    (telemetry ? `\n${telemetryLine(telemetry)}\n` : ''),
+    (telemetry ? `\n${telemetryLine(telemetry)}\n` : '') +
+    telemetryHttp.map((t) => `${telemetryHttpLine(t)}\n`).join('') +
+    (rolloutRevert ? `\n${revertLine(rolloutRevert)}\n` : '') +
+    (replicas ? `\n${replicasLines(replicas)}\n` : ''),
 );

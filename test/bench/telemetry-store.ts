@@ -3,8 +3,9 @@
  * heartbeating every 30 s. A fresh PostgreSQL database gets the agents (rows inserted in bulk, no
  * enrolment), then `MINUTES` minutes of fleet time are replayed flush by flush: every 5 s (the
  * default FLOTILLA_TELEMETRY_FLUSH_MS) the agents whose heartbeat falls in that window hand in one
- * sample (advancing counters, 0.5 % Vector restarts, host metrics, now and then a log line) and
- * recordSamples writes them, as the server's flush does. Reported: database seconds per second of
+ * sample (advancing counters, 0.2 % Vector restarts, host metrics, now and then a log line) and
+ * one replica's TelemetryStore writes them in the server's slices, then the minutes that are over,
+ * as the server's flush does. Reported: database seconds per second of
  * fleet time, rows written per second, bytes per row of each table, and the growth per day.
  *
  *   npx tsx test/bench/telemetry-store.ts [agents] [minutes]
@@ -12,13 +13,17 @@
  * Also run by `npm run bench` at 10,000 agents (BENCH_TELEMETRY_AGENTS).
  */
 import crypto from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { openDb } from '../../api/db.ts';
 import { applyMigrations } from '../../api/migrations.ts';
 import { createLocalBus } from '../../api/fleet/events.ts';
 import { createFleetContext } from '../../api/fleet/context.ts';
 import { ensurePartitions } from '../../api/fleet/telemetry/partitions.ts';
-import { recordSamples, type TelemetrySample } from '../../api/fleet/telemetry/store.ts';
+import { TelemetryStore, type TelemetrySample } from '../../api/fleet/telemetry/store.ts';
+import { FLUSH_SLICE_SAMPLES } from '../../api/fleet/telemetry/ingest.ts';
+import { MINUTE_MS, stepStart } from '../../api/fleet/telemetry/rates.ts';
 import { SIM_PIPELINE, SimTelemetry } from '../../agent/sim/telemetry.ts';
 
 const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -32,11 +37,61 @@ export interface TelemetryBenchResult {
   heartbeatsPerSecond: number;
   /** Database wall time per second of fleet time (1.0 = one connection busy all the time). */
   dbSecondsPerSecond: number;
+  /** CPU seconds of the database's own backends per second of fleet time (share of one core). */
+  dbCpuPerSecond: number;
   flushMs: { median: number; max: number };
+  /**
+   * The longest the flushes kept the event loop from anything else (a heartbeat waiting for its
+   * answer): Node's event-loop delay over the measured flushes, p99 and max, in ms.
+   */
+  loopDelayMs: { p99: number; max: number };
   rowsPerSecond: { latest: number; minutes: number; agentBuckets: number };
   bytesPerRow: { latest: number; minutes: number; agentBuckets: number };
   growthPerDayBytes: { minutes: number; agentBuckets: number; total: number };
   latestTableBytes: number;
+}
+
+/** The three telemetry tables with their partitions: rows (t: table, oid: one relation of it). */
+export const TELEMETRY_RELATIONS = `
+  SELECT v.t, c.oid
+  FROM (VALUES ('telemetry_latest'), ('telemetry_component_minutes'), ('telemetry_agent_buckets')) AS v(t)
+  JOIN pg_class c ON c.relname = v.t OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = v.t::regclass)`;
+
+/**
+ * Bytes of each telemetry table with its indexes and TOAST (`pg_total_relation_size`), counting only
+ * partitions that hold rows; run ANALYZE first. Keyed by table name.
+ */
+export async function telemetryTableBytes(raw: pg.Client): Promise<Map<string, number>> {
+  const { rows } = await raw.query<{ t: string; bytes: string }>(
+    `SELECT t, sum(pg_total_relation_size(oid))::bigint AS bytes FROM (${TELEMETRY_RELATIONS}) AS r
+     WHERE pg_relation_size(oid) > 0 GROUP BY t`,
+  );
+  return new Map(rows.map((r) => [r.t, Number(r.bytes)]));
+}
+
+/**
+ * CPU ticks (user + system, 1/100 s) used so far by each server process serving database `name`, by
+ * pid, read from /proc (PostgreSQL on this machine; empty when it runs elsewhere). The caller's own
+ * connection counts too.
+ */
+export async function backendTicks(raw: pg.Client, name: string): Promise<Map<number, number>> {
+  const { rows } = await raw.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE datname = $1', [
+    name,
+  ]);
+  const ticks = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks.set(pid, Number(fields[11]) + Number(fields[12]));
+    } catch {
+      // Not on this machine, or the connection ended.
+    }
+  }
+  return ticks;
+}
+
+async function backendCpuSeconds(raw: pg.Client, name: string): Promise<number> {
+  return [...(await backendTicks(raw, name)).values()].reduce((a, b) => a + b, 0) / 100;
 }
 
 /** Replay `minutes` of fleet time for `agents` agents; rejects when PostgreSQL is unreachable. */
@@ -84,6 +139,9 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
     const sims = agentIds.map((_, i) => new SimTelemetry(i, start.getTime() - 3_600_000, rng));
     const phase = agentIds.map(() => Math.floor(rng() * HEARTBEAT_S));
     const flushes: number[] = [];
+    let cpuAtStart: number | null = null;
+    const store = new TelemetryStore(ctx);
+    const loopDelay = monitorEventLoopDelay({ resolution: 5 });
     // One warm-up round so every agent has a baseline, as in a running fleet.
     for (let f = 0; f < (minutes * 60) / FLUSH_S + HEARTBEAT_S / FLUSH_S; f++) {
       now = new Date(start.getTime() + (f * FLUSH_S - HEARTBEAT_S) * 1000);
@@ -98,21 +156,25 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
           telemetry: sims[i].sample(now.getTime()),
         });
       }
+      if (now >= start && cpuAtStart === null) {
+        cpuAtStart = await backendCpuSeconds(raw, name);
+        loopDelay.enable();
+      }
       const t0 = performance.now();
-      await recordSamples(ctx, batch, new Date(start.getTime() - 86_400_000));
+      // In the server's slices (ingest.ts), each its own transaction.
+      for (let from = 0; from < batch.length; from += FLUSH_SLICE_SAMPLES)
+        await store.record(
+          batch.slice(from, from + FLUSH_SLICE_SAMPLES),
+          new Date(start.getTime() - 86_400_000),
+        );
+      await store.minutes.write(ctx, stepStart(now, MINUTE_MS));
       if (now >= start) flushes.push(performance.now() - t0);
     }
+    loopDelay.disable();
+    const dbCpu = (await backendCpuSeconds(raw, name)) - (cpuAtStart ?? 0);
     await raw.query('ANALYZE');
     // Bytes of each table with its indexes and TOAST, counting only partitions that hold rows.
-    const sizes = (
-      await raw.query<{ t: string; bytes: string }>(
-        `SELECT v.t, sum(pg_total_relation_size(c.oid))::bigint AS bytes
-         FROM (VALUES ('telemetry_latest'), ('telemetry_component_minutes'), ('telemetry_agent_buckets')) AS v(t)
-         JOIN pg_class c ON c.relname = v.t OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = v.t::regclass)
-         WHERE pg_relation_size(c.oid) > 0
-         GROUP BY v.t`,
-      )
-    ).rows;
+    const sizes = await telemetryTableBytes(raw);
     const rowCount = async (table: string) =>
       Number((await raw.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
     const latestRows = await rowCount('telemetry_latest');
@@ -120,7 +182,7 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
     const allMinuteRows = await rowCount('telemetry_component_minutes');
     const bucketRows = await rowCount('telemetry_agent_buckets');
     await raw.end();
-    const size = (t: string) => Number(sizes.find((s) => s.t === t)?.bytes ?? 0);
+    const size = (t: string) => sizes.get(t) ?? 0;
     const perRow = (t: string, rows: number) => (rows > 0 ? Math.round(size(t) / rows) : 0);
     const fleetSeconds = minutes * 60;
     const sorted = [...flushes].sort((a, b) => a - b);
@@ -141,6 +203,11 @@ export async function benchTelemetryStore(agents: number, minutes: number): Prom
       fleetMinutes: minutes,
       heartbeatsPerSecond: agents / HEARTBEAT_S,
       dbSecondsPerSecond: flushes.reduce((a, b) => a + b, 0) / 1000 / fleetSeconds,
+      dbCpuPerSecond: dbCpu / fleetSeconds,
+      loopDelayMs: {
+        p99: Math.round(loopDelay.percentile(99) / 1e6),
+        max: Math.round(loopDelay.max / 1e6),
+      },
       flushMs: {
         median: Math.round(sorted[Math.floor(sorted.length / 2)]),
         max: Math.round(sorted.at(-1) ?? 0),
@@ -166,7 +233,9 @@ export function telemetryLine(r: TelemetryBenchResult): string {
   const mb = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
   return (
     `telemetry storage, ${r.agents} agents × ${r.components} components every 30 s: ` +
-    `${r.dbSecondsPerSecond.toFixed(2)} database seconds per second (flush median ${r.flushMs.median} ms), ` +
+    `${r.dbSecondsPerSecond.toFixed(2)} database seconds per second (flush median ${r.flushMs.median} ms, ` +
+    `event loop held up to ${r.loopDelayMs.max} ms), ` +
+    `database CPU ${(r.dbCpuPerSecond * 100).toFixed(1)} % of one core, ` +
     `${mb(r.growthPerDayBytes.total)} per day (minutes ${mb(r.growthPerDayBytes.minutes)}, agent buckets ${mb(r.growthPerDayBytes.agentBuckets)}), ` +
     `latest ${mb(r.latestTableBytes)}`
   );

@@ -1,5 +1,7 @@
 -- wrk script: cycle through enrolled agents (from agents.txt: "id token version" per line) and
--- send either config polls (GET, up to date → 204) or heartbeats (POST JSON), per MODE.
+-- send either config polls (GET, up to date → 204) or heartbeats (POST JSON), per MODE: "heartbeat"
+-- the plain one, "telemetry" one with the typical telemetry payload of TELEMETRY_BODY_FILE (a
+-- heartbeat whose appliedConfigVersion is %s).
 local agents = {}
 local mode = os.getenv("MODE") or "poll"
 local file = os.getenv("AGENTS_FILE")
@@ -11,6 +13,13 @@ local i = 0
 -- The bundled agent's heartbeat, as it sends it between changes.
 local body = '{"agentVersion":"0.1.0","vectorVersion":"0.58.0","appliedConfigVersion":%s,' ..
   '"vectorRunning":true,"vectorUptimeSeconds":1837,"configError":null}'
+if mode == "telemetry" then
+  local f = assert(io.open(os.getenv("TELEMETRY_BODY_FILE")))
+  body = f:read("*a")
+  f:close()
+end
+-- Built once per agent, not per request.
+for _, a in ipairs(agents) do a.body = string.format(body, a.version) end
 
 request = function()
   i = (i % #agents) + 1
@@ -20,5 +29,5 @@ request = function()
     return wrk.format("GET", "/api/v1/agents/" .. a.id .. "/config?since=" .. a.version, headers)
   end
   headers["Content-Type"] = "application/json"
-  return wrk.format("POST", "/api/v1/agents/" .. a.id .. "/heartbeat", headers, string.format(body, a.version))
+  return wrk.format("POST", "/api/v1/agents/" .. a.id .. "/heartbeat", headers, a.body)
 end
