@@ -3,6 +3,7 @@
  * api/cli ↛ the app (it loads fleet, db and config; `serve` alone loads api/main.ts);
  * api/protocol imports only zod and its own files; web ↛ api. Fails naming the file and the forbidden import.
  * And "api/fleet owns every write": no database write (Prisma or SQL) in the other server rooms.
+ * And a GraphQL Prisma field with typed errors reads through selected(query) (api/graphql/selection.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -109,6 +110,19 @@ describe('architecture', () => {
       writesIn(fs.readFileSync(path.join(ROOT, file), 'utf8'))
         .filter((w) => !(file === 'api/migrations.ts' && w.endsWith('"_prisma_migrations')))
         .map((w) => `${file}: ${w}`),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it('a Prisma field with typed errors spreads selected(query): a payload asked for only its __typename works', () => {
+    // The errors plugin hands such a field `{ select: {} }` then, which Prisma refuses (a 500).
+    const found = filesUnder('api/graphql/schema').flatMap((file) =>
+      fs
+        .readFileSync(path.join(ROOT, file), 'utf8')
+        .split(/(?=\bt\.(?:prismaField|field|int|boolean|string)\()/)
+        .filter((field) => field.startsWith('t.prismaField(') && field.includes('dataField'))
+        .filter((field) => /\.\.\.query\b/.test(field))
+        .map((field) => `${file}: ${field.slice(0, 60).replace(/\s+/g, ' ')}`),
     );
     expect(found).toEqual([]);
   });

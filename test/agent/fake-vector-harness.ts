@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
+import { runInProcess } from '../helpers/fake-vector/in-process.mjs';
 import { FAKE_VECTOR, readIfExists, tempDir, waitFor } from './helpers.ts';
 
 export interface Finished {
@@ -65,6 +66,16 @@ export class Sandbox {
     return this.launch(args, env).exited;
   }
 
+  /**
+   * Runs a one-shot command (validate, --version, a usage error) inside this process, with the same
+   * environment and working directory as `run`: for the rule tests, where a process per config is
+   * only cost. The process contract (exit codes, streams) is fake-vector-cli.test.ts's.
+   */
+  runInProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Finished> {
+    const result = runInProcess(args, { env: childEnv(env), cwd: this.dir });
+    return Promise.resolve({ ...result, signal: null });
+  }
+
   /** Starts the fake in run mode with FAKE_VECTOR_STATE_DIR set and waits for its `started` event. */
   async start(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Vector> {
     const vector = this.launch(args, { FAKE_VECTOR_STATE_DIR: this.stateDir, ...env });
@@ -108,10 +119,9 @@ export class Sandbox {
   }
 
   private launch(args: string[], env: NodeJS.ProcessEnv): Vector {
-    const inherited = Object.entries(process.env).filter(([key]) => !/^(FAKE_)?VECTOR_/.test(key));
     const child = spawn(FAKE_VECTOR, args, {
       cwd: this.dir,
-      env: { ...Object.fromEntries(inherited), ...env },
+      env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -124,6 +134,12 @@ export class Sandbox {
     });
     return { child, exited, stderr: () => stderr };
   }
+}
+
+/** This process's environment without its Vector settings, plus `env`. */
+function childEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(([key]) => !/^(FAKE_)?VECTOR_/.test(key));
+  return { ...Object.fromEntries(inherited), ...env };
 }
 
 // Each test starts several processes; generous on a loaded machine (the repo config allows 30 s).

@@ -1,6 +1,7 @@
 /**
  * The stand-in `vector` CLI against the Vector reference: each static config rule of
- * `vector validate`, and env interpolation.
+ * `vector validate`, and env interpolation. Validate runs in-process (Sandbox.runInProcess); run
+ * mode in its own process.
  */
 import { describe, expect, it } from 'vitest';
 import { type Finished, SUITE, inSandbox, yaml, demo, remap, consoleSink } from './fake-vector-harness.ts';
@@ -248,7 +249,7 @@ describe('fake vector: static config rules', SUITE, () => {
   it.each(INVALID)('enforces %s', (_rule, config, message) =>
     inSandbox(async (box) => {
       await box.write('vector.yaml', config);
-      const result = await box.run(['validate', '--no-environment', 'vector.yaml']);
+      const result = await box.runInProcess(['validate', '--no-environment', 'vector.yaml']);
       expect(result.code).toBe(78);
       expect(result.stdout).toContain(`\nx ${message}`);
     }),
@@ -257,7 +258,7 @@ describe('fake vector: static config rules', SUITE, () => {
   it.each(VALID)('accepts %s', (_rule, config) =>
     inSandbox(async (box) => {
       await box.write('vector.yaml', config);
-      const result = await box.run(['validate', '--no-environment', 'vector.yaml']);
+      const result = await box.runInProcess(['validate', '--no-environment', 'vector.yaml']);
       expect(result.stdout).toContain('√ Loaded ["vector.yaml"]');
       expect(result.code).toBe(0);
     }),
@@ -276,12 +277,12 @@ describe('fake vector: static config rules', SUITE, () => {
           consoleSink('out', ['t']),
         ),
       );
-      const remapResult = await box.run(['validate', '--no-environment', 'remap.yaml']);
+      const remapResult = await box.runInProcess(['validate', '--no-environment', 'remap.yaml']);
       expect(remapResult.code).toBe(78);
       expect(remapResult.stdout).toContain(
         'Transform errors\n----------------\nx Transform "t": must provide exactly one of `source` or `file` or `files` configuration',
       );
-      const before057 = await box.run(['validate', '--no-environment', 'remap.yaml'], {
+      const before057 = await box.runInProcess(['validate', '--no-environment', 'remap.yaml'], {
         FAKE_VECTOR_VERSION: '0.56.0',
       });
       expect(before057.code).toBe(0);
@@ -290,8 +291,8 @@ describe('fake vector: static config rules', SUITE, () => {
         'sink.yaml',
         yaml(`data_dir: ${box.dir}`, 'sources:', demo('in'), 'sinks:', '  out: {type: vector, inputs: [in]}'),
       );
-      expect((await box.run(['validate', '--no-environment', 'sink.yaml'])).code).toBe(0);
-      const built = await box.run(['validate', 'sink.yaml']);
+      expect((await box.runInProcess(['validate', '--no-environment', 'sink.yaml'])).code).toBe(0);
+      const built = await box.runInProcess(['validate', 'sink.yaml']);
       expect(built.code).toBe(78);
       expect(built.stdout).toContain(
         'Component errors\n----------------\nx Sink "out": must provide exactly one of `address` or `routing` configuration',
@@ -311,19 +312,19 @@ describe('fake vector: environment variable interpolation', SUITE, () => {
   it('is off by default from 0.57: ${VAR} stays literal', () =>
     inSandbox(async (box) => {
       await box.write('vector.yaml', fileSink('/tmp/${NOT_SET}/out.log'));
-      expect((await box.run(['validate', '--no-environment', 'vector.yaml'])).code).toBe(0);
+      expect((await box.runInProcess(['validate', '--no-environment', 'vector.yaml'])).code).toBe(0);
     }));
 
   it('fails on a missing variable once enabled by flag or VECTOR_DANGEROUSLY_ALLOW_ENV_VAR_INTERPOLATION', () =>
     inSandbox(async (box) => {
       await box.write('vector.yaml', fileSink('/tmp/${NOT_SET}/out.log'));
-      const byFlag = await box.run([
+      const byFlag = await box.runInProcess([
         'validate',
         '--no-environment',
         '--dangerously-allow-env-var-interpolation',
         'vector.yaml',
       ]);
-      const byEnv = await box.run(['validate', '--no-environment', 'vector.yaml'], {
+      const byEnv = await box.runInProcess(['validate', '--no-environment', 'vector.yaml'], {
         VECTOR_DANGEROUSLY_ALLOW_ENV_VAR_INTERPOLATION: 'true',
       });
       for (const result of [byFlag, byEnv]) {
@@ -336,7 +337,7 @@ describe('fake vector: environment variable interpolation', SUITE, () => {
     inSandbox(async (box) => {
       const run = async (config: string, env: NodeJS.ProcessEnv): Promise<Finished> => {
         await box.write('vector.yaml', config);
-        return box.run(
+        return box.runInProcess(
           ['validate', '--no-environment', '--dangerously-allow-env-var-interpolation', 'vector.yaml'],
           env,
         );
@@ -368,17 +369,22 @@ describe('fake vector: environment variable interpolation', SUITE, () => {
     inSandbox(async (box) => {
       await box.write('vector.yaml', fileSink('/tmp/${NOT_SET}/out.log'));
       const old = { FAKE_VECTOR_VERSION: '0.56.0' };
-      expect((await box.run(['validate', '--no-environment', 'vector.yaml'], old)).code).toBe(78);
+      expect((await box.runInProcess(['validate', '--no-environment', 'vector.yaml'], old)).code).toBe(78);
       expect(
         (
-          await box.run(
+          await box.runInProcess(
             ['validate', '--no-environment', '--disable-env-var-interpolation', 'vector.yaml'],
             old,
           )
         ).code,
       ).toBe(0);
       expect(
-        (await box.run(['validate', '--dangerously-allow-env-var-interpolation', 'vector.yaml'], old)).code,
+        (
+          await box.runInProcess(
+            ['validate', '--dangerously-allow-env-var-interpolation', 'vector.yaml'],
+            old,
+          )
+        ).code,
       ).toBe(2);
     }));
 

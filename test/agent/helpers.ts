@@ -55,6 +55,23 @@ export function memoryLogger(): { log: Logger; records: Record<string, unknown>[
   return { log, records };
 }
 
+/**
+ * `make` called once per key in this process: later calls share the first call's promise, except
+ * after it rejected (the next call tries again).
+ */
+export function oncePerKey<T>(make: (key: string) => Promise<T>): (key: string) => Promise<T> {
+  const made = new Map<string, Promise<T>>();
+  return (key) => {
+    let value = made.get(key);
+    if (!value) {
+      value = make(key);
+      made.set(key, value);
+      value.catch(() => made.delete(key));
+    }
+    return value;
+  };
+}
+
 /** Reads a file, or undefined when it does not exist. */
 export async function readIfExists(file: string): Promise<string | undefined> {
   return fs.readFile(file, 'utf8').catch(() => undefined);
@@ -68,15 +85,7 @@ export function spawnTs(file: string, args: string[], env: NodeJS.ProcessEnv = p
   });
 }
 
-/** True while a process with this pid exists. */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../helpers/machine-lock.ts';
 
 /**
  * SIGKILLs every process whose command line mentions `text` (a test's temp root): agents started

@@ -68,6 +68,13 @@ describe('agent HTTP client', () => {
     await expect(pending).rejects.toThrow('late');
   });
 
+  it('takes https URLs through TLS (node:https is loaded on first use)', async () => {
+    const fetch = createNodeFetch();
+    // The test server speaks plain HTTP: a TLS handshake with it fails, which proves TLS was used.
+    await expect(fetch(`${base.replace('http:', 'https:')}/echo`, init())).rejects.toThrow(/ssl|tls|EPROTO/i);
+    expect((await fetch(`${base}/echo`, init())).status).toBe(200);
+  });
+
   it('spreads the simulator’s lanes over source addresses and keeps their sockets alive', async () => {
     const pool = createSocketPool(['127.0.0.2', '127.0.0.3'], 2);
     try {

@@ -5,7 +5,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, toStorableText } from '../../api/protocol/v1.ts';
+import { ConfigError } from '../../api/protocol/v1.ts';
+import { toStorableText } from '../../api/protocol/storable.ts';
 
 describe('toStorableText', () => {
   it('replaces NUL and unpaired surrogates and never splits a surrogate pair at the cut', () => {

@@ -148,17 +148,23 @@ describe('two server processes sharing PostgreSQL and Redis', { timeout: 60_000 
       await silence(agent.agentId);
       await waitFor(() => stamped.has(agent.agentId), 10_000);
       await waitFor(() => sweeps(0) + sweeps(1) >= 1, 10_000);
-      const since = [sweeps(0), sweeps(1)];
-      // Silence other agents one at a time until each process has stamped one: both then swept
-      // after the first agent went offline, and neither stamped it again.
-      for (let i = 0; i < 20 && (sweeps(0) === since[0] || sweeps(1) === since[1]); i++) {
-        const other = await enrolOverHttp(base(0), enrolToken);
-        await silence(other.agentId);
-        await waitFor(() => stamped.has(other.agentId), 10_000);
-        await waitFor(() => sweeps(0) + sweeps(1) >= since[0] + since[1] + i + 1, 10_000);
+      // Then each process in turn stamps an agent while the other is frozen (SIGSTOP): both kept
+      // sweeping after the first agent went offline, and neither stamped it again.
+      for (const [sweeper, frozen] of [
+        [0, 1],
+        [1, 0],
+      ]) {
+        const before = sweeps(sweeper);
+        process.kill(servers[frozen].pid, 'SIGSTOP');
+        try {
+          const other = await enrolOverHttp(base(sweeper), enrolToken);
+          await silence(other.agentId);
+          await waitFor(() => stamped.has(other.agentId), 10_000);
+          await waitFor(() => sweeps(sweeper) > before, 10_000);
+        } finally {
+          process.kill(servers[frozen].pid, 'SIGCONT');
+        }
       }
-      expect(sweeps(0)).toBeGreaterThan(since[0]);
-      expect(sweeps(1)).toBeGreaterThan(since[1]);
       expect(stamped.get(agent.agentId)).toBe(1);
       const row = await admin.query('SELECT went_offline_at FROM agents WHERE id = $1', [agent.agentId]);
       expect(row.rows[0].went_offline_at).not.toBeNull();

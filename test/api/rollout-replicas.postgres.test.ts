@@ -135,9 +135,10 @@ describe('a rollout whose driving replica dies', { timeout: 90_000 }, () => {
 
     // Stage 1 is reached through the survivor's held polls; the driver soaks it.
     await waitFor(async () => (await rolloutRow(version))?.state === 'soaking', 30_000, 50);
+    // Soaking starts with the stage's pins; its agents take the version at their next poll.
+    await waitFor(async () => fleet?.snapshot().versions[String(version)]?.received === STAGE_1, 30_000, 50);
     process.kill(driver.pid, 'SIGKILL');
     expect((await rolloutRow(version)).stage).toBe(0);
-    expect(fleet?.snapshot().versions[String(version)]?.received).toBe(STAGE_1);
 
     await waitFor(async () => (await rolloutRow(version))?.state === 'done', 60_000, 100);
     const holder = await leaseHolder();

@@ -4,7 +4,7 @@
  * depth, and variations of a valid object (a field missing, replaced by a wrong type, or extra).
  */
 import fc from 'fast-check';
-import { INT32_MAX, MAX_JSON_DEPTH } from '../../api/protocol/v1.ts';
+import { INT32_MAX, MAX_JSON_DEPTH } from '../../api/protocol/storable.ts';
 
 /** The seed every fuzz property uses: FUZZ_SEED replays another run, the default keeps CI stable. */
 export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261206);

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { isEnumType, isInputObjectType, isListType, isNonNullType, type GraphQLInputType } from 'graphql';
-import { INT32_MAX } from '../../api/protocol/v1.ts';
+import { INT32_MAX } from '../../api/protocol/storable.ts';
 import { hostileJson, hostileNumber, hostileObject, hostileString } from './arbitraries.ts';
 
 /** Plausible values by field name, so validation is reached beyond the first field. */

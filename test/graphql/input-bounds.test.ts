@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken, uniqueSlug } from '../helpers/factories.ts';
 import { LOGIN, createTestUser, gql, type GqlResponse, type TestUser } from './helpers.ts';
-import { MAX_JSON_DEPTH } from '../../api/protocol/v1.ts';
+import { MAX_JSON_DEPTH } from '../../api/protocol/storable.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { FleetError } from '../../api/fleet/errors.ts';
 import { createGroup } from '../../api/fleet/groups.ts';

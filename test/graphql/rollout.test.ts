@@ -137,6 +137,22 @@ describe('rollouts over GraphQL', () => {
       __typename: 'InvalidTransitionError',
       code: 'invalid_transition',
     });
+    // A client may select nothing but the payload's type: the control still runs and answers.
+    for (const [name, state] of [
+      ['resumeRollout', 'running'],
+      ['pauseRollout', 'paused'],
+    ] as const) {
+      const input = `${name[0].toUpperCase()}${name.slice(1)}Input`;
+      const bare = await gql(
+        server.baseUrl,
+        `mutation($input: ${input}!) { ${name}(input: $input) { __typename } }`,
+        { input: { rolloutId: second.id } },
+        as(editor),
+      );
+      expect(bare.errors).toBeUndefined();
+      expect(bare.data).toEqual({ [name]: { __typename: `${input.slice(0, -5)}Payload` } });
+      expect((await server.ctx.db.rollout.findUniqueOrThrow({ where: { id: second.id } })).state).toBe(state);
+    }
     const resumed = await gqlData(
       server.baseUrl,
       control('resumeRollout'),

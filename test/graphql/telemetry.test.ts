@@ -18,7 +18,8 @@ import {
 } from '../helpers/factories.ts';
 import { createTestUser, errorCode, gql, gqlData, subscribe, wsClient, type TestUser } from './helpers.ts';
 
-let now = new Date();
+// Early in a 5-minute step, so the first two samples share one history bucket.
+let now = new Date(Math.floor(Date.now() / 300_000) * 300_000 + 5_000);
 let server: TestServer;
 let viewer: TestUser;
 let agent: EnrolledTestAgent;
@@ -55,8 +56,12 @@ function telemetry(n: number): Telemetry {
   };
 }
 
+/** When the newest heartbeat was sent. */
+let lastBeat = now;
+
 async function beat(n: number, advanceSeconds: number): Promise<void> {
   now = new Date(now.getTime() + advanceSeconds * 1000);
+  lastBeat = now;
   const res = await postJson(
     server.baseUrl + paths.heartbeat(agent.agentId),
     heartbeatBody({ telemetry: telemetry(n) }),
@@ -73,6 +78,9 @@ beforeAll(async () => {
   agent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, group.id));
   await beat(1000, 0);
   await beat(1600, 30);
+  // The minute aggregates are written by the first flush after their minute is over.
+  now = new Date(Math.ceil(now.getTime() / 60_000) * 60_000 + 1000);
+  await server.app.telemetry.flush();
 });
 afterAll(() => server.close());
 
@@ -148,9 +156,14 @@ describe('telemetry over GraphQL', () => {
       client,
       'subscription { groupTelemetryUpdated { groupId throughput { eventsIn } } }',
     );
+    const previous = lastBeat;
     await beat(2200, 30);
     const message = await mine.next();
-    expect(message.agentTelemetryUpdated).toEqual({ sampledAt: now.toISOString(), eventsInRate: 20 });
+    // 600 more events since the previous sample (beforeAll also moved the clock to the next minute).
+    expect(message.agentTelemetryUpdated).toEqual({
+      sampledAt: now.toISOString(),
+      eventsInRate: 600 / ((now.getTime() - previous.getTime()) / 1000),
+    });
     const group = await fleet.next();
     expect(group.groupTelemetryUpdated.groupId).toBeNull();
     expect(group.groupTelemetryUpdated.throughput.length).toBeGreaterThan(0);

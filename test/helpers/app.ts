@@ -33,6 +33,8 @@ export interface TestServerOptions {
   /** Use Redis pub/sub for events (replica tests). */
   redisUrl?: string;
   agentVersion?: string;
+  /** The agent executable the server offers install.sh (none by default). */
+  agentExecutable?: string;
   /** The server's logger (default: silent unless TEST_LOG_LEVEL), e.g. to capture log lines. */
   log?: Logger;
 }
@@ -58,6 +60,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     log: options.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     clock: options.clock,
     agentVersion: options.agentVersion,
+    agentExecutable: options.agentExecutable,
   });
   const address = await app.listen(0, '127.0.0.1');
   const baseUrl = `http://127.0.0.1:${address.port}`;

@@ -85,16 +85,28 @@ function serverPid(child: ChildProcess): number {
   return Number(children[0]);
 }
 
+/** Wraps a command before it is spawned, e.g. in `taskset -c 0` (which execs it, keeping the pid). */
+export type Launch = (command: string, args: string[]) => [string, string[]];
+
+/** A server started by startServerProcess. */
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  pid: number;
+  logs: () => string;
+}
+
 /**
- * Start `tsx api/main.ts` with `env`; resolves once it logs that it listens, with its port and the
- * pid of the server itself (`child` is tsx, which runs the server in a process of its own: signal
- * `pid` to stop or kill the server rather than only tsx).
+ * Start `tsx api/main.ts` with `env` (through `launch` when given); resolves once it logs that it
+ * listens, with its port and the pid of the server itself (`child` is tsx, which runs the server in
+ * a process of its own: signal `pid` to stop or kill the server rather than only tsx).
  */
 export function startServerProcess(
   env: Record<string, string>,
-): Promise<{ child: ChildProcess; port: number; pid: number; logs: () => string }> {
+  launch: Launch = (command, args) => [command, args],
+): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(TSX, ['api/main.ts'], {
+    const child = spawn(...launch(TSX, ['api/main.ts']), {
       cwd: ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
     });

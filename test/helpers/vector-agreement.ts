@@ -1,10 +1,9 @@
 /**
  * Shared by the agreement tests (test/fleet/vector-agreement*.test.ts), which feed the same
  * pipelines to the server's checkPipeline and to the stand-in `vector validate --no-environment`
- * (test/helpers/fake-vector, run as a real child process): running the stand-in, and reading which
- * rule each of its output lines is about, from Vector's wording.
+ * (test/helpers/fake-vector, run in-process: its launcher's code without a process per pipeline):
+ * running the stand-in, and reading which rule each of its output lines is about, from Vector's wording.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,8 +11,7 @@ import { stringify } from 'yaml';
 import type { ConfigProblem, ConfigRule } from '../../api/fleet/vector/problems.ts';
 import type { VectorConfig } from '../../api/fleet/vector/render.ts';
 import { VRL_COMPILE_NOTE } from '../../api/fleet/vector/vrl.ts';
-
-const VECTOR = path.resolve(import.meta.dirname, 'fake-vector/vector');
+import { runInProcess } from './fake-vector/in-process.mjs';
 
 /** The stand-in's verdict: exit code, `x ` error lines and `~ ` warning lines (without the symbol). */
 export interface Verdict {
@@ -33,23 +31,16 @@ export async function fakeValidator(): Promise<{
     count += 1;
     const file = path.join(dir, `${count}-${name.replace(/\W+/g, '-').slice(0, 60)}.yaml`);
     await fs.writeFile(file, stringify(config));
-    return new Promise((resolve, reject) => {
-      execFile(
-        VECTOR,
-        ['validate', '--no-environment', file],
-        { env: { PATH: process.env.PATH ?? '' }, timeout: 20_000 },
-        (error, stdout) => {
-          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
-          if (code === null) return reject(error ?? new Error('vector validate did not finish'));
-          const lines = (symbol: string) =>
-            stdout
-              .split('\n')
-              .filter((line) => line.startsWith(`${symbol} `))
-              .map((line) => line.slice(2));
-          resolve({ code, errors: lines('x'), warnings: lines('~') });
-        },
-      );
+    const { code, stdout } = runInProcess(['validate', '--no-environment', file], {
+      env: { PATH: process.env.PATH ?? '' },
+      cwd: dir,
     });
+    const lines = (symbol: string) =>
+      stdout
+        .split('\n')
+        .filter((line) => line.startsWith(`${symbol} `))
+        .map((line) => line.slice(2));
+    return { code, errors: lines('x'), warnings: lines('~') };
   };
   return { validate, cleanup: () => fs.rm(dir, { recursive: true, force: true }) };
 }

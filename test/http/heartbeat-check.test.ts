@@ -6,13 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { plainHeartbeat } from '../../api/rest/heartbeat-check.ts';
-import {
-  HeartbeatRequest,
-  INT32_MAX,
-  MAX_CONFIG_ERROR_LENGTH,
-  MAX_UPTIME_SECONDS,
-  MAX_VERSION_LENGTH,
-} from '../../api/protocol/v1.ts';
+import { HeartbeatRequest, MAX_CONFIG_ERROR_LENGTH } from '../../api/protocol/v1.ts';
+import { INT32_MAX, MAX_UPTIME_SECONDS, MAX_VERSION_LENGTH } from '../../api/protocol/storable.ts';
 import { fuzzParams, unstorableString } from '../fuzz/arbitraries.ts';
 
 const everyday = {

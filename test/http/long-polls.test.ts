@@ -19,10 +19,14 @@ function registry(draws: number[]) {
     pinnedVersion: () => undefined,
   };
   const woken: { agentId: string; reason: WakeReason }[] = [];
+  const wokenRecords: HeldPoll[] = [];
   const clock = { now: 1_000_000 };
   const polls = new LongPolls(
     directory as unknown as AgentDirectory,
-    (held: HeldPoll, reason) => woken.push({ agentId: held.agentId, reason }),
+    (held: HeldPoll, reason) => {
+      woken.push({ agentId: held.agentId, reason });
+      wokenRecords.push(held);
+    },
     () => draws.shift() ?? 0,
     () => clock.now,
   );
@@ -32,7 +36,7 @@ function registry(draws: number[]) {
     polls.hold(agentId, groupId, since, seconds, {} as IncomingMessage, res);
     return res;
   };
-  return { polls, woken, clock, hold, watcher: () => watcher };
+  return { polls, woken, wokenRecords, clock, hold, watcher: () => watcher };
 }
 
 describe('held polls', () => {
@@ -77,5 +81,32 @@ describe('held polls', () => {
     r.polls.closeAll();
     expect(r.woken.slice(3)).toEqual([{ agentId: 'ahead', reason: 'shutdown' }]);
     expect(r.polls.size).toBe(0);
+  });
+
+  it('holds a woken poll again until its original hold ends, unless a newer one is held or it ended', () => {
+    const r = registry([0]);
+    r.hold('a', 'g', 1, 10);
+    const start = r.clock.now;
+    r.watcher().agentChanged?.('a');
+    const [first] = r.wokenRecords;
+    expect(r.polls.holdAgain(first)).toBe(true);
+    expect(r.polls.holdAgain(first)).toBe(false);
+    expect(r.polls.size).toBe(1);
+    r.clock.now = start + 9_000;
+    r.polls.expireDue();
+    expect(r.polls.size).toBe(1);
+    r.clock.now = start + 10_100;
+    r.polls.expireDue();
+    expect(r.woken).toEqual([
+      { agentId: 'a', reason: 'changed' },
+      { agentId: 'a', reason: 'timeout' },
+    ]);
+    expect(r.polls.holdAgain(first)).toBe(false);
+    r.hold('b', 'g', 1, 10);
+    r.watcher().agentChanged?.('b');
+    r.hold('b', 'g', 1, 10);
+    expect(r.polls.holdAgain(r.wokenRecords[2])).toBe(false);
+    r.polls.closeAll();
+    expect(r.polls.holdAgain(r.wokenRecords[2])).toBe(false);
   });
 });

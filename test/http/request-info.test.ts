@@ -169,4 +169,21 @@ describe('bounded body reading', () => {
       'too large',
     );
   });
+
+  it('rejects when the request is closed before its body ended', async () => {
+    const stream = new Readable({ read() {} });
+    const reading = readBoundedBody(Object.assign(stream, { headers: {} }) as never, 10, tooLarge);
+    stream.push(Buffer.from('ab'));
+    stream.destroy();
+    await expect(reading).rejects.toThrow('closed before its body ended');
+    await expect(
+      readBoundedBody(Object.assign(stream, { headers: {} }) as never, 10, tooLarge),
+    ).rejects.toThrow('closed before its body ended');
+  });
+
+  it('reads a body sent in one chunk or in many', async () => {
+    const chunks = Array.from({ length: 100 }, (_, i) => String(i % 10));
+    expect((await readBoundedBody(body(chunks), 100, tooLarge)).toString()).toBe(chunks.join(''));
+    expect((await readBoundedBody(body(['only']), 100, tooLarge)).toString()).toBe('only');
+  });
 });

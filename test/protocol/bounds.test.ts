@@ -4,7 +4,8 @@
  * 400 invalid_body naming the field, and change nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_JSON_DEPTH, paths } from '../../api/protocol/v1.ts';
+import { paths } from '../../api/protocol/v1.ts';
+import { MAX_JSON_DEPTH } from '../../api/protocol/storable.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import {
   createGroupWithPipeline,

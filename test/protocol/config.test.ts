@@ -55,6 +55,14 @@ describe('config polling', () => {
   it('answers 204 with an empty body when since >= the group version, without a database query', async () => {
     const { group, agent } = await enrolledAgent();
     await poll(agent.agentId, agent.agentToken, 'since=0');
+    // That 200 is recorded as delivered by the next heartbeat flush: let it land before listening.
+    await expect
+      .poll(
+        async () =>
+          (await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } }))
+            .deliveredConfigVersion,
+      )
+      .toBe(group.configVersion);
     const queries: string[] = [];
     const stop = server.testDb.db.onQuery((sql) => queries.push(sql));
     try {

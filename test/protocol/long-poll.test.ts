@@ -23,6 +23,18 @@ function poll(base: string, agentId: string, token: string, query: string): Prom
   return fetch(`${base}${paths.config(agentId)}?${query}`, { headers: { authorization: `Bearer ${token}` } });
 }
 
+/** Send a poll with `wait` and resolve once `target` holds it; the promise in the result is its answer. */
+async function held(
+  target: TestServer,
+  agent: { agentId: string; agentToken: string },
+  since: number,
+  wait = 30,
+): Promise<{ answer: Promise<Response> }> {
+  const answer = poll(target.baseUrl, agent.agentId, agent.agentToken, `since=${since}&wait=${wait}`);
+  await waitFor(() => target.app.longPolls.size === 1);
+  return { answer };
+}
+
 async function enrolled(target: TestServer = server) {
   const group = await createGroupWithPipeline(target.ctx);
   const agent = await enrolOverHttp(target.baseUrl, await mintToken(target.ctx, group.id));
@@ -49,13 +61,7 @@ describe('long-poll', () => {
 
   it('answers a held poll with the new config as soon as the version moves', async () => {
     const { group, agent } = await enrolled();
-    const pending = poll(
-      server.baseUrl,
-      agent.agentId,
-      agent.agentToken,
-      `since=${group.configVersion}&wait=30`,
-    );
-    await waitFor(() => server.app.longPolls.size === 1);
+    const { answer: pending } = await held(server, agent, group.configVersion);
     await changePublishedComponent(server.ctx, group.id, 'demo', { options: { format: 'apache_common' } });
     // 200, not the 204 of a timeout: the change answered it (30 s is beyond the test's timeout).
     const res = await pending;
@@ -67,42 +73,50 @@ describe('long-poll', () => {
   it('answers a held poll at once when the agent is moved (200) or revoked (403)', async () => {
     const { group, agent } = await enrolled();
     const target = await createGroupWithPipeline(server.ctx);
-    const moved = poll(
-      server.baseUrl,
-      agent.agentId,
-      agent.agentToken,
-      `since=${group.configVersion}&wait=30`,
-    );
-    await waitFor(() => server.app.longPolls.size === 1);
+    const { answer: moved } = await held(server, agent, group.configVersion);
     await moveAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId], groupId: target.id });
     const movedRes = await moved;
     expect(movedRes.status).toBe(200);
     expect(movedRes.headers.get('x-config-version')).toBe(String(target.configVersion));
 
-    const revoked = poll(
-      server.baseUrl,
-      agent.agentId,
-      agent.agentToken,
-      `since=${target.configVersion}&wait=30`,
-    );
-    await waitFor(() => server.app.longPolls.size === 1);
+    const { answer: revoked } = await held(server, agent, target.configVersion);
     await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] });
     const revokedRes = await revoked;
     expect(revokedRes.status).toBe(403);
     expect(((await revokedRes.json()) as { error: { code: string } }).error.code).toBe('token_revoked');
   });
 
+  it('keeps holding a poll through a change that leaves its desired version where it was', async () => {
+    const { group, agent } = await enrolled();
+    const { answer: pending } = await held(server, agent, group.configVersion);
+    let settled = false;
+    void pending.then(() => (settled = true));
+    // What acknowledging a config reset publishes: the directory re-reads the agent and wakes its poll.
+    let refreshed = false;
+    const unwatch = server.app.directory.watch({ agentChanged: () => (refreshed = true) });
+    try {
+      server.ctx.events.publish('agentUpdated', {
+        agentId: agent.agentId,
+        groupId: group.id,
+        change: 'config',
+      });
+      await waitFor(() => refreshed);
+    } finally {
+      unwatch();
+    }
+    expect(server.app.longPolls.size).toBe(1);
+    expect(settled).toBe(false);
+    await changePublishedComponent(server.ctx, group.id, 'demo', { options: { format: 'apache_common' } });
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-config-version')).toBe(String(group.configVersion + 1));
+  });
+
   it('answers held polls 204 at once when the server shuts down', async () => {
     const extra = await startTestServer();
     try {
       const { group, agent } = await enrolled(extra);
-      const pending = poll(
-        extra.baseUrl,
-        agent.agentId,
-        agent.agentToken,
-        `since=${group.configVersion}&wait=60`,
-      );
-      await waitFor(() => extra.app.longPolls.size === 1);
+      const { answer: pending } = await held(extra, agent, group.configVersion, 60);
       await extra.app.stop();
       // Answered before the test's timeout, far below wait=60: the shutdown answered it.
       const res = await pending;
@@ -123,13 +137,7 @@ describe('long-poll', () => {
         const b = await startTestServer({ redisUrl, testDb: a.testDb });
         try {
           const { group, agent } = await enrolled(a);
-          const pending = poll(
-            b.baseUrl,
-            agent.agentId,
-            agent.agentToken,
-            `since=${group.configVersion}&wait=30`,
-          );
-          await waitFor(() => b.app.longPolls.size === 1);
+          const { answer: pending } = await held(b, agent, group.configVersion);
           await changePublishedComponent(a.ctx, group.id, 'demo', { options: { format: 'bsd_syslog' } });
           const res = await pending;
           expect(res.status).toBe(200);

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../../agent/sim/fleet.ts';
 import { defaultOptions } from '../../agent/sim/options.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
+import { FLEET_LOCK_WAIT_MS, machineLock } from '../helpers/machine-lock.ts';
 import { createGroupWithPipeline, mintToken } from '../helpers/factories.ts';
 import { publishChange, rolloutOf } from '../helpers/rollouts.ts';
 
@@ -24,10 +25,13 @@ const HOST_PREFIX = `rollout-${process.pid}`;
 
 let server: TestServer;
 let fleet: Fleet;
+let releaseFleetLock: (() => Promise<void>) | undefined;
 let groupId: string;
 let baseline: number;
 
 beforeAll(async () => {
+  // One 1,000-agent simulation at a time on this machine: two side by side starve both.
+  releaseFleetLock = await machineLock('simulated-fleet', FLEET_LOCK_WAIT_MS);
   server = await startTestServer({
     env: { FLOTILLA_ROLLOUT_INTERVAL_MS: '200', FLOTILLA_ENROL_RATE_LIMIT: '100000' },
   });
@@ -48,13 +52,14 @@ beforeAll(async () => {
     download: false,
     enrolConcurrency: 25,
   });
-  await fleet.waitFor((s) => s.agents.enrolled === AGENTS, 60_000);
-  await fleet.waitFor((s) => (s.versions[String(baseline)]?.applied ?? 0) === AGENTS, 30_000);
-}, 120_000);
+  await fleet.waitFor((s) => s.agents.enrolled === AGENTS, 120_000);
+  await fleet.waitFor((s) => (s.versions[String(baseline)]?.applied ?? 0) === AGENTS, 60_000);
+}, FLEET_LOCK_WAIT_MS + 180_000);
 
 afterAll(async () => {
   await fleet?.stop().catch(() => undefined);
   await server?.close();
+  await releaseFleetLock?.();
 });
 
 const agentsOf = () =>

@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  edgeLabel,
+  formatEventRate,
   connect,
   disconnect,
   freshId,
@@ -204,5 +206,16 @@ describe('version diffs', () => {
       ['changed', null, '    type: file'],
       ['context', '    include: []', '    include: []'],
     ]);
+  });
+});
+
+describe('live rates on the graph', () => {
+  it('labels a wire with its output and what its source sends per second', () => {
+    const rates = { parse: { agents: 2, eventsIn: 12_345, eventsOut: 0.4213, errors: 0, discarded: 0 } };
+    expect(edgeLabel({ id: 'e', source: 'parse', target: 'out', output: 'errors' }, rates)).toBe(
+      'errors · 0.42/s',
+    );
+    expect(edgeLabel({ id: 'e', source: 'gone', target: 'out', output: null }, rates)).toBeUndefined();
+    expect([0, 3, 20.04, 12_345, 2_500_000].map(formatEventRate)).toEqual(['0', '3', '20', '12.3k', '2.5M']);
   });
 });

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ALL_AT_ONCE_INPUT, isAllAtOnce, planDraft, planInput } from '../../web/src/lib/rollout-plan.ts';
-import { failingAgentsLink, sharePercent, stageTarget } from '../../web/src/lib/rollout.ts';
+import { sharePercent, stageTarget } from '../../web/src/lib/rollout.ts';
+import { failingAgentsLink, firstFailedStage, rolloutFailedLink } from '../../web/src/lib/failures.ts';
 
 const GATES = {
   applyFailedRatio: 0.05,
@@ -73,5 +74,12 @@ describe('rollout plan form', () => {
     expect(sharePercent(0.123)).toBe('12.3 %');
     expect(sharePercent(null)).toBe('—');
     expect(failingAgentsLink('web').query.q).toBe('group:web configStatus:failed');
+    expect(failingAgentsLink().query.q).toBe('configStatus:failed');
+    expect(rolloutFailedLink('r1', 1)).toEqual({
+      path: '/rollouts/r1',
+      query: { stage: '2', agents: 'failed' },
+    });
+    expect(firstFailedStage([{ failed: 0 }, { failed: 2 }])).toBe(1);
+    expect(firstFailedStage([{ failed: 0 }])).toBe(0);
   });
 });

@@ -1,9 +1,11 @@
 // The stdout layout of `vector validate` (the Formatter in src/validate.rs): `√`/`~`/`x` lines, titles
 // underlined with dashes and preceded by a blank line once something was printed, and a closing rule as
 // wide as the widest line followed by a right-aligned "Validated".
+import { io } from './io.mjs';
+
 const ANSI = /\x1b\[[0-9;]*m/g;
 
-/** Prints validate's result lines to stdout; `color` adds ANSI colours to the symbols. */
+/** Prints validate's result lines to stdout (io.mjs); `color` adds ANSI colours to the symbols. */
 export class Formatter {
   constructor(color) {
     this.color = color;
@@ -28,14 +30,14 @@ export class Formatter {
 
   /** A title with a dashed underline of the same length. */
   title(text) {
-    if (this.printedSomething) process.stdout.write('\n');
+    if (this.printedSomething) io().stdout.write('\n');
     this.print(`${text}\n${'-'.repeat(text.length)}\n`);
   }
 
   /** The closing rule and the right-aligned "Validated". */
   validated() {
     const word = this.color ? this.paint('Validated', 32) : 'Validated';
-    process.stdout.write(`${'-'.repeat(this.width)}\n${word.padStart(this.width + (word.length - 9))}\n`);
+    io().stdout.write(`${'-'.repeat(this.width)}\n${word.padStart(this.width + (word.length - 9))}\n`);
   }
 
   paint(text, code) {
@@ -46,6 +48,6 @@ export class Formatter {
     for (const line of text.split('\n'))
       this.width = Math.max(this.width, [...line.replace(ANSI, '')].length);
     this.printedSomething = true;
-    process.stdout.write(text);
+    io().stdout.write(text);
   }
 }

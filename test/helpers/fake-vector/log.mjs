@@ -1,5 +1,7 @@
 // Vector's own log lines, always on stderr: tracing's text layout
 // `<timestamp> <LEVEL> <target>: <message> key=value ...` or one JSON object per line.
+import { io } from './io.mjs';
+
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'];
 
 /** Marks a field value for Display formatting (printed unquoted), like tracing's `%value`. */
@@ -11,7 +13,7 @@ export function display(value) {
  * Creates a logger honouring `-v`/`-q` counts, VECTOR_LOG (a plain level name or `off`) and
  * `--log-format`. Each level method takes `(target, message, fields)`; string fields print quoted.
  */
-export function createLogger({ verbose = 0, quiet = 0, logFormat = 'text' } = {}, env = process.env) {
+export function createLogger({ verbose = 0, quiet = 0, logFormat = 'text' } = {}, env = io().env) {
   const threshold = thresholdFor(env.VECTOR_LOG?.trim().toLowerCase(), verbose, quiet);
   const write = (level, target, message, fields = {}) => {
     if (LEVELS.indexOf(level) < threshold) return;
@@ -20,7 +22,7 @@ export function createLogger({ verbose = 0, quiet = 0, logFormat = 'text' } = {}
       logFormat === 'json'
         ? JSON.stringify({ timestamp, level: level.toUpperCase(), message, target, ...jsonFields(fields) })
         : `${timestamp} ${level.toUpperCase().padStart(5)} ${target}: ${message}${textFields(fields)}`;
-    process.stderr.write(`${line}\n`);
+    io().stderr.write(`${line}\n`);
   };
   return Object.fromEntries(LEVELS.map((level) => [level, (...args) => write(level, ...args)]));
 }

@@ -6,6 +6,7 @@ import { DEFAULT_DATA_DIR, buildErrors, dataDirError } from './build.mjs';
 import { loadConfig } from './config.mjs';
 import { Formatter } from './formatter.mjs';
 import { interpolationEnabled } from './interpolate.mjs';
+import { io } from './io.mjs';
 import { debugPathList, requestedLocations, resolveLocations } from './paths.mjs';
 import { versionAtLeast } from './version.mjs';
 
@@ -19,10 +20,10 @@ export function runValidate(opts, rootOpts, log) {
     log.error('vector::config::loading', 'Config file not found in path.', { path: resolved.missing });
     return EXIT_CONFIG;
   }
-  const color = rootOpts.color === 'always' || (rootOpts.color === 'auto' && Boolean(process.stdout.isTTY));
+  const color = rootOpts.color === 'always' || (rootOpts.color === 'auto' && Boolean(io().stdout.isTTY));
   const fmt = new Formatter(color);
   const paths = debugPathList(resolved.locations);
-  const env = interpolationEnabled(opts) ? process.env : undefined;
+  const env = interpolationEnabled(opts) ? io().env : undefined;
   const { config, errors, warnings } = loadConfig(resolved.locations, { env, allowEmpty: false });
   const loadFailures = errors.length ? errors : opts.denyWarnings ? warnings : [];
   if (loadFailures.length) {

@@ -1,5 +1,6 @@
 // The Vector version the stand-in impersonates, and the behaviour switches that depend on it.
 import { arch } from 'node:process';
+import { io } from './io.mjs';
 
 const DEFAULT_VERSION = '0.58.0';
 /** What release builds put after the target triple: `<git short sha> <build date-time>`. */
@@ -7,7 +8,7 @@ export const BUILD_DESCRIPTION = 'c3445d4 2026-08-21 09:14:31.512845066';
 
 /** The impersonated version: FAKE_VECTOR_VERSION when set, else 0.58.0 (the reference's snapshot). */
 export function vectorVersion() {
-  return process.env.FAKE_VECTOR_VERSION?.trim() || DEFAULT_VERSION;
+  return io().env.FAKE_VECTOR_VERSION?.trim() || DEFAULT_VERSION;
 }
 
 /** True when the impersonated version is at least `min` ("x.y.z"); an unparseable version counts as the default. */

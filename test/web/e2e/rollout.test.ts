@@ -167,7 +167,12 @@ describe('a staged rollout in a real browser', () => {
       await page.locator('[data-test=gate-apply_failed] >> text=Breached').waitFor();
       const failedLink = page.locator('[data-test=rollout-failed-link]');
       await failedLink.waitFor();
-      expect(await failedLink.getAttribute('href')).toContain('configStatus');
+      // "1 failed" links to this page's agent table, filtered to the stage's failed agents.
+      expect(await failedLink.getAttribute('href')).toContain('?stage=1&agents=failed');
+      await failedLink.click();
+      await expect
+        .poll(() => page.locator('[data-test=rollout-agent-row]').count(), { timeout: 10_000 })
+        .toBe(1);
       await expect
         .poll(() => page.locator('[data-test=rollout-agent-row]').first().textContent(), { timeout: 10_000 })
         .toContain(ERROR);

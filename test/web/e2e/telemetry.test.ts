@@ -1,11 +1,12 @@
 /**
  * Telemetry in a real browser: the agent page charts an agent's recorded samples (ECharts draws on
  * a canvas) and lists its recent Vector log lines; the overview charts fleet throughput and the
- * top lists. Screenshots land in test/.screenshots/telemetry-*.png.
+ * top lists; the group's pipeline graph shows live events per second on its components and wires,
+ * a component with errors highlighted. Screenshots land in test/.screenshots/telemetry-*.png.
  */
 import { describe, expect } from 'vitest';
 import type { Telemetry } from '../../../api/protocol/telemetry.ts';
-import { recordSamples } from '../../../api/fleet/telemetry/store.ts';
+import { TelemetryStore } from '../../../api/fleet/telemetry/store.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../../helpers/factories.ts';
 import { screenshot } from './browser.ts';
 import { browserSuite } from './suite.ts';
@@ -77,14 +78,48 @@ const suite = browserSuite({
     });
     agentId = agent.agentId;
     const start = Date.now() - 40 * MINUTE;
+    const store = new TelemetryStore(server.ctx);
     for (let minute = 0; minute <= 40; minute++) {
       const at = new Date(start + minute * MINUTE);
-      await recordSamples(
-        server.ctx,
+      await store.record(
         [{ agentId, groupId: group.id, at, telemetry: telemetry(minute + 1, at) }],
         new Date(start - 86_400_000),
       );
     }
+    await store.minutes.write(server.ctx, null);
+    // A second group (the demo pipeline: demo → out) whose sink fails now and then.
+    const graphGroup = await createGroupWithPipeline(server.ctx, 'telemetry-graph');
+    const graphAgent = await enrolOverHttp(server.baseUrl, await mintToken(server.ctx, graphGroup.id));
+    // One "now" for both samples, so they are exactly 30 s apart (rates of exactly 20/s).
+    const now = Date.now();
+    for (const [ago, n] of [
+      [30_000, 1000],
+      [0, 1600],
+    ] as const) {
+      const component = (id: string, kind: 'source' | 'sink', errors: number) => ({
+        id,
+        kind,
+        type: kind === 'source' ? 'demo_logs' : 'console',
+        eventsIn: n,
+        eventsOut: n - errors,
+        bytesIn: n * 100,
+        bytesOut: n * 100,
+        errors,
+        discarded: 0,
+      });
+      await store.record(
+        [
+          {
+            agentId: graphAgent.agentId,
+            groupId: graphGroup.id,
+            at: new Date(now - ago),
+            telemetry: { components: [component('demo', 'source', 0), component('out', 'sink', n / 100)] },
+          },
+        ],
+        new Date(start - 86_400_000),
+      );
+    }
+    await store.minutes.write(server.ctx, null);
   },
 });
 const { step } = suite;
@@ -96,7 +131,7 @@ describe('telemetry charts in a real browser', () => {
     await page.goto(`${server.baseUrl}/agents/${agentId}`);
     const panel = page.locator('section.telemetry');
     await panel.locator('[data-testid=telemetry-summary]').waitFor();
-    await expect.poll(() => panel.locator('canvas').count()).toBe(6);
+    await expect.poll(() => panel.locator('canvas').count(), { timeout: 15_000 }).toBe(6);
     expect(await panel.locator('[data-testid=telemetry-summary]').textContent()).toContain(
       '10.0 events/s in',
     );
@@ -109,8 +144,27 @@ describe('telemetry charts in a real browser', () => {
     const { page, server } = suite;
     await page.goto(`${server.baseUrl}/`);
     const panel = page.locator('section.throughput');
-    await expect.poll(() => panel.locator('canvas').count()).toBe(2);
+    await expect.poll(() => panel.locator('canvas').count(), { timeout: 15_000 }).toBe(2);
     expect(await panel.textContent()).toContain('parse');
     await screenshot(page, 'telemetry-overview');
   });
+
+  step(
+    'the pipeline graph shows live events per second on components and wires, errors highlighted',
+    async () => {
+      const { page, server } = suite;
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${server.baseUrl}/groups/telemetry-graph`);
+      const demo = page.locator('[data-test=node-demo] [data-test=node-rates]');
+      await demo.waitFor();
+      // 600 events in 30 s from the source; the sink fails 6 of them.
+      expect(await demo.textContent()).toContain('20 in · 20 out /s');
+      const out = page.locator('[data-test=node-out]');
+      expect(await out.locator('[data-test=node-errors]').textContent()).toContain('0.2 err/s');
+      expect(await out.getAttribute('class')).toContain('erroring');
+      expect(await page.locator('.vue-flow__edge-text').first().textContent()).toContain('20/s');
+      expect(await page.locator('.vue-flow__edge.erroring').count()).toBe(1);
+      await screenshot(page, 'telemetry-pipeline-graph');
+    },
+  );
 });
