@@ -14,7 +14,8 @@ const FIRST_ROWS_TARGET_MS = 1500;
 /**
  * The agents page's JavaScript budget, decoded: 1.15 MB. The page measured 985 kB after per-page
  * GraphQL documents, then 1.12 MB once the dark theme, the live first-agent wait, the audit diff and
- * the secrets panels landed (2026-12-06); the next cut is PrimeVue's DataTable chunk (306 kB).
+ * the secrets panels landed, 1.25 MB with the bulk dialog's staged upgrade plan, and 1.03 MB once
+ * that plan loads when an upgrade is planned (2026-12-06); the next cut is PrimeVue's DataTable chunk.
  */
 const AGENTS_PAGE_JS_BUDGET_BYTES = 1_150_000;
 const suite = browserSuite({

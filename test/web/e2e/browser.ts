@@ -104,9 +104,15 @@ export async function choose(page: Page, inputId: string, option: string): Promi
 }
 
 /**
- * Wait until the open dialog has taken the focus (PrimeVue moves it to the first field as the dialog
- * opens, later under load): keys typed before that can land in the first field instead.
+ * Wait until the open dialog has taken the focus for good: PrimeVue focuses its first field when the
+ * opening transition ends (its focus trap may focus it earlier, on mount), so keys typed into another
+ * field before the end can be moved into the first one. Vue removes the `p-dialog-enter-*` classes and
+ * runs the after-enter focus in one task: once none is left and the focus is inside, it stays there.
  */
 export async function dialogFocused(page: Page): Promise<void> {
-  await page.waitForFunction(() => document.activeElement?.closest('.p-dialog') != null);
+  await page.waitForFunction(
+    () =>
+      document.activeElement?.closest('.p-dialog') != null &&
+      document.querySelector('.p-dialog-enter-active, .p-dialog-enter-from, .p-dialog-enter-to') == null,
+  );
 }
