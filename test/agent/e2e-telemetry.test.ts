@@ -70,7 +70,14 @@ describe.each(AGENT_KINDS)('%s', (kind) => {
       await host.runningVector(vector.pid);
       const afterCrash = await telemetry((t) =>
         t.logs?.some((l) => l.level === 'error' && l.message.includes('Simulated crash')),
-      );
+      ).catch((error: unknown) => {
+        // Seen once in a full run, for both agent kinds, not reproduced alone: say what there was.
+        const last = received.get(agentId);
+        const agentLog = host!.lines.slice(-25).map((l) => JSON.stringify(l));
+        throw new Error(
+          `${String(error)}\nlatest heartbeat: ${JSON.stringify({ ...last, telemetry: { vector: last?.telemetry?.vector, logs: last?.telemetry?.logs } })}\nagent log:\n${agentLog.join('\n')}`,
+        );
+      });
       const restartedUptime = await telemetry(
         (t) =>
           t.vector?.uptimeSeconds !== undefined &&
