@@ -53,6 +53,8 @@ async function bundleScript(version: string): Promise<string> {
     minifyWhitespace: true,
     legalComments: 'none',
     logLevel: 'warning',
+    // import.meta is empty in CommonJS, as expected: transport/http.ts falls back to __filename.
+    logOverride: { 'empty-import-meta': 'silent' },
     define: { __FLOTILLA_AGENT_VERSION__: JSON.stringify(version), __FLOTILLA_AGENT_EXECUTABLE__: 'true' },
     banner: { js: `// flotilla-agent ${version} (single executable)` },
   });
