@@ -3,7 +3,8 @@
  * upgrade.ts (see the design there). It waits for the old agent to exit, starts the new one when no
  * service manager will, and then waits for the new version's `done` result to be acknowledged by the
  * server. If the new agent exits first or the deadline passes, it rolls back: `current` → old
- * version, new agent stopped, phase `rolled_back` + reason recorded, old agent started again.
+ * version, new agent stopped, phase `rolled_back` + reason recorded, old agent started again. A new
+ * agent whose `done` is only waiting for its acknowledgement at the deadline gets one more timeout.
  */
 import type { ChildProcess, spawn as nodeSpawn } from 'node:child_process';
 import path from 'node:path';
@@ -65,15 +66,24 @@ export async function watchUpgrade(o: WatchOptions): Promise<WatchResult> {
     child.once('exit', (code, signal) => (childExit = signal ? `signal ${signal}` : `code ${code}`));
   }
   o.log.info('waiting for the new version to report', { toVersion, timeoutMs: o.upgradeTimeoutMs });
-  const deadline = o.clock.now() + o.upgradeTimeoutMs;
+  let deadline = o.clock.now() + o.upgradeTimeoutMs;
+  let extended = false;
   let reason: string | null = null;
   while (reason === null) {
-    if (confirmed(await o.store.load(), o.actionId)) {
+    const state = await o.store.load();
+    if (confirmed(state, o.actionId)) {
       o.log.info('upgrade confirmed', { toVersion });
       return 'confirmed';
     }
     if (childExit) reason = `agent ${toVersion} exited (${childExit}) before its first heartbeat`;
-    else if (o.clock.now() > deadline) {
+    else if (o.clock.now() > deadline && !extended && reportingDone(state, o.actionId)) {
+      // The new version runs and is sending its `done`: the server may have stored it already, with
+      // only the answer late or lost. Rolling back now would leave the server saying "done" for a
+      // host back on the old version; its next heartbeat settles it either way.
+      extended = true;
+      deadline = o.clock.now() + o.upgradeTimeoutMs;
+      o.log.warn('the new version reports done, not yet acknowledged: waiting once more', { toVersion });
+    } else if (o.clock.now() > deadline) {
       reason = `agent ${toVersion} did not get a heartbeat through within ${Math.round(o.upgradeTimeoutMs / 1000)}s`;
     } else await sleep(o.clock, POLL_MS);
   }
@@ -91,6 +101,14 @@ export async function watchUpgrade(o: WatchOptions): Promise<WatchResult> {
 
 function confirmed(s: AgentState, actionId: string): boolean {
   return s.inFlight?.id !== actionId && !s.pendingResults.some((r) => r.actionId === actionId);
+}
+
+/** The new version took the action over and its `done` waits for the server's acknowledgement. */
+function reportingDone(s: AgentState, actionId: string): boolean {
+  return (
+    s.inFlight?.id !== actionId &&
+    s.pendingResults.some((r) => r.actionId === actionId && r.status === 'done')
+  );
 }
 
 function rolledBack(inFlight: InFlightAction, reason: string): InFlightAction {

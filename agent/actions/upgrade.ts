@@ -17,7 +17,8 @@
  *     `{fromVersion, toVersion}` in its first heartbeat. The watcher sees the result acknowledged
  *     (no longer pending in state.json) and exits.
  *  5. If B exits before that (watched directly without systemd) or does not get a heartbeat through
- *     within `--upgrade-timeout`, the watcher points `current` back at A, stops B, records phase
+ *     within `--upgrade-timeout` (one more when B's `done` is only waiting for its acknowledgement:
+ *     the server may have stored it), the watcher points `current` back at A, stops B, records phase
  *     `rolled_back` with the reason, and A comes back (started by systemd or by the watcher) and
  *     reports `failed` with that reason.
  * Kubernetes agents are upgraded by rolling out a new image, so the action fails there with a reason;
