@@ -90,15 +90,19 @@ async function switchedUpgrade() {
   /** The server acknowledged B's result. */
   const acknowledge = () => agentB.update((s) => void (s.pendingResults = []));
   const current = async () => path.basename(await fs.readlink(path.join(dir, 'current')));
-  const endedAfter = (ms: number) =>
-    drive(clock, 'the watcher to end', () => ended, { stepMs: 100, maxSteps: ms / 100 });
-  return { clock, watching, reportDone, acknowledge, current, endedAfter, records, ended: () => ended };
+  // Simulated time only bounds the wait generously: the watcher's file I/O takes real time, more under
+  // load, so the assertions check the outcome and how much simulated time had passed, not the budget.
+  const whenEnded = () =>
+    drive(clock, 'the watcher to end', () => ended, { stepMs: 100, maxSteps: (10 * TIMEOUT_MS) / 100 });
+  return { clock, watching, reportDone, acknowledge, current, whenEnded, records, ended: () => ended };
 }
 
 describe('upgrade watcher deadline', () => {
   it('rolls back when B has not reported by the deadline', async () => {
     const u = await switchedUpgrade();
-    expect(await u.endedAfter(TIMEOUT_MS + 1000)).toBe('rolled_back');
+    const started = u.clock.now();
+    expect(await u.whenEnded()).toBe('rolled_back');
+    expect(u.clock.now() - started).toBeGreaterThan(TIMEOUT_MS);
     expect(await u.current()).toBe('1.0.0');
   });
 
@@ -106,20 +110,13 @@ describe('upgrade watcher deadline', () => {
     const u = await switchedUpgrade();
     await u.reportDone();
     const started = u.clock.now();
-    await drive(
-      u.clock,
-      'the second timeout',
-      () => u.records.some((r) => String(r.msg).includes('waiting once more')),
-      {
-        stepMs: 100,
-        maxSteps: 200,
-      },
-    );
+    const extended = () => u.records.some((r) => String(r.msg).includes('waiting once more'));
+    await drive(u.clock, 'the second timeout', extended, { stepMs: 100, maxSteps: (10 * TIMEOUT_MS) / 100 });
     expect(u.clock.now() - started).toBeGreaterThan(TIMEOUT_MS);
     expect(u.ended()).toBeUndefined();
     expect(await u.current()).toBe('2.0.0');
     await u.acknowledge();
-    expect(await u.endedAfter(1000)).toBe('confirmed');
+    expect(await u.whenEnded()).toBe('confirmed');
     expect(await u.current()).toBe('2.0.0');
   });
 
@@ -127,7 +124,7 @@ describe('upgrade watcher deadline', () => {
     const u = await switchedUpgrade();
     await u.reportDone();
     const started = u.clock.now();
-    expect(await u.endedAfter(2 * TIMEOUT_MS + 2000)).toBe('rolled_back');
+    expect(await u.whenEnded()).toBe('rolled_back');
     expect(u.clock.now() - started).toBeGreaterThan(2 * TIMEOUT_MS);
     expect(await u.current()).toBe('1.0.0');
     await u.watching;
