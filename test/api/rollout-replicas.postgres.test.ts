@@ -136,7 +136,12 @@ describe('a rollout whose driving replica dies', { timeout: 90_000 }, () => {
     // Stage 1 is reached through the survivor's held polls; the driver soaks it.
     await waitFor(async () => (await rolloutRow(version))?.state === 'soaking', 30_000, 50);
     // Soaking starts with the stage's pins; its agents take the version at their next poll.
-    await waitFor(async () => fleet?.snapshot().versions[String(version)]?.received === STAGE_1, 30_000, 50);
+    const received = () => fleet?.snapshot().versions[String(version)]?.received ?? 0;
+    await waitFor(() => received() >= STAGE_1, 30_000, 50).catch(async (error: unknown) => {
+      const where = `lease ${await leaseHolder()} (first ${firstHolder}), replicas ${driver.pid}/${survivor.pid}`;
+      throw new Error(`${String(error)}: stage 1 agents handed version ${version}: ${received()}; ${where}`);
+    });
+    expect(received()).toBe(STAGE_1);
     process.kill(driver.pid, 'SIGKILL');
     expect((await rolloutRow(version)).stage).toBe(0);
 
