@@ -122,7 +122,10 @@ export function readBoundedBody(req: IncomingMessage, limit: number, tooLarge: (
       settled = true;
       reject(error);
     });
+    // 'close' follows 'end' on every request: build the error only when it still matters (an
+    // Error captures a stack trace, a real cost per heartbeat).
     req.on('close', () => {
+      if (settled) return;
       settled = true;
       reject(closedEarly());
     });
