@@ -3,24 +3,24 @@
  * directory (no database on a hit). 401 = no or malformed header; 403 = unknown or revoked token,
  * or a token used on another agent's :id.
  *
- * A keep-alive connection sends the same Authorization header on every request, so each socket
- * remembers the header it last saw and that token's hash: the SHA-256 runs once per connection,
- * not once per request. Only the hash is cached, never the agent: the directory stays the one
- * source of truth, so a revoke or a move is seen by the very next request on the same socket.
+ * The SHA-256 of a token runs once per token, not once per request: the Authorization headers of
+ * the agents the directory knows are remembered with their hash (a pure function of the header, so
+ * it never goes stale). Only the hash is remembered, never the agent: the directory stays the one
+ * source of truth, so a revoke, a move or a rotation is seen by the very next request. A header is
+ * remembered only once the directory knew its hash, so unknown tokens cannot fill the table; it is
+ * emptied when it reaches MAX_REMEMBERED_TOKENS. This keeps agents' bearer headers in memory, as
+ * the sockets of their held polls already do.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { ErrorCode, TOKEN_PREFIX } from '../protocol/v1.ts';
 import type { AgentDirectory, AgentEntry } from '../fleet/agent-directory.ts';
 import { bearerToken as parseBearer, hashToken } from '../fleet/tokens.ts';
 import { HttpError } from './http.ts';
 
-interface SocketToken {
-  authorization: string;
-  hash: string;
-}
-
-const socketTokens = new WeakMap<Socket, SocketToken>();
+/** Authorization header → SHA-256 of its token (never the agent's current hash: a rotated token has two). */
+const rememberedTokens = new Map<string, string>();
+/** About 110 bytes an entry: enough for a large fleet's agents, bounded against churn. */
+const MAX_REMEMBERED_TOKENS = 500_000;
 
 /** The bearer token of a request; throws HttpError 401 when the header is missing or malformed. */
 export function bearerToken(req: IncomingMessage): string {
@@ -29,25 +29,17 @@ export function bearerToken(req: IncomingMessage): string {
   return token;
 }
 
-/**
- * The hash of the request's AGT_ token, remembered per socket for the same header. Throws
- * HttpError 401 (no or malformed header) or 403 (not an agent token).
- */
+/** The hash of the request's AGT_ token. Throws HttpError 401 (no or malformed header) or 403 (not an agent token). */
 function agentTokenHash(req: IncomingMessage): string {
-  const authorization = req.headers.authorization;
-  const known = socketTokens.get(req.socket);
-  if (known !== undefined && known.authorization === authorization) return known.hash;
   const token = bearerToken(req);
   if (!token.startsWith(TOKEN_PREFIX.agent))
     throw new HttpError(403, ErrorCode.forbidden, 'this route takes an agent (AGT_) token');
-  const hash = hashToken(token);
-  if (known === undefined) socketTokens.set(req.socket, { authorization: authorization as string, hash });
-  else {
-    // Another token on the same connection (a proxy pooling upstream connections): replace in place.
-    known.authorization = authorization as string;
-    known.hash = hash;
-  }
-  return hash;
+  return hashToken(token);
+}
+
+function remember(authorization: string, hash: string): void {
+  if (rememberedTokens.size >= MAX_REMEMBERED_TOKENS) rememberedTokens.clear();
+  rememberedTokens.set(authorization, hash);
 }
 
 function admitted(agent: AgentEntry | null, agentId: string): AgentEntry {
@@ -67,8 +59,13 @@ export function authenticateAgentCached(
   directory: AgentDirectory,
   agentId: string,
 ): AgentEntry | undefined {
-  const agent = directory.cachedByTokenHash(agentTokenHash(req));
-  return agent === undefined ? undefined : admitted(agent, agentId);
+  const authorization = req.headers.authorization;
+  const known = authorization === undefined ? undefined : rememberedTokens.get(authorization);
+  const hash = known ?? agentTokenHash(req);
+  const agent = directory.cachedByTokenHash(hash);
+  if (agent === undefined) return undefined;
+  if (known === undefined) remember(authorization as string, hash);
+  return admitted(agent, agentId);
 }
 
 /**

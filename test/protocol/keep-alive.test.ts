@@ -1,6 +1,8 @@
 /**
- * The per-connection token cache of the agent routes (api/rest/auth.ts): on one keep-alive socket
- * a revoke, a move and a different token are seen by the very next request.
+ * The token cache of the agent routes (api/rest/auth.ts: each known Authorization header is
+ * remembered with its hash): on one keep-alive socket and on a new one, a revoke, a move and a
+ * different token are seen by the very next request. A rotation retiring a remembered token is in
+ * drift-rotation.test.ts.
  */
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -59,10 +61,11 @@ async function enrolled() {
   return { group, agent };
 }
 
-describe('agent token cache per connection', () => {
-  it('answers 403 token_revoked on the same socket right after a revoke', async () => {
+describe('agent token cache', () => {
+  it('answers 403 token_revoked on the same socket and on a new one right after a revoke', async () => {
     const { group, agent } = await enrolled();
     const c = connection();
+    const other = connection();
     try {
       expect(await c.poll(agent.agentId, agent.agentToken, group.configVersion)).toMatchObject({
         status: 204,
@@ -70,8 +73,11 @@ describe('agent token cache per connection', () => {
       await revokeAgents(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] });
       const after = await c.poll(agent.agentId, agent.agentToken, group.configVersion);
       expect(after).toEqual({ status: 403, reused: true, version: undefined, code: 'token_revoked' });
+      const elsewhere = await other.poll(agent.agentId, agent.agentToken, group.configVersion);
+      expect(elsewhere).toEqual({ status: 403, reused: false, version: undefined, code: 'token_revoked' });
     } finally {
       c.close();
+      other.close();
     }
   });
 
