@@ -194,11 +194,12 @@ export function buildApp(deps: AppDeps): App {
     // The agent hot path skips URL parsing and request ids (failure.ts makes one when it logs).
     if (!accessLog && raw.startsWith('/') && isAgentRoute(path)) {
       const started = process.hrtime.bigint();
-      res.once('finish', () =>
-        metrics.observeRequest(agentRouteName(path), req.method ?? '', res.statusCode, started),
-      );
       if (req.headers['x-request-id'] !== undefined) res.setHeader('x-request-id', requestIdOf(req));
-      return void agentRouter(req, res, path, queryAt === -1 ? '' : raw.slice(queryAt + 1));
+      const route = agentRouter(req, res, path, queryAt === -1 ? '' : raw.slice(queryAt + 1));
+      // An answer given synchronously (the 204 poll) is timed to its end() without a listener.
+      if (res.writableEnded) metrics.observeRequest(route, req.method ?? '', res.statusCode, started);
+      else res.once('finish', () => metrics.observeRequest(route, req.method ?? '', res.statusCode, started));
+      return;
     }
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);

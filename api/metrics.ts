@@ -17,6 +17,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { bearerToken } from './fleet/tokens.ts';
 import { ErrorCode } from './protocol/v1.ts';
 import { sendError } from './rest/http.ts';
+import { RequestHistogram } from './request-histogram.ts';
 
 export const METRICS_PATH = '/metrics';
 
@@ -57,15 +58,12 @@ export function createMetrics(): ServerMetrics {
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
   let sources: MetricSources | undefined;
-  const requestSeconds = new Histogram({
-    name: 'flotilla_http_request_duration_seconds',
-    help: 'Requests by route, method and status, with their duration (held long-polls included).',
-    labelNames: ['route', 'method', 'status'],
-    buckets: FAST_BUCKETS,
-    registers,
-  });
-  // One histogram child per label set, found by one string key (labels() hashes an object each call).
-  const children = new Map<string, { observe(v: number): void }>();
+  const requestSeconds = new RequestHistogram(
+    'flotilla_http_request_duration_seconds',
+    'Requests by route, method and status, with their duration (held long-polls included).',
+    FAST_BUCKETS,
+  );
+  registry.registerMetric(requestSeconds.asRegistryMetric());
   const gauge = (
     name: string,
     help: string,
@@ -155,13 +153,8 @@ export function createMetrics(): ServerMetrics {
       registers,
     }),
     observeRequest(route, method, status, started) {
-      const key = `${route} ${method} ${status}`;
-      let child = children.get(key);
-      if (!child) {
-        child = requestSeconds.labels(route, method, String(status));
-        children.set(key, child);
-      }
-      child.observe(Number(process.hrtime.bigint() - started) / 1e9);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      requestSeconds.observe(requestSeconds.seriesOf(route, method, status), seconds);
     },
     bind(given) {
       sources = given;

@@ -73,6 +73,7 @@ const pureTests = [
   'test/fleet/telemetry-rates.test.ts',
   'test/protocol/reference.test.ts',
   'test/protocol/telemetry-parse.test.ts',
+  'test/api/request-histogram.test.ts',
   'test/graphql/live.test.ts',
 ];
 

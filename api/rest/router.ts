@@ -85,20 +85,23 @@ export function isAgentRoute(pathname: string): boolean {
 }
 
 /**
- * Build the request handler for every agent protocol route (`query` is the raw query string). It
- * never throws; failures, synchronous or not, are answered by failure.ts.
+ * Build the request handler for every agent protocol route (`query` is the raw query string); it
+ * returns the route's /metrics label (see agentRouteName). It never throws; failures, synchronous
+ * or not, are answered by failure.ts.
  */
 export function createAgentRouter(
   deps: RestDeps,
-): (req: IncomingMessage, res: ServerResponse, pathname: string, query: string) => void {
+): (req: IncomingMessage, res: ServerResponse, pathname: string, query: string) => string {
   const fail = (res: ServerResponse, req: IncomingMessage) => (error: unknown) =>
     sendFailure(res, error, deps.log, req);
   return (req, res, pathname, query) => {
+    let name = 'agent_unknown';
     try {
       const method = req.method ?? 'GET';
       for (const route of routes) {
         const found = route.pattern.exec(pathname);
         if (!found) continue;
+        name = route.name;
         const handler = route.methods[method];
         if (!handler) {
           throw new HttpError(405, ErrorCode.methodNotAllowed, `${method} is not allowed here`, {
@@ -108,17 +111,21 @@ export function createAgentRouter(
         const second = found[2] === undefined ? '' : decodeSegment(found[2]);
         const pending = handler(deps, req, res, decodeSegment(found[1] ?? ''), query, second);
         if (pending !== undefined) pending.catch(fail(res, req));
-        return;
+        return name;
       }
       throw new HttpError(404, ErrorCode.notFound, `no route ${method} ${pathname}`);
     } catch (error) {
       sendFailure(res, error, deps.log, req);
     }
+    return name;
   };
 }
 
 /** A path segment, %-decoded; 400 invalid_path when the escapes are malformed or decode to unstorable text. */
 function decodeSegment(segment: string): string {
+  // The common case, no escapes: the request line holds no NUL (Node's parser refuses it) and
+  // decodes from latin1, so it has no surrogates either; only the length is left to check.
+  if (!segment.includes('%') && segment.length <= MAX_PATH_PARAM_LENGTH) return segment;
   let decoded: string;
   try {
     decoded = decodeURIComponent(segment);
