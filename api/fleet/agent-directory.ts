@@ -190,6 +190,11 @@ export class AgentDirectory {
     return hashes;
   }
 
+  /** The group's self-heal setting when it is in memory; undefined on a miss (see selfHeal). */
+  cachedSelfHeal(groupId: string): boolean | undefined {
+    return this.groupSelfHeal.get(groupId);
+  }
+
   /** The group's self-heal setting (database on a miss); true for an unknown group. */
   async selfHeal(groupId: string): Promise<boolean> {
     const known = this.groupSelfHeal.get(groupId);

@@ -23,11 +23,22 @@ export async function isDrifted(
   agent: AgentEntry,
   body: HeartbeatRequest,
 ): Promise<boolean | null> {
+  const known = cachedDriftVerdict(directory, agent, body);
+  if (known !== undefined) return known;
+  const rendered = await directory.renderedConfig(agent.groupId, body.appliedConfigVersion, agent.platform);
+  return rendered ? rendered.etag !== `sha256:${body.runningConfigSha256}` : null;
+}
+
+/** isDrifted from memory alone; undefined when the rendered version must be read from the database. */
+export function cachedDriftVerdict(
+  directory: AgentDirectory,
+  agent: AgentEntry,
+  body: HeartbeatRequest,
+): boolean | null | undefined {
   if (body.runningConfigSha256 === undefined || body.appliedConfigVersion === 0) return null;
   if (agent.configResetPending) return null;
-  const rendered = await directory.renderedConfig(agent.groupId, body.appliedConfigVersion, agent.platform);
-  if (!rendered) return null;
-  return rendered.etag !== `sha256:${body.runningConfigSha256}`;
+  const rendered = directory.cachedRenderedConfig(agent.groupId, body.appliedConfigVersion, agent.platform);
+  return rendered && rendered.etag !== `sha256:${body.runningConfigSha256}`;
 }
 
 /** Record a drift the agent reported (audit event, actor: the agent). Rejects when the database fails. */

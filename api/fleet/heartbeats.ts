@@ -13,19 +13,20 @@ import { applyActionResults } from './action-states.ts';
 import { deliverToReturned, deliverActions } from './action-delivery.ts';
 import { inTransaction } from './transaction.ts';
 import { versionKey } from './sort-keys.ts';
-import { isDrifted, recordDriftReport } from './drift.ts';
-import { rotateOnHeartbeat } from './token-rotation.ts';
+import { cachedDriftVerdict, isDrifted, recordDriftReport } from './drift.ts';
+import { rotateOnHeartbeat, rotationStepDue } from './token-rotation.ts';
 
+/** One agent's newest heartbeat until the flush; times as epoch milliseconds, formatted by the flush. */
 interface SoftRow {
   groupId: string;
-  seenAt: string;
+  seenAtMs: number;
   agentVersion: string;
   vectorVersion: string;
   agentVersionKey: string | null;
   vectorVersionKey: string | null;
   appliedConfigVersion: number;
   vectorRunning: boolean;
-  vectorStartedAt: string | null;
+  vectorStartedAtMs: number | null;
   configErrorVersion: number | null;
   configErrorMessage: string | null;
   runningConfigSha256: string | null;
@@ -142,16 +143,14 @@ export class HeartbeatBuffer {
   add(agent: AgentEntry, body: ParsedHeartbeat, now: Date, drifted: boolean | null = null): void {
     this.pending.set(agent.id, {
       groupId: agent.groupId,
-      seenAt: now.toISOString(),
+      seenAtMs: now.getTime(),
       agentVersion: body.agentVersion,
       vectorVersion: body.vectorVersion,
       agentVersionKey: versionKey(body.agentVersion),
       vectorVersionKey: versionKey(body.vectorVersion),
       appliedConfigVersion: body.appliedConfigVersion,
       vectorRunning: body.vectorRunning,
-      vectorStartedAt: body.vectorRunning
-        ? new Date(now.getTime() - body.vectorUptimeSeconds * 1000).toISOString()
-        : null,
+      vectorStartedAtMs: body.vectorRunning ? now.getTime() - body.vectorUptimeSeconds * 1000 : null,
       configErrorVersion: body.configError?.version ?? null,
       configErrorMessage: body.configError?.message ?? null,
       runningConfigSha256: body.runningConfigSha256 ?? null,
@@ -185,6 +184,11 @@ export class HeartbeatBuffer {
   /** True (once) when the agent may have actions waiting for it to come back. */
   takeWaiting(agentId: string): boolean {
     return this.waiting.delete(agentId);
+  }
+
+  /** Whether the agent may have `waiting` actions (takeWaiting without taking). */
+  hasWaiting(agentId: string): boolean {
+    return this.waiting.has(agentId);
   }
 
   /** Stop the timer and write what is buffered. Rejects when that last write fails. */
@@ -294,12 +298,12 @@ export class HeartbeatBuffer {
     await this.ctx.db.$executeRawUnsafe(
       FLUSH_SQL,
       entries.map((e) => e[0]),
-      rows.map((r) => r.seenAt),
+      rows.map((r) => new Date(r.seenAtMs).toISOString()),
       rows.map((r) => r.agentVersion),
       rows.map((r) => r.vectorVersion),
       rows.map((r) => r.appliedConfigVersion),
       rows.map((r) => r.vectorRunning),
-      rows.map((r) => r.vectorStartedAt),
+      rows.map((r) => (r.vectorStartedAtMs === null ? null : new Date(r.vectorStartedAtMs).toISOString())),
       rows.map((r) => r.configErrorVersion),
       rows.map((r) => r.configErrorMessage),
       rows.map((r) => r.agentVersionKey),
@@ -330,8 +334,54 @@ export interface HeartbeatOutcome {
  * group's self-heal setting, a rotated token when one is due and the intervals the fleet settings
  * advertise. Rejects when a write fails — the
  * agent then retries and nothing is lost.
+ *
+ * The common heartbeat (nothing to write but the buffered row, everything it reads in memory) is
+ * answered without a promise.
  */
-export async function applyHeartbeat(
+export function applyHeartbeat(
+  ctx: FleetContext,
+  directory: AgentDirectory,
+  buffer: HeartbeatBuffer,
+  agent: AgentEntry,
+  body: ParsedHeartbeat,
+  baseUrl: string,
+): HeartbeatOutcome | Promise<HeartbeatOutcome> {
+  const now = ctx.clock();
+  const drifted = cachedDriftVerdict(directory, agent, body);
+  const selfHeal = directory.cachedSelfHeal(agent.groupId);
+  if (
+    (body.actionResults && body.actionResults.length > 0) ||
+    body.configDrift ||
+    rotationStepDue(ctx, agent, body, now) ||
+    drifted === undefined ||
+    selfHeal === undefined ||
+    buffer.hasWaiting(agent.id) ||
+    directory.mayHavePendingActions(agent.id)
+  )
+    return applyHeartbeatWithDatabase(ctx, directory, buffer, agent, body, baseUrl);
+  buffer.add(agent, body, now, drifted);
+  return outcomeOf(ctx, [], [], selfHeal, undefined);
+}
+
+function outcomeOf(
+  ctx: FleetContext,
+  pendingActions: PendingAction[],
+  rejectedResults: RejectedResult[],
+  selfHeal: boolean,
+  agentToken: string | undefined,
+): HeartbeatOutcome {
+  const { heartbeatIntervalSeconds, pollIntervalSeconds } = ctx.tuning.current;
+  return {
+    pendingActions,
+    rejectedResults,
+    selfHeal,
+    ...(agentToken ? { agentToken } : {}),
+    ...(heartbeatIntervalSeconds !== null ? { heartbeatIntervalSeconds } : {}),
+    ...(pollIntervalSeconds !== null ? { pollIntervalSeconds } : {}),
+  };
+}
+
+async function applyHeartbeatWithDatabase(
   ctx: FleetContext,
   directory: AgentDirectory,
   buffer: HeartbeatBuffer,
@@ -359,13 +409,5 @@ export async function applyHeartbeat(
     if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
   }
   const selfHeal = await directory.selfHeal(agent.groupId);
-  const { heartbeatIntervalSeconds, pollIntervalSeconds } = ctx.tuning.current;
-  return {
-    pendingActions,
-    rejectedResults,
-    selfHeal,
-    ...(agentToken ? { agentToken } : {}),
-    ...(heartbeatIntervalSeconds !== null ? { heartbeatIntervalSeconds } : {}),
-    ...(pollIntervalSeconds !== null ? { pollIntervalSeconds } : {}),
-  };
+  return outcomeOf(ctx, pendingActions, rejectedResults, selfHeal, agentToken);
 }

@@ -30,8 +30,21 @@ const VERSION = new RegExp(
   `^v?${NUMBER}(?:\\.${NUMBER})?(?:\\.${NUMBER})?(?:-([0-9A-Za-z.-]+))?(?:$|[+\\s])`,
 );
 
+/** Keys of the versions seen lately: a fleet runs a handful, and every heartbeat asks for two. */
+const versionKeys = new Map<string, string | null>();
+const MAX_REMEMBERED_VERSIONS = 1_000;
+
 /** The comparison key of a semantic version, or null when `version` does not start with one. */
 export function versionKey(version: string): string | null {
+  let key = versionKeys.get(version);
+  if (key !== undefined) return key;
+  key = computeVersionKey(version);
+  if (versionKeys.size >= MAX_REMEMBERED_VERSIONS) versionKeys.clear();
+  versionKeys.set(version, key);
+  return key;
+}
+
+function computeVersionKey(version: string): string | null {
   const m = VERSION.exec(version);
   if (!m) return null;
   const pad = (n: string | undefined) => (n ?? '0').padStart(VERSION_DIGITS, '0');

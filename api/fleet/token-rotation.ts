@@ -36,6 +36,22 @@ export function rotationScheduleMs(ctx: FleetContext): number {
 }
 
 /**
+ * Whether a heartbeat takes a rotation step (rotateOnHeartbeat then writes): the agent used its
+ * rotated token, or a rotation is due and the agent announces it can take one (an agent that does
+ * not would ignore the token: it keeps its old one).
+ */
+export function rotationStepDue(
+  ctx: FleetContext,
+  agent: AgentEntry,
+  body: HeartbeatRequest,
+  now: Date,
+): boolean {
+  if (agent.viaNextToken) return true;
+  if (!body.capabilities?.includes(Capability.tokenRotation)) return false;
+  return !agent.revoked && rotationDue(agent, now, rotationScheduleMs(ctx));
+}
+
+/**
  * The rotation step of one authenticated heartbeat: promotes a rotated token the agent just used,
  * or mints and returns a new token when one is due (the caller puts it in the answer). Resolves
  * undefined when there is nothing to send. Rejects when the database fails (the heartbeat then
@@ -48,13 +64,11 @@ export async function rotateOnHeartbeat(
   body: HeartbeatRequest,
 ): Promise<string | undefined> {
   const now = ctx.clock();
+  if (!rotationStepDue(ctx, agent, body, now)) return undefined;
   if (agent.viaNextToken) {
     await completeRotation(ctx, directory, agent, now);
     return undefined;
   }
-  // An agent that does not announce the capability would ignore the token: keep its old one.
-  if (!body.capabilities?.includes(Capability.tokenRotation)) return undefined;
-  if (agent.revoked || !rotationDue(agent, now, rotationScheduleMs(ctx))) return undefined;
   const minted = mintToken('agent');
   const issued = await ctx.db.agent.updateMany({
     where: { id: agent.id, tokenHash: agent.tokenHash, revokedAt: null },

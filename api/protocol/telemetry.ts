@@ -123,9 +123,9 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
  * MAX_TELEMETRY_BYTES is dropped whole. `undefined` (no telemetry) yields nothing and no rejection.
  */
 export function parseTelemetry(raw: unknown): TelemetryParse {
+  if (raw === undefined || raw === null) return { telemetry: undefined, rejected: [] };
   const rejected: string[] = [];
   const reject = (path: string, reason: string) => rejected.push(`telemetry${path}: ${reason}`);
-  if (raw === undefined || raw === null) return { telemetry: undefined, rejected };
   if (!isObject(raw)) {
     reject('', 'must be an object');
     return { telemetry: undefined, rejected };

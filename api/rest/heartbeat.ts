@@ -1,7 +1,7 @@
 /** `POST /api/v1/agents/:id/heartbeat`: liveness, versions, action results, telemetry; answers pending actions. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
-import { parseTelemetry } from '../protocol/telemetry.ts';
+import { parseTelemetry, type ParsedHeartbeat } from '../protocol/telemetry.ts';
 import { plainHeartbeat } from './heartbeat-check.ts';
 import { applyHeartbeat } from '../fleet/heartbeats.ts';
 import { authenticateAgent, authenticateAgentCached } from './auth.ts';
@@ -24,14 +24,18 @@ export async function heartbeat(
   const body = await readJson(req, HeartbeatRequest, plainHeartbeat);
   const { telemetry, rejected } = parseTelemetry(body.telemetry);
   if (rejected.length > 0) deps.log.debug({ agentId, rejected }, 'heartbeat telemetry parts dropped');
-  const outcome = await applyHeartbeat(
+  // Without telemetry the body is already a parsed heartbeat: no copy.
+  const parsed: ParsedHeartbeat =
+    body.telemetry === undefined ? (body as ParsedHeartbeat) : { ...body, telemetry };
+  const applied = applyHeartbeat(
     deps.ctx,
     deps.directory,
     deps.heartbeats,
     agent,
-    { ...body, telemetry },
+    parsed,
     requestBaseUrl(deps, req),
   );
+  const outcome = applied instanceof Promise ? await applied : applied;
   const response: HeartbeatResponse = {
     data: rejected.length > 0 ? { ...outcome, rejectedTelemetry: rejected } : outcome,
   };

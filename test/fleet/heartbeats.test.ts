@@ -1,12 +1,17 @@
 /**
  * The heartbeat batcher: a row the database refuses must not stop other agents' heartbeats from
  * being stored. The flush bisects a refused batch, drops the bad row, logs it once per agent and
- * counts it in flotilla_heartbeat_rows_rejected_total (served at /metrics).
+ * counts it in flotilla_heartbeat_rows_rejected_total (served at /metrics). And applyHeartbeat's
+ * two paths: from memory (no promise) for the common heartbeat, the database for anything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeartbeatBuffer, type RejectedRow } from '../../api/fleet/heartbeats.ts';
+import { HeartbeatBuffer, applyHeartbeat, type RejectedRow } from '../../api/fleet/heartbeats.ts';
 import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
-import { paths } from '../../api/protocol/v1.ts';
+import { CLI_ACTOR } from '../../api/fleet/context.ts';
+import { hashToken } from '../../api/fleet/tokens.ts';
+import { requestTokenRotation } from '../../api/fleet/token-rotation.ts';
+import { Capability, paths } from '../../api/protocol/v1.ts';
+import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createTestDb } from '../helpers/db.ts';
 import {
@@ -15,6 +20,7 @@ import {
   heartbeatBody,
   mintToken,
   postJson,
+  waitFor,
   type EnrolledTestAgent,
 } from '../helpers/factories.ts';
 
@@ -164,5 +170,64 @@ describe('heartbeat flush isolation', () => {
     } finally {
       await plain.close();
     }
+  });
+});
+
+describe('the common heartbeat, answered from memory', () => {
+  const entryOf = (agent: EnrolledTestAgent) =>
+    server.app.directory.cachedByTokenHash(hashToken(agent.agentToken))!;
+  const apply = (agent: EnrolledTestAgent, body: Partial<ParsedHeartbeat>) =>
+    applyHeartbeat(
+      server.ctx,
+      server.app.directory,
+      server.app.heartbeats,
+      entryOf(agent),
+      heartbeatBody(body),
+      'http://x',
+    );
+
+  it('answers without a promise once the directory knows everything it reads, and writes the same row', async () => {
+    const { agents } = await enrolMany(1);
+    const [agent] = agents;
+    const etag = (await fetch(`${server.baseUrl}${paths.config(agent.agentId)}?since=0`, {
+      headers: { authorization: `Bearer ${agent.agentToken}` },
+    }).then((r) => r.headers.get('x-config-etag')))!;
+    const running = { appliedConfigVersion: agent.configVersion, runningConfigSha256: etag.slice(7) };
+    // The first heartbeat reads the group's self-heal setting from the database.
+    const first = await postJson(
+      server.baseUrl + paths.heartbeat(agent.agentId),
+      heartbeatBody(running),
+      agent.agentToken,
+    );
+    expect(first.status).toBe(200);
+
+    const drifted = { ...running, runningConfigSha256: 'f'.repeat(64), vectorUptimeSeconds: 3600 };
+    const answer = apply(agent, drifted);
+    expect(answer).not.toBeInstanceOf(Promise);
+    expect(answer).toMatchObject({ pendingActions: [], rejectedResults: [], selfHeal: true });
+    await server.app.heartbeats.flush({ rethrow: true });
+    const row = await server.ctx.db.agent.findUniqueOrThrow({ where: { id: agent.agentId } });
+    expect(row.configDriftedAt).not.toBeNull();
+    expect(row.lastHeartbeatAt!.getTime() - row.vectorStartedAt!.getTime()).toBe(3_600_000);
+  });
+
+  it('takes the database path for action results and a due rotation', async () => {
+    const { agents } = await enrolMany(1);
+    const [agent] = agents;
+    await postJson(server.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody(), agent.agentToken);
+    expect(apply(agent, {})).not.toBeInstanceOf(Promise);
+    const results = apply(agent, {
+      actionResults: [{ actionId: '00000000-0000-4000-8000-000000000000', status: 'done' }],
+    });
+    expect(results).toBeInstanceOf(Promise);
+    expect((await results).rejectedResults).toHaveLength(1);
+    await requestTokenRotation(server.ctx, CLI_ACTOR, { agentIds: [agent.agentId] });
+    // The directory re-reads the agent when told of the request.
+    await waitFor(
+      () => server.app.directory.cachedByTokenHash(hashToken(agent.agentToken))?.rotationRequested,
+    );
+    const rotation = apply(agent, { capabilities: [Capability.tokenRotation] });
+    expect(rotation).toBeInstanceOf(Promise);
+    expect((await rotation).agentToken).toMatch(/^AGT_/);
   });
 });
