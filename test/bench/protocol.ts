@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setMaxListeners } from 'node:events';
 import pg from 'pg';
-import { paths } from '../../api/protocol/v1.ts';
+import { Capability, headers, paths } from '../../api/protocol/v1.ts';
 import { SimTelemetry } from '../../agent/sim/telemetry.ts';
 import { ROOT, cli, rssBytes, startFlotilla, wrk, type WrkResult } from './lib.ts';
 
@@ -120,13 +120,28 @@ export async function enrolAgents(
     );
     agents.push(...batch);
   }
-  await fs.writeFile(file, agents.map((a) => `${a.id} ${a.token} ${a.version}`).join('\n') + '\n');
+  const sha = await runningConfigSha256(base, agents[0]);
+  await fs.writeFile(file, agents.map((a) => `${a.id} ${a.token} ${a.version} ${sha}`).join('\n') + '\n');
   return agents;
 }
 
 /**
+ * What an agent that applied the group's version reports as `runningConfigSha256` (the etag of
+ * that version's config, which every enrolled agent shares here); `-` when there is none (version 0).
+ */
+async function runningConfigSha256(base: string, agent: { id: string; token: string }): Promise<string> {
+  const res = await fetch(`${base}${paths.config(agent.id)}?since=0`, {
+    headers: { authorization: `Bearer ${agent.token}` },
+  });
+  await res.arrayBuffer();
+  const etag = res.headers.get(headers.configEtag);
+  return res.status === 200 && etag?.startsWith('sha256:') ? etag.slice('sha256:'.length) : '-';
+}
+
+/**
  * Write the heartbeat with telemetry that agents.lua and baseline.lua send (MODE=telemetry): a
- * simulated agent's sample an hour after Vector started, `%s` where the applied version goes.
+ * simulated agent's sample an hour after Vector started, `%s` where the applied version goes and
+ * a second `%s` where the running config's hash goes (the `"runningConfigSha256":"…",` field, or nothing).
  * Resolves its size in bytes. The same body every time: the server records zero increases.
  */
 export async function writeTelemetryBody(file: string): Promise<number> {
@@ -140,9 +155,14 @@ export async function writeTelemetryBody(file: string): Promise<number> {
     vectorUptimeSeconds: 3600,
     configError: null,
     telemetry,
+    runningConfigSha256: 'SHA',
+    capabilities: [Capability.tokenRotation],
   });
   if (json.includes('%')) throw new Error('the telemetry body must hold no % (a Lua format string)');
-  await fs.writeFile(file, json.replace('"appliedConfigVersion":0', '"appliedConfigVersion":%s'));
+  const template = json
+    .replace('"appliedConfigVersion":0', '"appliedConfigVersion":%s')
+    .replace('"runningConfigSha256":"SHA",', '%s');
+  await fs.writeFile(file, template);
   return Buffer.byteLength(json);
 }
 
