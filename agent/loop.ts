@@ -28,6 +28,7 @@ import type { StateStore } from './state/store.ts';
 import type { VectorEvent } from './supervisor/vector.ts';
 import {
   HeartbeatPolicy,
+  TelemetrySchedule,
   MIN_HEARTBEAT_GAP_MS,
   PollPolicy,
   ServerIntervals,
@@ -249,6 +250,7 @@ export class AgentLoop {
 
   private async heartbeatTask(creds: Credentials, signal: AbortSignal, onRevoked: () => void): Promise<void> {
     const policy = new HeartbeatPolicy(this.o.newBackoff(), this.o.random);
+    const telemetrySchedule = new TelemetrySchedule();
     const hooks: RunnerHooks = {
       heartbeatNow: (ms) => this.heartbeatNow(ms),
       nudge: () => this.heartbeatWake.wake(),
@@ -256,7 +258,8 @@ export class AgentLoop {
     };
     while (!signal.aborted) {
       const sent: ActionResult[] = [...this.o.actions.pendingResults()];
-      const telemetry = await this.o.telemetry?.();
+      const withTelemetry = telemetrySchedule.take(this.o.clock.now(), this.intervals.heartbeatIntervalMs);
+      const telemetry = withTelemetry ? await this.o.telemetry?.() : undefined;
       const drift = await this.exclusive(async () => (await this.o.drift?.check(this.selfHeal)) ?? {});
       const outcome = await this.o.client.heartbeat(
         creds,

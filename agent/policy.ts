@@ -19,7 +19,9 @@
  * enrolled in a burst spreads out), then every interval ± 10 %; early when something changed,
  * but never sooner than MIN_HEARTBEAT_GAP_MS after the previous answer. The early heartbeat that
  * reports an applied config waits a random share of POST_APPLY_SPREAD_MS, so a fleet's reports do
- * not compete with the config answers still going out.
+ * not compete with the config answers still going out. Telemetry rides on the regular heartbeats
+ * only (TelemetrySchedule): an early one within TELEMETRY_MIN_SHARE of an interval of the last
+ * telemetry carries none, so a fleet reporting a change sends the server small heartbeats.
  */
 import { HEARTBEAT_INTERVAL_BOUNDS_SECONDS, POLL_INTERVAL_BOUNDS_SECONDS } from '../api/protocol/v1.ts';
 import type { Backoff, BackoffPolicy } from './transport/backoff.ts';
@@ -33,6 +35,8 @@ export const MIN_HEARTBEAT_GAP_MS = 200;
 export const HELD_POLL_MS = 1000;
 /** The early heartbeats after an apply are spread over this long (uniformly, per agent). */
 export const POST_APPLY_SPREAD_MS = 1000;
+/** An early heartbeat sent sooner than this share of the interval after the last telemetry carries none. */
+export const TELEMETRY_MIN_SHARE = 0.5;
 /** Seconds the agent asks for in `wait` when the server offers long-poll. */
 export const DEFAULT_LONG_POLL_SECONDS = 50;
 /** Retry delays of the poll and heartbeat tasks. */
@@ -181,6 +185,24 @@ export class HeartbeatPolicy {
 /** A random phase in the heartbeat interval: when the second beat lands (or after a retune). */
 export function heartbeatPhase(heartbeatIntervalMs: number, random: () => number): number {
   return random() * heartbeatIntervalMs;
+}
+
+/**
+ * Which heartbeats carry telemetry: the first, and any sent at least TELEMETRY_MIN_SHARE of the
+ * heartbeat interval after the last one that did. The early heartbeats (an applied config, action
+ * results) in between carry none; the next regular one carries what accumulated (rates are
+ * computed between samples, and log lines wait in the tail).
+ */
+export class TelemetrySchedule {
+  private lastAt: number | undefined;
+
+  /** Whether a heartbeat sent at `now` carries telemetry; when it does, it counts as the last one. */
+  take(now: number, heartbeatIntervalMs: number): boolean {
+    if (this.lastAt !== undefined && now - this.lastAt < TELEMETRY_MIN_SHARE * heartbeatIntervalMs)
+      return false;
+    this.lastAt = now;
+    return true;
+  }
 }
 
 /** How long the heartbeat reporting an applied (or rejected) config waits: [0, POST_APPLY_SPREAD_MS). */

@@ -11,6 +11,7 @@ import { sleep } from '../clock.ts';
 import {
   DEFAULT_BACKOFF,
   HeartbeatPolicy,
+  TelemetrySchedule,
   MIN_HEARTBEAT_GAP_MS,
   PollPolicy,
   ServerIntervals,
@@ -49,6 +50,7 @@ export class VirtualAgent {
   /** Sent with every attempt of the enrolment, so a retry after a lost answer adds no second agent. */
   private readonly enrolmentKey = randomUUID();
   private readonly heartbeats: HeartbeatPolicy;
+  private readonly telemetrySchedule = new TelemetrySchedule();
   private readonly polls: PollPolicy;
   /** Intervals advertised by the server (fleet settings), else the simulator's tuning. */
   private readonly intervals: ServerIntervals;
@@ -161,7 +163,8 @@ export class VirtualAgent {
     const applied = this.reported.appliedConfigVersion;
     const reporting = this.unreportedUpdate;
     const now = this.env.clock.now();
-    const telemetry = this.telemetry?.sample(now);
+    const withTelemetry = this.telemetrySchedule.take(now, this.intervals.heartbeatIntervalMs);
+    const telemetry = withTelemetry ? this.telemetry?.sample(now) : undefined;
     const outcome = await this.client.heartbeat(creds, {
       agentVersion: this.version,
       vectorVersion: this.env.vectorVersion,

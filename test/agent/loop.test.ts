@@ -34,6 +34,8 @@ async function harness(script: {
   applied?: number;
   random?: () => number;
   pollIntervalMs?: number;
+  /** Give the loop a telemetry source (a sample with no parts). */
+  telemetry?: boolean;
 }) {
   const dir = await tempDir();
   const paths = {
@@ -86,6 +88,7 @@ async function harness(script: {
     agentVersion: '1.2.3',
     vectorVersion: () => '0.58.0',
     pollIntervalMs: script.pollIntervalMs ?? 20,
+    ...(script.telemetry ? { telemetry: async () => ({}) } : {}),
     heartbeatIntervalMs: 60_000,
     longPollSeconds: 7,
     enrolmentCheckMs: 50,
@@ -141,6 +144,7 @@ describe('agent loop', () => {
     const h = await harness({
       random: () => 0.25,
       poll: (n) => (n === 3 ? ok({ kind: 'config', version: 6, body: 'x' }) : ok({ kind: 'unchanged' })),
+      telemetry: true,
     });
     await drive(h.clock, 'the config poll', () => h.polls.length >= 3);
     const appliedAt = h.polls[2].at;
@@ -150,6 +154,9 @@ describe('agent loop', () => {
     // 0.25 × POST_APPLY_SPREAD_MS (plus the store's writes); the heartbeat interval is 60 s.
     expect(hb.at - appliedAt).toBeGreaterThanOrEqual(0.25 * POST_APPLY_SPREAD_MS);
     expect(hb.at - appliedAt).toBeLessThan(POST_APPLY_SPREAD_MS);
+    // Telemetry went with the first heartbeat; the early report carries none (TelemetrySchedule).
+    expect(h.heartbeats[0].telemetry).toEqual({});
+    expect(hb.telemetry).toBeUndefined();
   });
 
   it('follows the intervals a heartbeat answer advertises, clamped into the protocol bounds, until they are gone', async () => {

@@ -9,6 +9,8 @@ import {
   POST_APPLY_SPREAD_MS,
   PollPolicy,
   ServerIntervals,
+  TELEMETRY_MIN_SHARE,
+  TelemetrySchedule,
   afterApply,
   earlyHeartbeatDelay,
   isRevoked,
@@ -219,6 +221,22 @@ describe('agent policy: heartbeats', () => {
     expect(postApplyHeartbeatDelay(() => 0)).toBe(0);
     expect(postApplyHeartbeatDelay(() => 0.5)).toBe(POST_APPLY_SPREAD_MS / 2);
     expect(postApplyHeartbeatDelay(() => 0.999_999)).toBeLessThan(POST_APPLY_SPREAD_MS);
+  });
+
+  it('sends telemetry with the first and the regular heartbeats, not with the early ones between', () => {
+    const schedule = new TelemetrySchedule();
+    const interval = 30_000;
+    const half = TELEMETRY_MIN_SHARE * interval;
+    expect(schedule.take(1_000, interval)).toBe(true);
+    // An applied config reported a second later, then action results just before half an interval.
+    expect(schedule.take(2_000, interval)).toBe(false);
+    expect(schedule.take(1_000 + half - 1, interval)).toBe(false);
+    // The regular heartbeat (interval − 10 % jitter) carries it, and counts as the last one.
+    expect(schedule.take(1_000 + 0.9 * interval, interval)).toBe(true);
+    expect(schedule.take(1_000 + 0.9 * interval + half - 1, interval)).toBe(false);
+    expect(schedule.take(1_000 + 0.9 * interval + half, interval)).toBe(true);
+    // A shorter interval (the server advertised one) shortens the gap with it.
+    expect(schedule.take(1_000 + 0.9 * interval + half + 500, 1_000)).toBe(true);
   });
 });
 
