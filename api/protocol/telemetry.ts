@@ -8,7 +8,7 @@
  */
 import * as z from 'zod';
 import { type HeartbeatRequest } from './v1.ts';
-import { boundedText, MAX_UPTIME_SECONDS } from './storable.ts';
+import { boundedText, isStorableText, MAX_UPTIME_SECONDS } from './storable.ts';
 
 /** Most components one heartbeat reports; later entries are dropped (and named in `rejected`). */
 export const MAX_TELEMETRY_COMPONENTS = 100;
@@ -137,7 +137,8 @@ export function parseTelemetry(raw: unknown): TelemetryParse {
   const telemetry: Telemetry = {};
   if (raw.vector !== undefined)
     telemetry.vector = fieldByField(VectorTelemetry, raw.vector, '.vector', reject);
-  if (raw.host !== undefined) telemetry.host = fieldByField(HostTelemetry, raw.host, '.host', reject);
+  if (raw.host !== undefined)
+    telemetry.host = plainHost(raw.host) ?? fieldByField(HostTelemetry, raw.host, '.host', reject);
   if (raw.components !== undefined) {
     telemetry.components = entryByEntry(
       ComponentTelemetry,
@@ -145,6 +146,7 @@ export function parseTelemetry(raw: unknown): TelemetryParse {
       '.components',
       MAX_TELEMETRY_COMPONENTS,
       reject,
+      plainComponent,
     );
   }
   if (raw.logs !== undefined) {
@@ -176,13 +178,17 @@ function fieldByField<S extends z.ZodObject>(
   return kept as z.infer<S>;
 }
 
-/** The entries of the array `raw` that `schema` accepts, at most `max` of them. */
+/**
+ * The entries of the array `raw` that `schema` accepts, at most `max` of them. `plain`, when given,
+ * accepts an entry as it is when the schema would return it unchanged (no copy, no schema run).
+ */
 function entryByEntry<T>(
   schema: z.ZodType<T>,
   raw: unknown,
   path: string,
   max: number,
   reject: Reject,
+  plain?: (entry: unknown) => T | undefined,
 ): T[] | undefined {
   if (!Array.isArray(raw)) {
     reject(path, 'must be an array');
@@ -191,6 +197,11 @@ function entryByEntry<T>(
   if (raw.length > max) reject(path, `at most ${max} entries; ${raw.length - max} dropped`);
   const kept: T[] = [];
   for (const [index, entry] of raw.slice(0, max).entries()) {
+    const accepted = plain?.(entry);
+    if (accepted !== undefined) {
+      kept.push(accepted);
+      continue;
+    }
     const parsed = schema.safeParse(entry);
     if (parsed.success) kept.push(parsed.data);
     else {
@@ -205,4 +216,53 @@ function capped(rejected: string[]): string[] {
   if (rejected.length <= MAX_TELEMETRY_REJECTIONS) return rejected;
   const more = rejected.length - (MAX_TELEMETRY_REJECTIONS - 1);
   return [...rejected.slice(0, MAX_TELEMETRY_REJECTIONS - 1), `telemetry: ${more} more problems`];
+}
+
+// The everyday parts without zod: a component and the host object are accepted as they are when
+// they hold only their schema's fields, each within its bounds, so the schema would return them
+// unchanged; anything else goes through the schema (and its error). A property test checks that
+// whatever these accept, the schema accepts unchanged.
+
+const COMPONENT_KEYS = new Set(Object.keys(ComponentTelemetry.shape));
+const COMPONENT_KINDS = new Set<unknown>(ComponentKind.options);
+const COMPONENT_COUNTERS = ['eventsIn', 'eventsOut', 'bytesIn', 'bytesOut', 'errors', 'discarded'] as const;
+
+const isCounter = (v: unknown): boolean =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
+const isOptionalCounter = (v: unknown): boolean => v === undefined || isCounter(v);
+const isText = (v: unknown, max: number): boolean =>
+  typeof v === 'string' && v.length >= 1 && v.length <= max && isStorableText(v);
+
+/** `value` as a ComponentTelemetry when the schema would accept it unchanged; undefined: ask the schema. */
+export function plainComponent(value: unknown): ComponentTelemetry | undefined {
+  if (!isObject(value)) return undefined;
+  for (const key in value) if (!COMPONENT_KEYS.has(key)) return undefined;
+  const ok =
+    isText(value.id, MAX_COMPONENT_ID_CHARS) &&
+    COMPONENT_KINDS.has(value.kind) &&
+    isText(value.type, MAX_COMPONENT_TYPE_CHARS) &&
+    COMPONENT_COUNTERS.every((key) => isCounter(value[key])) &&
+    isOptionalCounter(value.bufferEvents) &&
+    isOptionalCounter(value.bufferBytes);
+  return ok ? (value as ComponentTelemetry) : undefined;
+}
+
+/** The bounds of each host field, read from HostTelemetry (all optional numbers): [min, max, integer]. */
+const HOST_FIELDS: Record<string, [number, number, boolean]> = Object.fromEntries(
+  Object.entries(HostTelemetry.shape).map(([key, field]) => {
+    const n = field.unwrap();
+    return [key, [n.minValue ?? -Infinity, n.maxValue ?? Infinity, n.isInt]];
+  }),
+);
+
+/** `value` as a HostTelemetry when the schema would accept it unchanged; undefined: ask the schema. */
+export function plainHost(value: unknown): HostTelemetry | undefined {
+  if (!isObject(value)) return undefined;
+  for (const key in value) {
+    const bounds = HOST_FIELDS[key];
+    const v = value[key];
+    if (bounds === undefined || typeof v !== 'number' || v < bounds[0] || v > bounds[1]) return undefined;
+    if (bounds[2] && !Number.isInteger(v)) return undefined;
+  }
+  return value as HostTelemetry;
 }

@@ -5,9 +5,12 @@ import {
   MAX_TELEMETRY_COMPONENTS,
   MAX_TELEMETRY_LOG_CHARS,
   MAX_TELEMETRY_REJECTIONS,
+  ComponentTelemetry,
+  HostTelemetry,
   parseTelemetry,
+  plainComponent,
+  plainHost,
   Telemetry,
-  type ComponentTelemetry,
 } from '../../api/protocol/telemetry.ts';
 
 function component(id: string, overrides: Partial<ComponentTelemetry> = {}): ComponentTelemetry {
@@ -119,5 +122,47 @@ describe('parseTelemetry', () => {
         }
       }),
     );
+  });
+
+  it('accepts a component or host object without the schema only when the schema returns it unchanged', () => {
+    const edge = fc.oneof(
+      fc.constantFrom(0, -1, 0.5, 1, 100, 100.5, 1_000_000, 1_000_001, Number.MAX_SAFE_INTEGER, 2 ** 53),
+      fc.double({ noNaN: true }),
+      fc.constantFrom('', 'x', 'a'.repeat(64), 'a'.repeat(65), 'a'.repeat(128), 'a'.repeat(129), 'nul\u0000'),
+      fc.constantFrom('source', 'transform', 'sink', 'other'),
+    );
+    const keys = [...Object.keys(ComponentTelemetry.shape), ...Object.keys(HostTelemetry.shape), 'extra'];
+    const candidate = fc.dictionary(fc.constantFrom(...keys), edge, { maxKeys: 14 });
+    const good = fc.record({
+      id: fc.string({ minLength: 1, maxLength: 130 }),
+      kind: fc.constantFrom('source', 'transform', 'sink'),
+      type: fc.string({ minLength: 1, maxLength: 66 }),
+      eventsIn: edge,
+      eventsOut: fc.nat(),
+      bytesIn: fc.nat(),
+      bytesOut: fc.nat(),
+      errors: fc.nat(),
+      discarded: fc.nat(),
+    });
+    let acceptedPlain = 0;
+    fc.assert(
+      fc.property(fc.oneof(candidate, good), (value) => {
+        for (const [plain, schema] of [
+          [plainComponent, ComponentTelemetry],
+          [plainHost, HostTelemetry],
+        ] as const) {
+          if (plain(value) === undefined) continue;
+          acceptedPlain++;
+          const parsed = schema.safeParse(value);
+          expect(parsed.success).toBe(true);
+          expect(parsed.data).toEqual(value);
+        }
+      }),
+      { seed: 15, numRuns: 2000 },
+    );
+    // The everyday shapes do take the short path.
+    expect(acceptedPlain).toBeGreaterThan(100);
+    expect(plainComponent(full.components![1])).toBe(full.components![1]);
+    expect(plainHost(full.host)).toBe(full.host);
   });
 });
