@@ -5,7 +5,8 @@
  * (replayed: telemetry-store.ts; and over HTTP with the simulator: telemetry-http.ts), the failover
  * of two replicas behind nginx (replicas.ts), and written to test/bench/results/latest.json. Never
  * part of npm test. `npm run bench -- protocol` runs only the protocol ratios (and the pinned poll);
- * `npm run bench -- replicas` only the failover, written to results/replicas.json. The load
+ * `npm run bench -- replicas` only the failover, written to results/replicas.json; `npm run bench
+ * -- fleet` only the fleet benchmarks, written to results/fleet.json. The load
  * averages before and after are printed; a run that started with a 1-minute load above LOADED is
  * marked as taken under load.
  */
@@ -28,12 +29,13 @@ import { benchTelemetryHttp, telemetryHttpLine, type TelemetryHttpResult } from 
 const LOADED = 1.5;
 const onlyProtocol = process.argv.includes('protocol');
 const onlyReplicas = process.argv.includes('replicas');
-const all = !onlyProtocol && !onlyReplicas;
+const onlyFleet = process.argv.includes('fleet');
+const all = !onlyProtocol && !onlyReplicas && !onlyFleet;
 
 const started = new Date();
 const startLoad = loadAverage();
 const backends = [];
-if (!onlyReplicas) {
+if (!onlyReplicas && !onlyFleet) {
   const baselineServer = await startBaseline();
   try {
     const bareUrl = `http://127.0.0.1:${baselineServer.port}`;
@@ -44,9 +46,9 @@ if (!onlyReplicas) {
   }
 }
 // In-process CPU time, so it runs alone, between the wrk runs.
-const metricsOverhead = onlyReplicas ? undefined : measureMetricsOverhead();
-const pinnedPoll = onlyReplicas ? undefined : await benchPinnedPoll();
-const fleet = all ? await benchFleet() : undefined;
+const metricsOverhead = onlyReplicas || onlyFleet ? undefined : measureMetricsOverhead();
+const pinnedPoll = onlyReplicas || onlyFleet ? undefined : await benchPinnedPoll();
+const fleet = all || onlyFleet ? await benchFleet() : undefined;
 const rolloutRevert = all ? await benchRolloutRevert() : undefined;
 const telemetryAgents = Number(process.env.BENCH_TELEMETRY_AGENTS ?? 10_000);
 const telemetry = all ? await benchTelemetryStore(telemetryAgents, 10) : undefined;
@@ -54,7 +56,7 @@ const telemetry = all ? await benchTelemetryStore(telemetryAgents, 10) : undefin
 const telemetryHttp: TelemetryHttpResult[] = [];
 if (all)
   for (const seconds of [30, 10]) telemetryHttp.push(await benchTelemetryHttp(telemetryAgents, seconds, 5));
-const replicas = onlyProtocol ? undefined : await benchReplicas();
+const replicas = onlyProtocol || onlyFleet ? undefined : await benchReplicas();
 const endLoad = loadAverage();
 const underLoad = startLoad[0] > LOADED;
 
@@ -152,8 +154,10 @@ const result = {
   telemetryHttp,
 };
 await fs.mkdir(path.join(ROOT, 'test/bench/results'), { recursive: true });
-// The failover run alone has a file of its own, so it leaves the last full run's figures in place.
-const latest = path.join(ROOT, 'test/bench/results', onlyReplicas ? 'replicas.json' : 'latest.json');
+// The failover and the fleet runs alone have files of their own, so they leave the last full run's
+// figures in place.
+const resultFile = onlyReplicas ? 'replicas.json' : onlyFleet ? 'fleet.json' : 'latest.json';
+const latest = path.join(ROOT, 'test/bench/results', resultFile);
 // Formatted as `npm run lint` expects, so a fresh result can be committed as it is.
 const formatted = await prettier.format(JSON.stringify(result, null, 2), {
   ...(await prettier.resolveConfig(latest)),
