@@ -325,6 +325,17 @@ export interface HeartbeatOutcome {
   agentToken?: string;
 }
 
+/** One heartbeat to apply: the agent's (authenticated) entry, its body, where it reached us, and the server's parts. */
+export interface HeartbeatCall {
+  ctx: FleetContext;
+  directory: AgentDirectory;
+  buffer: HeartbeatBuffer;
+  agent: AgentEntry;
+  body: ParsedHeartbeat;
+  /** Where the agent reached us (the URLs of delivered actions). */
+  baseUrl: string;
+}
+
 /**
  * Handle one heartbeat of an authenticated agent: apply action results and record a drift report
  * durably before answering, take a token-rotation step (token-rotation.ts), buffer the soft fields
@@ -338,14 +349,8 @@ export interface HeartbeatOutcome {
  * The common heartbeat (nothing to write but the buffered row, everything it reads in memory) is
  * answered without a promise.
  */
-export function applyHeartbeat(
-  ctx: FleetContext,
-  directory: AgentDirectory,
-  buffer: HeartbeatBuffer,
-  agent: AgentEntry,
-  body: ParsedHeartbeat,
-  baseUrl: string,
-): HeartbeatOutcome | Promise<HeartbeatOutcome> {
+export function applyHeartbeat(beat: HeartbeatCall): HeartbeatOutcome | Promise<HeartbeatOutcome> {
+  const { ctx, directory, buffer, agent, body } = beat;
   const now = ctx.clock();
   const drifted = cachedDriftVerdict(directory, agent, body);
   const selfHeal = directory.cachedSelfHeal(agent.groupId);
@@ -358,7 +363,7 @@ export function applyHeartbeat(
     buffer.hasWaiting(agent.id) ||
     directory.mayHavePendingActions(agent.id)
   )
-    return applyHeartbeatWithDatabase(ctx, directory, buffer, agent, body, baseUrl);
+    return applyHeartbeatWithDatabase(beat);
   buffer.add(agent, body, now, drifted);
   return outcomeOf(ctx, [], [], selfHeal, undefined);
 }
@@ -381,14 +386,8 @@ function outcomeOf(
   };
 }
 
-async function applyHeartbeatWithDatabase(
-  ctx: FleetContext,
-  directory: AgentDirectory,
-  buffer: HeartbeatBuffer,
-  agent: AgentEntry,
-  body: ParsedHeartbeat,
-  baseUrl: string,
-): Promise<HeartbeatOutcome> {
+async function applyHeartbeatWithDatabase(beat: HeartbeatCall): Promise<HeartbeatOutcome> {
+  const { ctx, directory, buffer, agent, body, baseUrl } = beat;
   const now = ctx.clock();
   let rejectedResults: RejectedResult[] = [];
   if (body.actionResults && body.actionResults.length > 0) {

@@ -27,14 +27,14 @@ export async function heartbeat(
   // Without telemetry the body is already a parsed heartbeat: no copy.
   const parsed: ParsedHeartbeat =
     body.telemetry === undefined ? (body as ParsedHeartbeat) : { ...body, telemetry };
-  const applied = applyHeartbeat(
-    deps.ctx,
-    deps.directory,
-    deps.heartbeats,
+  const applied = applyHeartbeat({
+    ctx: deps.ctx,
+    directory: deps.directory,
+    buffer: deps.heartbeats,
     agent,
-    parsed,
-    requestBaseUrl(deps, req),
-  );
+    body: parsed,
+    baseUrl: requestBaseUrl(deps, req),
+  });
   const outcome = applied instanceof Promise ? await applied : applied;
   const response: HeartbeatResponse = {
     data: rejected.length > 0 ? { ...outcome, rejectedTelemetry: rejected } : outcome,

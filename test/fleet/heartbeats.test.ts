@@ -177,14 +177,14 @@ describe('the common heartbeat, answered from memory', () => {
   const entryOf = (agent: EnrolledTestAgent) =>
     server.app.directory.cachedByTokenHash(hashToken(agent.agentToken))!;
   const apply = (agent: EnrolledTestAgent, body: Partial<ParsedHeartbeat>) =>
-    applyHeartbeat(
-      server.ctx,
-      server.app.directory,
-      server.app.heartbeats,
-      entryOf(agent),
-      heartbeatBody(body),
-      'http://x',
-    );
+    applyHeartbeat({
+      ctx: server.ctx,
+      directory: server.app.directory,
+      buffer: server.app.heartbeats,
+      agent: entryOf(agent),
+      body: heartbeatBody(body),
+      baseUrl: 'http://x',
+    });
 
   it('answers without a promise once the directory knows everything it reads, and writes the same row', async () => {
     const { agents } = await enrolMany(1);
