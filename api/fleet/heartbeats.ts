@@ -3,18 +3,12 @@
  * version last changed) are buffered and written for all agents in one UPDATE per flush; so are the
  * config deliveries (the version each agent's last 200 carried, config.ts), in one more UPDATE per
  * flush, never a write per poll. Action results are written at once, in the request, so none is
- * ever lost. See README → "Hot paths".
+ * ever lost (heartbeat-apply.ts applies one heartbeat). See README → "Hot paths".
  */
 import type { FleetContext } from './context.ts';
-import type { PendingAction, RejectedResult } from '../protocol/actions.ts';
 import type { ParsedHeartbeat, Telemetry } from '../protocol/telemetry.ts';
-import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
-import { applyActionResults } from './action-states.ts';
-import { deliverToReturned, deliverActions } from './action-delivery.ts';
-import { inTransaction } from './transaction.ts';
+import type { AgentEntry } from './agent-directory.ts';
 import { versionKey } from './sort-keys.ts';
-import { cachedDriftVerdict, isDrifted, recordDriftReport } from './drift.ts';
-import { rotateOnHeartbeat, rotationStepDue } from './token-rotation.ts';
 
 /** One agent's newest heartbeat until the flush; times as epoch milliseconds, formatted by the flush. */
 interface SoftRow {
@@ -312,101 +306,4 @@ export class HeartbeatBuffer {
       rows.map((r) => r.drifted),
     );
   }
-}
-
-export interface HeartbeatOutcome {
-  pendingActions: PendingAction[];
-  rejectedResults: RejectedResult[];
-  selfHeal: boolean;
-  /** The intervals the fleet settings advertise (absent when not set: agents keep their own). */
-  heartbeatIntervalSeconds?: number;
-  pollIntervalSeconds?: number;
-  /** A rotated token for the agent (token-rotation.ts), when one is due. */
-  agentToken?: string;
-}
-
-/** One heartbeat to apply: the agent's (authenticated) entry, its body, where it reached us, and the server's parts. */
-export interface HeartbeatCall {
-  ctx: FleetContext;
-  directory: AgentDirectory;
-  buffer: HeartbeatBuffer;
-  agent: AgentEntry;
-  body: ParsedHeartbeat;
-  /** Where the agent reached us (the URLs of delivered actions). */
-  baseUrl: string;
-}
-
-/**
- * Handle one heartbeat of an authenticated agent: apply action results and record a drift report
- * durably before answering, take a token-rotation step (token-rotation.ts), buffer the soft fields
- * with the drift verdict (drift.ts), turn the actions that waited for the agent into pending ones
- * (action-delivery.ts), and return the pending actions (the database is asked only
- * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
- * group's self-heal setting, a rotated token when one is due and the intervals the fleet settings
- * advertise. Rejects when a write fails — the
- * agent then retries and nothing is lost.
- *
- * The common heartbeat (nothing to write but the buffered row, everything it reads in memory) is
- * answered without a promise.
- */
-export function applyHeartbeat(beat: HeartbeatCall): HeartbeatOutcome | Promise<HeartbeatOutcome> {
-  const { ctx, directory, buffer, agent, body } = beat;
-  const now = ctx.clock();
-  const drifted = cachedDriftVerdict(directory, agent, body);
-  const selfHeal = directory.cachedSelfHeal(agent.groupId);
-  if (
-    (body.actionResults && body.actionResults.length > 0) ||
-    body.configDrift ||
-    rotationStepDue(ctx, agent, body, now) ||
-    drifted === undefined ||
-    selfHeal === undefined ||
-    buffer.hasWaiting(agent.id) ||
-    directory.mayHavePendingActions(agent.id)
-  )
-    return applyHeartbeatWithDatabase(beat);
-  buffer.add(agent, body, now, drifted);
-  return outcomeOf(ctx, [], [], selfHeal, undefined);
-}
-
-function outcomeOf(
-  ctx: FleetContext,
-  pendingActions: PendingAction[],
-  rejectedResults: RejectedResult[],
-  selfHeal: boolean,
-  agentToken: string | undefined,
-): HeartbeatOutcome {
-  const { heartbeatIntervalSeconds, pollIntervalSeconds } = ctx.tuning.current;
-  return {
-    pendingActions,
-    rejectedResults,
-    selfHeal,
-    ...(agentToken ? { agentToken } : {}),
-    ...(heartbeatIntervalSeconds !== null ? { heartbeatIntervalSeconds } : {}),
-    ...(pollIntervalSeconds !== null ? { pollIntervalSeconds } : {}),
-  };
-}
-
-async function applyHeartbeatWithDatabase(beat: HeartbeatCall): Promise<HeartbeatOutcome> {
-  const { ctx, directory, buffer, agent, body, baseUrl } = beat;
-  const now = ctx.clock();
-  let rejectedResults: RejectedResult[] = [];
-  if (body.actionResults && body.actionResults.length > 0) {
-    const results = body.actionResults;
-    rejectedResults = await inTransaction(ctx, (tx, emit) =>
-      applyActionResults(tx, agent.id, results, now, emit),
-    );
-  }
-  if (body.configDrift) await recordDriftReport(ctx, agent, body.appliedConfigVersion, body.configDrift);
-  const agentToken = await rotateOnHeartbeat(ctx, directory, agent, body);
-  buffer.add(agent, body, now, await isDrifted(directory, agent, body));
-  let pendingActions: PendingAction[] = [];
-  // Back (or first seen): actions that waited for the agent become pending and go in this answer.
-  const returned = buffer.takeWaiting(agent.id) ? await deliverToReturned(ctx, [agent.id]) : 0;
-  if (returned > 0 || directory.mayHavePendingActions(agent.id)) {
-    const mark = directory.pendingActionsMark();
-    pendingActions = await deliverActions(ctx, agent.id, baseUrl);
-    if (pendingActions.length === 0) directory.notePendingActionsDrained(agent.id, mark);
-  }
-  const selfHeal = await directory.selfHeal(agent.groupId);
-  return outcomeOf(ctx, pendingActions, rejectedResults, selfHeal, agentToken);
 }

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeartbeatRequest, type HeartbeatResponse } from '../protocol/v1.ts';
 import { parseTelemetry, type ParsedHeartbeat } from '../protocol/telemetry.ts';
 import { plainHeartbeat } from './heartbeat-check.ts';
-import { applyHeartbeat } from '../fleet/heartbeats.ts';
+import { applyHeartbeat } from '../fleet/heartbeat-apply.ts';
 import { authenticateAgent, authenticateAgentCached } from './auth.ts';
 import { readJson, requestBaseUrl, sendJson } from './http.ts';
 import type { RestDeps } from './deps.ts';

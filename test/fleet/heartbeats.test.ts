@@ -5,7 +5,8 @@
  * two paths: from memory (no promise) for the common heartbeat, the database for anything else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeartbeatBuffer, applyHeartbeat, type RejectedRow } from '../../api/fleet/heartbeats.ts';
+import { HeartbeatBuffer, type RejectedRow } from '../../api/fleet/heartbeats.ts';
+import { applyHeartbeat } from '../../api/fleet/heartbeat-apply.ts';
 import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { hashToken } from '../../api/fleet/tokens.ts';
