@@ -46,7 +46,7 @@ afterAll(async () => {
 describe('the flotilla-agent .deb', { timeout: 240_000 }, () => {
   it('passes lintian with no errors and no warnings', async () => {
     // The package is reproducible (fixed file dates), so a clean verdict is kept per package bytes
-    // and lintian version: a run with an unchanged agent skips lintian's ~25 s of CPU.
+    // and lintian version: a run with an unchanged agent skips lintian's ~10 s of CPU.
     const lintianVersion = (await run('lintian', ['--version'])).stdout.trim();
     const key = createHash('sha256')
       .update(await fs.readFile(deb))
@@ -54,7 +54,11 @@ describe('the flotilla-agent .deb', { timeout: 240_000 }, () => {
       .digest('hex');
     const verdict = path.join(os.tmpdir(), 'flotilla-agent-sea', `lintian-clean-${key}`);
     if (await fs.stat(verdict).catch(() => null)) return;
-    const { stdout } = await run('lintian', ['--fail-on', 'error', deb], { maxBuffer: 4 << 20 });
+    // binaries/spelling spell-checks the strings of the Node binary (7 of lintian's 16 s of CPU
+    // here); its one tag, spelling-error-in-binary, is info, so it cannot change this verdict.
+    const { stdout } = await run('lintian', ['--fail-on', 'error', '-X', 'binaries/spelling', deb], {
+      maxBuffer: 4 << 20,
+    });
     expect(stdout.split('\n').filter((line) => /^[EW]: /.test(line))).toEqual([]);
     await fs.writeFile(verdict, stdout);
   });
