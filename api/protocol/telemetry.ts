@@ -248,7 +248,7 @@ export function plainComponent(value: unknown): ComponentTelemetry | undefined {
 }
 
 /** The bounds of each host field, read from HostTelemetry (all optional numbers): [min, max, integer]. */
-const HOST_FIELDS: Record<string, [number, number, boolean]> = Object.fromEntries(
+const HOST_FIELDS = new Map<string, [number, number, boolean]>(
   Object.entries(HostTelemetry.shape).map(([key, field]) => {
     const n = field.unwrap();
     return [key, [n.minValue ?? -Infinity, n.maxValue ?? Infinity, n.isInt]];
@@ -259,7 +259,7 @@ const HOST_FIELDS: Record<string, [number, number, boolean]> = Object.fromEntrie
 export function plainHost(value: unknown): HostTelemetry | undefined {
   if (!isObject(value)) return undefined;
   for (const key in value) {
-    const bounds = HOST_FIELDS[key];
+    const bounds = HOST_FIELDS.get(key);
     const v = value[key];
     if (bounds === undefined || typeof v !== 'number' || v < bounds[0] || v > bounds[1]) return undefined;
     if (bounds[2] && !Number.isInteger(v)) return undefined;

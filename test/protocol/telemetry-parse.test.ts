@@ -164,5 +164,8 @@ describe('parseTelemetry', () => {
     expect(acceptedPlain).toBeGreaterThan(100);
     expect(plainComponent(full.components![1])).toBe(full.components![1]);
     expect(plainHost(full.host)).toBe(full.host);
+    // A key named like an Object.prototype member is not a field either.
+    for (const key of ['__proto__', 'constructor', 'toString'])
+      expect(plainHost(JSON.parse(`{"cpuPercent":1,"${key}":5}`))).toBeUndefined();
   });
 });
