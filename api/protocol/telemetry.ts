@@ -223,13 +223,46 @@ function capped(rejected: string[]): string[] {
 // unchanged; anything else goes through the schema (and its error). A property test checks that
 // whatever these accept, the schema accepts unchanged.
 
-const COMPONENT_KEYS = new Set(Object.keys(ComponentTelemetry.shape));
-const COMPONENT_KINDS = new Set<unknown>(ComponentKind.options);
-const COMPONENT_COUNTERS = ['eventsIn', 'eventsOut', 'bytesIn', 'bytesOut', 'errors', 'discarded'] as const;
+/** The bounds of a number field, read from its zod schema. */
+interface NumberField {
+  min: number;
+  max: number;
+  integer: boolean;
+  optional: boolean;
+}
 
-const isCounter = (v: unknown): boolean =>
-  typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_SAFE_INTEGER;
-const isOptionalCounter = (v: unknown): boolean => v === undefined || isCounter(v);
+/** The number fields of a zod object shape with their bounds (one home: the schema above). */
+function numberFields(shape: Record<string, z.ZodType>): Map<string, NumberField> {
+  const fields = new Map<string, NumberField>();
+  for (const [key, field] of Object.entries(shape)) {
+    const optional = field instanceof z.ZodOptional;
+    const inner = optional ? field.unwrap() : field;
+    if (!(inner instanceof z.ZodNumber)) continue;
+    const bounds = { min: inner.minValue ?? -Infinity, max: inner.maxValue ?? Infinity };
+    fields.set(key, { ...bounds, integer: inner.isInt, optional });
+  }
+  return fields;
+}
+
+/** Whether every field of `fields` is absent (when optional) or a number within its bounds. */
+function numbersFit(value: Record<string, unknown>, fields: Map<string, NumberField>): boolean {
+  for (const [key, f] of fields) {
+    const v = value[key];
+    if (v === undefined) {
+      if (!f.optional) return false;
+    } else if (typeof v !== 'number' || v < f.min || v > f.max || (f.integer && !Number.isInteger(v)))
+      return false;
+  }
+  return true;
+}
+
+const COMPONENT_NUMBERS = numberFields(ComponentTelemetry.shape);
+// Only the fields checked below: a field added to the schema sends its components to the schema.
+const COMPONENT_KEYS = new Set(['id', 'kind', 'type', ...COMPONENT_NUMBERS.keys()]);
+const COMPONENT_KINDS = new Set<unknown>(ComponentKind.options);
+// Keys in a Map, not a plain object: `__proto__` or `constructor` must not look like a field.
+const HOST_NUMBERS = numberFields(HostTelemetry.shape);
+
 const isText = (v: unknown, max: number): boolean =>
   typeof v === 'string' && v.length >= 1 && v.length <= max && isStorableText(v);
 
@@ -241,28 +274,13 @@ export function plainComponent(value: unknown): ComponentTelemetry | undefined {
     isText(value.id, MAX_COMPONENT_ID_CHARS) &&
     COMPONENT_KINDS.has(value.kind) &&
     isText(value.type, MAX_COMPONENT_TYPE_CHARS) &&
-    COMPONENT_COUNTERS.every((key) => isCounter(value[key])) &&
-    isOptionalCounter(value.bufferEvents) &&
-    isOptionalCounter(value.bufferBytes);
+    numbersFit(value, COMPONENT_NUMBERS);
   return ok ? (value as ComponentTelemetry) : undefined;
 }
-
-/** The bounds of each host field, read from HostTelemetry (all optional numbers): [min, max, integer]. */
-const HOST_FIELDS = new Map<string, [number, number, boolean]>(
-  Object.entries(HostTelemetry.shape).map(([key, field]) => {
-    const n = field.unwrap();
-    return [key, [n.minValue ?? -Infinity, n.maxValue ?? Infinity, n.isInt]];
-  }),
-);
 
 /** `value` as a HostTelemetry when the schema would accept it unchanged; undefined: ask the schema. */
 export function plainHost(value: unknown): HostTelemetry | undefined {
   if (!isObject(value)) return undefined;
-  for (const key in value) {
-    const bounds = HOST_FIELDS.get(key);
-    const v = value[key];
-    if (bounds === undefined || typeof v !== 'number' || v < bounds[0] || v > bounds[1]) return undefined;
-    if (bounds[2] && !Number.isInteger(v)) return undefined;
-  }
-  return value as HostTelemetry;
+  for (const key in value) if (!HOST_NUMBERS.has(key)) return undefined;
+  return numbersFit(value, HOST_NUMBERS) ? (value as HostTelemetry) : undefined;
 }
