@@ -44,8 +44,7 @@ export interface HeartbeatCall {
  * (action-delivery.ts), and return the pending actions (the database is asked only
  * when the directory says the agent may have some; `baseUrl` is where the agent reached us), the
  * group's self-heal setting, a rotated token when one is due and the intervals the fleet settings
- * advertise. Rejects when a write fails — the
- * agent then retries and nothing is lost.
+ * advertise. Rejects when a write fails — the agent then retries and nothing is lost.
  *
  * The common heartbeat (nothing to write but the buffered row, everything it reads in memory) is
  * answered without a promise.
@@ -64,7 +63,7 @@ export function applyHeartbeat(beat: HeartbeatCall): HeartbeatOutcome | Promise<
     buffer.hasWaiting(agent.id) ||
     directory.mayHavePendingActions(agent.id)
   )
-    return applyHeartbeatWithDatabase(beat);
+    return applyHeartbeatWithDatabase(beat, now);
   buffer.add(agent, body, now, drifted);
   return outcomeOf(ctx, [], [], selfHeal, undefined);
 }
@@ -87,9 +86,8 @@ function outcomeOf(
   };
 }
 
-async function applyHeartbeatWithDatabase(beat: HeartbeatCall): Promise<HeartbeatOutcome> {
+async function applyHeartbeatWithDatabase(beat: HeartbeatCall, now: Date): Promise<HeartbeatOutcome> {
   const { ctx, directory, buffer, agent, body, baseUrl } = beat;
-  const now = ctx.clock();
   let rejectedResults: RejectedResult[] = [];
   if (body.actionResults && body.actionResults.length > 0) {
     const results = body.actionResults;
