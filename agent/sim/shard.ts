@@ -78,6 +78,13 @@ const AGENTS_PER_LANE = 500;
 
 export class Shard {
   private readonly stop = new AbortController();
+  /**
+   * One stop signal per virtual agent, aborted with the shard's. Every wait of an agent listens on
+   * its stop signal, and adding a listener to an AbortSignal scans the ones it has: with one signal
+   * for the whole shard, 10,000 agents waiting at once after a change made that quadratic (7 % of
+   * the simulator's CPU in the change window).
+   */
+  private readonly agentStops: AbortController[] = [];
   private readonly stats = new RequestStats(this.stop.signal);
   private readonly pool;
   private readonly tuning: Tuning;
@@ -129,7 +136,7 @@ export class Shard {
       while (next < count && !this.stop.signal.aborted) {
         const index = this.first + next++;
         const failing = isFailing(index, this.options.failShare);
-        const agent = new VirtualAgent(index, clients[index % clients.length], env, failing);
+        const agent = new VirtualAgent(index, clients[index % clients.length], this.ownStop(env), failing);
         if (!(await agent.enrol())) continue;
         if (failing) this.counts.failing += 1;
         this.agents.push(agent);
@@ -171,6 +178,7 @@ export class Shard {
   /** Stop every agent, let them report what they still hold, and close the sockets. */
   async finish(): Promise<ShardFinal> {
     this.stop.abort();
+    for (const stop of this.agentStops) stop.abort();
     await this.enrolling;
     const left = await Promise.all(this.agents.map((a) => a.finish()));
     clearInterval(this.loopTimer);
@@ -190,6 +198,13 @@ export class Shard {
       timeoutMs: this.options.requestTimeoutMs,
       userAgent: `flotilla-sim/${this.options.agentVersion}`,
     });
+  }
+
+  /** `env` with a stop signal of the agent's own, aborted by finish(). */
+  private ownStop(env: AgentEnv): AgentEnv {
+    const stop = new AbortController();
+    this.agentStops.push(stop);
+    return { ...env, stop: stop.signal };
   }
 
   private env(): AgentEnv {

@@ -46,6 +46,8 @@ export class VirtualAgent {
   private answeredAt = -Infinity;
   /** Aborts the config poll in flight (at the end of the run). */
   private pollAbort: AbortController | null = null;
+  /** The poll loop, which ends once `env.stop` aborted (finish() waits for it). */
+  private polling: Promise<void> = Promise.resolve();
   private revoked = false;
   /** Sent with every attempt of the enrolment, so a retry after a lost answer adds no second agent. */
   private readonly enrolmentKey = randomUUID();
@@ -110,7 +112,7 @@ export class VirtualAgent {
   /** Start heartbeating and polling (after a successful enrol). */
   start(): void {
     this.beat();
-    void this.pollLoop();
+    this.polling = this.pollLoop();
   }
 
   /** The heartbeat interval changed: draw a new phase in the new interval. */
@@ -120,13 +122,15 @@ export class VirtualAgent {
   }
 
   /**
-   * After `stop` aborted: end the config poll, cut a running upgrade short, let an in-flight
-   * heartbeat finish, and send one last heartbeat when results are still waiting, so nothing is
-   * left unreported. Resolves the number of results that still did not get through.
+   * After `stop` aborted: end the config poll and wait for the poll loop to end, cut a running
+   * upgrade short, let an in-flight heartbeat finish, and send one last heartbeat when results are
+   * still waiting, so nothing is left unreported. Resolves the number of results that still did not
+   * get through.
    */
   async finish(): Promise<number> {
     this.pollAbort?.abort();
     this.env.clock.clearTimeout(this.heartbeatTimer);
+    await this.polling;
     await this.actions.settled();
     await this.heartbeatInFlight;
     if (this.actions.waiting > 0 && this.creds && !this.revoked) await this.sendHeartbeat();

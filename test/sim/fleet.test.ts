@@ -71,6 +71,21 @@ describe('fleet simulator', () => {
     }
   });
 
+  it('stops at once while every agent waits out a long interval (each agent has its own stop signal)', async () => {
+    const other = await createGroupWithPipeline(server.ctx);
+    const waiting = await startFleet({
+      ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, other.id, 5)], 5),
+      pollMode: 'poll',
+      pollIntervalMs: 600_000,
+      heartbeatIntervalMs: 600_000,
+    });
+    await waiting.waitFor((s) => (s.requests.byStatus.config?.['200'] ?? 0) === 5, 10_000);
+    // Every agent now sleeps ten minutes before its next poll: only its stop signal ends the wait,
+    // so stop() resolving well inside this test's timeout shows finish() aborted each of them.
+    const report = await waiting.stop();
+    expect(report.agents.enrolled).toBe(5);
+  }, 20_000);
+
   it('delivers a config change to every agent; the failing share reports configError', async () => {
     const changedAt = Date.now();
     const group = await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, name: `Renamed ${changedAt}` });
