@@ -44,8 +44,11 @@ export interface DirectoryWatcher {
 
 export class AgentDirectory {
   private readonly byToken = new Map<string, AgentEntry>();
-  /** Agent id → the token hashes cached for it (the current one, and a rotated one once used). */
-  private readonly tokenById = new Map<string, Set<string>>();
+  /**
+   * Agent id → the token hashes cached for it (the current one, and a rotated one once used): an
+   * array, as it holds one or two (a Set per agent cost about 200 bytes more).
+   */
+  private readonly tokenById = new Map<string, string[]>();
   private readonly groupVersions = new Map<string, number>();
   private readonly groupSelfHeal = new Map<string, boolean>();
   private readonly rendered = new Map<string, RenderedEntry>();
@@ -177,14 +180,15 @@ export class AgentDirectory {
       viaNextToken: row.tokenHash !== tokenHash,
     };
     this.byToken.set(tokenHash, entry);
-    const hashes = this.tokenById.get(row.id) ?? new Set<string>();
-    this.tokenById.set(row.id, hashes.add(tokenHash));
+    const hashes = this.tokenById.get(row.id);
+    if (!hashes) this.tokenById.set(row.id, [tokenHash]);
+    else if (!hashes.includes(tokenHash)) hashes.push(tokenHash);
     return entry;
   }
 
   /** Forget every cached token of an agent (its token changed); the next request reloads it. */
   forgetAgentTokens(agentId: string): string[] {
-    const hashes = [...(this.tokenById.get(agentId) ?? [])];
+    const hashes = this.tokenById.get(agentId) ?? [];
     for (const hash of hashes) this.byToken.delete(hash);
     this.tokenById.delete(agentId);
     return hashes;
