@@ -1,7 +1,7 @@
 /** agent/telemetry/host.ts and log-lines.ts: /proc parsing, a real sample of this Linux box, Vector's warnings. */
 import os from 'node:os';
 import * as fsp from 'node:fs/promises';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   HostTelemetry,
   MAX_TELEMETRY_LOG_CHARS,
@@ -54,9 +54,10 @@ describe('host metrics parsers', () => {
     const first = await sampler.sample();
     expect(first.cpuPercent).toBeUndefined();
     expect(HostTelemetry.safeParse(first).success).toBe(true);
-    let spin = 0;
-    for (let i = 0; i < 5_000_000; i++) spin += i;
-    expect(spin).toBeGreaterThan(0);
+    // /proc/stat counts in clock ticks (10 ms): wait until one has passed since the first sample.
+    const procStatTotal = async () => parseProcStat(await fsp.readFile('/proc/stat', 'utf8'))!.total;
+    const afterFirst = await procStatTotal();
+    await vi.waitUntil(async () => (await procStatTotal()) > afterFirst, { interval: 5, timeout: 5_000 });
     const second = await sampler.sample();
     expect(HostTelemetry.strict().parse(second)).toEqual(second);
     expect(Object.keys(second).sort()).toEqual(Object.keys(HostTelemetry.shape).sort());
