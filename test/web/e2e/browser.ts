@@ -1,16 +1,18 @@
 /**
- * A real browser for the dashboard end-to-end tests: Debian's chromium driven by playwright-core,
- * headless and kept off the network. One chromium per test worker (the unit project keeps modules
- * from file to file), and a fresh browser context per session: its own cookies, storage and cache,
- * as a fresh profile had, without a chromium start (measured ~1.1 s CPU) per file. Collects console
- * errors and saves screenshots under test/.screenshots/ (git-ignored) for reviewers.
+ * A real browser for the dashboard end-to-end tests: Debian's chromium as its headless shell
+ * (package chromium-headless-shell: the same engine without the desktop browser's UI process, and
+ * what Playwright runs for headless by default), the GPU thread in the browser process, driven by
+ * playwright-core and kept off the network. One chromium per test worker (the unit project keeps
+ * modules from file to file), and a fresh browser context per session: its own cookies, storage
+ * and cache, as a fresh profile had, without a chromium start (measured ~1.1 s CPU) per file.
+ * Collects console errors and saves screenshots under test/.screenshots/ (git-ignored) for reviewers.
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM = '/usr/bin/chromium-headless-shell';
 export const SCREENSHOTS = path.resolve(import.meta.dirname, '../../.screenshots');
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 
@@ -23,6 +25,7 @@ const FLAGS = [
   '--disable-background-networking',
   '--disable-component-update',
   '--disable-sync',
+  '--in-process-gpu',
 ];
 
 export interface BrowserSession {
@@ -37,8 +40,8 @@ export interface BrowserSession {
 export function requireChromium(): void {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM}; the dashboard e2e tests need it. ` +
-        'Install it with `apt-get update && apt-get install -y chromium` (.ci/run does this on CI).',
+      `Chromium's headless shell is not installed at ${CHROMIUM}; the dashboard e2e tests need it. ` +
+        'Install it with `apt-get update && apt-get install -y chromium-headless-shell` (.ci/run does this on CI).',
     );
   }
 }
