@@ -20,8 +20,33 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const root = path.resolve(import.meta.dirname, '..');
+
+/** Room a RAM temp dir needs: the PGlite databases, agent bundles and executables, chromium profiles. */
+const RAM_TMP_MIN_BYTES = 4 * 1024 ** 3;
+/** statfs(2)'s f_type for tmpfs. */
+const TMPFS_MAGIC = 0x01021994;
+/**
+ * The tests' temporary files go to RAM (Linux's tmpfs at /dev/shm) when it has room and TMPDIR is not
+ * set: every PGlite database is a directory of ~1,100 files that PostgreSQL creates, syncs and
+ * truncates, and the agent files build and install agents into temp roots. On ext4 the PGlite
+ * files took ~10 % more CPU (measured). Set before the workers start, so they and what they spawn
+ * inherit it.
+ */
+function useRamTmpDir(): void {
+  if (process.env.TMPDIR) return;
+  try {
+    const shm = fs.statfsSync('/dev/shm');
+    if (shm.type === TMPFS_MAGIC && shm.bavail * shm.bsize >= RAM_TMP_MIN_BYTES)
+      process.env.TMPDIR = '/dev/shm';
+  } catch {
+    // No /dev/shm (not Linux): the OS default stays.
+  }
+}
+useRamTmpDir();
+
 const dbTests = [
   'test/protocol/**/*.test.ts',
   'test/fleet/**/*.test.ts',
@@ -77,6 +102,25 @@ const pureTests = [
   'test/graphql/live.test.ts',
 ];
 
+/** The projects in the order their files start (names as in the config below). */
+const PROJECT_ORDER = ['unit', 'postgres', 'pglite', 'dom'];
+
+/**
+ * Longest files first, as a scheduler packs jobs: the unit project's end-to-end files (agents,
+ * browsers, simulated fleets; 10–50 s each, much of it waiting on processes) start while there is
+ * still work to overlap them, and the run ends on the database projects' short files (mostly under
+ * 3 s) instead of a few long ones on a half-idle machine. Vitest's own order runs the projects one
+ * after another by name (unit last); they stay one after another, as a worker serves one project and
+ * mixing projects' files made the pool restart workers (about 12 % more CPU in one run). Within a
+ * project Vitest's order stays (the last run's durations, on a clean clone file sizes).
+ */
+class LongFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (file: TestSpecification) => PROJECT_ORDER.indexOf(file.project.name);
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b));
+  }
+}
+
 export default defineConfig({
   resolve: {
     // graphql 16 ships index.mjs (Vite's pick) beside index.js (Node's pick for Pothos and Yoga);
@@ -87,6 +131,7 @@ export default defineConfig({
     root,
     globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 30_000,
+    sequence: { sequencer: LongFilesFirst },
     hookTimeout: 60_000,
     pool: 'forks',
     // Vitest's default on two cores is one worker: files ran one after another although most of a
