@@ -2,6 +2,7 @@
  * `npm start`'s prestart: build the dashboard (codegen, then vite build) when web/dist is missing
  * or older than anything it is built from, so a fresh clone's `npm start` serves a working
  * dashboard and an unchanged tree starts at once. Exits non-zero when the build fails.
+ * `--no-codegen` leaves codegen out (the caller ran it).
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -38,19 +39,41 @@ function fresh() {
   return builtAt > 0 && builtAt >= Math.max(...sources.map((source) => newest(path.join(root, source))));
 }
 
-if (fresh()) process.exit(0);
-
 // Several test workers may ask at once: one builds, the others wait for its lock and then find the
-// build fresh. A lock older than LOCK_STALE_MS is left by a killed build and is taken over.
+// build fresh. The lock holds its builder's pid; a lock whose builder is gone (killed), or older
+// than LOCK_STALE_MS, is taken over. While a build runs, web/dist is being rewritten (index.html may
+// already be there, its chunks not yet), so it counts as fresh only when no build is running.
 const lock = path.join(root, 'web/.build-lock');
 const LOCK_STALE_MS = 5 * 60_000;
+
+/** True while a live build holds the lock. */
+function building() {
+  let pid;
+  try {
+    pid = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+  } catch {
+    // No lock, or one just made whose pid is not written yet: young means live.
+    return fs.existsSync(lock) && Date.now() - newest(lock) < 1000;
+  }
+  if (Date.now() - newest(lock) > LOCK_STALE_MS) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+if (fresh() && !building()) process.exit(0);
+
 const pause = new Int32Array(new SharedArrayBuffer(4));
 for (;;) {
   try {
     fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, 'pid'), String(process.pid));
     break;
   } catch {
-    if (Date.now() - newest(lock) > LOCK_STALE_MS) fs.rmSync(lock, { recursive: true, force: true });
+    if (!building()) fs.rmSync(lock, { recursive: true, force: true });
     else Atomics.wait(pause, 0, 0, 200);
   }
 }
@@ -61,8 +84,9 @@ const builtAt = newest(built);
 console.warn(
   builtAt ? 'dashboard sources changed: rebuilding web/dist' : 'no dashboard build yet: building web/dist',
 );
+// --no-codegen: the caller has just run codegen (npm test, while Vitest imports its output).
 const steps = [
-  ['run', '--silent', 'codegen'],
+  ...(process.argv.includes('--no-codegen') ? [] : [['run', '--silent', 'codegen']]),
   ['run', '--silent', 'build:web', '--', '--logLevel', 'warn'],
 ];
 for (const args of steps) {
