@@ -9,6 +9,7 @@ import type { ConfigDrift, HeartbeatRequest } from '../protocol/v1.ts';
 import type { Actor, FleetContext } from './context.ts';
 import type { AgentDirectory, AgentEntry } from './agent-directory.ts';
 import { recordAudit } from './audit.ts';
+import { TRANSACTION_LIMITS } from './transaction.ts';
 
 /** The audit action of a drift an agent reported. */
 export const DRIFT_AUDIT_ACTION = 'agent.config_drift';
@@ -49,12 +50,14 @@ export async function recordDriftReport(
   drift: ConfigDrift,
 ): Promise<void> {
   const actor: Actor = { type: 'agent', id: agent.id, label: `agent ${agent.id}`, role: null };
-  await ctx.db.$transaction((tx) =>
-    recordAudit(tx, actor, DRIFT_AUDIT_ACTION, { type: 'agent', id: agent.id }, null, {
-      appliedConfigVersion,
-      foundSha256: drift.foundSha256,
-      restored: drift.restored,
-      ...(drift.message ? { message: drift.message } : {}),
-    }),
+  await ctx.db.$transaction(
+    (tx) =>
+      recordAudit(tx, actor, DRIFT_AUDIT_ACTION, { type: 'agent', id: agent.id }, null, {
+        appliedConfigVersion,
+        foundSha256: drift.foundSha256,
+        restored: drift.restored,
+        ...(drift.message ? { message: drift.message } : {}),
+      }),
+    TRANSACTION_LIMITS,
   );
 }

@@ -7,6 +7,7 @@
  */
 import type { FleetContext, Tx } from '../context.ts';
 import type { TelemetrySettings } from '../../config.ts';
+import { TRANSACTION_LIMITS } from '../transaction.ts';
 
 /** The partitioned tables and the retention setting that applies to each. */
 export const PARTITIONED_TABLES = {
@@ -117,7 +118,7 @@ export async function ensurePartitions(
   return ctx.db.$transaction(async (tx) => {
     await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::bigint)', PARTITION_LOCK_KEY);
     return createMissing(tx, now, retention);
-  });
+  }, TRANSACTION_LIMITS);
 }
 
 /**
@@ -139,5 +140,5 @@ export async function maintainPartitions(
     const created = await createMissing(tx, now, retention);
     const dropped = await dropExpired(tx, now, retention);
     return { ran: true, created, dropped };
-  });
+  }, TRANSACTION_LIMITS);
 }

@@ -25,6 +25,7 @@ import {
   type ComponentSet,
 } from './codec.ts';
 import { MinuteSums } from './minutes.ts';
+import { TRANSACTION_LIMITS } from '../transaction.ts';
 import { BUCKETS_SQL, LATEST_SQL, STATE_SQL } from './store-sql.ts';
 
 /** One heartbeat's telemetry, as buffered. */
@@ -253,35 +254,32 @@ export class TelemetryStore {
       ]),
     );
     try {
-      const { written, states } = await this.ctx.db.$transaction(
-        async (tx) => {
-          const unknown = sorted.filter((s) => !this.known.has(s.agentId)).map((s) => s.agentId);
-          const states = await this.readStates(tx, unknown, false);
-          for (const s of sorted) {
-            const known = this.known.get(s.agentId);
-            if (known) states.set(s.agentId, known);
-          }
-          const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets) ?? []);
-          const done = await this.writeLatest(tx, first);
-          const written = first.filter((p) => done.has(p.sample.agentId));
-          // Rows another replica moved on (or created) since: fold again against them, under their lock.
-          const lost = sorted.filter(
-            (s) => !done.has(s.agentId) && first.some((p) => p.sample.agentId === s.agentId),
-          );
-          const fresh = await this.readStates(
-            tx,
-            lost.map((s) => s.agentId),
-            true,
-          );
-          for (const [id, s] of fresh) states.set(id, s);
-          const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets) ?? []);
-          const again = await this.writeLatest(tx, second);
-          written.push(...second.filter((p) => again.has(p.sample.agentId)));
-          await this.insertBuckets(tx, written, keepBucketsFrom);
-          return { written, states };
-        },
-        { timeout: 30_000, maxWait: 30_000 },
-      );
+      const { written, states } = await this.ctx.db.$transaction(async (tx) => {
+        const unknown = sorted.filter((s) => !this.known.has(s.agentId)).map((s) => s.agentId);
+        const states = await this.readStates(tx, unknown, false);
+        for (const s of sorted) {
+          const known = this.known.get(s.agentId);
+          if (known) states.set(s.agentId, known);
+        }
+        const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets) ?? []);
+        const done = await this.writeLatest(tx, first);
+        const written = first.filter((p) => done.has(p.sample.agentId));
+        // Rows another replica moved on (or created) since: fold again against them, under their lock.
+        const lost = sorted.filter(
+          (s) => !done.has(s.agentId) && first.some((p) => p.sample.agentId === s.agentId),
+        );
+        const fresh = await this.readStates(
+          tx,
+          lost.map((s) => s.agentId),
+          true,
+        );
+        for (const [id, s] of fresh) states.set(id, s);
+        const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets) ?? []);
+        const again = await this.writeLatest(tx, second);
+        written.push(...second.filter((p) => again.has(p.sample.agentId)));
+        await this.insertBuckets(tx, written, keepBucketsFrom);
+        return { written, states };
+      }, TRANSACTION_LIMITS);
       for (const s of sorted) {
         const read = states.get(s.agentId);
         if (read) this.known.set(s.agentId, read);
