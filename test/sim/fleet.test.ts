@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../../agent/sim/fleet.ts';
-import { defaultOptions } from '../../agent/sim/options.ts';
+import { defaultOptions, type Tuning } from '../../agent/sim/options.ts';
 import { createActions } from '../../api/fleet/actions.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { updateGroup } from '../../api/fleet/groups.ts';
@@ -42,6 +42,16 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** Five simulated agents of a new group in poll mode (as against a server that offers no long-poll). */
+async function pollModeFleet(tuning: Partial<Tuning>): Promise<Fleet> {
+  const group = await createGroupWithPipeline(server.ctx);
+  return startFleet({
+    ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, group.id, 5)], 5),
+    pollMode: 'poll',
+    ...tuning,
+  });
+}
+
 describe('fleet simulator', () => {
   it('enrols every agent and applies the first config', async () => {
     const version = (await server.ctx.db.group.findUniqueOrThrow({ where: { id: groupId } })).configVersion;
@@ -56,12 +66,7 @@ describe('fleet simulator', () => {
   });
 
   it('polls plainly (no wait) in poll mode, as against a server that offers no long-poll', async () => {
-    const other = await createGroupWithPipeline(server.ctx);
-    const plain = await startFleet({
-      ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, other.id, 5)], 5),
-      pollMode: 'poll',
-      pollIntervalMs: 200,
-    });
+    const plain = await pollModeFleet({ pollIntervalMs: 200 });
     try {
       await plain.waitFor((s) => (s.requests.byStatus.config?.['204'] ?? 0) >= 10, 10_000);
     } finally {
@@ -72,13 +77,7 @@ describe('fleet simulator', () => {
   });
 
   it('stops at once while every agent waits out a long interval (each agent has its own stop signal)', async () => {
-    const other = await createGroupWithPipeline(server.ctx);
-    const waiting = await startFleet({
-      ...defaultOptions(server.baseUrl, [await mintToken(server.ctx, other.id, 5)], 5),
-      pollMode: 'poll',
-      pollIntervalMs: 600_000,
-      heartbeatIntervalMs: 600_000,
-    });
+    const waiting = await pollModeFleet({ pollIntervalMs: 600_000, heartbeatIntervalMs: 600_000 });
     await waiting.waitFor((s) => (s.requests.byStatus.config?.['200'] ?? 0) === 5, 10_000);
     // Every agent now sleeps ten minutes before its next poll: only its stop signal ends the wait,
     // so stop() resolving well inside this test's timeout shows finish() aborted each of them.
