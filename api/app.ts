@@ -37,6 +37,7 @@ import type { LeasedJob } from './jobs/lease.ts';
 import { createTelemetryRetention } from './jobs/telemetry-retention.ts';
 import { TelemetryBuffer } from './fleet/telemetry/ingest.ts';
 import { GRAPHQL_PATH, mountGraphql } from './graphql/mount.ts';
+import type { WsStats } from './graphql/ws.ts';
 import { GRAPHIQL_ASSETS_PATH } from './graphql/graphiql.ts';
 import { createWebStatic } from './web-static.ts';
 import { EXECUTABLE_PATH_PREFIX, serveAgentExecutable } from './agent-executable.ts';
@@ -71,6 +72,8 @@ export interface App {
   rollouts: LeasedJob;
   telemetryRetention: Job;
   metrics: ServerMetrics;
+  /** GraphQL over WebSocket: connections, operations and shared subscription executions. */
+  websocketStats(): WsStats;
   /** Where the separate /metrics listener is bound (FLOTILLA_METRICS_ADDRESS), once listening; else null. */
   metricsAddress(): AddressInfo | null;
   /** Load state, start jobs and listen; resolves the bound address (port 0 picks a free port). */
@@ -284,6 +287,7 @@ export function buildApp(deps: AppDeps): App {
     rollouts,
     telemetryRetention,
     metrics,
+    websocketStats: () => graphql.stats(),
     metricsAddress: () => (metricsServer?.address() as AddressInfo | null | undefined) ?? null,
     async listen(port, host) {
       await ctx.tuning.start((err) => log.error({ err }, 'reading the fleet settings failed'));

@@ -24,7 +24,7 @@ export const METRICS_PATH = '/metrics';
 /** What the scrape-time gauges read; every function is called once per scrape. */
 export interface MetricSources {
   heldLongPolls(): number;
-  websocket(): { connections: number; subscriptions: number };
+  websocket(): { connections: number; subscriptions: number; sharedSubscriptions: number };
   heartbeatBufferRows(): number;
   /** The PostgreSQL pool's connections, or null on PGlite (one in-process connection). */
   databasePool(): { total: number; idle: number; waiting: number } | null;
@@ -87,6 +87,11 @@ export function createMetrics(): ServerMetrics {
   );
   gauge('flotilla_graphql_subscriptions', 'Running GraphQL operations on WebSockets (subscriptions).', (g) =>
     g.set(sources!.websocket().subscriptions),
+  );
+  gauge(
+    'flotilla_graphql_subscription_executions',
+    'Subscription executions running, each shared by the operations with the same role, document and variables.',
+    (g) => g.set(sources!.websocket().sharedSubscriptions),
   );
   gauge('flotilla_heartbeat_buffer_rows', 'Heartbeats buffered for the next batched write.', (g) =>
     g.set(sources!.heartbeatBufferRows()),

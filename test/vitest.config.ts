@@ -100,6 +100,7 @@ const pureTests = [
   'test/protocol/telemetry-parse.test.ts',
   'test/api/request-histogram.test.ts',
   'test/graphql/live.test.ts',
+  'test/graphql/shared-subscriptions.test.ts',
 ];
 
 /** The projects in the order their files start (names as in the config below). */

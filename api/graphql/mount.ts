@@ -14,7 +14,7 @@ import type { GraphqlServices, LiveSettings } from './context.ts';
 import { createLoginLimiter, type LoginLimiter } from './login-limiter.ts';
 import { createGraphqlYoga } from './yoga.ts';
 import { createGraphqlHttpHandler } from './http.ts';
-import { createGraphqlWs } from './ws.ts';
+import { createGraphqlWs, type WsStats } from './ws.ts';
 import { GRAPHIQL_ASSETS_PATH, serveGraphiqlAsset } from './graphiql.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -38,8 +38,8 @@ export interface GraphqlMount {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Close every WebSocket connection; HTTP requests end with the server. */
   close(): Promise<void>;
-  /** Open WebSocket connections and the operations running on them (for /metrics). */
-  stats(): { connections: number; subscriptions: number };
+  /** Open WebSocket connections, their operations and the shared executions (for /metrics). */
+  stats(): WsStats;
 }
 
 export const DEFAULT_LIVE: LiveSettings = { intervalMs: 250, summaryIntervalMs: 1000, maxBatch: 1000 };

@@ -24,6 +24,11 @@ export const WsCloseCode = {
   tooManyConnections: 4429,
   /** The credential could not be re-checked (database failure); reconnecting checks it again. */
   internalError: 4500,
+  /**
+   * Try Again Later: the client fell too far behind its subscriptions' messages
+   * (shared-subscriptions.ts). graphql-ws clients, the dashboard's too, reconnect after it.
+   */
+  tooSlow: 1013,
 } as const;
 
 /** The GraphQL error code of an operation refused because its connection runs too many. */

@@ -21,18 +21,36 @@ import { createWsConnections, WsCloseCode } from './ws-connections.ts';
 import type { WsLimits } from '../config.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
+import { createSharedSubscriptions, type SubscriptionResult } from './shared-subscriptions.ts';
 
 export interface GraphqlWs {
   /** Take over an upgrade request for /graphql. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Close every connection (1001 Going Away) and stop accepting new ones. */
   close(): Promise<void>;
-  /** Admitted connections and the operations running on them now. */
-  stats(): { connections: number; subscriptions: number };
+  /** Admitted connections, their operations and the executions serving them (see WsStats). */
+  stats(): WsStats;
+}
+
+export interface WsStats {
+  connections: number;
+  /** Operations running on the connections now. */
+  subscriptions: number;
+  /** Subscription executions running now (shared-subscriptions.ts: one per role, document, variables). */
+  sharedSubscriptions: number;
+  /** Subscriptions that have started receiving since the server started (tests wait on it). */
+  subscriptionsStarted: number;
 }
 
 type Envelop = ReturnType<GraphqlYoga['getEnveloped']>;
-type RootValue = { execute: Envelop['execute']; subscribe: Envelop['subscribe'] };
+interface RootValue {
+  execute: Envelop['execute'];
+  subscribe: Envelop['subscribe'];
+  /** Operations with the same key share one execution: the caller's role and the operation. */
+  shareKey: string;
+  /** Drop this operation's socket: it fell too far behind its subscription's messages. */
+  dropSlow(): void;
+}
 
 function connectionAuthorization(
   params: Record<string, unknown> | undefined,
@@ -46,6 +64,7 @@ function connectionAuthorization(
 export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, limits: WsLimits): GraphqlWs {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
   const connections = createWsConnections(services.fleet, limits, services.log);
+  const shared = createSharedSubscriptions<ExecutionArgs>();
   /** Each admitted connection's graphql-ws context, whose `subscriptions` lists its running operations. */
   const admitted = new Set<{ subscriptions: Record<string, unknown> }>();
   const originOf = (req: IncomingMessage) =>
@@ -95,12 +114,24 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
             }),
           ];
         }
+        const { socket } = ctx.extra;
+        const shareKey = JSON.stringify([
+          auth.actor.role,
+          params.query,
+          params.operationName,
+          params.variables,
+        ]);
+        const dropSlow = () => socket.close(WsCloseCode.tooSlow, 'Too slow: reconnect and subscribe again');
+        // The same operation for the same role already runs: it was parsed and validated then, and
+        // this socket joins it (shared-subscriptions.ts) without a context and envelope of its own.
+        const running = shared.argsOf(shareKey);
+        if (running) return { ...running, rootValue: { ...(running.rootValue as RootValue), dropSlow } };
         const context = createContext(services, auth, {
           transport: 'ws',
           clientAddress: clientAddress(req, services.trustProxy),
           secure: originOf(req)?.startsWith('https:') ?? false,
         });
-        const enveloped = yoga.getEnveloped({ ...context, req, socket: ctx.extra.socket, params });
+        const enveloped = yoga.getEnveloped({ ...context, req, socket, params });
         let document;
         try {
           document = enveloped.parse(params.query);
@@ -110,7 +141,12 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
         }
         const errors = enveloped.validate(enveloped.schema, document);
         if (errors.length > 0) return errors;
-        const rootValue: RootValue = { execute: enveloped.execute, subscribe: enveloped.subscribe };
+        const rootValue: RootValue = {
+          execute: enveloped.execute,
+          subscribe: enveloped.subscribe,
+          shareKey,
+          dropSlow,
+        };
         return {
           schema: enveloped.schema,
           document,
@@ -121,7 +157,15 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
         } satisfies ExecutionArgs;
       },
       execute: (args) => (args.rootValue as RootValue).execute(args),
-      subscribe: (args) => (args.rootValue as RootValue).subscribe(args),
+      subscribe: (args) => {
+        const root = args.rootValue as RootValue;
+        return shared.subscribe(
+          root.shareKey,
+          args,
+          () => Promise.resolve(root.subscribe(args)) as Promise<SubscriptionResult>,
+          root.dropSlow,
+        );
+      },
     },
     wss,
   );
@@ -140,7 +184,12 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
     stats() {
       let subscriptions = 0;
       for (const ctx of admitted) subscriptions += Object.keys(ctx.subscriptions).length;
-      return { connections: admitted.size, subscriptions };
+      return {
+        connections: admitted.size,
+        subscriptions,
+        sharedSubscriptions: shared.executions(),
+        subscriptionsStarted: shared.started(),
+      };
     },
   };
 }

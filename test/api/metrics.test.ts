@@ -69,6 +69,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'flotilla_long_polls_held')).toBe(0);
     expect(sample(text, 'flotilla_websocket_connections')).toBe(0);
     expect(sample(text, 'flotilla_graphql_subscriptions')).toBe(0);
+    expect(sample(text, 'flotilla_graphql_subscription_executions')).toBe(0);
     expect(sample(text, 'flotilla_heartbeat_buffer_rows')).toBe(0);
     expect(sample(text, 'flotilla_heartbeat_flush_duration_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'flotilla_event_bus_lag_seconds')).toBeGreaterThanOrEqual(0);

@@ -155,9 +155,9 @@ export function wsClient(baseUrl: string, options: WsOptions = {}): Client {
   });
 }
 
-/** Where a subscription is served: the test server, whose event bus shows when it is live. */
+/** Where a subscription is served: the test server, which shows when a subscription is live. */
 export interface SubscriptionHost {
-  busSubscriptions(): number;
+  subscriptionsStarted(): number;
 }
 
 /** A socket's fate as a test watches it: acknowledged (`open`), then maybe closed with a code. */
@@ -188,8 +188,8 @@ export function watchedClient(baseUrl: string, options: WsOptions = {}): Watched
 }
 
 /**
- * Subscribe and collect messages. Resolves once the operation is live on `host` (it subscribed to
- * the server's event bus), or once the server refused it (an error, or the socket closed), so
+ * Subscribe and collect messages. Resolves once the operation is live on `host` (it receives what
+ * its execution sends, shared or its own), or once the server refused it (an error, or the socket closed), so
  * events published afterwards are not missed and refusals are in `errors`. With `'unconfirmed'`
  * (a server in another process, whose bus the test cannot see) it resolves at once, and the caller
  * repeats its trigger until the message arrives.
@@ -203,7 +203,7 @@ export async function subscribe<T = Loose>(
   const messages: T[] = [];
   const errors: unknown[] = [];
   let completed = false;
-  const before = host === 'unconfirmed' ? 0 : host.busSubscriptions();
+  const before = host === 'unconfirmed' ? 0 : host.subscriptionsStarted();
   const unsubscribe = client.subscribe<T>(
     { query, variables },
     {
@@ -216,7 +216,7 @@ export async function subscribe<T = Loose>(
     },
   );
   if (host !== 'unconfirmed') {
-    await waitFor(() => host.busSubscriptions() > before || errors.length > 0 || completed, 5000, 5);
+    await waitFor(() => host.subscriptionsStarted() > before || errors.length > 0 || completed, 5000, 5);
   }
   return {
     messages,

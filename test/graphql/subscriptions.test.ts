@@ -1,7 +1,8 @@
 /**
  * Subscriptions over graphql-ws: a REST heartbeat reaches agentUpdated and an action result
- * reaches actionUpdated within a second; group, membership and summary updates; and coalescing
- * under load (few messages a second, each with the latest state).
+ * reaches actionUpdated within a second; group, membership and summary updates; one execution
+ * shared by sockets with the same role and operation; and coalescing under load (few messages a
+ * second, each with the latest state).
  */
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,7 @@ import {
   heartbeatBody,
   mintToken,
   postJson,
+  waitFor,
   type EnrolledTestAgent,
 } from '../helpers/factories.ts';
 import { createTestUser, gql, gqlData, subscribe, wsClient, type Loose, type TestUser } from './helpers.ts';
@@ -184,6 +186,41 @@ describe('groupUpdated and fleetSummaryUpdated', () => {
       { token: editor.token },
     );
     expect(JSON.stringify(res.errors ?? res)).toContain('graphql-ws');
+  });
+});
+
+describe('shared executions', () => {
+  it('runs one execution for sockets with the same role and operation, never across roles or variables', async () => {
+    const agent = await newAgent();
+    const otherEditor = await createTestUser(server.ctx, 'editor');
+    const viewer = await createTestUser(server.ctx, 'viewer');
+    const fleetWide = `subscription { agentUpdated { agents { id lastHeartbeatAt } } }`;
+    const before = server.app.websocketStats();
+    const subs = [
+      await subscribe(server, live(), fleetWide),
+      await subscribe(server, wsClient(server.baseUrl, { token: otherEditor.token }), fleetWide),
+      await subscribe(server, wsClient(server.baseUrl, { token: viewer.token }), fleetWide),
+      await subscribe(
+        server,
+        live(),
+        `subscription($id: ID) { agentUpdated(agentId: $id) { agents { id lastHeartbeatAt } } }`,
+        { id: agent.agentId },
+      ),
+    ];
+    const stats = server.app.websocketStats();
+    expect(stats.subscriptions - before.subscriptions).toBe(4);
+    // The two editors share one; the viewer and the agent's own watcher each have theirs.
+    expect(stats.sharedSubscriptions - before.sharedSubscriptions).toBe(3);
+    expect((await heartbeat(agent)).status).toBe(200);
+    for (const sub of subs) await sub.next(hasAgent(agent.agentId, (a) => a.lastHeartbeatAt !== null));
+    await subs[0].close();
+    // The other editor still receives from the shared execution.
+    const next = heartbeatBody();
+    expect((await heartbeat(agent, next)).status).toBe(200);
+    const count = subs[1].messages.length;
+    await waitFor(() => subs[1].messages.length > count);
+    for (const sub of subs.slice(1)) await sub.close();
+    await waitFor(() => server.app.websocketStats().sharedSubscriptions === before.sharedSubscriptions);
   });
 });
 
