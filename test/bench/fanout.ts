@@ -3,14 +3,18 @@
  * fleet with `agentUpdated` while every agent heartbeats. Latency per agent update = when the
  * message arrived − the agent's `lastHeartbeatAt` (the server's receive time of that heartbeat,
  * same clock). With 1 and with 100 dashboards, to show the cost does not grow per dashboard. Also
- * the server memory per connected dashboard, on a fresh server process.
+ * the server memory per connected dashboard, on a fresh server process, after garbage collection.
  */
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { exactPercentiles, type Percentiles } from '../../agent/sim/histogram.ts';
 import { startBenchServer, type BenchServer } from './fleet-server.ts';
 import { cpuBetween, sampleCpu } from './cpu.ts';
-import { rssBytes } from './lib.ts';
+import { ROOT } from './lib.ts';
 
 const SUBSCRIPTION = 'subscription { agentUpdated { agents { id lastHeartbeatAt } membershipChanged } }';
 export const FANOUT_P99_TARGET_MS = 500;
@@ -107,21 +111,49 @@ export async function benchFanout(server: BenchServer, seconds = 30, dashboards 
 
 export interface DashboardMemory {
   dashboards: number;
+  /** Server RSS growth per dashboard, both sides after full garbage collections. */
   bytesPerDashboard: number;
+  /** The JS heap's growth per dashboard (live objects), likewise. */
+  heapBytesPerDashboard: number;
 }
 
-/** Server RSS growth per connected dashboard (one agentUpdated subscription each), on an idle server. */
+/**
+ * The server's heap used and RSS after two full garbage collections (heap-probe.mjs, preloaded into
+ * the bench server), so a figure counts live objects, not the garbage of the connection burst.
+ */
+async function memoryAfterGc(pid: number, file: string): Promise<{ heap: number; rss: number }> {
+  const lines = async () =>
+    (await fs.readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
+  const before = (await lines()).length;
+  process.kill(pid, 'SIGUSR2');
+  const deadline = Date.now() + 30_000;
+  for (let seen = await lines(); Date.now() < deadline; seen = await lines()) {
+    if (seen.length > before) {
+      const [heap, rss] = seen[seen.length - 1].split(' ').map(Number);
+      return { heap, rss };
+    }
+    await sleep(100);
+  }
+  throw new Error('the bench server did not report its memory');
+}
+
+/** Server memory growth per connected dashboard (one agentUpdated subscription each), on an idle server. */
 export async function benchDashboardMemory(count = 1000): Promise<DashboardMemory> {
+  const heapFile = path.join(os.tmpdir(), `flotilla-bench-heap-${process.pid}.txt`);
   // One API token stands for `count` dashboards here, so lift the per-user WebSocket cap.
   const server = await startBenchServer(
     'dashboards',
-    { FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(count) },
+    {
+      FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(count),
+      NODE_OPTIONS: `--import ${pathToFileURL(path.join(ROOT, 'test/bench/heap-probe.mjs')).href}`,
+      BENCH_HEAP_FILE: heapFile,
+    },
     1,
   );
   const clients: Client[] = [];
   try {
     await sleep(2000);
-    const before = await rssBytes(server.pid);
+    const before = await memoryAfterGc(server.pid, heapFile);
     let acknowledged = 0;
     for (let i = 0; i < count; i++) {
       const client = dashboard(server.baseUrl, server.apiToken);
@@ -136,16 +168,16 @@ export async function benchDashboardMemory(count = 1000): Promise<DashboardMemor
     const deadline = Date.now() + 30_000;
     while (acknowledged < count && Date.now() < deadline) await sleep(100);
     if (acknowledged < count) throw new Error(`only ${acknowledged} of ${count} dashboards connected`);
-    const samples: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      await sleep(500);
-      samples.push(await rssBytes(server.pid));
-    }
-    // The median of a few samples: RSS jumps with each heap growth and garbage collection.
-    const during = samples.sort((a, b) => a - b)[3];
-    return { dashboards: count, bytesPerDashboard: Math.round((during - before) / count) };
+    await sleep(2000);
+    const after = await memoryAfterGc(server.pid, heapFile);
+    return {
+      dashboards: count,
+      bytesPerDashboard: Math.round((after.rss - before.rss) / count),
+      heapBytesPerDashboard: Math.round((after.heap - before.heap) / count),
+    };
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server.stop();
+    await fs.rm(heapFile, { force: true });
   }
 }
