@@ -7,7 +7,8 @@
  * revoked, expired, user disabled or downgraded: see ws-connections.ts), are closed with 4403
  * Forbidden; connections beyond the caps with 4429, operations beyond the per-connection cap get a
  * TOO_MANY_SUBSCRIPTIONS error. Operations run through Yoga's envelop (same schema, limits and
- * error masking as HTTP).
+ * error masking as HTTP); subscriptions with the same role and operation share one execution
+ * (shared-subscriptions.ts), so a socket that is too far behind its messages is closed with 1013.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
