@@ -94,7 +94,7 @@ describe('errors and limits', () => {
     } finally {
       await broken.app.stop();
       await broken.events.close();
-      await broken.testDb.destroy().catch(() => undefined);
+      await broken.testDb.destroy();
     }
   });
 
