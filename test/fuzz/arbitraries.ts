@@ -11,7 +11,39 @@ export const FUZZ_SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 
 /** fast-check parameters: fixed seed, bounded runs and time; the seed and path are in every failure. */
 export function fuzzParams(numRuns: number, timeLimitMs: number): fc.Parameters<unknown> {
-  return { seed: FUZZ_SEED, numRuns, interruptAfterTimeLimit: timeLimitMs, markInterruptAsFailure: false };
+  return { seed: FUZZ_SEED, numRuns, plugins: [fc.interruptAfterTimeLimit(timeLimitMs)] };
+}
+
+/**
+ * Asserts an async property with {@link fuzzParams}, and returns only once every run it started has
+ * finished. At the time limit fast-check stops waiting for the run in progress but cannot stop it: a
+ * request still in flight would otherwise write after the next test took its "before" snapshot.
+ */
+export async function assertFuzz<T>(
+  property: fc.IAsyncProperty<T>,
+  numRuns: number,
+  timeLimitMs: number,
+): Promise<void> {
+  const running = new Set<Promise<unknown>>();
+  const tracked: fc.IAsyncProperty<T> = {
+    isAsync: () => true,
+    generate: (random, runId) => property.generate(random, runId),
+    shrink: (value) => property.shrink(value),
+    run: (value) => {
+      const run = property.run(value);
+      const forget = () => running.delete(run);
+      running.add(run);
+      run.then(forget, forget);
+      return run;
+    },
+    runBeforeEach: () => property.runBeforeEach(),
+    runAfterEach: () => property.runAfterEach(),
+  };
+  try {
+    await fc.assert(tracked, fuzzParams(numRuns, timeLimitMs));
+  } finally {
+    await Promise.allSettled(running);
+  }
 }
 
 /** Strings no PostgreSQL text column stores: NUL and unpaired surrogates, alone or inside text. */

@@ -16,7 +16,7 @@ import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../helpers/factories.ts';
 import { createTestUser, gql } from '../graphql/helpers.ts';
-import { deepJsonText, deepValue, fuzzParams, headerValue, unstorableString } from './arbitraries.ts';
+import { assertFuzz, deepJsonText, deepValue, headerValue, unstorableString } from './arbitraries.ts';
 import { inputValue } from './graphql-inputs.ts';
 import { databaseDigest, rawRequest, readyStatus } from './harness.ts';
 
@@ -183,7 +183,7 @@ describe('GraphQL mutations under fuzzing', () => {
 
   it('answers a payload, a typed error or a known GraphQL error, and a rejection writes nothing', async () => {
     let before = await digest();
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(request(), async ({ name, role, variables }) => {
         const field = mutationFields[name];
         const res = await gql(server.baseUrl, document(field), variables, { token: callers[role] });
@@ -213,7 +213,8 @@ describe('GraphQL mutations under fuzzing', () => {
         }
         expect(await readyStatus(server.baseUrl)).toBe(200);
       }),
-      fuzzParams(250, 6_000),
+      250,
+      6_000,
     );
   });
 
@@ -238,7 +239,7 @@ describe('GraphQL mutations under fuzzing', () => {
         },
       })),
     );
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(spoiled, async ({ name, input }) => {
         const res = await gql(
           server.baseUrl,
@@ -252,7 +253,8 @@ describe('GraphQL mutations under fuzzing', () => {
         ).toBe(true);
         expect(await digest(), `${name} wrote to the database`).toBe(before);
       }),
-      fuzzParams(40, 5_000),
+      40,
+      5_000,
     );
   });
 
@@ -295,7 +297,7 @@ describe('GraphQL mutations under fuzzing', () => {
       },
       { requiredKeys: ['host', 'body'] },
     );
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(requestArb, async ({ body, ...headers }) => {
         const res = await rawRequest(server.baseUrl, { method: 'POST', path: '/graphql', headers, body });
         expect(res.status, res.body).toBeLessThan(500);
@@ -319,7 +321,8 @@ describe('GraphQL mutations under fuzzing', () => {
         }
         expect(await readyStatus(server.baseUrl)).toBe(200);
       }),
-      fuzzParams(100, 3_000),
+      100,
+      3_000,
     );
   });
 });

@@ -17,7 +17,7 @@ import { registerRelease } from '../../api/fleet/releases.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
 import { createGroupWithPipeline, enrolOverHttp, mintToken } from '../helpers/factories.ts';
 import { createTestUser } from '../graphql/helpers.ts';
-import { fuzzParams, unstorableString } from './arbitraries.ts';
+import { assertFuzz, unstorableString } from './arbitraries.ts';
 import { databaseDigest, rawRequest, readyStatus, type RawRequest } from './harness.ts';
 import { restRequests, type RestFixture } from './rest-requests.ts';
 
@@ -79,7 +79,7 @@ describe('agent protocol under fuzzing', () => {
 
   it('answers every request with a 2xx or a documented 4xx, and a rejection writes nothing', async () => {
     let before = await digest();
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(restRequests(fx), async (request) => {
         const res = await rawRequest(server.baseUrl, request);
         const headerBytes = headBytes(request);
@@ -104,7 +104,8 @@ describe('agent protocol under fuzzing', () => {
         }
         expect(await readyStatus(server.baseUrl)).toBe(200);
       }),
-      fuzzParams(300, 6_000),
+      300,
+      6_000,
     );
   });
 
@@ -119,7 +120,7 @@ describe('agent protocol under fuzzing', () => {
       'groupSlug',
       'bootstrapToken',
     ];
-    await fc.assert(
+    await assertFuzz(
       fc.asyncProperty(fc.constantFrom(...fields), unstorableString, async (field, bad) => {
         const body = {
           bootstrapToken: fx.bootstrap,
@@ -141,7 +142,8 @@ describe('agent protocol under fuzzing', () => {
         expect(ErrorBody.parse(JSON.parse(res.body)).error.code).toBe(ErrorCode.invalidBody);
         expect(await digest()).toBe(before);
       }),
-      fuzzParams(30, 4_000),
+      30,
+      4_000,
     );
   });
 });
