@@ -2,7 +2,7 @@
  * One home per enum and constant: the platform list, action types, the empty config, the error
  * codes shared by the agent protocol and the fleet, FieldIssue and component kinds. Derived copies
  * (GraphQL enums, the Prisma enum, FleetErrorCode) must equal their source; literal copies in
- * api/ and agent/ fail the test naming the file.
+ * api/ and agent/ fail the test naming the file. The server's Node flags live in `npm start`.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +14,7 @@ import { FleetErrorCode } from '../api/fleet/errors.ts';
 import { COMPONENT_KINDS } from '../api/fleet/vector/catalogue-types.ts';
 import { Platform as PrismaPlatform } from '../api/generated/prisma/enums.ts';
 import { schema } from '../api/graphql/schema/index.ts';
+import { serverArgs } from './bench/lib.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -79,5 +80,13 @@ describe('one home per enum and constant', () => {
 
   it('builds the ComponentKind enum from the catalogue kinds', () => {
     expect(enumValues(schema, 'ComponentKind')).toEqual([...COMPONENT_KINDS].sort());
+  });
+
+  it('starts the server with the Node flags of npm start in the image and the benchmarks', () => {
+    const dockerfile = fs.readFileSync(path.join(ROOT, 'api/deploy/Dockerfile'), 'utf8');
+    const cmd = /^CMD (\[.*\])$/m.exec(dockerfile)?.[1];
+    expect(cmd, 'the Dockerfile has an exec-form CMD').toBeDefined();
+    expect(JSON.parse(cmd!)).toEqual(['node_modules/.bin/tsx', ...serverArgs()]);
+    expect(serverArgs()).toContain('--max-semi-space-size=64');
   });
 });

@@ -1,5 +1,6 @@
 /** Helpers for `npm run bench`: child servers, wrk runs, process memory. Benchmarks only, never tests. */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,10 +105,23 @@ export function startProcess(
   });
 }
 
-/** Start the Flotilla server (`tsx api/main.ts`) on a free port, pinned to the server core. */
+/**
+ * The arguments `npm start` gives tsx (package.json's start script: the Node flags and the entry
+ * point), so the benchmarks run the server as operators do.
+ */
+export function serverArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = pkg.scripts.start.split(/\s+/);
+  if (command !== 'tsx') throw new Error(`npm start runs ${command}, not tsx`);
+  return args;
+}
+
+/** Start the Flotilla server (as `npm start` does) on a free port, pinned to the server core. */
 export function startFlotilla(env: Record<string, string>): Promise<Running> {
   return startProcess(
-    ...pinned(PIN.server, TSX, ['api/main.ts']),
+    ...pinned(PIN.server, TSX, serverArgs()),
     { PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     (out) => {
       const m = /"address":"[^"]*:(\d+)"/.exec(out);
