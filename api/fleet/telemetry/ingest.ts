@@ -150,7 +150,11 @@ export class TelemetryBuffer {
   /** `telemetryRecorded` once per group with the agents of `written`. */
   private publishRecorded(written: TelemetrySample[]): void {
     const byGroup = new Map<string, string[]>();
-    for (const s of written) byGroup.set(s.groupId, [...(byGroup.get(s.groupId) ?? []), s.agentId]);
+    for (const s of written) {
+      const agentIds = byGroup.get(s.groupId);
+      if (agentIds) agentIds.push(s.agentId);
+      else byGroup.set(s.groupId, [s.agentId]);
+    }
     for (const [groupId, agentIds] of byGroup)
       this.ctx.events.publish('telemetryRecorded', { groupId, agentIds });
   }
