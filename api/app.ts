@@ -305,7 +305,7 @@ export function buildApp(deps: AppDeps): App {
         await listenOn(metricsServer, config.metricsAddress.port, config.metricsAddress.host);
       }
       telemetryRetention.start();
-      await listenOn(server, port, host);
+      await listenOn(server, port, host, config.listenBacklog);
       return server.address() as AddressInfo;
     },
     async stop() {
@@ -333,10 +333,10 @@ export function buildApp(deps: AppDeps): App {
   };
 }
 
-function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+function listenOn(server: http.Server, port: number, host: string, backlog?: number): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve());
+    server.listen({ port, host, backlog }, () => resolve());
   });
 }
 

@@ -71,6 +71,7 @@ const EnvSchema = z.object({
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
   FLOTILLA_RETAIN_ACTIONS_DAYS: bounded(SETTING_RULES.retainActionsDays).default(90),
   FLOTILLA_RETAIN_AUDIT_DAYS: bounded(SETTING_RULES.retainAuditDays).default(365),
   FLOTILLA_RETAIN_REVOKED_AGENTS_DAYS: bounded(SETTING_RULES.retainRevokedAgentsDays).default(30),
@@ -166,6 +167,11 @@ export interface ServerConfig {
   /** Open connections the server accepts at once (held long-polls and WebSockets count). */
   maxConnections: number;
   /**
+   * Connections the kernel queues for the main port before the server accepts them (listen(2)'s
+   * backlog; the kernel caps it at net.core.somaxconn).
+   */
+  listenBacklog: number;
+  /**
    * Keys that encrypt secret values (FLOTILLA_SECRET_KEY, with FLOTILLA_SECRET_KEY_PREVIOUS still
    * accepted for reading); undefined when no key is set, and then secrets cannot be created.
    */
@@ -259,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
     maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
+    listenBacklog: e.FLOTILLA_LISTEN_BACKLOG,
     secretKeys: e.FLOTILLA_SECRET_KEY
       ? createKeyring(e.FLOTILLA_SECRET_KEY, e.FLOTILLA_SECRET_KEY_PREVIOUS)
       : undefined,

@@ -1,9 +1,11 @@
 /**
  * Slow clients: a client that trickles its headers or its body is cut off after
  * FLOTILLA_HEADERS_TIMEOUT_MS / FLOTILLA_REQUEST_TIMEOUT_MS (small values here), while a long-poll
- * held longer than both still gets its answer.
+ * held longer than both still gets its answer. The connection cap and the accept queue's length.
  */
+import { execFile } from 'node:child_process';
 import net from 'node:net';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../api/protocol/v1.ts';
 import { loadConfig } from '../../api/config.ts';
@@ -122,5 +124,20 @@ describe('slow clients', () => {
       await capped.close();
     }
     expect(() => loadConfig({ FLOTILLA_HEADERS_TIMEOUT_MS: '5' })).toThrow(/FLOTILLA_HEADERS_TIMEOUT_MS/);
+  });
+
+  it('listens with FLOTILLA_LISTEN_BACKLOG as the accept queue (4096 by default)', async () => {
+    expect(loadConfig({}).listenBacklog).toBe(4096);
+    for (const bad of ['0', '70000', 'many'])
+      expect(() => loadConfig({ FLOTILLA_LISTEN_BACKLOG: bad })).toThrow(/FLOTILLA_LISTEN_BACKLOG/);
+    const queued = await startTestServer({ testDb: server.testDb, env: { FLOTILLA_LISTEN_BACKLOG: '77' } });
+    try {
+      // iproute2's ss shows a listening socket's backlog as its Send-Q.
+      const port = new URL(queued.baseUrl).port;
+      const { stdout } = await promisify(execFile)('ss', ['-ltnH', `sport = :${port}`]);
+      expect(stdout.trim().split(/\s+/).slice(0, 3)).toEqual(['LISTEN', '0', '77']);
+    } finally {
+      await queued.close();
+    }
   });
 });
