@@ -285,13 +285,14 @@ export class TelemetryStore {
         if (read) this.known.set(s.agentId, read);
       }
       for (const p of written) {
+        // Exact-length copies (slice): one pair is kept per agent, and push leaves up to half spare.
         this.known.set(p.sample.agentId, {
           sampledAt: p.sample.at,
           set: p.set,
           counters: p.outcome.counters,
-          totals: encodeComponents(p.outcome.components).totals,
+          totals: encodeComponents(p.outcome.components).totals.slice(),
           bucketStart: p.outcome.bucketStart,
-          bucket: encodeBucket(p.outcome.bucket, p.set.ids),
+          bucket: encodeBucket(p.outcome.bucket, p.set.ids).slice(),
           logs: p.logs,
         });
         this.minutes.add(p.sample.groupId, p.sample.at, p.outcome.increases);
