@@ -1,8 +1,20 @@
 // The bare node:http baseline the protocol benchmarks compare against: GET → 204, and a JSON POST
-// parsed and answered with small JSON (the shape of a heartbeat exchange). Prints its port.
+// parsed and answered with small JSON (the shape of a heartbeat exchange). Prints its port. For
+// memory.ts, a GET with `wait=` in its query is held and never answered (an idle agent's long-poll),
+// and GET /held answers how many were held.
 import http from 'node:http';
 
+let held = 0;
 const server = http.createServer((req, res) => {
+  if (req.method === 'GET' && req.url.includes('wait=')) {
+    held++;
+    return;
+  }
+  if (req.method === 'GET' && req.url === '/held') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ held }));
+    return;
+  }
   if (req.method === 'GET') {
     res.writeHead(204);
     res.end();

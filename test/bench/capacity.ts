@@ -22,6 +22,8 @@ const UPGRADES_PER_STEP = 500;
 export const HEARTBEAT_P99_TARGET_MS = 250;
 /** The sustained fleet size issue 15 asks of one server process on this box. */
 export const CAPACITY_TARGET_AGENTS = 150_000;
+/** Issue 15's target for agents one server core serves at the production intervals. */
+export const AGENTS_PER_CORE_TARGET = 400_000;
 
 export interface CapacityStep {
   /** Fleet size at production intervals that this step's request rates stand for. */
@@ -51,6 +53,11 @@ export interface CapacityResult {
   serverRssBytes: number;
   /** The largest equivalent fleet of a passing step (0 when none passed). */
   sustainedAgents: number;
+  /**
+   * That step's fleet per server core: its equivalent agents ÷ the server process's CPU (from
+   * /proc) as a share of one core (0 when no step passed).
+   */
+  agentsPerServerCore: number;
   target: number;
   steps: CapacityStep[];
 }
@@ -100,11 +107,14 @@ export async function benchCapacity(server: BenchServer, fleet: Fleet): Promise<
     }
     if (!steps[steps.length - 1].passed) break;
   }
-  const passed = steps.filter((s) => s.passed).map((s) => s.equivalentAgents);
+  const sustained = steps.filter((s) => s.passed).pop();
   return {
     simulatedAgents: agents,
     serverRssBytes,
-    sustainedAgents: Math.max(0, ...passed),
+    sustainedAgents: sustained?.equivalentAgents ?? 0,
+    agentsPerServerCore: sustained
+      ? Math.round((sustained.equivalentAgents * 100) / Math.max(1, sustained.cpu.serverPercent))
+      : 0,
     target: CAPACITY_TARGET_AGENTS,
     steps,
   };

@@ -5,16 +5,12 @@
  * same clock). With 1 and with 100 dashboards, to show the cost does not grow per dashboard. Also
  * the server memory per connected dashboard, on a fresh server process, after garbage collection.
  */
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { exactPercentiles, type Percentiles } from '../../agent/sim/histogram.ts';
 import { startBenchServer, type BenchServer } from './fleet-server.ts';
 import { cpuBetween, sampleCpu } from './cpu.ts';
-import { ROOT } from './lib.ts';
+import { heapProbe, perConnection } from './memory.ts';
 
 const SUBSCRIPTION = 'subscription { agentUpdated { agents { id lastHeartbeatAt } membershipChanged } }';
 export const FANOUT_P99_TARGET_MS = 500;
@@ -117,43 +113,19 @@ export interface DashboardMemory {
   heapBytesPerDashboard: number;
 }
 
-/**
- * The server's heap used and RSS after two full garbage collections (heap-probe.mjs, preloaded into
- * the bench server), so a figure counts live objects, not the garbage of the connection burst.
- */
-async function memoryAfterGc(pid: number, file: string): Promise<{ heap: number; rss: number }> {
-  const lines = async () =>
-    (await fs.readFile(file, 'utf8').catch(() => '')).trim().split('\n').filter(Boolean);
-  const before = (await lines()).length;
-  process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + 30_000;
-  for (let seen = await lines(); Date.now() < deadline; seen = await lines()) {
-    if (seen.length > before) {
-      const [heap, rss] = seen[seen.length - 1].split(' ').map(Number);
-      return { heap, rss };
-    }
-    await sleep(100);
-  }
-  throw new Error('the bench server did not report its memory');
-}
-
 /** Server memory growth per connected dashboard (one agentUpdated subscription each), on an idle server. */
 export async function benchDashboardMemory(count = 1000): Promise<DashboardMemory> {
-  const heapFile = path.join(os.tmpdir(), `flotilla-bench-heap-${process.pid}.txt`);
+  const probe = heapProbe('dashboards');
   // One API token stands for `count` dashboards here, so lift the per-user WebSocket cap.
   const server = await startBenchServer(
     'dashboards',
-    {
-      FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(count),
-      NODE_OPTIONS: `--import ${pathToFileURL(path.join(ROOT, 'test/bench/heap-probe.mjs')).href}`,
-      BENCH_HEAP_FILE: heapFile,
-    },
+    { FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(count), ...probe.env },
     1,
   );
   const clients: Client[] = [];
   try {
     await sleep(2000);
-    const before = await memoryAfterGc(server.pid, heapFile);
+    const before = await probe.read(server.pid);
     let acknowledged = 0;
     for (let i = 0; i < count; i++) {
       const client = dashboard(server.baseUrl, server.apiToken);
@@ -169,15 +141,12 @@ export async function benchDashboardMemory(count = 1000): Promise<DashboardMemor
     while (acknowledged < count && Date.now() < deadline) await sleep(100);
     if (acknowledged < count) throw new Error(`only ${acknowledged} of ${count} dashboards connected`);
     await sleep(2000);
-    const after = await memoryAfterGc(server.pid, heapFile);
-    return {
-      dashboards: count,
-      bytesPerDashboard: Math.round((after.rss - before.rss) / count),
-      heapBytesPerDashboard: Math.round((after.heap - before.heap) / count),
-    };
+    const after = await probe.read(server.pid);
+    const grown = perConnection(before, after, count);
+    return { dashboards: count, bytesPerDashboard: grown.rssBytes, heapBytesPerDashboard: grown.heapBytes };
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server.stop();
-    await fs.rm(heapFile, { force: true });
+    await probe.remove();
   }
 }

@@ -16,7 +16,7 @@ import {
   type FanoutResult,
 } from './fanout.ts';
 import { startBenchServer } from './fleet-server.ts';
-import { rssBytes } from './lib.ts';
+import { benchBareHeldMemory, heapProbe, perConnection, type PerConnection } from './memory.ts';
 import { benchPropagation, type PropagationResult } from './propagation.ts';
 
 const AGENTS = Number(process.env.BENCH_FLEET_AGENTS ?? 10_000);
@@ -24,8 +24,11 @@ const PROCESSES = Number(process.env.BENCH_SIM_PROCESSES ?? 2);
 
 export interface FleetBenchResult {
   enrolment: { agents: number; seconds: number; perSecond: number };
-  /** Server RSS before the fleet and with it connected (held polls, directory, buffers). */
-  serverMemory: { idleRssBytes: number; fleetRssBytes: number; bytesPerAgent: number };
+  /**
+   * The server's growth per agent after full collections, its fleet idle at production intervals
+   * (every agent holding a long-poll); and the bare node:http floor for the same held request.
+   */
+  serverMemory: { perAgent: PerConnection; bare: PerConnection };
   capacity: CapacityResult;
   fanout: FanoutResult;
   /** The same with FANOUT_DASHBOARDS dashboards connected at once. */
@@ -41,19 +44,22 @@ export interface FleetBenchResult {
 
 /** Run every fleet benchmark; rejects when the fleet cannot be enrolled or a step cannot run. */
 export async function benchFleet(): Promise<FleetBenchResult> {
-  const main = await onOneFleet();
+  const bare = await benchBareHeldMemory(AGENTS);
+  const main = await onOneFleet(bare);
   // A fresh, idle server, so the fleet run's heap does not hide the dashboards' cost.
   const dashboards = await benchDashboardMemory();
   return { ...main, dashboards };
 }
 
-async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
+async function onOneFleet(bare: PerConnection): Promise<Omit<FleetBenchResult, 'dashboards'>> {
+  const probe = heapProbe('fleet');
   // One API token stands for every dashboard of the fan-out run, so lift the per-user cap.
   const server = await startBenchServer('fleet_bench', {
     FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: String(FANOUT_DASHBOARDS + 10),
+    ...probe.env,
   });
   try {
-    const idleRssBytes = await rssBytes(server.pid);
+    const idle = await probe.read(server.pid);
     const fleet = await startFleet({
       ...defaultOptions(server.baseUrl, server.bootstrapTokens, AGENTS),
       processes: PROCESSES,
@@ -69,9 +75,10 @@ async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
         perSecond: Math.round(AGENTS / seconds),
       };
       process.stderr.write(`fleet: ${AGENTS} agents enrolled in ${enrolment.seconds} s\n`);
+      // The simulator starts at production intervals: measure once every agent holds its poll.
+      await fleet.waitFor((s) => (s.requests.inFlight['config-wait'] ?? 0) >= AGENTS * 0.995, 120_000);
+      const perAgent = perConnection(idle, await probe.read(server.pid), AGENTS);
       const capacity = await benchCapacity(server, fleet);
-      const fleetRssBytes = capacity.serverRssBytes;
-      const bytesPerAgent = Math.round((fleetRssBytes - idleRssBytes) / AGENTS);
       fleet.retune({ heartbeatIntervalMs: 30_000, longPollSeconds: 50 });
       const fanout = await benchFanout(server, 35);
       const fanoutMany = await benchFanout(server, 35, FANOUT_DASHBOARDS);
@@ -84,7 +91,7 @@ async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
       const { requests, latencyMs, heartbeats, actions, connections, simulator } = report;
       return {
         enrolment,
-        serverMemory: { idleRssBytes, fleetRssBytes, bytesPerAgent },
+        serverMemory: { perAgent, bare },
         capacity,
         fanout,
         fanoutMany,
@@ -96,5 +103,6 @@ async function onOneFleet(): Promise<Omit<FleetBenchResult, 'dashboards'>> {
     }
   } finally {
     await server.stop();
+    await probe.remove();
   }
 }

@@ -1,7 +1,8 @@
 /** The fleet benchmarks as rows for `npm run bench`'s printed summary. */
-import { HEARTBEAT_P99_TARGET_MS } from './capacity.ts';
+import { AGENTS_PER_CORE_TARGET, HEARTBEAT_P99_TARGET_MS } from './capacity.ts';
 import { FANOUT_CPU_RATIO_TARGET, FANOUT_P99_TARGET_MS } from './fanout.ts';
 import type { FleetBenchResult } from './fleet-bench.ts';
+import { AGENT_MEMORY_TARGET_BYTES } from './memory.ts';
 import { PROPAGATION_P99_TARGET_MS, SECOND_CHANGE_AFTER_MS } from './propagation.ts';
 
 const thousands = (n: number) => n.toLocaleString('en-US');
@@ -32,6 +33,12 @@ export function fleetTable(r: FleetBenchResult): string {
     `${thousands(cap.sustainedAgents)} agents at 30 s (time-compressed: ${thousands(cap.simulatedAgents)} held polls)`,
     thousands(cap.target),
     verdict(cap.sustainedAgents >= cap.target),
+  ]);
+  rows.push([
+    'agents per server core at the sustained step',
+    `${thousands(cap.agentsPerServerCore)} (the server process's CPU from /proc)`,
+    thousands(AGENTS_PER_CORE_TARGET),
+    verdict(cap.agentsPerServerCore >= AGENTS_PER_CORE_TARGET),
   ]);
   const p = r.propagation.typical;
   rows.push([
@@ -70,7 +77,14 @@ export function fleetTable(r: FleetBenchResult): string {
     '≤ 16 KiB',
     verdict(r.dashboards.heapBytesPerDashboard <= 16 * 1024),
   ]);
-  rows.push(['server memory per connected agent', kib(r.serverMemory.bytesPerAgent), '', '']);
+  const { perAgent, bare } = r.serverMemory;
+  rows.push([
+    'server memory per connected agent (idle fleet, held polls), after GC',
+    `RSS ${kib(perAgent.rssBytes)}, JS heap ${kib(perAgent.heapBytes)}; bare node:http holding the ` +
+      `same poll: RSS ${kib(bare.rssBytes)}, heap ${kib(bare.heapBytes)}`,
+    `≤ ${AGENT_MEMORY_TARGET_BYTES / 1000} KB`,
+    verdict(perAgent.rssBytes <= AGENT_MEMORY_TARGET_BYTES),
+  ]);
   const a = r.simulator.actions;
   const sustained = cap.steps.filter((s) => s.passed).pop();
   rows.push([

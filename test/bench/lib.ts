@@ -130,11 +130,11 @@ export function startFlotilla(env: Record<string, string>): Promise<Running> {
   );
 }
 
-/** Start the bare node:http baseline, pinned to the server core. */
-export function startBaseline(): Promise<Running> {
+/** Start the bare node:http baseline, pinned to the server core; `env` adds to its environment. */
+export function startBaseline(env: Record<string, string> = {}): Promise<Running> {
   return startProcess(
     ...pinned(PIN.server, process.execPath, ['test/bench/baseline-server.mjs']),
-    {},
+    env,
     (out) => {
       const m = /"port":(\d+)/.exec(out);
       return m ? Number(m[1]) : null;
