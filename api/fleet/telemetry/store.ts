@@ -69,6 +69,9 @@ interface Planned {
   previousSet: ComponentSet | null;
   logs: TelemetryLogLine[];
   logsChanged: boolean;
+  /** The outcome's components and open bucket as stored (written, then kept in `known`). */
+  encoded: ReturnType<typeof encodeComponents>;
+  bucket: number[];
 }
 
 /** `incoming` after `previous`, without repeats, the newest MAX_TELEMETRY_LOG_LINES kept. */
@@ -158,14 +161,17 @@ export class TelemetryStore {
     if (!isNewer(previous, sample.at)) return null;
     const outcome = advanceSample(previous, sample.telemetry, sample.at);
     const logs = mergeLogs(state?.logs ?? [], sample.telemetry.logs);
+    const set = sets.get(setKey(outcome.components))!;
     return {
       sample,
       expected: state?.sampledAt ?? null,
       outcome,
-      set: sets.get(setKey(outcome.components))!,
+      set,
       previousSet: state?.set ?? null,
       logs,
       logsChanged: logs !== (state?.logs ?? []),
+      encoded: encodeComponents(outcome.components),
+      bucket: encodeBucket(outcome.bucket, set.ids),
     };
   }
 
@@ -173,7 +179,6 @@ export class TelemetryStore {
     if (planned.length === 0) return new Set();
     const col = <T>(f: (p: Planned) => T) => planned.map(f);
     const host = (p: Planned) => p.sample.telemetry.host ?? {};
-    const encoded = planned.map((p) => encodeComponents(p.outcome.components));
     const rows = await tx.$queryRawUnsafe<{ agent_id: string }[]>(
       LATEST_SQL,
       col((p) => p.sample.agentId),
@@ -200,12 +205,12 @@ export class TelemetryStore {
       col((p) => p.outcome.counters.networkOutBytes ?? null),
       col((p) => p.outcome.counters.agentCpuSeconds ?? null),
       col((p) => p.set.id),
-      encoded.map((e) => arrayLiteral(e.totals)),
-      encoded.map((e) => arrayLiteral(e.rates)),
-      encoded.map((e) => arrayLiteral(e.buffers)),
+      col((p) => arrayLiteral(p.encoded.totals)),
+      col((p) => arrayLiteral(p.encoded.rates)),
+      col((p) => arrayLiteral(p.encoded.buffers)),
       col((p) => (p.logsChanged ? JSON.stringify(p.logs) : null)),
       col((p) => p.outcome.bucketStart.toISOString()),
-      col((p) => arrayLiteral(encodeBucket(p.outcome.bucket, p.set.ids))),
+      col((p) => arrayLiteral(p.bucket)),
     );
     return new Set(rows.map((r) => r.agent_id));
   }
@@ -290,9 +295,9 @@ export class TelemetryStore {
           sampledAt: p.sample.at,
           set: p.set,
           counters: p.outcome.counters,
-          totals: encodeComponents(p.outcome.components).totals.slice(),
+          totals: p.encoded.totals.slice(),
           bucketStart: p.outcome.bucketStart,
-          bucket: encodeBucket(p.outcome.bucket, p.set.ids).slice(),
+          bucket: p.bucket.slice(),
           logs: p.logs,
         });
         this.minutes.add(p.sample.groupId, p.sample.at, p.outcome.increases);
