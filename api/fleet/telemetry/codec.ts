@@ -124,20 +124,15 @@ export function decodeComponents(
   buffers: readonly number[] | null,
 ): StoredComponent[] {
   return set.ids.map((id, i) => {
-    const counts = (flat: readonly number[]) => {
-      const at = i * COUNTERS.length;
-      const c = {} as Counts;
-      for (let k = 0; k < COUNTERS.length; k++) c[COUNTERS[k]] = Number(flat[at + k] ?? 0);
-      return c;
-    };
+    const at = i * COUNTERS.length;
     const bufferEvents = orNull(buffers?.[i * 2]);
     const bufferBytes = orNull(buffers?.[i * 2 + 1]);
     return {
       id,
       kind: set.kinds[i],
       type: set.types[i],
-      totals: counts(totals),
-      rates: rates && rates.length > 0 ? counts(rates) : null,
+      totals: countsAt(totals, at),
+      rates: rates && rates.length > 0 ? countsAt(rates, at) : null,
       ...(bufferEvents !== null ? { bufferEvents } : {}),
       ...(bufferBytes !== null ? { bufferBytes } : {}),
     };
@@ -160,6 +155,13 @@ export function encodeComponents(components: StoredComponent[]): {
     buffers.push(c.bufferEvents ?? null, c.bufferBytes ?? null);
   }
   return { totals, rates, buffers };
+}
+
+/** The COUNTERS of one component, starting at `at` of a flat array (0 for a missing one). */
+function countsAt(flat: readonly number[], at: number): Counts {
+  const c = {} as Counts;
+  for (let k = 0; k < COUNTERS.length; k++) c[COUNTERS[k]] = Number(flat[at + k] ?? 0);
+  return c;
 }
 
 const agentCountsAt = (flat: readonly number[], at: number): AgentCounts => {
