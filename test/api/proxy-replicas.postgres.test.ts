@@ -6,8 +6,11 @@
  * or applied twice, held polls come back through the survivor (a config change still reaches every
  * agent), the subscription resumes, and the alerts and retention (pruning) leases, which the killed
  * replica held, move to the survivor. (The rollouts lease only exists while a rollout runs: its
- * hand-over mid-rollout is rollout-replicas.postgres.test.ts.)
+ * hand-over mid-rollout is rollout-replicas.postgres.test.ts.) nginx's accept queue is the servers'.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleet, type Fleet } from '../../agent/sim/fleet.ts';
 import { defaultOptions } from '../../agent/sim/options.ts';
@@ -55,6 +58,18 @@ afterAll(async () => {
 });
 
 describe('two replicas behind nginx', () => {
+  it("queues 4096 connections on the proxy's port, as the servers do (the kernel may cap it)", async () => {
+    const somaxconn = Number((await fs.readFile('/proc/sys/net/core/somaxconn', 'utf8')).trim());
+    // iproute2's ss shows a listening socket's backlog as its Send-Q.
+    const port = new URL(set.proxy).port;
+    const { stdout } = await promisify(execFile)('ss', ['-ltnH', `sport = :${port}`]);
+    expect(stdout.trim().split(/\s+/).slice(0, 3)).toEqual([
+      'LISTEN',
+      '0',
+      String(Math.min(4096, somaxconn)),
+    ]);
+  });
+
   it('keeps the fleet working through the survivor when one replica is killed mid-run', async () => {
     const running = await fleet!.waitFor((s) => s.agents.enrolled === AGENTS, 30_000);
     expect(running.agents.enrolFailed).toBe(0);

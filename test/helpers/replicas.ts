@@ -91,7 +91,7 @@ async function nginxConfig(dir: string, port: number, upstreams: number[]): Prom
   const site = (await fs.readFile(path.join(ROOT, 'api/deploy/nginx.conf'), 'utf8'))
     .replace(/server flotilla-1:8080\b/, `server 127.0.0.1:${upstreams[0]}`)
     .replace(/server flotilla-2:8080\b/, `server 127.0.0.1:${upstreams[1]}`)
-    .replace(/listen 8080;/, `listen 127.0.0.1:${port};`);
+    .replace(/listen 8080\b/, `listen 127.0.0.1:${port}`);
   if (/flotilla-[12]:|listen 8080/.test(site)) throw new Error('api/deploy/nginx.conf changed shape');
   const temp = (name: string) => `${name}_temp_path ${path.join(dir, name)};`;
   return [
