@@ -4,7 +4,7 @@
  * fleet keeps its size and each step shortens the heartbeat interval and the long-poll wait in
  * proportion, so N agents at interval 30 s × N / E send what E agents at the production intervals
  * (heartbeat 30 s, long-poll 50 s) send. What compression does not reproduce is the E held
- * connections: the server holds N (reported), and bytes per held poll come from protocol.ts.
+ * connections: the server holds N (reported); memory per connected agent comes from memory.ts.
  */
 import { combine, percentiles, type Percentiles } from '../../agent/sim/histogram.ts';
 import type { Fleet } from '../../agent/sim/fleet.ts';
@@ -49,8 +49,6 @@ export interface CapacityStep {
 
 export interface CapacityResult {
   simulatedAgents: number;
-  /** Server RSS with the fleet connected, before the first step. */
-  serverRssBytes: number;
   /** The largest equivalent fleet of a passing step (0 when none passed). */
   sustainedAgents: number;
   /**
@@ -70,7 +68,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function benchCapacity(server: BenchServer, fleet: Fleet): Promise<CapacityResult> {
   const agents = fleet.snapshot().agents.enrolled;
-  const serverRssBytes = await rssBytes(server.pid);
   const steps: CapacityStep[] = [];
   let previousWait = fleet.options.longPollSeconds;
   for (const equivalentAgents of STEPS) {
@@ -110,7 +107,6 @@ export async function benchCapacity(server: BenchServer, fleet: Fleet): Promise<
   const sustained = steps.filter((s) => s.passed).pop();
   return {
     simulatedAgents: agents,
-    serverRssBytes,
     sustainedAgents: sustained?.equivalentAgents ?? 0,
     agentsPerServerCore: sustained
       ? Math.round((sustained.equivalentAgents * 100) / Math.max(1, sustained.cpu.serverPercent))
