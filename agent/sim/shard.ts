@@ -6,7 +6,7 @@
  */
 import { createClient } from '../transport/client.ts';
 import { createSystemClock } from '../clock.ts';
-import { createSocketPool } from '../transport/http.ts';
+import { createSocketPool } from './socket-pool.ts';
 import { emptyHistogram, record, type Histogram } from './histogram.ts';
 import { isFailing, type FleetOptions, type Tuning } from './options.ts';
 import { RequestStats, type RequestTotals } from './requests.ts';
@@ -72,8 +72,6 @@ export interface UpdateTimes {
 }
 
 const LOOP_SAMPLE_MS = 50;
-/** Virtual agents sharing one keep-alive lane (see createSocketPool in agent/transport/http.ts). */
-const AGENTS_PER_LANE = 500;
 
 export class Shard {
   private readonly stop = new AbortController();
@@ -114,7 +112,7 @@ export class Shard {
     count: number,
   ) {
     this.tuning = { ...options };
-    this.pool = createSocketPool(options.localAddresses, Math.ceil(count / AGENTS_PER_LANE));
+    this.pool = createSocketPool(options.localAddresses);
     this.counts = { target: count, enrolled: 0, enrolFailed: 0, failing: 0, revoked: 0 };
     let expected = performance.now() + LOOP_SAMPLE_MS;
     this.loopTimer = setInterval(() => {

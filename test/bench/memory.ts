@@ -86,11 +86,11 @@ function heldPoll(port: number, i: number): string {
   const id = `0f6e2c1a-1111-4222-8333-${String(i).padStart(12, '0')}`;
   return (
     `GET /api/v1/agents/${id}/config?since=1&wait=50 HTTP/1.1\r\n` +
+    `host: 127.0.0.1:${port}\r\n` +
+    'connection: keep-alive\r\n' +
     'user-agent: flotilla-sim/0.1.0\r\n' +
     `authorization: Bearer AGT_${'x'.repeat(35)}${String(i).padStart(8, '0')}\r\n` +
-    'accept: application/yaml\r\n' +
-    `Host: 127.0.0.1:${port}\r\n` +
-    'Connection: keep-alive\r\n\r\n'
+    'accept: application/yaml\r\n\r\n'
   );
 }
 
