@@ -196,7 +196,9 @@ function entryByEntry<T>(
   }
   if (raw.length > max) reject(path, `at most ${max} entries; ${raw.length - max} dropped`);
   const kept: T[] = [];
-  for (const [index, entry] of raw.slice(0, max).entries()) {
+  // By index: this runs for every heartbeat, and slice().entries() copies the array and pairs each entry.
+  for (let index = 0; index < Math.min(raw.length, max); index++) {
+    const entry: unknown = raw[index];
     const accepted = plain?.(entry);
     if (accepted !== undefined) {
       kept.push(accepted);

@@ -114,6 +114,28 @@ export function arrayLiteral(values: readonly (number | null | undefined)[]): st
   return `${text}}`;
 }
 
+/**
+ * One statement parameter for a column of values that need no quoting in an array literal
+ * (numbers, uuids, ISO times; null and undefined become NULL): the literal is built here, once,
+ * instead of pg quoting and escaping each of a flush slice's values (a third of the telemetry
+ * flush's allocations went to that).
+ */
+export function columnLiteral(values: readonly (number | string | null | undefined)[]): string {
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) text += ',';
+    text += v === null || v === undefined ? 'NULL' : String(v);
+  }
+  return `${text}}`;
+}
+
+/** One statement parameter (text[]) for a column of array literals (arrayLiteral: no quote or backslash inside). */
+export function literalsColumn(literals: readonly string[]): string {
+  const elements = literals.length === 0 ? '' : `"${literals.join('","')}"`;
+  return `{${elements}}`;
+}
+
 const orNull = (v: number | undefined): number | null => (v === undefined || Number.isNaN(v) ? null : v);
 
 /** The stored per-component arrays of a latest row as StoredComponent objects. */

@@ -33,15 +33,21 @@ ON CONFLICT (group_id, minute, component_id) DO UPDATE SET
   bytes_in = m.bytes_in + excluded.bytes_in, bytes_out = m.bytes_out + excluded.bytes_out,
   errors = m.errors + excluded.errors, discarded = m.discarded + excluded.discarded`;
 
+function isZero(counts: Counts): boolean {
+  for (const name of COUNTERS) if (counts[name] !== 0) return false;
+  return true;
+}
+
 export class MinuteSums {
   private rows = new Map<string, MinuteRow>();
 
   /** Add one recorded heartbeat's increases (received at `at`) to its group's minute. */
   add(groupId: string, at: Date, increases: ComponentIncrease[]): void {
     const minute = stepStart(at, MINUTE_MS);
+    const prefix = `${groupId} ${minute.getTime()} `;
     for (const inc of increases) {
-      if (COUNTERS.every((name) => inc.counts[name] === 0)) continue;
-      const key = `${groupId} ${minute.toISOString()} ${inc.id}`;
+      if (isZero(inc.counts)) continue;
+      const key = prefix + inc.id;
       const sum = this.rows.get(key);
       if (!sum)
         this.rows.set(key, {

@@ -116,13 +116,34 @@ export function stepStart(at: Date, stepMs: number): Date {
   return new Date(Math.floor(at.getTime() / stepMs) * stepMs);
 }
 
-const zeroCounts = (): Counts => ({
-  eventsIn: 0,
-  eventsOut: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-  errors: 0,
-  discarded: 0,
+// Field by field rather than a loop over COUNTERS: these run for every component of every sample
+// (a counter added to COUNTERS is a missing property here, which the compiler refuses).
+const countsOf = (c: Counts): Counts => ({
+  eventsIn: c.eventsIn,
+  eventsOut: c.eventsOut,
+  bytesIn: c.bytesIn,
+  bytesOut: c.bytesOut,
+  errors: c.errors,
+  discarded: c.discarded,
+});
+
+/** Each counter's increase from `old` (absent: the component is new, it counted from 0) to `next`. */
+const increasesOf = (old: Counts | undefined, next: Counts, restarted: boolean): Counts => ({
+  eventsIn: counterIncrease(old?.eventsIn ?? 0, next.eventsIn, restarted),
+  eventsOut: counterIncrease(old?.eventsOut ?? 0, next.eventsOut, restarted),
+  bytesIn: counterIncrease(old?.bytesIn ?? 0, next.bytesIn, restarted),
+  bytesOut: counterIncrease(old?.bytesOut ?? 0, next.bytesOut, restarted),
+  errors: counterIncrease(old?.errors ?? 0, next.errors, restarted),
+  discarded: counterIncrease(old?.discarded ?? 0, next.discarded, restarted),
+});
+
+const perSecondOf = (counts: Counts, seconds: number): Counts => ({
+  eventsIn: counts.eventsIn / seconds,
+  eventsOut: counts.eventsOut / seconds,
+  bytesIn: counts.bytesIn / seconds,
+  bytesOut: counts.bytesOut / seconds,
+  errors: counts.errors / seconds,
+  discarded: counts.discarded / seconds,
 });
 const zeroAgentCounts = (): AgentCounts => ({ eventsIn: 0, eventsOut: 0, errors: 0, discarded: 0 });
 
@@ -139,6 +160,13 @@ export function emptyBucket(): OpenBucket {
     totals: zeroAgentCounts(),
     components: {},
   };
+}
+
+/** A deep copy of `bucket` (by hand: structuredClone costs several times as much, once per sample). */
+function copyBucket(bucket: OpenBucket): OpenBucket {
+  const components: Record<string, AgentCounts> = {};
+  for (const id in bucket.components) components[id] = { ...bucket.components[id] };
+  return { ...bucket, totals: { ...bucket.totals }, components };
 }
 
 /** What a component's increases add to an agent's totals: sources bring events in, sinks send them out. */
@@ -191,35 +219,31 @@ export function advanceSample(
   const uptime = telemetry.vector?.uptimeSeconds;
   const previousUptime = linked ? previous.counters.vectorUptimeSeconds : undefined;
   const restarted = uptime !== undefined && previousUptime !== undefined && uptime < previousUptime;
-  const before = new Map((linked ? previous.components : []).map((c) => [c.id, c]));
+  const was = linked ? previous.components : [];
+  let byId: Map<string, StoredComponent> | undefined;
+  // Components keep their order from one sample to the next: look by position first.
+  const previousOf = (id: string, i: number): StoredComponent | undefined =>
+    was[i]?.id === id ? was[i] : (byId ??= new Map(was.map((c) => [c.id, c]))).get(id);
 
   const components: StoredComponent[] = [];
   const increases: ComponentIncrease[] = [];
   const agentTotals = zeroAgentCounts();
-  for (const c of telemetry.components ?? []) {
-    const totals = zeroCounts();
-    for (const name of COUNTERS) totals[name] = c[name];
-    const old = before.get(c.id);
+  const list = telemetry.components ?? [];
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    const totals = countsOf(c);
     let rates: Counts | null = null;
     if (seconds !== null) {
       // A component missing from a linked previous sample was added since: it counted from 0.
-      const counts = zeroCounts();
-      for (const name of COUNTERS)
-        counts[name] = counterIncrease(old?.totals[name] ?? 0, totals[name], restarted);
-      rates = zeroCounts();
-      for (const name of COUNTERS) rates[name] = counts[name] / seconds;
+      const counts = increasesOf(previousOf(c.id, i)?.totals, totals, restarted);
+      rates = perSecondOf(counts, seconds);
       increases.push({ id: c.id, kind: c.kind, type: c.type, counts });
       addInto(agentTotals, agentCounts(c.kind, counts));
     }
-    components.push({
-      id: c.id,
-      kind: c.kind,
-      type: c.type,
-      totals,
-      rates,
-      ...(c.bufferEvents !== undefined ? { bufferEvents: c.bufferEvents } : {}),
-      ...(c.bufferBytes !== undefined ? { bufferBytes: c.bufferBytes } : {}),
-    });
+    const stored: StoredComponent = { id: c.id, kind: c.kind, type: c.type, totals, rates };
+    if (c.bufferEvents !== undefined) stored.bufferEvents = c.bufferEvents;
+    if (c.bufferBytes !== undefined) stored.bufferBytes = c.bufferBytes;
+    components.push(stored);
   }
 
   const host = telemetry.host ?? {};
@@ -229,16 +253,16 @@ export function advanceSample(
     agentCpuSeconds: host.agentCpuSeconds,
     vectorUptimeSeconds: uptime,
   };
-  const was = linked ? previous.counters : {};
-  const agentCpu = rateOf(was.agentCpuSeconds, host.agentCpuSeconds, seconds);
+  const wasCounters = linked ? previous.counters : {};
+  const agentCpu = rateOf(wasCounters.agentCpuSeconds, host.agentCpuSeconds, seconds);
   const perSecond = (n: number) => (seconds === null ? null : n / seconds);
   const rates: SampleRates = {
     eventsIn: perSecond(agentTotals.eventsIn),
     eventsOut: perSecond(agentTotals.eventsOut),
     errors: perSecond(agentTotals.errors),
     discarded: perSecond(agentTotals.discarded),
-    networkIn: rateOf(was.networkInBytes, host.networkInBytes, seconds),
-    networkOut: rateOf(was.networkOutBytes, host.networkOutBytes, seconds),
+    networkIn: rateOf(wasCounters.networkInBytes, host.networkInBytes, seconds),
+    networkOut: rateOf(wasCounters.networkOutBytes, host.networkOutBytes, seconds),
     agentCpuPercent: agentCpu === null ? null : agentCpu * 100,
   };
 
@@ -248,7 +272,7 @@ export function advanceSample(
     previous && !sameBucket && previous.bucket.samples > 0
       ? { start: previous.bucketStart, bucket: previous.bucket }
       : null;
-  const bucket: OpenBucket = sameBucket ? structuredClone(previous.bucket) : emptyBucket();
+  const bucket: OpenBucket = sameBucket ? copyBucket(previous.bucket) : emptyBucket();
   bucket.samples += 1;
   if (host.cpuPercent !== undefined) {
     bucket.cpuSum += host.cpuPercent;
@@ -261,12 +285,10 @@ export function advanceSample(
   addInto(bucket.totals, agentTotals);
   for (const inc of increases) {
     const sums = (bucket.components[inc.id] ??= zeroAgentCounts());
-    addInto(sums, {
-      eventsIn: inc.counts.eventsIn,
-      eventsOut: inc.counts.eventsOut,
-      errors: inc.counts.errors,
-      discarded: inc.counts.discarded,
-    });
+    sums.eventsIn += inc.counts.eventsIn;
+    sums.eventsOut += inc.counts.eventsOut;
+    sums.errors += inc.counts.errors;
+    sums.discarded += inc.counts.discarded;
   }
   return { counters, components, increases, rates, bucketStart, bucket, closed };
 }

@@ -14,6 +14,8 @@ import { MAX_TELEMETRY_LOG_LINES } from '../../protocol/telemetry.ts';
 import { advanceSample, isNewer, type PreviousSample, type SampleOutcome } from './rates.ts';
 import {
   arrayLiteral,
+  columnLiteral,
+  literalsColumn,
   componentSets,
   decodeBucket,
   decodeComponents,
@@ -152,16 +154,11 @@ export class TelemetryStore {
     );
   }
 
-  private plan(
-    sample: TelemetrySample,
-    state: StoredState | undefined,
-    sets: Map<string, ComponentSet>,
-  ): Planned | null {
+  private plan(sample: TelemetrySample, state: StoredState | undefined, set: ComponentSet): Planned | null {
     const previous = previousOf(state);
     if (!isNewer(previous, sample.at)) return null;
     const outcome = advanceSample(previous, sample.telemetry, sample.at);
     const logs = mergeLogs(state?.logs ?? [], sample.telemetry.logs);
-    const set = sets.get(setKey(outcome.components))!;
     return {
       sample,
       expected: state?.sampledAt ?? null,
@@ -177,7 +174,8 @@ export class TelemetryStore {
 
   private async writeLatest(tx: Tx, planned: Planned[]): Promise<Set<string>> {
     if (planned.length === 0) return new Set();
-    const col = <T>(f: (p: Planned) => T) => planned.map(f);
+    const col = (f: (p: Planned) => number | string | null | undefined) => columnLiteral(planned.map(f));
+    const literals = (f: (p: Planned) => string) => literalsColumn(planned.map(f));
     const host = (p: Planned) => p.sample.telemetry.host ?? {};
     const rows = await tx.$queryRawUnsafe<{ agent_id: string }[]>(
       LATEST_SQL,
@@ -205,12 +203,13 @@ export class TelemetryStore {
       col((p) => p.outcome.counters.networkOutBytes ?? null),
       col((p) => p.outcome.counters.agentCpuSeconds ?? null),
       col((p) => p.set.id),
-      col((p) => arrayLiteral(p.encoded.totals)),
-      col((p) => arrayLiteral(p.encoded.rates)),
-      col((p) => arrayLiteral(p.encoded.buffers)),
-      col((p) => (p.logsChanged ? JSON.stringify(p.logs) : null)),
+      literals((p) => arrayLiteral(p.encoded.totals)),
+      literals((p) => arrayLiteral(p.encoded.rates)),
+      literals((p) => arrayLiteral(p.encoded.buffers)),
+      // JSON text needs quoting and escaping: pg builds this one.
+      planned.map((p) => (p.logsChanged ? JSON.stringify(p.logs) : null)),
       col((p) => p.outcome.bucketStart.toISOString()),
-      col((p) => arrayLiteral(p.bucket)),
+      literals((p) => arrayLiteral(p.bucket)),
     );
     return new Set(rows.map((r) => r.agent_id));
   }
@@ -218,8 +217,9 @@ export class TelemetryStore {
   private async insertBuckets(tx: Tx, written: Planned[], keepFrom: Date): Promise<void> {
     const closed = written.filter((p) => p.outcome.closed && p.outcome.closed.start >= keepFrom);
     if (closed.length === 0) return;
-    const col = <T>(f: (c: Planned, b: NonNullable<SampleOutcome['closed']>) => T) =>
-      closed.map((p) => f(p, p.outcome.closed!));
+    type Closed = NonNullable<SampleOutcome['closed']>;
+    const col = (f: (c: Planned, b: Closed) => number | string | null) =>
+      columnLiteral(closed.map((p) => f(p, p.outcome.closed!)));
     await tx.$executeRawUnsafe(
       BUCKETS_SQL,
       col((_, c) => c.start.toISOString()),
@@ -235,7 +235,11 @@ export class TelemetryStore {
       col((_, c) => c.bucket.totals.errors),
       col((_, c) => c.bucket.totals.discarded),
       col((p) => (p.previousSet ?? p.set).id),
-      col((p, c) => arrayLiteral(historyComponents(c.bucket, (p.previousSet ?? p.set).ids))),
+      literalsColumn(
+        closed.map((p) =>
+          arrayLiteral(historyComponents(p.outcome.closed!.bucket, (p.previousSet ?? p.set).ids)),
+        ),
+      ),
     );
   }
 
@@ -248,16 +252,11 @@ export class TelemetryStore {
    */
   async record(samples: TelemetrySample[], keepBucketsFrom: Date): Promise<TelemetrySample[]> {
     const sorted = [...samples].sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0));
-    const byKey = await resolveSets(
-      this.ctx,
-      sorted.map((s) => setKey(s.telemetry.components ?? [])),
-    );
-    const sets = new Map(
-      [...(await componentSets(this.ctx, byKey.values())).values()].map((set) => [
-        setKey(set.ids.map((id, i) => ({ id, kind: set.kinds[i], type: set.types[i] }))),
-        set,
-      ]),
-    );
+    // Each sample's component set (the one its outcome's components will have: same list, same order).
+    const keys = sorted.map((s) => setKey(s.telemetry.components ?? []));
+    const idsByKey = await resolveSets(this.ctx, keys);
+    const byId = await componentSets(this.ctx, idsByKey.values());
+    const sets = new Map(sorted.map((s, i) => [s.agentId, byId.get(idsByKey.get(keys[i])!)!]));
     try {
       const { written, states } = await this.ctx.db.$transaction(async (tx) => {
         const unknown = sorted.filter((s) => !this.known.has(s.agentId)).map((s) => s.agentId);
@@ -266,7 +265,7 @@ export class TelemetryStore {
           const known = this.known.get(s.agentId);
           if (known) states.set(s.agentId, known);
         }
-        const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets) ?? []);
+        const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets.get(s.agentId)!) ?? []);
         const done = await this.writeLatest(tx, first);
         const written = first.filter((p) => done.has(p.sample.agentId));
         // Rows another replica moved on (or created) since: fold again against them, under their lock.
@@ -279,7 +278,7 @@ export class TelemetryStore {
           true,
         );
         for (const [id, s] of fresh) states.set(id, s);
-        const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets) ?? []);
+        const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets.get(s.agentId)!) ?? []);
         const again = await this.writeLatest(tx, second);
         written.push(...second.filter((p) => again.has(p.sample.agentId)));
         await this.insertBuckets(tx, written, keepBucketsFrom);
