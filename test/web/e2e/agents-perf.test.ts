@@ -4,6 +4,8 @@
  * (`[agents-perf] …`) for the report; the assertions are generous bounds that catch regressions
  * by an order of magnitude, not timing noise on a shared machine.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect } from 'vitest';
 import { browserSuite, signIn } from './suite.ts';
 import { seedLargeFleet } from './seed.ts';
@@ -55,4 +57,16 @@ describe('agents page performance', () => {
     },
     120_000,
   );
+
+  // A browser file that finds web/dist stale builds it from inside Vitest, where NODE_ENV is `test`:
+  // that build kept Vue's development code (and pushed this page over its budget).
+  suite.step('is served from a production build, whoever built it', async () => {
+    const assets = path.join(import.meta.dirname, '../../../web/dist/assets');
+    const scripts = fs.readdirSync(assets).filter((name) => name.endsWith('.js'));
+    expect(scripts.length).toBeGreaterThan(10);
+    const development = scripts.filter((name) =>
+      fs.readFileSync(path.join(assets, name), 'utf8').includes('[Vue warn]'),
+    );
+    expect(development).toEqual([]);
+  });
 });
