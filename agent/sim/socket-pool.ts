@@ -1,5 +1,5 @@
 /**
- * The simulator's HTTP client: the agent's transport (createClient) over undici connection pools
+ * The simulator's HTTP client: the agent's transport (createClient) over undici connections
  * driven through `dispatch`, instead of node:http (agent/transport/http.ts), which the agent keeps
  * because its bundle has no dependencies. Simulated agents share the machine with the server they
  * measure, and per request node:http's client costs the simulator about 2 × what undici's
@@ -35,10 +35,11 @@ export interface SocketPool {
 }
 
 /**
- * One lane for each of `addresses` (none given: one lane, and the OS picks the source address). Connections are opened as requests need them and kept while the server
- * keeps them (it advertises its keep-alive timeout; a closed one reconnects on its next request).
- * No timeouts of its own: the transport's abort signal is the request's only deadline. Never
- * throws; binding errors surface as rejected requests.
+ * One lane for each of `addresses` (none given: one lane, and the OS picks the source address).
+ * Connections are opened as requests need them and kept while the server keeps them (it advertises
+ * its keep-alive timeout; a closed one reconnects on its next request). No timeouts of its own:
+ * the transport's abort signal is the request's only deadline. Never throws; binding errors
+ * surface as rejected requests.
  */
 export function createSocketPool(addresses: string[], maxResponseBytes = MAX_RESPONSE_BYTES): SocketPool {
   const sources = addresses.length > 0 ? addresses : [undefined];
