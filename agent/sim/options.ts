@@ -57,6 +57,13 @@ export interface FleetOptions extends Tuning {
 
 /** Agents per worker process when `processes` is not given (well under a 20,000 open-file limit). */
 export const AGENTS_PER_PROCESS = 15_000;
+/**
+ * Connections a worker keeps beyond one per agent (for the held polls), as a share of its agents.
+ * A real agent keeps two (its poll's and its heartbeats'), but 10,000 agents keeping two each
+ * would reach the 20,000 open files a server process gets on this project's machines, and 15,000
+ * agents those of a worker. Requests beyond them wait for a free connection (socket-pool.ts).
+ */
+export const SPARE_CONNECTIONS_SHARE = 0.3;
 
 /** Defaults: the production agent's intervals (heartbeat 30 s, poll 10 s, long-poll 50 s). */
 export function defaultOptions(serverUrl: string, tokens: string[], agents: number): FleetOptions {

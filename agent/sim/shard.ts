@@ -8,7 +8,7 @@ import { createClient } from '../transport/client.ts';
 import { createSystemClock } from '../clock.ts';
 import { createSocketPool } from './socket-pool.ts';
 import { emptyHistogram, record, type Histogram } from './histogram.ts';
-import { isFailing, type FleetOptions, type Tuning } from './options.ts';
+import { isFailing, SPARE_CONNECTIONS_SHARE, type FleetOptions, type Tuning } from './options.ts';
 import { RequestStats, type RequestTotals } from './requests.ts';
 import type { AgentEnv, AgentEvents } from './env.ts';
 import { VirtualAgent } from './virtual-agent.ts';
@@ -112,7 +112,7 @@ export class Shard {
     count: number,
   ) {
     this.tuning = { ...options };
-    this.pool = createSocketPool(options.localAddresses);
+    this.pool = createSocketPool(options.localAddresses, count + Math.ceil(count * SPARE_CONNECTIONS_SHARE));
     this.counts = { target: count, enrolled: 0, enrolFailed: 0, failing: 0, revoked: 0 };
     let expected = performance.now() + LOOP_SAMPLE_MS;
     this.loopTimer = setInterval(() => {

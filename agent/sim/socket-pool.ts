@@ -7,12 +7,18 @@
  * the simulator rather than the server was the bound of the one-box benchmarks. The wire is the
  * same: the same requests, the same keep-alive sockets, answers buffered whole as the agent's are.
  *
- * Connections: undici Clients, one request at a time, the idle ones in a last-in first-out list,
- * so a request takes one in constant time (a Pool searches its connections linearly, and most of a
- * fleet's hold a long-poll) and a connection is reused as soon as its answer is read. One lane of
- * them per source address, because one loopback source address gives only ~28k ephemeral ports
- * towards one server port.
+ * Connections: undici Clients, one request at a time, shared by the agents of a lane (one lane per
+ * source address, because one loopback source address gives only ~28k ephemeral ports towards one
+ * server port). A real agent keeps two sockets (its held poll, and its heartbeats' idle between
+ * beats); a fleet simulated on the server's own machine cannot, because the server's open-file
+ * limit would then be reached at half the fleet size. So a lane keeps at most `maxConnections` open
+ * (its share: the pool's maximum over its lanes), and a request waits for a free one beyond that.
+ * Idle connections are reused oldest first, so every kept connection carries a request now and
+ * then and stays open, as a real agent's heartbeat socket does; newest first would leave most of
+ * them idle after a burst (a change, when every agent reports while its poll is held), and those
+ * would reach the keep-alive timeout in the same second, a burst of closes for the server.
  */
+import Denque from 'denque';
 import { Client, type Dispatcher } from 'undici';
 import {
   abortError,
@@ -35,42 +41,40 @@ export interface SocketPool {
 }
 
 /**
- * One lane for each of `addresses` (none given: one lane, and the OS picks the source address).
- * Connections are opened as requests need them and kept while the server keeps them (it advertises
- * its keep-alive timeout; a closed one reconnects on its next request). No timeouts of its own:
- * the transport's abort signal is the request's only deadline. Never throws; binding errors
+ * One lane for each of `addresses` (none given: one lane, and the OS picks the source address), at
+ * most `maxConnections` connections in all (default: no limit). Connections are opened as requests
+ * need them and kept while the server keeps them (it advertises its keep-alive timeout; a closed
+ * one reconnects on its next request). No timeouts of its own: the transport's abort signal is the
+ * request's only deadline, also while it waits for a connection. Never throws; binding errors
  * surface as rejected requests.
  */
-export function createSocketPool(addresses: string[], maxResponseBytes = MAX_RESPONSE_BYTES): SocketPool {
+export function createSocketPool(
+  addresses: string[],
+  maxConnections = Infinity,
+  maxResponseBytes = MAX_RESPONSE_BYTES,
+): SocketPool {
   const sources = addresses.length > 0 ? addresses : [undefined];
+  const perLane = Math.max(1, Math.ceil(maxConnections / sources.length));
   let open = 0;
   const made: Client[] = [];
-  const connect = (origin: string, localAddress: string | undefined): Client => {
-    const client = new Client(origin, {
-      pipelining: 1,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      ...(localAddress ? { localAddress } : {}),
-    });
-    client.on('connect', () => void open++).on('disconnect', () => void open--);
-    made.push(client);
-    return client;
-  };
   const lanes = sources.map((localAddress) => {
-    const byOrigin = new Map<string, Client[]>();
-    const take = (origin: string): { client: Client; release(): void } => {
-      let idle = byOrigin.get(origin);
-      if (!idle) byOrigin.set(origin, (idle = []));
-      const client = idle.pop() ?? connect(origin, localAddress);
-      let given = false;
-      const release = (): void => {
-        if (given) return;
-        given = true;
-        idle.push(client);
-      };
-      return { client, release };
+    const byOrigin = new Map<string, Lane>();
+    const connect = (origin: string): Client => {
+      const client = new Client(origin, {
+        pipelining: 1,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        ...(localAddress ? { localAddress } : {}),
+      });
+      client.on('connect', () => void open++).on('disconnect', () => void open--);
+      made.push(client);
+      return client;
     };
-    return dispatchFetch(take, maxResponseBytes);
+    return dispatchFetch((origin) => {
+      let lane = byOrigin.get(origin);
+      if (!lane) byOrigin.set(origin, (lane = new Lane(() => connect(origin), perLane)));
+      return lane;
+    }, maxResponseBytes);
   });
   return {
     lanes: lanes.length,
@@ -82,11 +86,47 @@ export function createSocketPool(addresses: string[], maxResponseBytes = MAX_RES
   };
 }
 
-/** A connection taken for one request, given back once it ended (answered, failed or aborted). */
-type Take = (origin: string) => { client: Client; release(): void };
+interface Waiter {
+  use(client: Client): void;
+  withdrawn: boolean;
+}
+
+/** One lane's connections to one origin: at most `max`, the idle ones reused oldest first. */
+class Lane {
+  private readonly idle = new Denque<Client>();
+  private readonly waiting = new Denque<Waiter>();
+  private count = 0;
+
+  constructor(
+    private readonly connect: () => Client,
+    private readonly max: number,
+  ) {}
+
+  /** Call `use` with a connection now or once one is free; the result withdraws a wait not yet served. */
+  take(use: (client: Client) => void): () => void {
+    const idle = this.idle.shift();
+    if (idle) return (use(idle), noop);
+    if (this.count < this.max) {
+      this.count++;
+      return (use(this.connect()), noop);
+    }
+    const waiter: Waiter = { use, withdrawn: false };
+    this.waiting.push(waiter);
+    return () => void (waiter.withdrawn = true);
+  }
+
+  /** The request on `client` ended: give it to the longest waiting request, else keep it idle. */
+  release(client: Client): void {
+    for (let next = this.waiting.shift(); next; next = this.waiting.shift())
+      if (!next.withdrawn) return next.use(client);
+    this.idle.push(client);
+  }
+}
+
+const noop = (): void => undefined;
 
 /** A fetch over one lane's connections; rejects on network errors, on abort and on a too large answer. */
-function dispatchFetch(take: Take, maxBytes: number): Fetch {
+function dispatchFetch(laneFor: (origin: string) => Lane, maxBytes: number): Fetch {
   return (url, init) =>
     new Promise((resolve, reject) => {
       const { signal } = init;
@@ -96,8 +136,10 @@ function dispatchFetch(take: Take, maxBytes: number): Fetch {
       let controller: Dispatcher.DispatchController | undefined;
       let failure: Error | undefined;
       const settle = settleOnce(signal, () => fail(abortError(signal)));
+      let withdraw = noop;
       const fail = (error: Error): void => {
         failure ??= error;
+        withdraw();
         controller?.abort(error);
         settle(() => reject(error));
       };
@@ -105,42 +147,50 @@ function dispatchFetch(take: Take, maxBytes: number): Fetch {
       let headers: Record<string, string | string[] | undefined> = {};
       const chunks: Buffer[] = [];
       let size = 0;
-      const connection = take(origin);
-      connection.client.dispatch(
-        {
-          path: pathAt < 0 ? '/' : url.slice(pathAt),
-          method: init.method as Dispatcher.HttpMethod,
-          headers: init.headers,
-          body: init.body,
-        },
-        {
-          // An abort before the request reached a connection ends it as soon as it does.
-          onRequestStart: (c) => {
-            controller = c;
-            if (failure) c.abort(failure);
+      const lane = laneFor(origin);
+      const send = (client: Client): void => {
+        let released = false;
+        const release = (): void => {
+          if (!released) lane.release(client);
+          released = true;
+        };
+        client.dispatch(
+          {
+            path: pathAt < 0 ? '/' : url.slice(pathAt),
+            method: init.method as Dispatcher.HttpMethod,
+            headers: init.headers,
+            body: init.body,
           },
-          onResponseStart: (_c, statusCode, responseHeaders) => {
-            status = statusCode;
-            headers = responseHeaders;
+          {
+            // An abort before the request reached a connection ends it as soon as it does.
+            onRequestStart: (c) => {
+              controller = c;
+              if (failure) c.abort(failure);
+            },
+            onResponseStart: (_c, statusCode, responseHeaders) => {
+              status = statusCode;
+              headers = responseHeaders;
+            },
+            onResponseData: (_c, chunk) => {
+              size += chunk.length;
+              if (size <= maxBytes) chunks.push(chunk);
+              else fail(new Error('response too large'));
+            },
+            onResponseEnd: () => {
+              release();
+              settle(() =>
+                resolve(
+                  bufferedResponse(status, headers, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
+                ),
+              );
+            },
+            onResponseError: (_c, error) => {
+              release();
+              fail(error);
+            },
           },
-          onResponseData: (_c, chunk) => {
-            size += chunk.length;
-            if (size <= maxBytes) chunks.push(chunk);
-            else fail(new Error('response too large'));
-          },
-          onResponseEnd: () => {
-            connection.release();
-            settle(() =>
-              resolve(
-                bufferedResponse(status, headers, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)),
-              ),
-            );
-          },
-          onResponseError: (_c, error) => {
-            connection.release();
-            fail(error);
-          },
-        },
-      );
+        );
+      };
+      withdraw = lane.take(send);
     });
 }

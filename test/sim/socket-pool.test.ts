@@ -1,7 +1,8 @@
 /**
- * The simulator's HTTP client (agent/sim/socket-pool.ts: undici pools, one per lane) against a
- * real server on port 0: the same buffered answers as the agent's client, the size cap, aborts
- * (queued or sent), lanes bound to source addresses, and kept-alive sockets.
+ * The simulator's HTTP client (agent/sim/socket-pool.ts: undici connections, one lane per source
+ * address) against a real server on port 0: the same buffered answers as the agent's client, the
+ * size cap, aborts (queued or sent), lanes bound to source addresses, kept-alive sockets reused
+ * oldest first, and the cap on connections (requests beyond it wait, and may be aborted waiting).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocketPool, type SocketPool } from '../../agent/sim/socket-pool.ts';
@@ -41,7 +42,7 @@ describe('simulator socket pool', () => {
   });
 
   it('rejects an answer over the size cap', async () => {
-    const fetch = poolOf([], 1024).fetchFor(0);
+    const fetch = poolOf([], Infinity, 1024).fetchFor(0);
     await expect(fetch(`${echo.base}/big`, requestInit())).rejects.toThrow('response too large');
   });
 
@@ -99,5 +100,45 @@ describe('simulator socket pool', () => {
     expect(pool.openSockets()).toBe(3);
     held.abort(new Error('done'));
     await expect(hanging).rejects.toThrow('done');
+  });
+
+  it('reuses idle connections oldest first', async () => {
+    const pool = poolOf([]);
+    const fetch = pool.fetchFor(0);
+    const before = echo.peers.length;
+    // Two at once open two connections; then one at a time, they take turns.
+    await Promise.all([fetch(`${echo.base}/a`, requestInit()), fetch(`${echo.base}/b`, requestInit())]);
+    for (let i = 0; i < 4; i++) expect((await fetch(`${echo.base}/echo`, requestInit())).status).toBe(200);
+    const ports = echo.peers.slice(before).map((p) => p.port);
+    expect(new Set(ports).size).toBe(2);
+    expect(pool.openSockets()).toBe(2);
+    for (let i = 4; i < ports.length; i++) expect(ports[i]).toBe(ports[i - 2]);
+    expect(ports[2]).not.toBe(ports[3]);
+  });
+
+  it('opens at most maxConnections; the requests beyond wait and can be aborted waiting', async () => {
+    const pool = poolOf([], 1);
+    const fetch = pool.fetchFor(0);
+    const before = echo.peers.length;
+    const answers = await Promise.all([1, 2, 3].map((n) => fetch(`${echo.base}/echo?n=${n}`, requestInit())));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    expect(new Set(echo.peers.slice(before).map((p) => p.port)).size).toBe(1);
+    expect(pool.openSockets()).toBe(1);
+
+    // The one connection is held: the next request waits, and an abort ends its wait unsent.
+    const held = new AbortController();
+    const hanging = fetch(`${echo.base}/hang`, requestInit({ signal: held.signal }));
+    await expect.poll(() => echo.peers.at(-1)?.url).toBe('/hang');
+    const waiting = new AbortController();
+    const withdrawn = fetch(`${echo.base}/withdrawn`, requestInit({ signal: waiting.signal }));
+    const served = fetch(`${echo.base}/served`, requestInit());
+    waiting.abort(new Error('gave up'));
+    await expect(withdrawn).rejects.toThrow('gave up');
+    held.abort(new Error('done'));
+    await expect(hanging).rejects.toThrow('done');
+    // The aborted request gave the connection back (undici reconnects it): the waiting one is served.
+    expect((await served).status).toBe(200);
+    expect(echo.peers.map((p) => p.url)).not.toContain('/withdrawn');
+    expect(pool.openSockets()).toBeLessThanOrEqual(1);
   });
 });
