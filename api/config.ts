@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { isShellSafeUrl } from './install-script.ts';
+import { defaultMaxConnections, openFileLimit } from './open-files.ts';
 import { createKeyring, keyProblem, type SecretKeyring } from './fleet/secret-crypto.ts';
 import type { TrustedProxies } from './http/request-info.ts';
 import { SETTING_RULES, type RetentionPolicy } from './fleet/settings-rules.ts';
@@ -70,7 +71,7 @@ const EnvSchema = z.object({
     .optional(),
   FLOTILLA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   FLOTILLA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
-  FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(120_000),
+  FLOTILLA_MAX_CONNECTIONS: z.coerce.number().int().min(1).optional(),
   FLOTILLA_LISTEN_BACKLOG: z.coerce.number().int().min(1).max(65_535).default(4096),
   FLOTILLA_RETAIN_ACTIONS_DAYS: bounded(SETTING_RULES.retainActionsDays).default(90),
   FLOTILLA_RETAIN_AUDIT_DAYS: bounded(SETTING_RULES.retainAuditDays).default(365),
@@ -164,7 +165,7 @@ export interface ServerConfig {
   /** Time a client has to send its request headers, and its whole request (headers and body). */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
-  /** Open connections the server accepts at once (held long-polls and WebSockets count). */
+  /** Open connections the server accepts at once (held long-polls and WebSockets count); see open-files.ts. */
   maxConnections: number;
   /**
    * Connections the kernel queues for the main port before the server accepts them (listen(2)'s
@@ -264,7 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     metricsAddress: e.FLOTILLA_METRICS_ADDRESS ? listenAddress(e.FLOTILLA_METRICS_ADDRESS) : undefined,
     headersTimeoutMs: e.FLOTILLA_HEADERS_TIMEOUT_MS,
     requestTimeoutMs: Math.max(e.FLOTILLA_REQUEST_TIMEOUT_MS, e.FLOTILLA_HEADERS_TIMEOUT_MS),
-    maxConnections: e.FLOTILLA_MAX_CONNECTIONS,
+    maxConnections: e.FLOTILLA_MAX_CONNECTIONS ?? defaultMaxConnections(openFileLimit()),
     listenBacklog: e.FLOTILLA_LISTEN_BACKLOG,
     secretKeys: e.FLOTILLA_SECRET_KEY
       ? createKeyring(e.FLOTILLA_SECRET_KEY, e.FLOTILLA_SECRET_KEY_PREVIOUS)
