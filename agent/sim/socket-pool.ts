@@ -42,7 +42,8 @@ export interface SocketPool {
 
 /**
  * One lane for each of `addresses` (none given: one lane, and the OS picks the source address), at
- * most `maxConnections` connections in all (default: no limit). Connections are opened as requests
+ * most `maxConnections` connections to an origin over all lanes (default: no limit; a fleet talks
+ * to one server). Connections are opened as requests
  * need them and kept while the server keeps them (it advertises its keep-alive timeout; a closed
  * one reconnects on its next request). No timeouts of its own: the transport's abort signal is the
  * request's only deadline, also while it waits for a connection. Never throws; binding errors
