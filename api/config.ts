@@ -18,6 +18,14 @@ const bounded = (rule: { min: number; max: number }) => z.coerce.number().int().
 
 const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/**
+ * How often buffered telemetry is written, by default. 1 s rather than 5 s: a sample then leaves
+ * memory before most young-generation collections, instead of surviving (being copied) two or
+ * three and being promoted. At the fleet benchmark's 50,000-agent rates the server used 52–58 % of
+ * a core against 66–75 % with 5 s (2026-12-07, two runs each), with the same rows written.
+ */
+export const DEFAULT_TELEMETRY_FLUSH_MS = 1000;
+
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
@@ -106,7 +114,12 @@ const EnvSchema = z.object({
   FLOTILLA_WS_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(10_000),
   FLOTILLA_WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
   FLOTILLA_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(50),
-  FLOTILLA_TELEMETRY_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
+  FLOTILLA_TELEMETRY_FLUSH_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(60_000)
+    .default(DEFAULT_TELEMETRY_FLUSH_MS),
   FLOTILLA_TELEMETRY_MINUTE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(14),
   FLOTILLA_TELEMETRY_AGENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(3),
   FLOTILLA_TELEMETRY_PRUNE_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(3600),

@@ -18,6 +18,7 @@
  * Also run by `npm run bench` at BENCH_TELEMETRY_AGENTS (10,000) agents, at 30 s and at 3 s.
  */
 import pg from 'pg';
+import { DEFAULT_TELEMETRY_FLUSH_MS } from '../../api/config.ts';
 import { startFleet } from '../../agent/sim/fleet.ts';
 import { percentiles, type Percentiles } from '../../agent/sim/histogram.ts';
 import { defaultOptions } from '../../agent/sim/options.ts';
@@ -30,7 +31,6 @@ import { ALL_CORES, PIN, loadAverage, pinProcess, pinning } from './lib.ts';
 import { TELEMETRY_RELATIONS, backendTicks, telemetryTableBytes } from './telemetry-store.ts';
 
 const PRODUCTION_HEARTBEAT_S = 30;
-const PRODUCTION_FLUSH_MS = 5000;
 const GROUPS = 20;
 const BUCKETS_PER_DAY = 288;
 const TABLES = {
@@ -150,7 +150,9 @@ export async function benchTelemetryHttp(
 ): Promise<TelemetryHttpResult> {
   const date = new Date().toISOString();
   const startLoad = loadAverage();
-  const telemetryFlushMs = Math.round((PRODUCTION_FLUSH_MS * heartbeatSeconds) / PRODUCTION_HEARTBEAT_S);
+  const telemetryFlushMs = Math.round(
+    (DEFAULT_TELEMETRY_FLUSH_MS * heartbeatSeconds) / PRODUCTION_HEARTBEAT_S,
+  );
   const server = await startBenchServer(
     'telemetry_http',
     { FLOTILLA_TELEMETRY_FLUSH_MS: String(telemetryFlushMs) },

@@ -1,8 +1,8 @@
 /**
  * Telemetry storage at fleet scale: the database work and growth of AGENTS agents × 10 components
  * heartbeating every 30 s. A fresh PostgreSQL database gets the agents (rows inserted in bulk, no
- * enrolment), then `MINUTES` minutes of fleet time are replayed flush by flush: every 5 s (the
- * default FLOTILLA_TELEMETRY_FLUSH_MS) the agents whose heartbeat falls in that window hand in one
+ * enrolment), then `MINUTES` minutes of fleet time are replayed flush by flush: every
+ * DEFAULT_TELEMETRY_FLUSH_MS (FLOTILLA_TELEMETRY_FLUSH_MS's default) the agents whose heartbeat falls in that window hand in one
  * sample (advancing counters, 0.2 % Vector restarts, host metrics, now and then a log line) and
  * one replica's TelemetryStore writes them in the server's slices, then the minutes that are over,
  * as the server's flush does. Reported: database seconds per second of
@@ -16,6 +16,7 @@ import crypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
+import { DEFAULT_TELEMETRY_FLUSH_MS } from '../../api/config.ts';
 import { openDb } from '../../api/db.ts';
 import { applyMigrations } from '../../api/migrations.ts';
 import { createLocalBus } from '../../api/fleet/events.ts';
@@ -28,7 +29,7 @@ import { SIM_PIPELINE, SimTelemetry } from '../../agent/sim/telemetry.ts';
 
 const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const HEARTBEAT_S = 30;
-const FLUSH_S = 5;
+const FLUSH_S = DEFAULT_TELEMETRY_FLUSH_MS / 1000;
 const GROUPS = 20;
 export interface TelemetryBenchResult {
   agents: number;
