@@ -101,6 +101,7 @@ const pureTests = [
   'test/api/request-histogram.test.ts',
   'test/graphql/live.test.ts',
   'test/graphql/shared-subscriptions.test.ts',
+  'test/graphql/shared-payloads.test.ts',
   'test/fuzz/assert-fuzz.test.ts',
 ];
 

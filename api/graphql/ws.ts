@@ -8,7 +8,8 @@
  * Forbidden; connections beyond the caps with 4429, operations beyond the per-connection cap get a
  * TOO_MANY_SUBSCRIPTIONS error. Operations run through Yoga's envelop (same schema, limits and
  * error masking as HTTP); subscriptions with the same role and operation share one execution
- * (shared-subscriptions.ts), so a socket that is too far behind its messages is closed with 1013.
+ * (shared-subscriptions.ts), so a socket that is too far behind its messages is closed with 1013;
+ * each result is serialized once for all of them (shared-payloads.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -23,6 +24,7 @@ import type { WsLimits } from '../config.ts';
 import { MAX_BODY_BYTES } from './limits.ts';
 import type { GraphqlYoga } from './yoga.ts';
 import { createSharedSubscriptions, type SubscriptionResult } from './shared-subscriptions.ts';
+import { SharedPayloadSocket } from './shared-payloads.ts';
 
 export interface GraphqlWs {
   /** Take over an upgrade request for /graphql. */
@@ -63,7 +65,11 @@ function connectionAuthorization(
 
 /** Build the graphql-ws server for `yoga`, holding connections within `limits`. Never fails. */
 export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, limits: WsLimits): GraphqlWs {
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_BODY_BYTES,
+    WebSocket: SharedPayloadSocket,
+  });
   const connections = createWsConnections(services.fleet, limits, services.log);
   const shared = createSharedSubscriptions<ExecutionArgs>();
   /** Each admitted connection's graphql-ws context, whose `subscriptions` lists its running operations. */
@@ -157,6 +163,9 @@ export function createGraphqlWs(yoga: GraphqlYoga, services: GraphqlServices, li
           rootValue,
         } satisfies ExecutionArgs;
       },
+      // Results are serialized once however many sockets send them (shared-payloads.ts).
+      onNext: (ctx, _id, _params, _args, result) =>
+        (ctx.extra.socket as SharedPayloadSocket).placeholder(result),
       execute: (args) => (args.rootValue as RootValue).execute(args),
       subscribe: (args) => {
         const root = args.rootValue as RootValue;
