@@ -105,6 +105,45 @@ export async function benchFanout(server: BenchServer, seconds = 30, dashboards 
   }
 }
 
+/** Rounds of the 1 vs FANOUT_DASHBOARDS comparison, interleaved so drift on the box hits both sides. */
+export const FANOUT_ROUNDS = 3;
+
+export interface FanoutComparison {
+  /** Per round: one dashboard, then FANOUT_DASHBOARDS. */
+  rounds: { one: FanoutResult; many: FanoutResult }[];
+  /** Server CPU with many dashboards ÷ with one, per round: the median and the spread. */
+  cpuRatio: { median: number; min: number; max: number };
+}
+
+/**
+ * `rounds` × (one dashboard for `seconds`, then FANOUT_DASHBOARDS for `seconds`): the server's
+ * CPU ratio of each round, so a background burst (a telemetry flush, a major collection) in one
+ * window moves one round's figure, not the result.
+ */
+export async function compareFanout(
+  server: BenchServer,
+  rounds = FANOUT_ROUNDS,
+  seconds = 20,
+): Promise<FanoutComparison> {
+  const done: FanoutComparison['rounds'] = [];
+  for (let i = 0; i < rounds; i++) {
+    const one = await benchFanout(server, seconds);
+    const many = await benchFanout(server, seconds, FANOUT_DASHBOARDS);
+    done.push({ one, many });
+  }
+  const ratios = done
+    .map((r) => Math.round((100 * r.many.serverCpuPercent) / Math.max(1, r.one.serverCpuPercent)) / 100)
+    .sort((a, b) => a - b);
+  return {
+    rounds: done,
+    cpuRatio: {
+      median: ratios[Math.floor(ratios.length / 2)],
+      min: ratios[0],
+      max: ratios[ratios.length - 1],
+    },
+  };
+}
+
 export interface DashboardMemory {
   dashboards: number;
   /** Server RSS growth per dashboard, both sides after full garbage collections. */

@@ -10,10 +10,10 @@ import type { FleetReport } from '../../agent/sim/report.ts';
 import { benchCapacity, type CapacityResult } from './capacity.ts';
 import {
   benchDashboardMemory,
-  benchFanout,
+  compareFanout,
   FANOUT_DASHBOARDS,
   type DashboardMemory,
-  type FanoutResult,
+  type FanoutComparison,
 } from './fanout.ts';
 import { startBenchServer } from './fleet-server.ts';
 import { benchBareHeldMemory, heapProbe, perConnection, type PerConnection } from './memory.ts';
@@ -30,9 +30,8 @@ export interface FleetBenchResult {
    */
   serverMemory: { perAgent: PerConnection; bare: PerConnection };
   capacity: CapacityResult;
-  fanout: FanoutResult;
-  /** The same with FANOUT_DASHBOARDS dashboards connected at once. */
-  fanoutMany: FanoutResult;
+  /** One dashboard vs FANOUT_DASHBOARDS watching the fleet, in interleaved rounds. */
+  fanout: FanoutComparison;
   propagation: PropagationResult;
   dashboards: DashboardMemory;
   /** The simulator's own report of the whole run, minus options. */
@@ -80,11 +79,11 @@ async function onOneFleet(bare: PerConnection): Promise<Omit<FleetBenchResult, '
       const perAgent = perConnection(idle, await probe.read(server.pid), AGENTS);
       const capacity = await benchCapacity(server, fleet);
       fleet.retune({ heartbeatIntervalMs: 30_000, longPollSeconds: 50 });
-      const fanout = await benchFanout(server, 35);
-      const fanoutMany = await benchFanout(server, 35, FANOUT_DASHBOARDS);
-      for (const f of [fanout, fanoutMany])
+      const fanout = await compareFanout(server);
+      for (const { one, many } of fanout.rounds)
         process.stderr.write(
-          `fan-out, ${f.dashboards} dashboards: p99 ${f.latencyMs.p99} ms, server CPU ${f.serverCpuPercent} %\n`,
+          `fan-out: 1 dashboard p99 ${one.latencyMs.p99} ms, server CPU ${one.serverCpuPercent} %; ` +
+            `${many.dashboards}: p99 ${many.latencyMs.p99} ms, ${many.serverCpuPercent} %\n`,
         );
       const { result: propagation, report } = await benchPropagation(server, fleet);
       process.stderr.write(`propagation: p99 ${propagation.typical.p99} ms\n`);
@@ -94,7 +93,6 @@ async function onOneFleet(bare: PerConnection): Promise<Omit<FleetBenchResult, '
         serverMemory: { perAgent, bare },
         capacity,
         fanout,
-        fanoutMany,
         propagation,
         simulator: { requests, latencyMs, heartbeats, actions, connections, simulator },
       };
