@@ -7,7 +7,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { cli, leafPid, startFlotilla, type Running } from './lib.ts';
+import { cli, leafPid, startFlotilla, unpinHelperThreads, type Running } from './lib.ts';
 
 const ADMIN_URL = process.env.FLOTILLA_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const ADMIN_EMAIL = 'bench@example.com';
@@ -85,6 +85,7 @@ export async function startBenchServer(
     const bootstrapTokens = await mintTokens(graphql, groupId, tokens);
     const running = server;
     const pid = await leafPid(running.child.pid as number);
+    unpinHelperThreads(pid);
     let renames = 0;
     return {
       baseUrl,

@@ -1,6 +1,6 @@
 /** Helpers for `npm run bench`: child servers, wrk runs, process memory. Benchmarks only, never tests. */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -38,6 +38,25 @@ export function pinProcess(pid: number, cores: string): void {
 
 /** Every core of this machine, as taskset writes them (`0-1`). */
 export const ALL_CORES = `0-${os.cpus().length - 1}`;
+
+/**
+ * Let every thread of process `pid` but its main one run on every core again (taskset per thread;
+ * does nothing when pinning is unavailable). The fleet benchmarks keep the server's JavaScript on
+ * the server core, but not V8's garbage-collection helpers: sharing one core with the event loop,
+ * their concurrent marking held it up for 100–300 ms around each major collection, a stall a
+ * server on any host with a second core does not have. Their CPU still counts as the server's.
+ */
+export function unpinHelperThreads(pid: number): void {
+  if (!canPin) return;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (tid === String(pid)) continue;
+    try {
+      execFileSync('taskset', ['-p', '-c', ALL_CORES, tid], { stdio: 'ignore' });
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+}
 
 /**
  * Pin this process (every thread, and the processes it forks from now on) to `core`; returns a
