@@ -20,7 +20,7 @@ const PLACEHOLDER_START = `,"payload":{"${PLACEHOLDER_KEY}":`;
 const serialized = new WeakMap<ExecutionResult, string>();
 
 /** The JSON of `result` as graphql-ws writes a `next` payload (errors by their toJSON); made once per result object. */
-export function payloadJson(result: ExecutionResult): string {
+function payloadJson(result: ExecutionResult): string {
   let json = serialized.get(result);
   if (json === undefined) {
     const { errors, ...rest } = result;
