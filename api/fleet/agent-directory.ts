@@ -51,6 +51,10 @@ export class AgentDirectory {
   private readonly tokenById = new Map<string, string[]>();
   private readonly groupVersions = new Map<string, number>();
   private readonly groupSelfHeal = new Map<string, boolean>();
+  /** Self-heal reads in flight, one per group: heartbeats that miss together share it. */
+  private readonly selfHealLoads = new Map<string, Promise<boolean>>();
+  /** Counts `groupUpdated` events, so a read that raced with one does not cache what it read. */
+  private groupEpoch = 0;
   private readonly rendered = new Map<string, RenderedEntry>();
   private pendingActionAgents = new Set<string>();
   /** Counts "action became pending" events, so a drain that raced with one is not applied. */
@@ -72,10 +76,7 @@ export class AgentDirectory {
     const { events } = this.ctx;
     this.unsubscribe.push(
       events.subscribe('configPublished', ({ groupId, version }) => this.noteVersion(groupId, version)),
-      events.subscribe('groupUpdated', ({ groupId, deleted }) => {
-        if (deleted) this.groupVersions.delete(groupId);
-        this.groupSelfHeal.delete(groupId);
-      }),
+      events.subscribe('groupUpdated', ({ groupId, deleted }) => this.noteGroupUpdated(groupId, deleted)),
       events.subscribe('agentUpdated', ({ agentId, change }) => {
         if (change === 'moved' || change === 'revoked') this.forgetPin(agentId);
         if (change === 'moved' || change === 'revoked' || change === 'config' || change === 'token')
@@ -199,14 +200,41 @@ export class AgentDirectory {
     return this.groupSelfHeal.get(groupId);
   }
 
-  /** The group's self-heal setting (database on a miss); true for an unknown group. */
-  async selfHeal(groupId: string): Promise<boolean> {
+  /**
+   * The group's self-heal setting (database on a miss, one read however many callers miss
+   * together); true for an unknown group.
+   */
+  selfHeal(groupId: string): Promise<boolean> {
     const known = this.groupSelfHeal.get(groupId);
-    if (known !== undefined) return known;
-    const group = await this.ctx.db.group.findUnique({ where: { id: groupId }, select: { selfHeal: true } });
-    const value = group?.selfHeal ?? true;
-    if (group) this.groupSelfHeal.set(groupId, value);
-    return value;
+    if (known !== undefined) return Promise.resolve(known);
+    let load = this.selfHealLoads.get(groupId);
+    if (!load) {
+      const epoch = this.groupEpoch;
+      load = this.ctx.db.group
+        .findUnique({ where: { id: groupId }, select: { selfHeal: true } })
+        .then((group) => {
+          if (group && epoch === this.groupEpoch) this.groupSelfHeal.set(groupId, group.selfHeal);
+          return group?.selfHeal ?? true;
+        })
+        .finally(() => {
+          if (this.selfHealLoads.get(groupId) === load) this.selfHealLoads.delete(groupId);
+        });
+      this.selfHealLoads.set(groupId, load);
+    }
+    return load;
+  }
+
+  /**
+   * A group changed (every publish says so): forget its self-heal setting, and read it again at
+   * once when it was in memory, so the fleet's heartbeats after a change find it there instead of
+   * each taking the database path. A failed read leaves it missing: the next heartbeat reads it.
+   */
+  private noteGroupUpdated(groupId: string, deleted: boolean | undefined): void {
+    this.groupEpoch++;
+    this.selfHealLoads.delete(groupId);
+    if (deleted) this.groupVersions.delete(groupId);
+    const known = this.groupSelfHeal.delete(groupId);
+    if (known && !deleted) this.selfHeal(groupId).catch(() => undefined);
   }
 
   /** The baseline config version of a group (database on a miss). Null when the group is gone. */

@@ -11,6 +11,7 @@ import type { AgentEntry } from '../../api/fleet/agent-directory.ts';
 import { CLI_ACTOR } from '../../api/fleet/context.ts';
 import { hashToken } from '../../api/fleet/tokens.ts';
 import { requestTokenRotation } from '../../api/fleet/token-rotation.ts';
+import { updateGroup } from '../../api/fleet/groups.ts';
 import { Capability, paths } from '../../api/protocol/v1.ts';
 import type { ParsedHeartbeat } from '../../api/protocol/telemetry.ts';
 import { startTestServer, type TestServer } from '../helpers/app.ts';
@@ -230,5 +231,42 @@ describe('the common heartbeat, answered from memory', () => {
     const rotation = apply(agent, { capabilities: [Capability.tokenRotation] });
     expect(rotation).toBeInstanceOf(Promise);
     expect((await rotation).agentToken).toMatch(/^AGT_/);
+  });
+
+  it('has the group’s self-heal setting in memory again after a change, read once however many heartbeats miss it', async () => {
+    const { groupId, agents } = await enrolMany(1);
+    const [agent] = agents;
+    const { directory } = server.app;
+    await postJson(server.baseUrl + paths.heartbeat(agent.agentId), heartbeatBody(), agent.agentToken);
+    expect(directory.cachedSelfHeal(groupId)).toBe(true);
+
+    // A publish (here a rename) says the group changed: the setting is read again without a heartbeat.
+    await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, name: `renamed-${agent.agentId.slice(0, 8)}` });
+    await waitFor(() => directory.cachedSelfHeal(groupId) !== undefined);
+    expect(apply(agent, {})).not.toBeInstanceOf(Promise);
+
+    // Twenty heartbeats that miss together share one read.
+    const selects: string[] = [];
+    const stop = server.testDb.db.onQuery((sql) => {
+      if (/^SELECT "public"\."groups"\."id", "public"\."groups"\."self_heal" FROM/.test(sql))
+        selects.push(sql);
+    });
+    try {
+      await updateGroup(server.ctx, CLI_ACTOR, { id: groupId, selfHeal: false });
+      expect(directory.cachedSelfHeal(groupId)).toBeUndefined();
+      const answers = await Promise.all(Array.from({ length: 20 }, () => directory.selfHeal(groupId)));
+      expect(answers).toEqual(Array(20).fill(false));
+      expect(selects).toHaveLength(1);
+    } finally {
+      stop();
+    }
+    expect(directory.cachedSelfHeal(groupId)).toBe(false);
+
+    // A read in flight when the group changes does not keep what it read.
+    server.ctx.events.publish('groupUpdated', { groupId });
+    const racing = directory.selfHeal(groupId);
+    server.ctx.events.publish('groupUpdated', { groupId });
+    expect(await racing).toBe(false);
+    expect(directory.cachedSelfHeal(groupId)).toBeUndefined();
   });
 });
