@@ -15,9 +15,6 @@ import { dumpPglite, dumpPostgres } from './backups.ts';
 
 export type { PrismaClient };
 
-/** One statement of a bulk transaction; resolves its rows. Its parameters reach the driver as they are. */
-export type BulkQuery = <R>(sql: string, params: readonly unknown[]) => Promise<R[]>;
-
 export interface Db {
   prisma: PrismaClient;
   kind: DatabaseConfig['kind'];
@@ -35,14 +32,6 @@ export interface Db {
   ping(): Promise<void>;
   /** Write a consistent backup of the whole database to `outFile` (api/backups.ts says how). */
   backup(outFile: string): Promise<void>;
-  /**
-   * PostgreSQL only (undefined on PGlite): run `work` in one transaction on a pool connection of
-   * its own, each statement at most `timeoutMs`, its parameters given to the driver as they are.
-   * Prisma's raw queries turn every parameter into JSON and parse it back before the driver sees
-   * it, which for the telemetry flush's large array parameters cost several per cent of the
-   * server's CPU. Rolls back and rejects when `work` or the commit fails.
-   */
-  bulkTransaction?: <T>(timeoutMs: number, work: (query: BulkQuery) => Promise<T>) => Promise<T>;
   /** The PostgreSQL pool's connections (for /metrics), or null on PGlite. Never fails. */
   poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
@@ -74,7 +63,6 @@ function createClient(adapter: PrismaPg | PrismaPGlite, options: OpenOptions) {
       onQuery: (): (() => void) => {
         throw new Error('open the database with observeQueries to listen to queries');
       },
-      notify: undefined,
     };
   }
   const prisma = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
@@ -87,36 +75,7 @@ function createClient(adapter: PrismaPg | PrismaPGlite, options: OpenOptions) {
       listeners.add(listener);
       return () => void listeners.delete(listener);
     },
-    /** Tell the listeners of a statement sent without Prisma. */
-    notify(sql: string) {
-      for (const listener of listeners) listener(sql);
-    },
   };
-}
-
-/** BEGIN … COMMIT on one connection of `pool`; ROLLBACK (or the connection discarded) on failure. */
-async function poolTransaction<T>(
-  pool: pg.Pool,
-  timeoutMs: number,
-  work: (query: BulkQuery) => Promise<T>,
-  notify: QueryListener | undefined,
-): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query(`BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.round(timeoutMs))}`);
-    const result = await work(async <R>(sql: string, params: readonly unknown[]) => {
-      notify?.(sql);
-      return (await client.query(sql, params as unknown[])).rows as R[];
-    });
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => void (broken = true));
-    throw error;
-  } finally {
-    client.release(broken);
-  }
 }
 
 async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
@@ -126,12 +85,11 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Db> {
   });
   const client = await pool.connect();
   client.release();
-  const { prisma, onQuery, notify } = createClient(new PrismaPg(pool), options);
+  const { prisma, onQuery } = createClient(new PrismaPg(pool), options);
   return {
     prisma,
     kind: 'postgres',
     onQuery,
-    bulkTransaction: (timeoutMs, work) => poolTransaction(pool, timeoutMs, work, notify),
     async withMigrationLock(fn) {
       const conn = await pool.connect();
       try {

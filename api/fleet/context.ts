@@ -11,7 +11,6 @@ import type { EventBus } from './events.ts';
 import type { SecretKeyring } from './secret-crypto.ts';
 import { LiveSettings } from './settings-live.ts';
 import { settingDefaults } from './settings-rules.ts';
-import { bulkTransactionOf, type BulkTransaction } from './transaction.ts';
 
 export type Clock = () => Date;
 export type Tx = Prisma.TransactionClient;
@@ -30,8 +29,6 @@ export interface FleetSettings {
 
 export interface FleetContext {
   db: PrismaClient;
-  /** Transactions of the hot bulk writes (transaction.ts: bulkTransactionOf). */
-  bulk: BulkTransaction;
   events: EventBus;
   clock: Clock;
   settings: FleetSettings;
@@ -62,13 +59,12 @@ export const CLI_ACTOR: Actor = { type: 'cli', id: null, label: 'cli', role: 'ad
 export function createFleetContext(deps: {
   config: Pick<ServerConfig, 'actionTtlMs' | 'retention' | 'publicUrl' | 'secretKeys'> &
     Partial<Pick<ServerConfig, 'tokenRotationDays'>>;
-  db: Pick<Db, 'prisma' | 'bulkTransaction'>;
+  db: Pick<Db, 'prisma'>;
   events: EventBus;
   clock?: Clock;
 }): FleetContext {
   return {
     db: deps.db.prisma,
-    bulk: bulkTransactionOf(deps.db),
     events: deps.events,
     clock: deps.clock ?? (() => new Date()),
     tuning: new LiveSettings(deps.db.prisma, deps.events, settingDefaults(deps.config)),

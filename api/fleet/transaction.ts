@@ -2,7 +2,6 @@
  * Runs fleet writes in one database transaction and publishes their events only after it commits,
  * so no subscriber ever sees a change that was rolled back.
  */
-import type { BulkQuery, Db } from '../db.ts';
 import type { FleetContext, Tx } from './context.ts';
 import type { FleetEvents, Topic } from './events.ts';
 
@@ -30,21 +29,4 @@ export async function inTransaction<T>(
   const result = await ctx.db.$transaction((tx) => work(tx, emit), TRANSACTION_LIMITS);
   for (const [topic, payload] of queued) ctx.events.publish(topic, payload as never);
   return result;
-}
-
-/** Runs `work` in one transaction whose statements send their parameters to the driver as they are. */
-export type BulkTransaction = <T>(work: (query: BulkQuery) => Promise<T>) => Promise<T>;
-
-/**
- * The bulk transactions of the hot writes (the telemetry flush): the database's own path with
- * the fleet's time limit where it has one (PostgreSQL), else a Prisma transaction (PGlite).
- */
-export function bulkTransactionOf(db: Pick<Db, 'prisma' | 'bulkTransaction'>): BulkTransaction {
-  const direct = db.bulkTransaction;
-  if (direct) return (work) => direct(TRANSACTION_LIMITS.timeout, work);
-  return (work) =>
-    db.prisma.$transaction(
-      (tx) => work(<R>(sql: string, params: readonly unknown[]) => tx.$queryRawUnsafe<R[]>(sql, ...params)),
-      TRANSACTION_LIMITS,
-    );
 }

@@ -8,8 +8,7 @@
  * row only moves from the sample its increases were computed against, each heartbeat is counted
  * exactly once across replicas.
  */
-import type { FleetContext } from '../context.ts';
-import type { BulkQuery } from '../../db.ts';
+import type { FleetContext, Tx } from '../context.ts';
 import type { Telemetry, TelemetryLogLine } from '../../protocol/telemetry.ts';
 import { MAX_TELEMETRY_LOG_LINES } from '../../protocol/telemetry.ts';
 import { advanceSample, isNewer, type PreviousSample, type SampleOutcome } from './rates.ts';
@@ -28,6 +27,7 @@ import {
   type ComponentSet,
 } from './codec.ts';
 import { MinuteSums } from './minutes.ts';
+import { TRANSACTION_LIMITS } from '../transaction.ts';
 import { BUCKETS_SQL, LATEST_SQL, STATE_SQL } from './store-sql.ts';
 
 /** One heartbeat's telemetry, as buffered. */
@@ -126,13 +126,9 @@ export class TelemetryStore {
     for (const [id, s] of this.known) if (s.sampledAt < before) this.known.delete(id);
   }
 
-  private async readStates(
-    query: BulkQuery,
-    agentIds: string[],
-    lock: boolean,
-  ): Promise<Map<string, StoredState>> {
+  private async readStates(tx: Tx, agentIds: string[], lock: boolean): Promise<Map<string, StoredState>> {
     if (agentIds.length === 0) return new Map();
-    const rows = await query<StateRow>(STATE_SQL + (lock ? ' FOR UPDATE' : ''), [agentIds]);
+    const rows = await tx.$queryRawUnsafe<StateRow[]>(STATE_SQL + (lock ? ' FOR UPDATE' : ''), agentIds);
     const sets = await componentSets(
       this.ctx,
       rows.map((r) => r.component_set),
@@ -176,12 +172,13 @@ export class TelemetryStore {
     };
   }
 
-  private async writeLatest(query: BulkQuery, planned: Planned[]): Promise<Set<string>> {
+  private async writeLatest(tx: Tx, planned: Planned[]): Promise<Set<string>> {
     if (planned.length === 0) return new Set();
     const col = (f: (p: Planned) => number | string | null | undefined) => columnLiteral(planned.map(f));
     const literals = (f: (p: Planned) => string) => literalsColumn(planned.map(f));
     const host = (p: Planned) => p.sample.telemetry.host ?? {};
-    const rows = await query<{ agent_id: string }>(LATEST_SQL, [
+    const rows = await tx.$queryRawUnsafe<{ agent_id: string }[]>(
+      LATEST_SQL,
       col((p) => p.sample.agentId),
       col((p) => p.sample.groupId),
       col((p) => p.sample.at.toISOString()),
@@ -213,17 +210,18 @@ export class TelemetryStore {
       planned.map((p) => (p.logsChanged ? JSON.stringify(p.logs) : null)),
       col((p) => p.outcome.bucketStart.toISOString()),
       literals((p) => arrayLiteral(p.bucket)),
-    ]);
+    );
     return new Set(rows.map((r) => r.agent_id));
   }
 
-  private async insertBuckets(query: BulkQuery, written: Planned[], keepFrom: Date): Promise<void> {
+  private async insertBuckets(tx: Tx, written: Planned[], keepFrom: Date): Promise<void> {
     const closed = written.filter((p) => p.outcome.closed && p.outcome.closed.start >= keepFrom);
     if (closed.length === 0) return;
     type Closed = NonNullable<SampleOutcome['closed']>;
     const col = (f: (c: Planned, b: Closed) => number | string | null) =>
       columnLiteral(closed.map((p) => f(p, p.outcome.closed!)));
-    await query(BUCKETS_SQL, [
+    await tx.$executeRawUnsafe(
+      BUCKETS_SQL,
       col((_, c) => c.start.toISOString()),
       col((p) => p.sample.agentId),
       col((_, c) => c.bucket.samples),
@@ -242,7 +240,7 @@ export class TelemetryStore {
           arrayLiteral(historyComponents(p.outcome.closed!.bucket, (p.previousSet ?? p.set).ids)),
         ),
       ),
-    ]);
+    );
   }
 
   /**
@@ -260,32 +258,32 @@ export class TelemetryStore {
     const byId = await componentSets(this.ctx, idsByKey.values());
     const sets = new Map(sorted.map((s, i) => [s.agentId, byId.get(idsByKey.get(keys[i])!)!]));
     try {
-      const { written, states } = await this.ctx.bulk(async (query) => {
+      const { written, states } = await this.ctx.db.$transaction(async (tx) => {
         const unknown = sorted.filter((s) => !this.known.has(s.agentId)).map((s) => s.agentId);
-        const states = await this.readStates(query, unknown, false);
+        const states = await this.readStates(tx, unknown, false);
         for (const s of sorted) {
           const known = this.known.get(s.agentId);
           if (known) states.set(s.agentId, known);
         }
         const first = sorted.flatMap((s) => this.plan(s, states.get(s.agentId), sets.get(s.agentId)!) ?? []);
-        const done = await this.writeLatest(query, first);
+        const done = await this.writeLatest(tx, first);
         const written = first.filter((p) => done.has(p.sample.agentId));
         // Rows another replica moved on (or created) since: fold again against them, under their lock.
         const lost = sorted.filter(
           (s) => !done.has(s.agentId) && first.some((p) => p.sample.agentId === s.agentId),
         );
         const fresh = await this.readStates(
-          query,
+          tx,
           lost.map((s) => s.agentId),
           true,
         );
         for (const [id, s] of fresh) states.set(id, s);
         const second = lost.flatMap((s) => this.plan(s, fresh.get(s.agentId), sets.get(s.agentId)!) ?? []);
-        const again = await this.writeLatest(query, second);
+        const again = await this.writeLatest(tx, second);
         written.push(...second.filter((p) => again.has(p.sample.agentId)));
-        await this.insertBuckets(query, written, keepBucketsFrom);
+        await this.insertBuckets(tx, written, keepBucketsFrom);
         return { written, states };
-      });
+      }, TRANSACTION_LIMITS);
       for (const s of sorted) {
         const read = states.get(s.agentId);
         if (read) this.known.set(s.agentId, read);
